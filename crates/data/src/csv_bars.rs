@@ -1,0 +1,252 @@
+//! OHLCV bars from CSV files.
+//!
+//! The layout is the one backtesting.py reads and writes: the first column
+//! holds the date or date-time (its header may be empty), followed by
+//! `Open, High, Low, Close` and optionally `Volume`, matched case-insensitively
+//! and in any order. Any other column is ignored.
+
+use crate::DataError;
+use crate::timestamp::parse_timestamp;
+use crate::validate::{RawRow, checked_bar};
+use gt_model::{BarSeries, Symbol, Timestamp};
+use std::io::Read;
+use std::path::Path;
+
+/// Column positions of the fields we read, found from the header.
+struct Columns {
+    open: usize,
+    high: usize,
+    low: usize,
+    close: usize,
+    volume: Option<usize>,
+}
+
+impl Columns {
+    fn find(file: &Path, header: &csv::StringRecord) -> Result<Self, DataError> {
+        let position = |name: &str| {
+            header
+                .iter()
+                .skip(1)
+                .position(|h| h.trim().eq_ignore_ascii_case(name))
+                .map(|i| i + 1)
+        };
+        let required = ["Open", "High", "Low", "Close"];
+        let found: Vec<Option<usize>> = required.iter().map(|name| position(name)).collect();
+        let missing: Vec<&str> = required
+            .iter()
+            .zip(&found)
+            .filter(|(_, at)| at.is_none())
+            .map(|(n, _)| *n)
+            .collect();
+        if !missing.is_empty() || header.len() < 2 {
+            let missing = if missing.is_empty() {
+                "date".to_owned()
+            } else {
+                missing.join(", ")
+            };
+            return Err(DataError::MissingColumns {
+                file: file.to_path_buf(),
+                missing,
+                found: header.iter().collect::<Vec<_>>().join(", "),
+            });
+        }
+        Ok(Self {
+            open: found[0].unwrap_or_default(),
+            high: found[1].unwrap_or_default(),
+            low: found[2].unwrap_or_default(),
+            close: found[3].unwrap_or_default(),
+            volume: position("Volume"),
+        })
+    }
+}
+
+/// Loads and validates the bars of `symbol` from the CSV file at `path`.
+pub fn load(path: &Path, symbol: Symbol) -> Result<BarSeries, DataError> {
+    let file = std::fs::File::open(path).map_err(|source| DataError::Io {
+        file: path.to_path_buf(),
+        source,
+    })?;
+    read(file, path, symbol)
+}
+
+/// Reads and validates CSV bars from `reader`; `source` names it in errors.
+pub fn read(reader: impl Read, source: &Path, symbol: Symbol) -> Result<BarSeries, DataError> {
+    let malformed = |error: csv::Error| match error.kind() {
+        csv::ErrorKind::Io(_) => DataError::Io {
+            file: source.to_path_buf(),
+            source: std::io::Error::other(error.to_string()),
+        },
+        _ => DataError::Malformed {
+            file: source.to_path_buf(),
+            line: error.position().map_or(1, csv::Position::line),
+            message: error.to_string(),
+        },
+    };
+    let mut csv = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .from_reader(reader);
+    let header = csv.headers().map_err(malformed)?.clone();
+    if header.is_empty() || header.iter().all(|h| h.trim().is_empty()) {
+        return Err(DataError::Empty {
+            file: source.to_path_buf(),
+        });
+    }
+    let columns = Columns::find(source, &header)?;
+
+    let mut series = BarSeries::with_capacity(symbol, 4096);
+    let mut record = csv::StringRecord::new();
+    let mut previous: Option<(Timestamp, u64, String)> = None;
+    while csv.read_record(&mut record).map_err(malformed)? {
+        let line = record.position().map_or(0, csv::Position::line);
+        let field = |index: usize| record.get(index).unwrap_or("");
+        let date_text = field(0);
+        let ts = parse_timestamp(date_text).ok_or_else(|| DataError::BadTimestamp {
+            file: source.to_path_buf(),
+            line,
+            value: date_text.to_owned(),
+        })?;
+        if let Some((previous_ts, previous_line, previous_text)) = &previous {
+            if ts == *previous_ts {
+                return Err(DataError::Duplicate {
+                    file: source.to_path_buf(),
+                    line,
+                    first_line: *previous_line,
+                    value: date_text.to_owned(),
+                });
+            }
+            if ts < *previous_ts {
+                return Err(DataError::Unsorted {
+                    file: source.to_path_buf(),
+                    line,
+                    previous: previous_text.clone(),
+                    current: date_text.to_owned(),
+                });
+            }
+        }
+        let row = RawRow {
+            line,
+            open: field(columns.open),
+            high: field(columns.high),
+            low: field(columns.low),
+            close: field(columns.close),
+            volume: columns.volume.map(field),
+        };
+        series.push(checked_bar(source, &row, ts)?);
+        previous = Some((ts, line, date_text.to_owned()));
+    }
+    if series.is_empty() {
+        return Err(DataError::Empty {
+            file: source.to_path_buf(),
+        });
+    }
+    Ok(series)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn parse(text: &str) -> Result<BarSeries, DataError> {
+        read(text.as_bytes(), Path::new("t.csv"), Symbol::new("T"))
+    }
+
+    #[test]
+    fn reads_backtesting_py_layout_with_unnamed_date_column() {
+        let series =
+            parse(",Open,High,Low,Close,Volume\n2004-08-19,100,104.06,95.96,100.34,22351900\n")
+                .unwrap();
+        assert_eq!(series.len(), 1);
+        assert_eq!(series.bar(0).close, 100.34);
+        assert_eq!(series.bar(0).volume, 22351900.0);
+    }
+
+    #[test]
+    fn header_names_are_case_insensitive_and_volume_optional() {
+        let series = parse("Date,close,LOW,high,open\n2020-01-02 09:30:00,2,1,3,2\n").unwrap();
+        let bar = series.bar(0);
+        assert_eq!(
+            (bar.open, bar.high, bar.low, bar.close, bar.volume),
+            (2.0, 3.0, 1.0, 2.0, 0.0)
+        );
+        assert!(!bar.ts.is_midnight());
+    }
+
+    #[test]
+    fn each_bad_row_names_line_and_field() {
+        let head = "Date,Open,High,Low,Close,Volume\n";
+        let cases = [
+            (
+                "2020-01-02,1,2,1,2,1\n2020-01-01,1,2,1,2,1\n",
+                "t.csv:3: field 'date': 2020-01-01 comes before",
+            ),
+            (
+                "2020-01-02,1,2,1,2,1\n2020-01-02,1,2,1,2,1\n",
+                "t.csv:3: field 'date': duplicate timestamp 2020-01-02 (already on line 2)",
+            ),
+            (
+                "2020-01-02,x,2,1,2,1\n",
+                "t.csv:2: field 'open': \"x\" is not a finite number",
+            ),
+            (
+                "2020-01-02,1,NaN,1,2,1\n",
+                "t.csv:2: field 'high': \"NaN\" is not a finite number",
+            ),
+            (
+                "2020-01-02,1,2,-1,2,1\n",
+                "t.csv:2: field 'low': -1 is negative or zero",
+            ),
+            (
+                "2020-01-02,1,2,1,2,-5\n",
+                "t.csv:2: field 'volume': -5 is negative",
+            ),
+            (
+                "2020-01-02,1,1,2,1,1\n",
+                "t.csv:2: field 'high': high 1 is below low 2",
+            ),
+            (
+                "2020-01-02,3,2,1,2,1\n",
+                "t.csv:2: field 'open': 3 is outside the bar's range [low 1, high 2]",
+            ),
+            (
+                "2020-01-02,1,2,1,0.5,1\n",
+                "t.csv:2: field 'close': 0.5 is outside",
+            ),
+            (
+                "02/01/2020,1,2,1,2,1\n",
+                "t.csv:2: field 'date': cannot parse \"02/01/2020\"",
+            ),
+        ];
+        for (rows, expected) in cases {
+            let message = parse(&format!("{head}{rows}")).unwrap_err().to_string();
+            assert!(message.starts_with(expected), "{message}");
+        }
+    }
+
+    #[test]
+    fn missing_columns_and_empty_files_are_refused() {
+        let message = parse("Date,Open,Close\n2020-01-02,1,1\n")
+            .unwrap_err()
+            .to_string();
+        assert!(message.contains("missing column(s) High, Low"), "{message}");
+        assert!(parse("").unwrap_err().to_string().contains("empty"));
+        assert!(
+            parse("Date,Open,High,Low,Close\n")
+                .unwrap_err()
+                .to_string()
+                .contains("empty")
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn random_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..400)) {
+            let _ = read(bytes.as_slice(), Path::new("fuzz.csv"), Symbol::new("F"));
+        }
+
+        #[test]
+        fn random_csv_like_text_never_panics(text in "[,0-9a-zA-Z.\\-: \n\"]{0,300}") {
+            let _ = parse(&format!("Date,Open,High,Low,Close,Volume\n{text}"));
+        }
+    }
+}

@@ -1,0 +1,137 @@
+use std::path::PathBuf;
+
+/// Why bars could not be loaded. Every variant names the source (file or
+/// `<sample>`), and row-level variants the 1-based line and the field.
+#[derive(Debug, thiserror::Error)]
+pub enum DataError {
+    /// The file could not be opened or read.
+    #[error("{file}: cannot read: {source}")]
+    Io {
+        /// Source of the bars.
+        file: PathBuf,
+        /// Underlying error.
+        source: std::io::Error,
+    },
+    /// The CSV structure itself is broken (ragged row, bad quoting, invalid UTF-8).
+    #[error("{file}:{line}: malformed CSV: {message}")]
+    Malformed {
+        /// Source of the bars.
+        file: PathBuf,
+        /// 1-based line number.
+        line: u64,
+        /// What the CSV reader reported.
+        message: String,
+    },
+    /// The file has no header or no data rows.
+    #[error("{file}: no bars: the file is empty (expected a header row and at least one bar)")]
+    Empty {
+        /// Source of the bars.
+        file: PathBuf,
+    },
+    /// Required columns are absent from the header.
+    #[error(
+        "{file}:1: missing column(s) {missing}; found [{found}] (need a date column first, then Open, High, Low, Close and optionally Volume)"
+    )]
+    MissingColumns {
+        /// Source of the bars.
+        file: PathBuf,
+        /// Comma-separated names of the missing columns.
+        missing: String,
+        /// Comma-separated header as found.
+        found: String,
+    },
+    /// The date column does not hold an ISO date or date-time.
+    #[error(
+        "{file}:{line}: field 'date': cannot parse {value:?} as a date or date-time (use ISO 8601, e.g. 2004-08-19 or 2004-08-19 15:30:00)"
+    )]
+    BadTimestamp {
+        /// Source of the bars.
+        file: PathBuf,
+        /// 1-based line number.
+        line: u64,
+        /// The text found.
+        value: String,
+    },
+    /// A price or volume is not a finite number.
+    #[error("{file}:{line}: field '{field}': {value:?} is not a finite number")]
+    NotANumber {
+        /// Source of the bars.
+        file: PathBuf,
+        /// 1-based line number.
+        line: u64,
+        /// Column name.
+        field: &'static str,
+        /// The text found.
+        value: String,
+    },
+    /// A price is zero or negative, or the volume is negative.
+    #[error("{file}:{line}: field '{field}': {value} is negative{}", if *.field == "volume" { "" } else { " or zero (prices must be > 0)" })]
+    NonPositive {
+        /// Source of the bars.
+        file: PathBuf,
+        /// 1-based line number.
+        line: u64,
+        /// Column name.
+        field: &'static str,
+        /// The value found.
+        value: f64,
+    },
+    /// The high is below the low.
+    #[error("{file}:{line}: field 'high': high {high} is below low {low}")]
+    HighBelowLow {
+        /// Source of the bars.
+        file: PathBuf,
+        /// 1-based line number.
+        line: u64,
+        /// High price found.
+        high: f64,
+        /// Low price found.
+        low: f64,
+    },
+    /// The open or close lies outside the bar's low–high range.
+    #[error(
+        "{file}:{line}: field '{field}': {value} is outside the bar's range [low {low}, high {high}]"
+    )]
+    OutsideRange {
+        /// Source of the bars.
+        file: PathBuf,
+        /// 1-based line number.
+        line: u64,
+        /// `open` or `close`.
+        field: &'static str,
+        /// The value found.
+        value: f64,
+        /// Low of the bar.
+        low: f64,
+        /// High of the bar.
+        high: f64,
+    },
+    /// A timestamp is earlier than the one before it.
+    #[error(
+        "{file}:{line}: field 'date': {current} comes before the previous row's {previous}; sort the file by date"
+    )]
+    Unsorted {
+        /// Source of the bars.
+        file: PathBuf,
+        /// 1-based line number.
+        line: u64,
+        /// Previous row's timestamp as written.
+        previous: String,
+        /// This row's timestamp as written.
+        current: String,
+    },
+    /// A timestamp repeats the one before it.
+    #[error(
+        "{file}:{line}: field 'date': duplicate timestamp {value} (already on line {first_line}); remove one of the rows"
+    )]
+    Duplicate {
+        /// Source of the bars.
+        file: PathBuf,
+        /// 1-based line number.
+        line: u64,
+        /// Line of the first occurrence.
+        first_line: u64,
+        /// The timestamp as written.
+        value: String,
+    },
+}

@@ -1,0 +1,17 @@
+//! Market data for GPT-Trader: where bars come from and the checks they pass
+//! before any engine sees them.
+//!
+//! * [`csv_bars`] loads OHLCV files as backtesting.py writes them and refuses
+//!   bad rows with an error naming the file, line and field;
+//! * [`sample`] is the daily GOOG history bundled in the binary, so that a
+//!   backtest runs with no file at all;
+//! * [`synthetic`] makes deterministic random-walk bars for benchmarks and tests.
+
+pub mod csv_bars;
+mod error;
+pub mod sample;
+pub mod synthetic;
+mod timestamp;
+mod validate;
+
+pub use error::DataError;

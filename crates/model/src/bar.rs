@@ -1,0 +1,131 @@
+use crate::{Symbol, TimeFormat, Timestamp};
+
+/// One OHLCV bar: the prices of an interval that ended at or is keyed by `ts`.
+#[derive(Clone, Copy, PartialEq, Debug)]
+pub struct Bar {
+    /// When the bar is keyed (daily bars: the exchange date at midnight UTC).
+    pub ts: Timestamp,
+    /// First traded price of the interval.
+    pub open: f64,
+    /// Highest traded price of the interval.
+    pub high: f64,
+    /// Lowest traded price of the interval.
+    pub low: f64,
+    /// Last traded price of the interval.
+    pub close: f64,
+    /// Traded volume in units.
+    pub volume: f64,
+}
+
+/// The bars of one symbol in time order, stored as columns for fast replay.
+///
+/// The data layer validates series before building them (sorted, unique
+/// timestamps; finite non-negative prices; `low <= open, close <= high`).
+#[derive(Clone, Debug)]
+pub struct BarSeries {
+    symbol: Symbol,
+    ts: Vec<Timestamp>,
+    open: Vec<f64>,
+    high: Vec<f64>,
+    low: Vec<f64>,
+    close: Vec<f64>,
+    volume: Vec<f64>,
+}
+
+impl BarSeries {
+    /// An empty series for `symbol` with room for `capacity` bars.
+    pub fn with_capacity(symbol: Symbol, capacity: usize) -> Self {
+        Self {
+            symbol,
+            ts: Vec::with_capacity(capacity),
+            open: Vec::with_capacity(capacity),
+            high: Vec::with_capacity(capacity),
+            low: Vec::with_capacity(capacity),
+            close: Vec::with_capacity(capacity),
+            volume: Vec::with_capacity(capacity),
+        }
+    }
+
+    /// Appends a bar; the caller keeps bars in time order.
+    pub fn push(&mut self, bar: Bar) {
+        self.ts.push(bar.ts);
+        self.open.push(bar.open);
+        self.high.push(bar.high);
+        self.low.push(bar.low);
+        self.close.push(bar.close);
+        self.volume.push(bar.volume);
+    }
+
+    /// The symbol these bars belong to.
+    pub fn symbol(&self) -> &Symbol {
+        &self.symbol
+    }
+
+    /// Number of bars.
+    pub fn len(&self) -> usize {
+        self.ts.len()
+    }
+
+    /// True when the series holds no bar.
+    pub fn is_empty(&self) -> bool {
+        self.ts.is_empty()
+    }
+
+    /// The bar at `index`; panics when out of range, like slice indexing.
+    #[inline]
+    pub fn bar(&self, index: usize) -> Bar {
+        Bar {
+            ts: self.ts[index],
+            open: self.open[index],
+            high: self.high[index],
+            low: self.low[index],
+            close: self.close[index],
+            volume: self.volume[index],
+        }
+    }
+
+    /// Mutable access to the bar at `index` through a closure, for tests that perturb data.
+    pub fn update(&mut self, index: usize, change: impl FnOnce(&mut Bar)) {
+        let mut bar = self.bar(index);
+        change(&mut bar);
+        self.ts[index] = bar.ts;
+        self.open[index] = bar.open;
+        self.high[index] = bar.high;
+        self.low[index] = bar.low;
+        self.close[index] = bar.close;
+        self.volume[index] = bar.volume;
+    }
+
+    /// Bar timestamps.
+    pub fn timestamps(&self) -> &[Timestamp] {
+        &self.ts
+    }
+
+    /// Closing prices.
+    pub fn closes(&self) -> &[f64] {
+        &self.close
+    }
+
+    /// The first `len` bars as a new series (used to replay a prefix).
+    pub fn truncated(&self, len: usize) -> Self {
+        let len = len.min(self.len());
+        Self {
+            symbol: self.symbol.clone(),
+            ts: self.ts[..len].to_vec(),
+            open: self.open[..len].to_vec(),
+            high: self.high[..len].to_vec(),
+            low: self.low[..len].to_vec(),
+            close: self.close[..len].to_vec(),
+            volume: self.volume[..len].to_vec(),
+        }
+    }
+
+    /// Dates alone when every bar is keyed at midnight (daily data), date-times otherwise.
+    pub fn time_format(&self) -> TimeFormat {
+        if self.ts.iter().all(|ts| ts.is_midnight()) {
+            TimeFormat::Date
+        } else {
+            TimeFormat::DateTime
+        }
+    }
+}
