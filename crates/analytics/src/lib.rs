@@ -1,0 +1,15 @@
+//! Statistics of a run, with the names and meaning backtesting.py gives them.
+//!
+//! [`compute_stats`] takes the equity curve, the bar closes and the closed
+//! trades and returns [`Stats`]; [`Report`] bundles the statistics with the
+//! trade list and the equity curve (with drawdown) as the JSON report prints them.
+
+mod drawdown;
+mod numeric;
+mod periods;
+mod report;
+mod stats;
+
+pub use drawdown::{DrawdownPeriod, drawdown_fractions, drawdown_periods};
+pub use report::{EquityPoint, Report, TradeRecord};
+pub use stats::{Stats, StatsInput, compute_stats};

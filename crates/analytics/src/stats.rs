@@ -1,0 +1,264 @@
+//! The statistics table.
+
+use crate::drawdown::{drawdown_fractions, drawdown_periods};
+use crate::numeric::{
+    geometric_mean, max, mean, min, nonzero_or_nan, sample_covariance, sample_variance,
+};
+use crate::periods::{
+    annualization, bar_period_nanos, bucket_returns, ceil_days, resolution_nanos,
+};
+use gt_model::{TimeFormat, Timestamp, Trade};
+use serde::{Serialize, Serializer};
+
+/// What the statistics are computed from.
+pub struct StatsInput<'a> {
+    /// Bar times.
+    pub timestamps: &'a [Timestamp],
+    /// Equity after each bar.
+    pub equity: &'a [f64],
+    /// Bar closes (the market, for buy & hold, alpha and beta).
+    pub closes: &'a [f64],
+    /// Closed trades.
+    pub trades: &'a [Trade],
+    /// Bars the strategy warmed up for; buy & hold starts at this bar.
+    pub first_trading_bar: usize,
+    /// How to write the start and end times.
+    pub time_format: TimeFormat,
+}
+
+/// Writes non-finite numbers as JSON `null`.
+fn finite_or_null<S: Serializer>(value: &f64, serializer: S) -> Result<S::Ok, S::Error> {
+    if value.is_finite() {
+        serializer.serialize_f64(*value)
+    } else {
+        serializer.serialize_none()
+    }
+}
+
+macro_rules! stats_struct {
+    ($($(#[$doc:meta])* $name:ident),* $(,)?) => {
+        /// Backtest statistics, with backtesting.py 0.6.6's definitions. Percentages
+        /// are in percent, durations in days (rounded up to the bar resolution, as
+        /// backtesting.py rounds them); undefined values are NaN (`null` in JSON).
+        #[derive(Clone, Debug, Serialize)]
+        pub struct Stats {
+            /// First bar's time.
+            pub start: String,
+            /// Last bar's time.
+            pub end: String,
+            $($(#[$doc])* #[serde(serialize_with = "finite_or_null")] pub $name: f64,)*
+            /// Number of closed trades.
+            pub trades: usize,
+        }
+
+        impl Stats {
+            /// Every numeric statistic with its JSON name, in report order (`trades` included).
+            pub fn numbers(&self) -> Vec<(&'static str, f64)> {
+                let mut out = vec![$((stringify!($name), self.$name)),*];
+                let at = out.iter().position(|(n, _)| *n == "win_rate_pct").unwrap_or(out.len());
+                out.insert(at, ("trades", self.trades as f64));
+                out
+            }
+        }
+    };
+}
+
+stats_struct! {
+    /// Calendar days from the first to the last bar.
+    duration_days,
+    /// Share of bars with an open trade.
+    exposure_time_pct,
+    /// Equity after the last bar.
+    equity_final,
+    /// Highest equity.
+    equity_peak,
+    /// Commissions of the closed trades.
+    commissions,
+    /// Total return.
+    return_pct,
+    /// Return of holding the instrument from the first trading bar to the end.
+    buy_hold_return_pct,
+    /// Geometric mean periodic return, compounded over a year.
+    return_ann_pct,
+    /// Annualised volatility of periodic returns (backtesting.py's compounding formula).
+    volatility_ann_pct,
+    /// Compound annual growth rate over calendar time.
+    cagr_pct,
+    /// Annual return over annual volatility (risk-free rate 0).
+    sharpe_ratio,
+    /// Annual return over annualised downside deviation.
+    sortino_ratio,
+    /// Annual return over maximum drawdown.
+    calmar_ratio,
+    /// Jensen's alpha against the instrument.
+    alpha_pct,
+    /// Beta of equity log returns against the instrument's.
+    beta,
+    /// Deepest drawdown (negative).
+    max_drawdown_pct,
+    /// Mean depth of drawdown periods (negative).
+    avg_drawdown_pct,
+    /// Longest drawdown period.
+    max_drawdown_duration_days,
+    /// Mean drawdown period.
+    avg_drawdown_duration_days,
+    /// Share of trades with positive profit.
+    win_rate_pct,
+    /// Best trade return.
+    best_trade_pct,
+    /// Worst trade return.
+    worst_trade_pct,
+    /// Geometric mean trade return.
+    avg_trade_pct,
+    /// Longest trade.
+    max_trade_duration_days,
+    /// Mean trade duration.
+    avg_trade_duration_days,
+    /// Sum of winning returns over the absolute sum of losing returns.
+    profit_factor,
+    /// Mean trade return.
+    expectancy_pct,
+    /// System quality number: √n × mean profit / standard deviation of profit.
+    sqn,
+    /// Kelly fraction from win rate and mean win/loss.
+    kelly_criterion,
+}
+
+/// Computes every statistic of a run.
+pub fn compute_stats(input: &StatsInput<'_>) -> Stats {
+    let StatsInput {
+        timestamps,
+        equity,
+        closes,
+        trades,
+        first_trading_bar,
+        time_format,
+    } = *input;
+    let n = equity.len();
+    let (first_ts, last_ts) = match (timestamps.first(), timestamps.last()) {
+        (Some(first), Some(last)) => (*first, *last),
+        _ => (Timestamp::default(), Timestamp::default()),
+    };
+    let first_equity = equity.first().copied().unwrap_or(f64::NAN);
+    let final_equity = equity.last().copied().unwrap_or(f64::NAN);
+    let period = bar_period_nanos(timestamps).unwrap_or(86_400_000_000_000);
+    let resolution = resolution_nanos(period);
+
+    // Drawdowns.
+    let drawdowns = drawdown_fractions(equity);
+    let periods = drawdown_periods(&drawdowns, timestamps);
+    let (depths, lengths): (Vec<f64>, Vec<f64>) = if periods.is_empty() {
+        (
+            drawdowns.iter().copied().filter(|d| *d != 0.0).collect(),
+            Vec::new(),
+        )
+    } else {
+        periods.iter().map(|p| (p.depth, p.duration_days)).unzip()
+    };
+    let max_drawdown = {
+        let m = max(&drawdowns);
+        if m.is_nan() { 0.0 } else { m }
+    };
+
+    // Exposure: bars from entry to exit, inclusive, of any closed trade.
+    let mut exposed = vec![false; n];
+    for trade in trades {
+        for flag in exposed
+            .iter_mut()
+            .take(trade.exit_bar + 1)
+            .skip(trade.entry_bar)
+        {
+            *flag = true;
+        }
+    }
+    let exposure = exposed.iter().filter(|e| **e).count() as f64 / n.max(1) as f64;
+
+    let return_pct = (final_equity - first_equity) / first_equity * 100.0;
+    let first_trading_bar = first_trading_bar.min(closes.len().saturating_sub(1));
+    let buy_hold_pct = match (closes.get(first_trading_bar), closes.last()) {
+        (Some(start), Some(end)) => (end - start) / start * 100.0,
+        _ => f64::NAN,
+    };
+
+    // Annualised return and risk from periodic (usually daily) returns.
+    let (periods_per_year, bucket) = annualization(timestamps, period);
+    let period_returns = bucket_returns(timestamps, equity, bucket);
+    let gmean = geometric_mean(&period_returns);
+    let annual_return = (1.0 + gmean).powf(periods_per_year) - 1.0;
+    let volatility = ((sample_variance(&period_returns) + (1.0 + gmean).powi(2))
+        .powf(periods_per_year)
+        - (1.0 + gmean).powf(2.0 * periods_per_year))
+    .sqrt();
+    let downside: Vec<f64> = period_returns.iter().map(|r| r.min(0.0).powi(2)).collect();
+    let sortino = annual_return / (mean(&downside).sqrt() * periods_per_year.sqrt());
+    let whole_seconds = (last_ts.nanos() - first_ts.nanos()).div_euclid(1_000_000_000);
+    let years = whole_seconds as f64 / 86_400.0 / 365.25;
+    let cagr = if years != 0.0 {
+        (final_equity / first_equity).powf(1.0 / years) - 1.0
+    } else {
+        f64::NAN
+    };
+
+    let log_returns = |series: &[f64]| {
+        series
+            .windows(2)
+            .map(|w| (w[1] / w[0]).ln())
+            .collect::<Vec<_>>()
+    };
+    let (equity_logs, market_logs) = (log_returns(equity), log_returns(closes));
+    let beta = if equity_logs.len() > 1 {
+        sample_covariance(&equity_logs, &market_logs) / sample_variance(&market_logs)
+    } else {
+        f64::NAN
+    };
+
+    // Trades.
+    let pnls: Vec<f64> = trades.iter().map(Trade::pnl).collect();
+    let returns: Vec<f64> = trades.iter().map(Trade::return_fraction).collect();
+    let durations: Vec<f64> = trades.iter().map(Trade::duration_days).collect();
+    let win_rate = if trades.is_empty() {
+        f64::NAN
+    } else {
+        pnls.iter().filter(|p| **p > 0.0).count() as f64 / trades.len() as f64
+    };
+    let wins: Vec<f64> = pnls.iter().copied().filter(|p| *p > 0.0).collect();
+    let losses: Vec<f64> = pnls.iter().copied().filter(|p| *p < 0.0).collect();
+    let gains: f64 = returns.iter().filter(|r| **r > 0.0).sum();
+    let setbacks: f64 = returns.iter().filter(|r| **r < 0.0).sum();
+
+    Stats {
+        start: first_ts.display(time_format).to_string(),
+        end: last_ts.display(time_format).to_string(),
+        duration_days: last_ts.days_since(first_ts),
+        exposure_time_pct: exposure * 100.0,
+        equity_final: final_equity,
+        equity_peak: max(equity),
+        commissions: trades.iter().map(|t| t.commission).sum(),
+        return_pct,
+        buy_hold_return_pct: buy_hold_pct,
+        return_ann_pct: annual_return * 100.0,
+        volatility_ann_pct: volatility * 100.0,
+        cagr_pct: cagr * 100.0,
+        sharpe_ratio: annual_return * 100.0 / nonzero_or_nan(volatility * 100.0),
+        sortino_ratio: sortino,
+        calmar_ratio: annual_return / nonzero_or_nan(max_drawdown),
+        alpha_pct: return_pct - beta * buy_hold_pct,
+        beta,
+        max_drawdown_pct: -max_drawdown * 100.0,
+        avg_drawdown_pct: -mean(&depths) * 100.0,
+        max_drawdown_duration_days: ceil_days(max(&lengths), resolution),
+        avg_drawdown_duration_days: ceil_days(mean(&lengths), resolution),
+        trades: trades.len(),
+        win_rate_pct: win_rate * 100.0,
+        best_trade_pct: max(&returns) * 100.0,
+        worst_trade_pct: min(&returns) * 100.0,
+        avg_trade_pct: geometric_mean(&returns) * 100.0,
+        max_trade_duration_days: ceil_days(max(&durations), resolution),
+        avg_trade_duration_days: ceil_days(mean(&durations), resolution),
+        profit_factor: gains / nonzero_or_nan(setbacks.abs()),
+        expectancy_pct: mean(&returns) * 100.0,
+        sqn: (trades.len() as f64).sqrt() * mean(&pnls)
+            / nonzero_or_nan(sample_variance(&pnls).sqrt()),
+        kelly_criterion: win_rate - (1.0 - win_rate) / (mean(&wins) / -mean(&losses)),
+    }
+}

@@ -1,0 +1,41 @@
+//! `gpt-trader`: the command-line program.
+
+mod commands;
+mod output;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+/// Research systematic trading strategies on historical bars.
+///
+/// Start with `gpt-trader backtest`: it runs the demo moving-average strategy
+/// on the bundled GOOG daily sample and prints its statistics.
+#[derive(Parser)]
+#[command(name = "gpt-trader", version, about, long_about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Backtest a strategy on a CSV file (or the bundled sample) and report statistics.
+    Backtest(commands::backtest::BacktestArgs),
+    /// Run the performance benchmarks; prints one JSON line per benchmark.
+    Bench(commands::bench::BenchArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        Command::Backtest(args) => commands::backtest::run(&args),
+        Command::Bench(args) => commands::bench::run(&args),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

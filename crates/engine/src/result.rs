@@ -1,0 +1,29 @@
+use gt_execution::Cancellation;
+use gt_model::{Fill, Symbol, TimeFormat, Timestamp, Trade};
+
+/// Everything a run produced, ready for statistics and reports.
+#[derive(Clone, Debug)]
+pub struct BacktestResult {
+    /// Instrument traded.
+    pub symbol: Symbol,
+    /// Bar times, one per bar.
+    pub timestamps: Vec<Timestamp>,
+    /// Bar closes, one per bar (for buy & hold and beta).
+    pub closes: Vec<f64>,
+    /// Account equity after each bar.
+    pub equity: Vec<f64>,
+    /// Closed trades in the order they closed.
+    pub trades: Vec<Trade>,
+    /// Every fill, in order.
+    pub fills: Vec<Fill>,
+    /// Orders the venue cancelled, with reasons.
+    pub cancellations: Vec<Cancellation>,
+    /// Signed units still held after the last bar.
+    pub open_position: f64,
+    /// Bars the strategy needed to warm up.
+    pub warmup_bars: usize,
+    /// Bar index at which the account ran out of money, if it did.
+    pub bankrupt_at: Option<usize>,
+    /// How the bar times are written.
+    pub time_format: TimeFormat,
+}

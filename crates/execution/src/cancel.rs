@@ -1,0 +1,75 @@
+use gt_model::{Order, Timestamp};
+use std::fmt;
+
+/// Why a venue cancelled an order instead of filling it. A closed set: each
+/// variant has a stable machine code and carries the numbers behind it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum CancelReason {
+    /// Not enough available equity for even one unit (or for the size asked).
+    InsufficientFunds {
+        /// Cash needed, costs included.
+        required: f64,
+        /// Equity available for new positions.
+        available: f64,
+    },
+    /// The order resolves to zero units (e.g. a fractional size in whole-unit mode).
+    ZeroQuantity {
+        /// The quantity asked for.
+        requested: f64,
+    },
+    /// A reduce-only order found no opposite position to reduce.
+    NothingToClose,
+    /// The order itself is malformed (non-positive size or price, fraction outside (0, 1]).
+    Invalid {
+        /// Which field is wrong.
+        field: &'static str,
+        /// Its value.
+        value: f64,
+    },
+}
+
+impl CancelReason {
+    /// Stable machine code, used in JSON output and the run store.
+    pub fn code(&self) -> &'static str {
+        match self {
+            CancelReason::InsufficientFunds { .. } => "insufficient_funds",
+            CancelReason::ZeroQuantity { .. } => "zero_quantity",
+            CancelReason::NothingToClose => "nothing_to_close",
+            CancelReason::Invalid { .. } => "invalid_order",
+        }
+    }
+}
+
+impl fmt::Display for CancelReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CancelReason::InsufficientFunds {
+                required,
+                available,
+            } => write!(
+                f,
+                "insufficient funds: needs {required:.2} including costs, {available:.2} available"
+            ),
+            CancelReason::ZeroQuantity { requested } => {
+                write!(f, "quantity {requested} rounds to zero whole units")
+            }
+            CancelReason::NothingToClose => {
+                write!(f, "reduce-only order found no position to close")
+            }
+            CancelReason::Invalid { field, value } => write!(f, "invalid order: {field} = {value}"),
+        }
+    }
+}
+
+/// A cancelled order with its reason and when it happened.
+#[derive(Clone, Debug)]
+pub struct Cancellation {
+    /// The order as accepted.
+    pub order: Order,
+    /// Why it was cancelled.
+    pub reason: CancelReason,
+    /// Bar index of the cancellation.
+    pub bar_index: usize,
+    /// Time of the cancellation.
+    pub ts: Timestamp,
+}

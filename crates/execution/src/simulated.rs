@@ -1,0 +1,346 @@
+//! The simulated exchange: fills orders against bars the way backtesting.py does.
+
+use crate::sizing::units_for_fraction;
+use crate::{BarUpdate, CancelReason, Cancellation, CostModel, ExecutionEvent, Venue};
+use gt_model::{Fill, Order, OrderType, Portfolio, Quantity, Side, Timestamp};
+
+/// How the simulated exchange fills.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ExchangeConfig {
+    /// Commission and slippage.
+    pub costs: CostModel,
+    /// Fill market orders at the close of the bar they were decided on,
+    /// instead of the next bar's open.
+    pub trade_on_close: bool,
+    /// Allow fractional units; whole units otherwise.
+    pub fractional_units: bool,
+}
+
+/// A pending order and whether its stop has already triggered.
+#[derive(Clone, Debug)]
+struct Pending {
+    order: Order,
+    stop_triggered: bool,
+}
+
+/// Price and booking bar of an order whose condition is met on this bar.
+struct Execution {
+    price: f64,
+    bar_index: usize,
+    ts: Timestamp,
+}
+
+/// An exchange that fills orders against bars.
+///
+/// * An order decided on bar *t* is looked at from bar *t+1* on. Market orders
+///   fill at that bar's open (or, with `trade_on_close`, at bar *t*'s close).
+/// * Stop orders trigger when the bar's range reaches the stop and fill at the
+///   stop, or at the open when the bar gaps through it; limit orders fill at the
+///   limit or better; a stop-limit becomes a limit once its stop triggers, and
+///   when stop and limit are both touched in one bar the limit is assumed
+///   touched first (pessimistic).
+/// * Reduce-only orders jump ahead of other pending orders, so closing a
+///   position frees its cash before new entries are sized.
+/// * An order opposite to the position closes it first-in first-out; the rest
+///   opens a new position if the available equity pays for it, and is
+///   cancelled with [`CancelReason::InsufficientFunds`] otherwise.
+#[derive(Debug, Default)]
+pub struct SimulatedExchange {
+    config: ExchangeConfig,
+    pending: Vec<Pending>,
+}
+
+impl SimulatedExchange {
+    /// An exchange with no pending order.
+    pub fn new(config: ExchangeConfig) -> Self {
+        Self {
+            config,
+            pending: Vec::new(),
+        }
+    }
+
+    /// Where and at what price `pending` executes on this bar, if it does.
+    fn execution(
+        config: &ExchangeConfig,
+        pending: &mut Pending,
+        update: &BarUpdate,
+    ) -> Option<Execution> {
+        let bar = &update.bar;
+        let long = pending.order.request.side == Side::Buy;
+        let (stop, limit) = match pending.order.request.order_type {
+            OrderType::Market => (None, None),
+            OrderType::Limit { limit } => (None, Some(limit)),
+            OrderType::Stop { stop } => (Some(stop), None),
+            OrderType::StopLimit { stop, limit } => (Some(stop), Some(limit)),
+        };
+        // A stop hit on this bar; once hit, the order stays a market/limit order.
+        let mut stop_hit = None;
+        if let Some(stop) = stop.filter(|_| !pending.stop_triggered) {
+            let touched = if long {
+                bar.high >= stop
+            } else {
+                bar.low <= stop
+            };
+            if !touched {
+                return None;
+            }
+            pending.stop_triggered = true;
+            stop_hit = Some(stop);
+        }
+        let here = Execution {
+            price: bar.open,
+            bar_index: update.index,
+            ts: bar.ts,
+        };
+        if let Some(limit) = limit {
+            let touched = if long {
+                bar.low <= limit
+            } else {
+                bar.high >= limit
+            };
+            let touched_before_stop = touched
+                && if long {
+                    limit <= stop_hit.unwrap_or(f64::NEG_INFINITY)
+                } else {
+                    limit >= stop_hit.unwrap_or(f64::INFINITY)
+                };
+            if !touched || touched_before_stop {
+                return None;
+            }
+            let start = stop_hit.unwrap_or(bar.open);
+            let price = if long {
+                start.min(limit)
+            } else {
+                start.max(limit)
+            };
+            return Some(Execution { price, ..here });
+        }
+        let at_previous_close = config.trade_on_close.then_some(update.previous).flatten();
+        let mut execution = match at_previous_close {
+            Some((ts, close)) if stop_hit.is_none() => Execution {
+                price: close,
+                bar_index: update.index.saturating_sub(1),
+                ts,
+            },
+            Some((_, close)) => Execution {
+                price: close,
+                ..here
+            },
+            None => here,
+        };
+        if let Some(stop) = stop_hit {
+            execution.price = if long {
+                execution.price.max(stop)
+            } else {
+                execution.price.min(stop)
+            };
+        }
+        Some(execution)
+    }
+
+    /// Fills what can be filled of `order` at `at`, booking fills in `portfolio`.
+    fn fill(
+        &self,
+        order: &Order,
+        at: &Execution,
+        slot: usize,
+        portfolio: &mut Portfolio,
+        events: &mut Vec<ExecutionEvent>,
+    ) {
+        let request = &order.request;
+        let costs = &self.config.costs;
+        let sign = request.side.sign();
+        let price = costs.execution_price(at.price, sign);
+        let cancel = |reason, events: &mut Vec<ExecutionEvent>| {
+            events.push(ExecutionEvent::Cancelled(Cancellation {
+                order: order.clone(),
+                reason,
+                bar_index: at.bar_index,
+                ts: at.ts,
+            }));
+        };
+        // Value open positions at this fill's quote while sizing, never at a later price.
+        portfolio.set_mark(slot, at.price);
+
+        // Cost of one unit with commission, the way backtesting.py reserves it.
+        let (units, cost_per_unit) = match request.quantity {
+            Quantity::Units(requested) => {
+                let units = if self.config.fractional_units {
+                    requested
+                } else {
+                    requested.floor()
+                };
+                if units <= 0.0 {
+                    return cancel(CancelReason::ZeroQuantity { requested }, events);
+                }
+                (
+                    units,
+                    price + costs.commission(requested, at.price, true) / requested,
+                )
+            }
+            Quantity::EquityFraction(fraction) => {
+                let cost = price + costs.commission(fraction, at.price, true) / fraction;
+                let available = portfolio.margin_available();
+                let units =
+                    units_for_fraction(available, fraction, cost, self.config.fractional_units);
+                if units <= 0.0 || !units.is_finite() {
+                    let reason = CancelReason::InsufficientFunds {
+                        required: cost,
+                        available,
+                    };
+                    return cancel(reason, events);
+                }
+                (units, cost)
+            }
+        };
+
+        let held = portfolio.position(slot).quantity();
+        let opposite = held != 0.0 && held.signum() != sign;
+        if request.reduce_only && !opposite {
+            return cancel(CancelReason::NothingToClose, events);
+        }
+        let closing = if opposite { units.min(held.abs()) } else { 0.0 };
+        let opening = if request.reduce_only {
+            0.0
+        } else {
+            units - closing
+        };
+
+        let mut book = |quantity: f64, first: bool, portfolio: &mut Portfolio| {
+            let fill = Fill {
+                order_id: order.id,
+                symbol: request.symbol.clone(),
+                side: request.side,
+                quantity,
+                price,
+                commission: costs.commission(quantity, price, first),
+                bar_index: at.bar_index,
+                ts: at.ts,
+            };
+            portfolio.apply_fill(slot, &fill);
+            events.push(ExecutionEvent::Filled(fill));
+        };
+        if closing > 0.0 {
+            book(closing, true, portfolio);
+        }
+        if opening > 0.0 {
+            let available = portfolio.margin_available();
+            let required = opening * cost_per_unit;
+            if required > available {
+                return cancel(
+                    CancelReason::InsufficientFunds {
+                        required,
+                        available,
+                    },
+                    events,
+                );
+            }
+            book(opening, closing == 0.0, portfolio);
+        }
+    }
+}
+
+/// Checks the numbers in an order before it is accepted.
+fn validate(order: &Order) -> Result<(), CancelReason> {
+    let invalid = |field, value: f64| Err(CancelReason::Invalid { field, value });
+    match order.request.quantity {
+        Quantity::Units(units) if !(units.is_finite() && units > 0.0) => {
+            return invalid("units", units);
+        }
+        Quantity::EquityFraction(f) if !(f > 0.0 && f <= 1.0) => {
+            return invalid("equity_fraction", f);
+        }
+        _ => {}
+    }
+    let prices = match order.request.order_type {
+        OrderType::Market => [None, None],
+        OrderType::Limit { limit } => [Some(("limit", limit)), None],
+        OrderType::Stop { stop } => [Some(("stop", stop)), None],
+        OrderType::StopLimit { stop, limit } => [Some(("stop", stop)), Some(("limit", limit))],
+    };
+    for (field, price) in prices.into_iter().flatten() {
+        if !(price.is_finite() && price > 0.0) {
+            return invalid(field, price);
+        }
+    }
+    Ok(())
+}
+
+impl Venue for SimulatedExchange {
+    fn submit(&mut self, order: Order) -> Result<(), CancelReason> {
+        validate(&order)?;
+        let pending = Pending {
+            order,
+            stop_triggered: false,
+        };
+        if pending.order.request.reduce_only {
+            self.pending.insert(0, pending);
+        } else {
+            self.pending.push(pending);
+        }
+        Ok(())
+    }
+
+    #[inline]
+    /// Orders are looked at in queue order. The engine submits an order only
+    /// after the bar it was decided on was processed, so it can never fill on
+    /// a bar it has already seen — except when the engine deliberately
+    /// re-processes the last bar to close positions at the end of a run.
+    fn on_bar(
+        &mut self,
+        slot: usize,
+        update: &BarUpdate,
+        portfolio: &mut Portfolio,
+        events: &mut Vec<ExecutionEvent>,
+    ) {
+        if self.pending.is_empty() {
+            return;
+        }
+        let symbol = portfolio.position(slot).symbol().clone();
+        let mut index = 0;
+        while index < self.pending.len() {
+            let pending = &mut self.pending[index];
+            let execution = if pending.order.request.symbol == symbol {
+                Self::execution(&self.config, pending, update)
+            } else {
+                None
+            };
+            match execution {
+                Some(at) => {
+                    let pending = self.pending.remove(index);
+                    self.fill(&pending.order, &at, slot, portfolio, events);
+                }
+                None => index += 1,
+            }
+        }
+    }
+
+    fn execute_now(
+        &mut self,
+        order: Order,
+        price: f64,
+        bar_index: usize,
+        ts: Timestamp,
+        slot: usize,
+        portfolio: &mut Portfolio,
+        events: &mut Vec<ExecutionEvent>,
+    ) {
+        if validate(&order).is_ok() {
+            self.fill(
+                &order,
+                &Execution {
+                    price,
+                    bar_index,
+                    ts,
+                },
+                slot,
+                portfolio,
+                events,
+            );
+        }
+    }
+
+    fn open_orders(&self) -> usize {
+        self.pending.len()
+    }
+}

@@ -1,0 +1,57 @@
+use crate::{CancelReason, Cancellation};
+use gt_model::{Bar, Fill, Order, Portfolio, Timestamp};
+
+/// A new bar of one symbol, as the venue needs it to fill orders.
+#[derive(Clone, Copy, Debug)]
+pub struct BarUpdate {
+    /// Index of the bar in the run.
+    pub index: usize,
+    /// The bar.
+    pub bar: Bar,
+    /// The symbol's previous bar's time and close, if any (fills "at close"
+    /// of the decision bar are booked there).
+    pub previous: Option<(Timestamp, f64)>,
+}
+
+/// Something that happened to an order at the venue.
+#[derive(Clone, Debug)]
+pub enum ExecutionEvent {
+    /// Some or all of an order traded.
+    Filled(Fill),
+    /// An order (or its unfilled rest) was cancelled, with the reason.
+    Cancelled(Cancellation),
+}
+
+/// An execution venue: the simulated exchange, or a broker's paper account.
+pub trait Venue {
+    /// Accepts an order decided on its `decided_bar`, or refuses it at once.
+    fn submit(&mut self, order: Order) -> Result<(), CancelReason>;
+
+    /// Lets the venue act on a new bar of the symbol held in portfolio `slot`:
+    /// pending orders of that symbol fill or cancel, fills are booked in
+    /// `portfolio`, and everything that happened is appended to `events`.
+    fn on_bar(
+        &mut self,
+        slot: usize,
+        update: &BarUpdate,
+        portfolio: &mut Portfolio,
+        events: &mut Vec<ExecutionEvent>,
+    );
+
+    /// Executes `order` at once at `price`, booked on bar `bar_index` at `ts`
+    /// (forced liquidation when the account runs out of money).
+    #[allow(clippy::too_many_arguments)]
+    fn execute_now(
+        &mut self,
+        order: Order,
+        price: f64,
+        bar_index: usize,
+        ts: Timestamp,
+        slot: usize,
+        portfolio: &mut Portfolio,
+        events: &mut Vec<ExecutionEvent>,
+    );
+
+    /// Orders accepted and not yet filled or cancelled.
+    fn open_orders(&self) -> usize;
+}

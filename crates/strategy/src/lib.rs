@@ -1,0 +1,18 @@
+//! Strategies: what to trade, decided one bar at a time.
+//!
+//! A [`Strategy`] looks at the bar, its own indicators and the position it
+//! holds, and answers with order requests through its [`StrategyContext`]; it
+//! never sends anything itself. The same strategy therefore runs unchanged in
+//! a backtest and in paper trading. Each built-in strategy declares its
+//! parameters once ([`ParamSpec`]) and is found by name in the [`registry`].
+
+pub mod demo_ma;
+mod error;
+mod params;
+pub mod registry;
+mod strategy;
+
+pub use error::StrategyError;
+pub use params::{ParamKind, ParamSpec, ParamValue, Params};
+pub use registry::StrategySpec;
+pub use strategy::{Strategy, StrategyContext};
