@@ -134,6 +134,7 @@ impl<C: Clock, V: Venue> Engine<C, V> {
             timestamps: run.timestamps,
             closes: run.closes,
             equity: run.equity,
+            orders: run.orders,
             fills: run.fills,
             cancellations: run.cancellations,
             warmup_bars: strategy.warmup_bars(),
@@ -149,6 +150,7 @@ struct Run {
     closes: Vec<f64>,
     equity: Vec<f64>,
     events: Vec<ExecutionEvent>,
+    orders: Vec<Order>,
     fills: Vec<Fill>,
     cancellations: Vec<Cancellation>,
     next_order_id: u64,
@@ -162,6 +164,7 @@ impl Run {
             closes: Vec::with_capacity(expected_bars),
             equity: Vec::with_capacity(expected_bars),
             events: Vec::new(),
+            orders: Vec::new(),
             fills: Vec::new(),
             cancellations: Vec::new(),
             next_order_id: 0,
@@ -189,6 +192,7 @@ impl Run {
         ts: Timestamp,
     ) {
         let order = self.order(request, bar_index, ts);
+        self.orders.push(order.clone());
         if let Err(reason) = venue.submit(order.clone()) {
             self.cancellations.push(Cancellation {
                 order,

@@ -1,5 +1,5 @@
 use gt_execution::Cancellation;
-use gt_model::{Fill, Symbol, TimeFormat, Timestamp, Trade};
+use gt_model::{Fill, Order, Symbol, TimeFormat, Timestamp, Trade};
 
 /// Everything a run produced, ready for statistics and reports.
 #[derive(Clone, Debug)]
@@ -14,6 +14,8 @@ pub struct BacktestResult {
     pub equity: Vec<f64>,
     /// Closed trades in the order they closed.
     pub trades: Vec<Trade>,
+    /// Every order the strategy placed, in order.
+    pub orders: Vec<Order>,
     /// Every fill, in order.
     pub fills: Vec<Fill>,
     /// Orders the venue cancelled, with reasons.

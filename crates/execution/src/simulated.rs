@@ -2,7 +2,7 @@
 
 use crate::sizing::units_for_fraction;
 use crate::{BarUpdate, CancelReason, Cancellation, CostModel, ExecutionEvent, Venue};
-use gt_model::{Fill, Order, OrderType, Portfolio, Quantity, Side, Timestamp};
+use gt_model::{Fill, Order, OrderType, Portfolio, Quantity, Side, Symbol, Timestamp};
 
 /// How the simulated exchange fills.
 #[derive(Clone, Copy, Debug, Default)]
@@ -297,22 +297,14 @@ impl Venue for SimulatedExchange {
             return;
         }
         let symbol = portfolio.position(slot).symbol().clone();
-        let mut index = 0;
-        while index < self.pending.len() {
-            let pending = &mut self.pending[index];
-            let execution = if pending.order.request.symbol == symbol {
-                Self::execution(&self.config, pending, update)
-            } else {
-                None
-            };
-            match execution {
-                Some(at) => {
-                    let pending = self.pending.remove(index);
-                    self.fill(&pending.order, &at, slot, portfolio, events);
-                }
-                None => index += 1,
-            }
+        // With trade-on-close, market orders fill at the previous close before
+        // anything that needs this bar's prices, so their sizing cannot see them.
+        if self.config.trade_on_close {
+            self.process(&symbol, update, slot, portfolio, events, |order| {
+                order.request.order_type == OrderType::Market
+            });
         }
+        self.process(&symbol, update, slot, portfolio, events, |_| true);
     }
 
     fn execute_now(
@@ -344,3 +336,37 @@ impl Venue for SimulatedExchange {
         self.pending.len()
     }
 }
+
+impl SimulatedExchange {
+    /// Fills or keeps, in queue order, the pending orders of `symbol` that `eligible` selects.
+    fn process(
+        &mut self,
+        symbol: &Symbol,
+        update: &BarUpdate,
+        slot: usize,
+        portfolio: &mut Portfolio,
+        events: &mut Vec<ExecutionEvent>,
+        eligible: impl Fn(&Order) -> bool,
+    ) {
+        let mut index = 0;
+        while index < self.pending.len() {
+            let pending = &mut self.pending[index];
+            let execution = if pending.order.request.symbol == *symbol && eligible(&pending.order) {
+                Self::execution(&self.config, pending, update)
+            } else {
+                None
+            };
+            match execution {
+                Some(at) => {
+                    let pending = self.pending.remove(index);
+                    self.fill(&pending.order, &at, slot, portfolio, events);
+                }
+                None => index += 1,
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "simulated_tests.rs"]
+mod tests;

@@ -1,0 +1,188 @@
+//! Invariants of the engine, checked on random bars and random order streams.
+
+use gt_data::synthetic::random_walk;
+use gt_engine::{BacktestResult, EngineConfig, backtest};
+use gt_execution::{CostModel, ExchangeConfig};
+use gt_model::{BarSeries, OrderRequest, OrderType, Quantity, Side, Symbol};
+use gt_strategy::demo_ma::DemoMa;
+use gt_strategy::{Strategy, StrategyContext};
+use proptest::prelude::*;
+
+/// Places pseudo-random orders of every kind, with prices taken from the
+/// current bar, so its decisions depend on prices up to now and nothing later.
+struct RandomTrader {
+    state: u64,
+}
+
+impl RandomTrader {
+    fn next(&mut self) -> u64 {
+        self.state = self
+            .state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        self.state >> 33
+    }
+}
+
+impl Strategy for RandomTrader {
+    fn warmup_bars(&self) -> usize {
+        0
+    }
+
+    fn on_bar(&mut self, ctx: &mut StrategyContext<'_>) {
+        // Mix the close in, so a different past means different decisions.
+        self.state ^= ctx.bar().close.to_bits();
+        if self.next() % 3 != 0 {
+            return;
+        }
+        let close = ctx.bar().close;
+        let side = if self.next() % 2 == 0 {
+            Side::Buy
+        } else {
+            Side::Sell
+        };
+        let quantity = match self.next() % 3 {
+            0 => Quantity::Units((1 + self.next() % 20) as f64),
+            1 => Quantity::EquityFraction((1 + self.next() % 100) as f64 / 100.0),
+            _ => Quantity::ALL_EQUITY,
+        };
+        let offset = close * (self.next() % 30) as f64 / 1_000.0;
+        let (toward, away) = match side {
+            Side::Buy => (close - offset, close + offset),
+            Side::Sell => (close + offset, close - offset),
+        };
+        let order_type = match self.next() % 4 {
+            0 => OrderType::Market,
+            1 => OrderType::Limit { limit: toward },
+            2 => OrderType::Stop { stop: away },
+            _ => OrderType::StopLimit {
+                stop: away,
+                limit: away,
+            },
+        };
+        if self.next() % 5 == 0 {
+            ctx.close_position();
+        } else {
+            ctx.submit(
+                OrderRequest::market(ctx.symbol().clone(), side, quantity).with_type(order_type),
+            );
+        }
+    }
+}
+
+fn exchange(
+    commission: f64,
+    slippage_bps: f64,
+    trade_on_close: bool,
+    fractional: bool,
+) -> ExchangeConfig {
+    ExchangeConfig {
+        costs: CostModel::new(commission, 1.0, slippage_bps).unwrap(),
+        trade_on_close,
+        fractional_units: fractional,
+    }
+}
+
+fn run(
+    series: &BarSeries,
+    strategy: &mut dyn Strategy,
+    exchange: ExchangeConfig,
+    finalize: bool,
+) -> BacktestResult {
+    backtest(
+        series,
+        strategy,
+        EngineConfig {
+            initial_cash: 10_000.0,
+            finalize_trades: finalize,
+        },
+        exchange,
+    )
+}
+
+/// Multiplies the prices of every bar after `after` by per-bar factors.
+fn perturbed_after(series: &BarSeries, after: usize, seed: u64) -> BarSeries {
+    let mut changed = series.clone();
+    let mut state = seed | 1;
+    for index in after + 1..series.len() {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        let factor = 0.7 + (state % 600) as f64 / 1_000.0;
+        changed.update(index, |bar| {
+            bar.open *= factor;
+            bar.high *= factor * 1.01;
+            bar.low *= factor * 0.99;
+            bar.close *= factor;
+        });
+    }
+    changed
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Rebuilds cash and position from the fills alone and checks every
+    /// equity point equals cash + position × close.
+    #[test]
+    fn equity_equals_cash_plus_positions(
+        seed in any::<u64>(),
+        bars in 50usize..400,
+        commission in 0.0f64..0.01,
+        slippage_bps in 0.0f64..20.0,
+        fractional in any::<bool>(),
+        finalize in any::<bool>(),
+    ) {
+        let series = random_walk(Symbol::new("R"), bars, seed);
+        let result = run(&series, &mut RandomTrader { state: seed }, exchange(commission, slippage_bps, false, fractional), finalize);
+        let mut fills = result.fills.iter().peekable();
+        let (mut cash, mut held) = (10_000.0, 0.0);
+        let end = result.bankrupt_at.unwrap_or(bars);
+        for index in 0..end {
+            while let Some(fill) = fills.next_if(|f| f.bar_index == index) {
+                cash -= fill.signed_quantity() * fill.price + fill.commission;
+                held += fill.signed_quantity();
+            }
+            let expected = cash + held * series.closes()[index];
+            let got = result.equity[index];
+            prop_assert!((expected - got).abs() <= 1e-9 * expected.abs().max(1.0),
+                "bar {index}: cash {cash} + {held} × close = {expected}, engine says {got}");
+        }
+        prop_assert!((held - result.open_position).abs() < 1e-9 || result.bankrupt_at.is_some());
+        // Closed trades plus the open position account for every fill's units.
+        let traded: f64 = result.fills.iter().map(|f| f.quantity).sum();
+        let in_trades: f64 = result.trades.iter().map(|t| 2.0 * t.size.abs()).sum();
+        prop_assert!((traded - in_trades - held.abs()).abs() < 1e-6);
+    }
+
+    /// Changing every bar after t changes no order, fill, cancellation or
+    /// equity value at or before t — for every t of the series.
+    #[test]
+    fn no_decision_depends_on_future_bars(
+        seed in any::<u64>(),
+        bars in 40usize..200,
+        trade_on_close in any::<bool>(),
+        use_crossover in any::<bool>(),
+    ) {
+        let series = random_walk(Symbol::new("R"), bars, seed);
+        let config = exchange(0.002, 5.0, trade_on_close, false);
+        let strategy = || -> Box<dyn Strategy> {
+            if use_crossover { Box::new(DemoMa::new(2, 5, true)) } else { Box::new(RandomTrader { state: seed }) }
+        };
+        let before = run(&series, strategy().as_mut(), config, false);
+        prop_assert!(use_crossover || before.fills.len() > 5, "the random trader trades: the property is not vacuous");
+        for t in 0..bars - 1 {
+            let changed = perturbed_after(&series, t, seed ^ t as u64);
+            let after = run(&changed, strategy().as_mut(), config, false);
+            let decided = |r: &BacktestResult| r.orders.iter().filter(|o| o.decided_bar <= t).cloned().collect::<Vec<_>>();
+            prop_assert_eq!(decided(&before), decided(&after), "orders decided by bar {}", t);
+            let filled = |r: &BacktestResult| r.fills.iter().filter(|f| f.bar_index <= t).cloned().collect::<Vec<_>>();
+            prop_assert_eq!(filled(&before), filled(&after), "fills booked by bar {}", t);
+            let cancelled = |r: &BacktestResult| {
+                r.cancellations.iter().filter(|c| c.bar_index <= t).map(|c| (c.order.id, c.reason.clone())).collect::<Vec<_>>()
+            };
+            prop_assert_eq!(cancelled(&before), cancelled(&after), "cancellations by bar {}", t);
+            prop_assert_eq!(&before.equity[..=t], &after.equity[..=t], "equity up to bar {}", t);
+        }
+    }
+}
