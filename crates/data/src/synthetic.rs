@@ -20,18 +20,24 @@ impl SplitMix64 {
     }
 }
 
-/// `count` one-minute bars of a random walk starting at 100, the same for the same `seed`.
+/// `count` one-minute bars of a random walk around 100, the same for the same `seed`.
 ///
-/// Each close moves at most 1 % from the previous one; highs and lows wrap the
-/// open and close, so every bar passes validation.
+/// The log price takes steps of at most ±1 % and is pulled gently back towards
+/// 100 (a discrete Ornstein–Uhlenbeck process), so a million bars stay in a
+/// realistic range instead of drifting to zero; highs and lows wrap the open
+/// and close, so every bar passes validation.
 pub fn random_walk(symbol: Symbol, count: usize, seed: u64) -> BarSeries {
     const MINUTE: i64 = 60_000_000_000;
     let mut rng = SplitMix64(seed);
     let mut series = BarSeries::with_capacity(symbol, count);
+    const PULL: f64 = 0.001;
+    let anchor = 100.0_f64.ln();
+    let mut log_close = anchor;
     let mut close = 100.0_f64;
     for index in 0..count {
         let open = close;
-        close = (open * (1.0 + 0.01 * rng.next_signed_unit())).max(0.01);
+        log_close += 0.01 * rng.next_signed_unit() - PULL * (log_close - anchor);
+        close = log_close.exp();
         let high = open.max(close) * (1.0 + 0.002 * rng.next_signed_unit().abs());
         let low = open.min(close) * (1.0 - 0.002 * rng.next_signed_unit().abs());
         let volume = 1_000.0 + (rng.next_u64() % 10_000) as f64;

@@ -48,7 +48,7 @@ impl<C: Clock, V: Venue> Engine<C, V> {
         let mut last_update: Option<BarUpdate> = None;
 
         while let Some(bar) = source.next_bar() {
-            let index = run.timestamps.len();
+            let index = run.equity.len();
             self.clock.advance_to(bar.ts);
             let update = BarUpdate {
                 index,
@@ -60,9 +60,8 @@ impl<C: Clock, V: Venue> Engine<C, V> {
             run.record_events();
             run.portfolio.set_mark(slot, bar.close);
             let equity = run.portfolio.equity();
-            run.timestamps.push(bar.ts);
-            run.closes.push(bar.close);
             run.equity.push(equity);
+            run.all_midnight &= bar.ts.is_midnight();
             last_update = Some(update);
 
             if equity <= 0.0 {
@@ -94,8 +93,10 @@ impl<C: Clock, V: Venue> Engine<C, V> {
                 equity,
                 &mut requests,
             ));
-            for request in requests.drain(..) {
-                run.submit(&mut self.venue, request, index, bar.ts);
+            if !requests.is_empty() {
+                for request in requests.drain(..) {
+                    run.submit(&mut self.venue, request, index, bar.ts);
+                }
             }
         }
 
@@ -104,9 +105,7 @@ impl<C: Clock, V: Venue> Engine<C, V> {
             if let Some(last) = run.equity.last_mut() {
                 *last = 0.0;
             }
-            while let Some(bar) = source.next_bar() {
-                run.timestamps.push(bar.ts);
-                run.closes.push(bar.close);
+            while source.next_bar().is_some() {
                 run.equity.push(0.0);
             }
         } else if let (true, Some(update)) = (self.config.finalize_trades, last_update) {
@@ -127,12 +126,14 @@ impl<C: Clock, V: Venue> Engine<C, V> {
         }
 
         BacktestResult {
-            time_format: time_format_of(&run.timestamps),
+            time_format: if run.all_midnight {
+                TimeFormat::Date
+            } else {
+                TimeFormat::DateTime
+            },
             open_position: run.portfolio.position(slot).quantity(),
             trades: run.portfolio.closed_trades().to_vec(),
             symbol,
-            timestamps: run.timestamps,
-            closes: run.closes,
             equity: run.equity,
             orders: run.orders,
             fills: run.fills,
@@ -146,9 +147,8 @@ impl<C: Clock, V: Venue> Engine<C, V> {
 /// The state one run accumulates.
 struct Run {
     portfolio: Portfolio,
-    timestamps: Vec<Timestamp>,
-    closes: Vec<f64>,
     equity: Vec<f64>,
+    all_midnight: bool,
     events: Vec<ExecutionEvent>,
     orders: Vec<Order>,
     fills: Vec<Fill>,
@@ -160,9 +160,8 @@ impl Run {
     fn new(initial_cash: f64, expected_bars: usize) -> Self {
         Self {
             portfolio: Portfolio::new(initial_cash),
-            timestamps: Vec::with_capacity(expected_bars),
-            closes: Vec::with_capacity(expected_bars),
             equity: Vec::with_capacity(expected_bars),
+            all_midnight: true,
             events: Vec::new(),
             orders: Vec::new(),
             fills: Vec::new(),
@@ -192,34 +191,29 @@ impl Run {
         ts: Timestamp,
     ) {
         let order = self.order(request, bar_index, ts);
-        self.orders.push(order.clone());
         if let Err(reason) = venue.submit(order.clone()) {
             self.cancellations.push(Cancellation {
-                order,
+                order: order.clone(),
                 reason,
                 bar_index,
                 ts,
             });
         }
+        self.orders.push(order);
     }
 
     /// Moves the venue's events into the fill and cancellation logs.
     #[inline]
     fn record_events(&mut self) {
+        if self.events.is_empty() {
+            return;
+        }
         for event in self.events.drain(..) {
             match event {
                 ExecutionEvent::Filled(fill) => self.fills.push(fill),
                 ExecutionEvent::Cancelled(cancellation) => self.cancellations.push(cancellation),
             }
         }
-    }
-}
-
-fn time_format_of(timestamps: &[Timestamp]) -> TimeFormat {
-    if timestamps.iter().all(|ts| ts.is_midnight()) {
-        TimeFormat::Date
-    } else {
-        TimeFormat::DateTime
     }
 }
 

@@ -1,16 +1,12 @@
 use gt_execution::Cancellation;
-use gt_model::{Fill, Order, Symbol, TimeFormat, Timestamp, Trade};
+use gt_model::{Fill, Order, Symbol, TimeFormat, Trade};
 
 /// Everything a run produced, ready for statistics and reports.
 #[derive(Clone, Debug)]
 pub struct BacktestResult {
     /// Instrument traded.
     pub symbol: Symbol,
-    /// Bar times, one per bar.
-    pub timestamps: Vec<Timestamp>,
-    /// Bar closes, one per bar (for buy & hold and beta).
-    pub closes: Vec<f64>,
-    /// Account equity after each bar.
+    /// Account equity after each bar (the bars are the source's, in order).
     pub equity: Vec<f64>,
     /// Closed trades in the order they closed.
     pub trades: Vec<Trade>,
@@ -26,6 +22,6 @@ pub struct BacktestResult {
     pub warmup_bars: usize,
     /// Bar index at which the account ran out of money, if it did.
     pub bankrupt_at: Option<usize>,
-    /// How the bar times are written.
+    /// How the bar times are written: dates for daily bars, date-times otherwise.
     pub time_format: TimeFormat,
 }

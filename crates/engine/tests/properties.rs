@@ -170,7 +170,7 @@ proptest! {
             if use_crossover { Box::new(DemoMa::new(2, 5, true)) } else { Box::new(RandomTrader { state: seed }) }
         };
         let before = run(&series, strategy().as_mut(), config, false);
-        prop_assert!(use_crossover || before.fills.len() > 5, "the random trader trades: the property is not vacuous");
+        prop_assert!(use_crossover || before.orders.len() > 3, "the random trader places orders: the property is not vacuous");
         for t in 0..bars - 1 {
             let changed = perturbed_after(&series, t, seed ^ t as u64);
             let after = run(&changed, strategy().as_mut(), config, false);

@@ -133,9 +133,9 @@ pub fn execute(args: &BacktestArgs) -> Result<(BarSeries, BacktestResult)> {
 pub fn run(args: &BacktestArgs) -> Result<()> {
     let (bars, result) = execute(args)?;
     let stats = compute_stats(&StatsInput {
-        timestamps: &result.timestamps,
+        timestamps: bars.timestamps(),
         equity: &result.equity,
-        closes: &result.closes,
+        closes: bars.closes(),
         trades: &result.trades,
         first_trading_bar: result.warmup_bars,
         time_format: result.time_format,
@@ -143,7 +143,7 @@ pub fn run(args: &BacktestArgs) -> Result<()> {
     let report = Report::new(
         stats,
         &result.trades,
-        &result.timestamps,
+        bars.timestamps(),
         &result.equity,
         result.time_format,
     );

@@ -1,0 +1,300 @@
+//! End-to-end tests of the `gpt-trader` binary: defaults, outputs and the
+//! one-line errors users get for bad input.
+
+use assert_cmd::Command;
+use proptest::prelude::*;
+use serde_json::Value;
+use std::io::Write;
+use std::path::Path;
+
+fn gpt_trader() -> Command {
+    Command::cargo_bin("gpt-trader").unwrap()
+}
+
+/// Runs `backtest --data FILE` on `content` and returns (exit code, stderr).
+fn backtest_on(content: &[u8]) -> (i32, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bars.csv");
+    std::fs::File::create(&path)
+        .unwrap()
+        .write_all(content)
+        .unwrap();
+    let output = gpt_trader()
+        .args(["backtest", "--data"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn backtest_with_no_arguments_runs_on_the_bundled_sample() {
+    let output = gpt_trader().arg("backtest").output().unwrap();
+    assert!(output.status.success());
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(stdout.contains("demo_ma on GOOG"));
+    assert!(stdout.contains("2004-08-19") && stdout.contains("2013-03-01"));
+    assert!(stdout.contains("# Trades"));
+}
+
+#[test]
+fn json_output_is_one_object_with_stats_trades_and_equity() {
+    let output = gpt_trader()
+        .args(["backtest", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let stats = report["stats"].as_object().unwrap();
+    for key in [
+        "start",
+        "end",
+        "duration_days",
+        "exposure_time_pct",
+        "equity_final",
+        "equity_peak",
+        "commissions",
+        "return_pct",
+        "buy_hold_return_pct",
+        "return_ann_pct",
+        "volatility_ann_pct",
+        "cagr_pct",
+        "sharpe_ratio",
+        "sortino_ratio",
+        "calmar_ratio",
+        "alpha_pct",
+        "beta",
+        "max_drawdown_pct",
+        "avg_drawdown_pct",
+        "max_drawdown_duration_days",
+        "avg_drawdown_duration_days",
+        "trades",
+        "win_rate_pct",
+        "best_trade_pct",
+        "worst_trade_pct",
+        "avg_trade_pct",
+        "max_trade_duration_days",
+        "avg_trade_duration_days",
+        "profit_factor",
+        "expectancy_pct",
+        "sqn",
+        "kelly_criterion",
+    ] {
+        assert!(stats.contains_key(key), "missing statistic {key}");
+    }
+    assert_eq!(report["equity"].as_array().unwrap().len(), 2148);
+    let trade = &report["trades"][0];
+    for key in [
+        "symbol",
+        "size",
+        "entry_bar",
+        "exit_bar",
+        "entry_time",
+        "exit_time",
+        "entry_price",
+        "exit_price",
+        "pnl",
+        "commission",
+        "return_pct",
+    ] {
+        assert!(trade.get(key).is_some(), "missing trade field {key}");
+    }
+    assert_eq!(trade["symbol"], "GOOG");
+}
+
+#[test]
+fn trades_and_equity_csv_files_are_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let (trades, equity) = (dir.path().join("t.csv"), dir.path().join("e.csv"));
+    gpt_trader()
+        .args(["backtest", "--commission", "0.002", "--trades-out"])
+        .arg(&trades)
+        .arg("--equity-out")
+        .arg(&equity)
+        .assert()
+        .success();
+    let trades = std::fs::read_to_string(trades).unwrap();
+    assert!(trades.starts_with("symbol,size,entry_bar,exit_bar,entry_time,exit_time,entry_price,exit_price,pnl,commission,return_pct\n"));
+    assert_eq!(trades.lines().count(), 94);
+    let equity = std::fs::read_to_string(equity).unwrap();
+    assert!(equity.starts_with("time,equity,drawdown_pct\n2004-08-19,10000.0,0.0\n"));
+    assert_eq!(equity.lines().count(), 2149);
+}
+
+#[test]
+fn long_only_variant_never_holds_a_short() {
+    let output = gpt_trader()
+        .args([
+            "backtest",
+            "--param",
+            "allow_short=false",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let trades = report["trades"].as_array().unwrap();
+    assert!(!trades.is_empty());
+    assert!(trades.iter().all(|t| t["size"].as_f64().unwrap() > 0.0));
+}
+
+fn assert_fails_with(args: &[&str], expected: &str) {
+    let output = gpt_trader().args(args).output().unwrap();
+    assert_eq!(output.status.code(), Some(1), "{args:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains(expected), "{args:?}: {stderr}");
+    assert_eq!(stderr.trim_end().lines().count(), 1, "one line: {stderr}");
+    assert!(output.stdout.is_empty(), "nothing on stdout on error");
+}
+
+#[test]
+fn unknown_strategy_and_parameters_list_the_valid_ones() {
+    assert_fails_with(
+        &["backtest", "--strategy", "nope"],
+        "unknown strategy 'nope'; valid strategies: demo_ma",
+    );
+    assert_fails_with(
+        &["backtest", "--param", "short_window=5"],
+        "strategy 'demo_ma' has no parameter 'short_window'; valid parameters: fast, slow, allow_short",
+    );
+    assert_fails_with(
+        &["backtest", "--param", "fast=ten"],
+        "parameter 'fast' of 'demo_ma': \"ten\" is not an integer",
+    );
+    assert_fails_with(
+        &["backtest", "--param", "fast=30"],
+        "fast (30) must be less than slow (20)",
+    );
+    assert_fails_with(
+        &["backtest", "--cash=-5", "--format", "json"],
+        "--cash must be a positive amount",
+    );
+    assert_fails_with(
+        &["backtest", "--commission", "0.5"],
+        "commission 0.5 is outside [0, 0.1)",
+    );
+}
+
+#[test]
+fn missing_file_is_reported() {
+    assert_fails_with(
+        &["backtest", "--data", "/nonexistent/bars.csv"],
+        "/nonexistent/bars.csv: cannot read",
+    );
+}
+
+#[test]
+fn each_bad_file_is_refused_with_file_line_and_field() {
+    let head = "Date,Open,High,Low,Close,Volume\n";
+    let cases: [(&str, &str); 10] = [
+        ("", "no bars: the file is empty"),
+        (head, "no bars: the file is empty"),
+        (
+            "Date,Open,High,Close\n2020-01-02,1,2,1\n",
+            ":1: missing column(s) Low",
+        ),
+        (
+            "2020-01-03,1,2,1,2,1\n2020-01-02,1,2,1,2,1\n",
+            ":3: field 'date': 2020-01-02 comes before the previous row's 2020-01-03",
+        ),
+        (
+            "2020-01-02,1,2,1,2,1\n2020-01-02,1,2,1,2,1\n",
+            ":3: field 'date': duplicate timestamp",
+        ),
+        (
+            "2020-01-02,1,2,abc,2,1\n",
+            ":2: field 'low': \"abc\" is not a finite number",
+        ),
+        (
+            "2020-01-02,1,2,1,nan,1\n",
+            ":2: field 'close': \"nan\" is not a finite number",
+        ),
+        (
+            "2020-01-02,-1,2,1,2,1\n",
+            ":2: field 'open': -1 is negative or zero",
+        ),
+        (
+            "2020-01-02,1,1,2,1,1\n",
+            ":2: field 'high': high 1 is below low 2",
+        ),
+        (
+            "2020-01-02,1,2,1,3,1\n",
+            ":2: field 'close': 3 is outside the bar's range [low 1, high 2]",
+        ),
+    ];
+    for (rows, expected) in cases {
+        let content = if rows.starts_with("Date") || rows.is_empty() {
+            rows.to_owned()
+        } else {
+            format!("{head}{rows}")
+        };
+        let (code, stderr) = backtest_on(content.as_bytes());
+        assert_eq!(code, 1, "{expected}: {stderr}");
+        assert!(
+            stderr.starts_with("error: ") && stderr.contains("bars.csv"),
+            "{stderr}"
+        );
+        assert!(
+            stderr.contains(expected),
+            "expected {expected:?} in {stderr}"
+        );
+        assert_eq!(stderr.trim_end().lines().count(), 1);
+    }
+}
+
+#[test]
+fn help_teaches_the_options() {
+    let output = gpt_trader().args(["backtest", "--help"]).output().unwrap();
+    let help = String::from_utf8(output.stdout).unwrap();
+    for needle in [
+        "--data",
+        "--param",
+        "--trade-on-close",
+        "--finalize-trades",
+        "Examples:",
+    ] {
+        assert!(help.contains(needle), "{needle}");
+    }
+}
+
+#[test]
+fn bench_prints_one_json_line_per_benchmark() {
+    let output = gpt_trader()
+        .args(["bench", "--repeat", "1"])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let line: Value = serde_json::from_str(stdout.lines().next().unwrap()).unwrap();
+    assert_eq!(line["name"], "sma_cross_1m");
+    assert_eq!(line["bars"], 1_000_000);
+    assert!(line["seconds"].as_f64().unwrap() > 0.0);
+    assert!(line["bars_per_s"].as_f64().unwrap() > 0.0);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(24))]
+
+    /// Whatever bytes a file holds, the binary answers with a result or one
+    /// clear error line, never a panic.
+    #[test]
+    fn random_file_contents_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..300)) {
+        let (code, stderr) = backtest_on(&bytes);
+        prop_assert!(code == 0 || code == 1, "exit {code}: {stderr}");
+        prop_assert!(!stderr.contains("panicked"), "{stderr}");
+    }
+}
+
+#[test]
+fn sample_data_file_in_the_repository_equals_the_bundled_one() {
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/sample/GOOG.csv");
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/GOOG.csv");
+    assert_eq!(
+        std::fs::read(shipped).unwrap(),
+        std::fs::read(fixture).unwrap()
+    );
+}
