@@ -32,11 +32,11 @@ impl Strategy for RandomTrader {
     fn on_bar(&mut self, ctx: &mut StrategyContext<'_>) {
         // Mix the close in, so a different past means different decisions.
         self.state ^= ctx.bar().close.to_bits();
-        if self.next() % 3 != 0 {
+        if !self.next().is_multiple_of(3) {
             return;
         }
         let close = ctx.bar().close;
-        let side = if self.next() % 2 == 0 {
+        let side = if self.next().is_multiple_of(2) {
             Side::Buy
         } else {
             Side::Sell
@@ -60,7 +60,7 @@ impl Strategy for RandomTrader {
                 limit: away,
             },
         };
-        if self.next() % 5 == 0 {
+        if self.next().is_multiple_of(5) {
             ctx.close_position();
         } else {
             ctx.submit(
