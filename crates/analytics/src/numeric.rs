@@ -31,8 +31,8 @@ pub(crate) fn sample_covariance(a: &[f64], b: &[f64]) -> f64 {
         / (a.len() - 1) as f64
 }
 
-/// Largest value, NaN-propagating like numpy's `max`; NaN when empty.
-pub(crate) fn max(values: &[f64]) -> f64 {
+/// Folds `values` with `pick`, NaN-propagating like numpy; NaN when empty.
+fn extreme(values: &[f64], pick: fn(f64, f64) -> f64) -> f64 {
     values
         .iter()
         .copied()
@@ -40,25 +40,20 @@ pub(crate) fn max(values: &[f64]) -> f64 {
             if a.is_nan() || b.is_nan() {
                 f64::NAN
             } else {
-                a.max(b)
+                pick(a, b)
             }
         })
         .unwrap_or(f64::NAN)
 }
 
-/// Smallest value, NaN-propagating; NaN when empty.
+/// Largest value (NaN if any is NaN or there is none).
+pub(crate) fn max(values: &[f64]) -> f64 {
+    extreme(values, f64::max)
+}
+
+/// Smallest value (NaN if any is NaN or there is none).
 pub(crate) fn min(values: &[f64]) -> f64 {
-    values
-        .iter()
-        .copied()
-        .reduce(|a, b| {
-            if a.is_nan() || b.is_nan() {
-                f64::NAN
-            } else {
-                a.min(b)
-            }
-        })
-        .unwrap_or(f64::NAN)
+    extreme(values, f64::min)
 }
 
 /// backtesting.py's `geometric_mean`: NaNs count as 0; 0 if any return ≤ −100 %.

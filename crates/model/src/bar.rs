@@ -1,4 +1,4 @@
-use crate::{Symbol, TimeFormat, Timestamp};
+use crate::{Symbol, Timestamp};
 
 /// One OHLCV bar: the prices of an interval that ended at or is keyed by `ts`.
 #[derive(Clone, Copy, PartialEq, Debug)]
@@ -104,28 +104,5 @@ impl BarSeries {
     /// Closing prices.
     pub fn closes(&self) -> &[f64] {
         &self.close
-    }
-
-    /// The first `len` bars as a new series (used to replay a prefix).
-    pub fn truncated(&self, len: usize) -> Self {
-        let len = len.min(self.len());
-        Self {
-            symbol: self.symbol.clone(),
-            ts: self.ts[..len].to_vec(),
-            open: self.open[..len].to_vec(),
-            high: self.high[..len].to_vec(),
-            low: self.low[..len].to_vec(),
-            close: self.close[..len].to_vec(),
-            volume: self.volume[..len].to_vec(),
-        }
-    }
-
-    /// Dates alone when every bar is keyed at midnight (daily data), date-times otherwise.
-    pub fn time_format(&self) -> TimeFormat {
-        if self.ts.iter().all(|ts| ts.is_midnight()) {
-            TimeFormat::Date
-        } else {
-            TimeFormat::DateTime
-        }
     }
 }

@@ -67,11 +67,6 @@ impl Position {
                 / units
         })
     }
-
-    /// Bar index of the oldest open lot, `None` when flat.
-    pub fn entry_bar(&self) -> Option<usize> {
-        self.lots.front().map(|lot| lot.entry_bar)
-    }
 }
 
 /// The account ledger: cash, one [`Position`] per symbol, and the trades closed so far.
@@ -107,11 +102,6 @@ impl Portfolio {
                 self.positions.len() - 1
             }
         }
-    }
-
-    /// Index of the position slot for `symbol`, if it has one.
-    pub fn find_slot(&self, symbol: &Symbol) -> Option<usize> {
-        self.positions.iter().position(|p| &p.symbol == symbol)
     }
 
     /// The position in `slot`.
