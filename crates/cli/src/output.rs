@@ -134,10 +134,12 @@ pub fn print_table(report: &Report, result: &BacktestResult, symbol: &Symbol, st
             result.open_position
         );
     }
-    if !result.cancellations.is_empty() {
+    if let Some(first) = result.cancellations.first() {
         println!(
-            "Note: {} order(s) were cancelled by the exchange (see --format json).",
-            result.cancellations.len()
+            "Note: the exchange cancelled {} order(s); the first on {}: {} (all are listed with --format json).",
+            result.cancellations.len(),
+            first.ts.display(result.time_format),
+            first.reason
         );
     }
 }
