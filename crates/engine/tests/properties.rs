@@ -167,7 +167,7 @@ proptest! {
         let series = random_walk(Symbol::new("R"), bars, seed);
         let config = exchange(0.002, 5.0, trade_on_close, false);
         let strategy = || -> Box<dyn Strategy> {
-            if use_crossover { Box::new(DemoMa::new(2, 5, true)) } else { Box::new(RandomTrader { state: seed }) }
+            if use_crossover { Box::new(DemoMa::new(2, 5, true).unwrap()) } else { Box::new(RandomTrader { state: seed }) }
         };
         let before = run(&series, strategy().as_mut(), config, false);
         prop_assert!(use_crossover || before.orders.len() > 3, "the random trader places orders: the property is not vacuous");

@@ -9,7 +9,7 @@
 //! With `allow_short=true` this is exactly backtesting.py's `SmaCross`.
 
 use crate::{ParamKind, ParamSpec, Params, Strategy, StrategyContext, StrategyError};
-use gt_indicators::Sma;
+use gt_indicators::{IndicatorError, Sma};
 use gt_model::Quantity;
 
 /// Registry entry.
@@ -57,11 +57,14 @@ fn build(params: &Params) -> Result<Box<dyn Strategy>, StrategyError> {
             message: format!("fast ({fast}) must be less than slow ({slow})"),
         });
     }
-    Ok(Box::new(DemoMa::new(
-        fast as usize,
-        slow as usize,
-        params.flag("allow_short"),
-    )))
+    let strategy =
+        DemoMa::new(fast as usize, slow as usize, params.flag("allow_short")).map_err(|error| {
+            StrategyError::Inconsistent {
+                strategy: "demo_ma",
+                message: error.to_string(),
+            }
+        })?;
+    Ok(Box::new(strategy))
 }
 
 /// SMA crossover state: the two averages and their values on the previous bar.
@@ -74,19 +77,19 @@ pub struct DemoMa {
 
 impl DemoMa {
     /// A crossover of SMA(`fast`) over SMA(`slow`).
-    pub fn new(fast: usize, slow: usize, allow_short: bool) -> Self {
-        Self {
-            fast: Sma::new(fast),
-            slow: Sma::new(slow),
+    pub fn new(fast: usize, slow: usize, allow_short: bool) -> Result<Self, IndicatorError> {
+        Ok(Self {
+            fast: Sma::new(fast)?,
+            slow: Sma::new(slow)?,
             allow_short,
             previous: None,
-        }
+        })
     }
 }
 
 impl Strategy for DemoMa {
     fn warmup_bars(&self) -> usize {
-        self.fast.period().max(self.slow.period()) - 1
+        self.fast.lookback().max(self.slow.lookback())
     }
 
     #[inline]
@@ -146,14 +149,14 @@ mod tests {
     fn golden_cross_buys_and_death_cross_sells_short() {
         // SMA(1) is the close itself; SMA(2) lags it: crosses at bars 3 and 6.
         let closes = [5.0, 4.0, 3.0, 6.0, 7.0, 8.0, 2.0];
-        let got = signals(&mut DemoMa::new(1, 2, true), &closes, 0.0);
+        let got = signals(&mut DemoMa::new(1, 2, true).unwrap(), &closes, 0.0);
         assert_eq!(got, vec![(3, Side::Buy, false), (6, Side::Sell, false)]);
     }
 
     #[test]
     fn without_shorts_a_death_cross_only_closes_the_long() {
         let closes = [5.0, 4.0, 3.0, 6.0, 7.0, 8.0, 2.0];
-        let got = signals(&mut DemoMa::new(1, 2, false), &closes, 10.0);
+        let got = signals(&mut DemoMa::new(1, 2, false).unwrap(), &closes, 10.0);
         assert_eq!(
             got,
             vec![
@@ -167,7 +170,7 @@ mod tests {
     #[test]
     fn touching_without_crossing_is_no_signal() {
         let closes = [5.0, 4.0, 4.0, 4.0, 3.0];
-        assert!(signals(&mut DemoMa::new(1, 2, true), &closes, 0.0).is_empty());
+        assert!(signals(&mut DemoMa::new(1, 2, true).unwrap(), &closes, 0.0).is_empty());
     }
 
     #[test]

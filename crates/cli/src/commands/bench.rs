@@ -48,7 +48,7 @@ fn sma_cross_1m(repeat: usize) -> BenchLine {
     };
     let mut times: Vec<f64> = (0..repeat)
         .map(|_| {
-            let mut strategy = DemoMa::new(10, 20, true);
+            let mut strategy = DemoMa::new(10, 20, true).expect("valid periods");
             let started = Instant::now();
             let result = backtest(&bars, &mut strategy, config, exchange);
             let seconds = started.elapsed().as_secs_f64();
