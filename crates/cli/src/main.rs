@@ -21,6 +21,8 @@ struct Cli {
 enum Command {
     /// Backtest a strategy on a CSV file (or the bundled sample) and report statistics.
     Backtest(commands::backtest::BacktestArgs),
+    /// Compute technical indicators over a CSV file (or the sample) and write them as CSV.
+    Indicators(commands::indicators::IndicatorsArgs),
     /// Run the performance benchmarks; prints one JSON line per benchmark.
     Bench(commands::bench::BenchArgs),
 }
@@ -29,13 +31,25 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::Backtest(args) => commands::backtest::run(&args),
+        Command::Indicators(args) => commands::indicators::run(&args),
         Command::Bench(args) => commands::bench::run(&args),
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
+        // A closed pipe (`gpt-trader indicators | head`) is the reader's choice, not a failure.
+        Err(error) if is_broken_pipe(&error) => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error:#}");
             ExitCode::FAILURE
         }
     }
+}
+
+fn is_broken_pipe(error: &anyhow::Error) -> bool {
+    error.chain().any(|cause| {
+        cause.downcast_ref::<std::io::Error>().is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+            || cause.downcast_ref::<csv::Error>().is_some_and(
+                |e| matches!(e.kind(), csv::ErrorKind::Io(io) if io.kind() == std::io::ErrorKind::BrokenPipe),
+            )
+    })
 }

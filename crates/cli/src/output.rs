@@ -5,7 +5,7 @@ use clap::ValueEnum;
 use comfy_table::{Cell, CellAlignment, Table, presets::UTF8_FULL_CONDENSED};
 use gt_analytics::Report;
 use gt_engine::BacktestResult;
-use gt_model::Symbol;
+use gt_model::{BarSeries, Symbol, TimeFormat};
 use serde::Serialize;
 use std::io::Write;
 use std::path::Path;
@@ -30,7 +30,7 @@ struct CancelledOrder {
 }
 
 /// Prints `{"stats", "trades", "equity", "cancelled_orders"}` on stdout.
-pub fn print_json(report: &Report, result: &BacktestResult) -> Result<()> {
+pub fn print_json(report: &Report, result: &BacktestResult, format: TimeFormat) -> Result<()> {
     #[derive(Serialize)]
     struct Output<'a> {
         #[serde(flatten)]
@@ -41,7 +41,7 @@ pub fn print_json(report: &Report, result: &BacktestResult) -> Result<()> {
         .cancellations
         .iter()
         .map(|c| CancelledOrder {
-            time: c.ts.display(result.time_format).to_string(),
+            time: c.ts.display(format).to_string(),
             symbol: c.order.request.symbol.clone(),
             side: c.order.request.side,
             code: c.reason.code(),
@@ -108,7 +108,8 @@ fn format_number(key: &str, value: f64) -> String {
 }
 
 /// Prints the statistics table, with a line on open positions and cancellations.
-pub fn print_table(report: &Report, result: &BacktestResult, symbol: &Symbol, strategy: &str) {
+pub fn print_table(report: &Report, result: &BacktestResult, bars: &BarSeries, strategy: &str) {
+    let symbol = bars.symbol();
     let mut table = Table::new();
     table.load_preset(UTF8_FULL_CONDENSED);
     table.set_header(vec![format!("{strategy} on {symbol}"), String::new()]);
@@ -138,7 +139,7 @@ pub fn print_table(report: &Report, result: &BacktestResult, symbol: &Symbol, st
         println!(
             "Note: the exchange cancelled {} order(s); the first on {}: {} (all are listed with --format json).",
             result.cancellations.len(),
-            first.ts.display(result.time_format),
+            first.ts.display(bars.time_format()),
             first.reason
         );
     }

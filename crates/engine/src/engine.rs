@@ -2,7 +2,7 @@ use crate::{BacktestResult, BarSource, Clock, SeriesReplay, SimulatedClock};
 use gt_execution::{
     BarUpdate, Cancellation, ExchangeConfig, ExecutionEvent, SimulatedExchange, Venue,
 };
-use gt_model::{BarSeries, Fill, Order, OrderId, OrderRequest, Portfolio, TimeFormat, Timestamp};
+use gt_model::{BarSeries, Fill, Order, OrderId, OrderRequest, Portfolio, Timestamp};
 use gt_strategy::{Strategy, StrategyContext};
 
 /// Settings of one run that are not the venue's.
@@ -61,7 +61,6 @@ impl<C: Clock, V: Venue> Engine<C, V> {
             run.portfolio.set_mark(slot, bar.close);
             let equity = run.portfolio.equity();
             run.equity.push(equity);
-            run.all_midnight &= bar.ts.is_midnight();
             last_update = Some(update);
 
             if equity <= 0.0 {
@@ -126,11 +125,6 @@ impl<C: Clock, V: Venue> Engine<C, V> {
         }
 
         BacktestResult {
-            time_format: if run.all_midnight {
-                TimeFormat::Date
-            } else {
-                TimeFormat::DateTime
-            },
             open_position: run.portfolio.position(slot).quantity(),
             trades: run.portfolio.closed_trades().to_vec(),
             symbol,
@@ -148,7 +142,6 @@ impl<C: Clock, V: Venue> Engine<C, V> {
 struct Run {
     portfolio: Portfolio,
     equity: Vec<f64>,
-    all_midnight: bool,
     events: Vec<ExecutionEvent>,
     orders: Vec<Order>,
     fills: Vec<Fill>,
@@ -161,7 +154,6 @@ impl Run {
         Self {
             portfolio: Portfolio::new(initial_cash),
             equity: Vec::with_capacity(expected_bars),
-            all_midnight: true,
             events: Vec::new(),
             orders: Vec::new(),
             fills: Vec::new(),

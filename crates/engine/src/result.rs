@@ -1,5 +1,5 @@
 use gt_execution::Cancellation;
-use gt_model::{Fill, Order, Symbol, TimeFormat, Trade};
+use gt_model::{Fill, Order, Symbol, Trade};
 
 /// Everything a run produced, ready for statistics and reports.
 #[derive(Clone, Debug)]
@@ -22,6 +22,4 @@ pub struct BacktestResult {
     pub warmup_bars: usize,
     /// Bar index at which the account ran out of money, if it did.
     pub bankrupt_at: Option<usize>,
-    /// How the bar times are written: dates for daily bars, date-times otherwise.
-    pub time_format: TimeFormat,
 }

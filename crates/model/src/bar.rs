@@ -1,4 +1,4 @@
-use crate::{Symbol, Timestamp};
+use crate::{Symbol, TimeFormat, Timestamp};
 
 /// One OHLCV bar: the prices of an interval that ended at or is keyed by `ts`.
 #[derive(Clone, Copy, PartialEq, Debug)]
@@ -104,5 +104,14 @@ impl BarSeries {
     /// Closing prices.
     pub fn closes(&self) -> &[f64] {
         &self.close
+    }
+
+    /// Dates alone when every bar is keyed at midnight (daily data), date-times otherwise.
+    pub fn time_format(&self) -> TimeFormat {
+        if self.ts.iter().all(|ts| ts.is_midnight()) {
+            TimeFormat::Date
+        } else {
+            TimeFormat::DateTime
+        }
     }
 }

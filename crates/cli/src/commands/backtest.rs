@@ -1,13 +1,13 @@
 //! `gpt-trader backtest`.
 
+use crate::commands::data_args::DataArgs;
 use crate::output::{self, OutputFormat};
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use gt_analytics::{Report, StatsInput, compute_stats};
-use gt_data::{csv_bars, sample};
 use gt_engine::{BacktestResult, EngineConfig, backtest};
 use gt_execution::{CostModel, ExchangeConfig};
-use gt_model::{BarSeries, Symbol};
+use gt_model::BarSeries;
 use gt_strategy::registry;
 use std::path::PathBuf;
 
@@ -25,13 +25,8 @@ be empty), then Open, High, Low, Close and optionally Volume (any case, any orde
 An order decided on a bar fills at the next bar's open (or, with --trade-on-close,
 at the deciding bar's close).")]
 pub struct BacktestArgs {
-    /// OHLCV CSV file; the bundled GOOG daily sample (2004-2013) when omitted.
-    #[arg(long, value_name = "FILE.csv")]
-    data: Option<PathBuf>,
-
-    /// Symbol of the data in --data (default: the file name without extension, upper-cased).
-    #[arg(long)]
-    symbol: Option<String>,
+    #[command(flatten)]
+    data: DataArgs,
 
     /// Strategy to run.
     #[arg(long, default_value = "demo_ma")]
@@ -91,21 +86,6 @@ fn parse_key_value(text: &str) -> Result<(String, String), String> {
     }
 }
 
-/// Loads the bars the run is on: the file given, or the bundled sample.
-fn load_bars(args: &BacktestArgs) -> Result<BarSeries> {
-    let Some(path) = &args.data else {
-        return Ok(sample::goog()?);
-    };
-    let symbol = match &args.symbol {
-        Some(symbol) => symbol.clone(),
-        None => path
-            .file_stem()
-            .map(|s| s.to_string_lossy().to_uppercase())
-            .unwrap_or_default(),
-    };
-    Ok(csv_bars::load(path, Symbol::new(&symbol))?)
-}
-
 /// Runs the backtest the arguments describe.
 pub fn execute(args: &BacktestArgs) -> Result<(BarSeries, BacktestResult)> {
     if !(args.cash.is_finite() && args.cash > 0.0) {
@@ -115,7 +95,7 @@ pub fn execute(args: &BacktestArgs) -> Result<(BarSeries, BacktestResult)> {
     let params = spec.resolve(&args.params)?;
     let mut strategy = spec.build(&params)?;
     let costs = CostModel::new(args.commission, args.commission_fixed, args.slippage_bps)?;
-    let bars = load_bars(args)?;
+    let bars = args.data.load()?;
     let exchange = ExchangeConfig {
         costs,
         trade_on_close: args.trade_on_close,
@@ -138,14 +118,14 @@ pub fn run(args: &BacktestArgs) -> Result<()> {
         closes: bars.closes(),
         trades: &result.trades,
         first_trading_bar: result.warmup_bars,
-        time_format: result.time_format,
+        time_format: bars.time_format(),
     });
     let report = Report::new(
         stats,
         &result.trades,
         bars.timestamps(),
         &result.equity,
-        result.time_format,
+        bars.time_format(),
     );
     if let Some(path) = &args.trades_out {
         output::write_csv(path, &report.trades)
@@ -156,9 +136,9 @@ pub fn run(args: &BacktestArgs) -> Result<()> {
             .with_context(|| format!("writing {}", path.display()))?;
     }
     match args.format {
-        OutputFormat::Json => output::print_json(&report, &result),
+        OutputFormat::Json => output::print_json(&report, &result, bars.time_format()),
         OutputFormat::Table => {
-            output::print_table(&report, &result, bars.symbol(), &args.strategy);
+            output::print_table(&report, &result, &bars, &args.strategy);
             Ok(())
         }
     }

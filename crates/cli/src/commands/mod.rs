@@ -2,3 +2,5 @@
 
 pub mod backtest;
 pub mod bench;
+mod data_args;
+pub mod indicators;

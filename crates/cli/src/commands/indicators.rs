@@ -1,0 +1,95 @@
+//! `gpt-trader indicators`: compute indicators over a file and write them as CSV.
+
+use crate::commands::data_args::DataArgs;
+use anyhow::{Context, Result};
+use clap::Args;
+use gt_indicators::{IndicatorSpec, SPEC_USAGE, spec_usage};
+use std::io::Write;
+use std::path::PathBuf;
+
+/// Options of `gpt-trader indicators`.
+#[derive(Args, Debug)]
+#[command(after_long_help = indicator_help())]
+pub struct IndicatorsArgs {
+    #[command(flatten)]
+    data: DataArgs,
+
+    /// Indicator spec `name[:p1,p2,...]`; repeat for several (e.g. --ind sma:20 --ind bb:20,2).
+    #[arg(long = "ind", value_name = "SPEC", required = true, value_parser = parse_spec)]
+    specs: Vec<IndicatorSpec>,
+
+    /// Write the CSV to this file instead of standard output.
+    #[arg(long, value_name = "FILE.csv")]
+    out: Option<PathBuf>,
+}
+
+fn parse_spec(text: &str) -> Result<IndicatorSpec, String> {
+    IndicatorSpec::parse(text)
+        .and_then(|spec| spec.build().map(|_| spec))
+        .map_err(|e| e.to_string())
+}
+
+fn indicator_help() -> String {
+    let specs: Vec<String> = SPEC_USAGE
+        .iter()
+        .map(|(n, r, o)| format!("  {}", spec_usage(n, r, o)))
+        .collect();
+    format!(
+        "Indicators (TA-Lib's definitions and warm-up):\n{}\n\nColumns are named after the spec with its parameters as typed: sma:20 -> sma_20,\n\
+         bb:30,2.5 -> bb_upper_30_2.5, bb_middle_30_2.5, bb_lower_30_2.5. Warm-up cells are empty.\n\n\
+         Example:\n  gpt-trader indicators --data prices.csv --ind sma:20 --ind rsi:14 --ind macd:12,26,9 --out ind.csv",
+        specs.join("\n")
+    )
+}
+
+/// `gpt-trader indicators`.
+pub fn run(args: &IndicatorsArgs) -> Result<()> {
+    let bars = args.data.load()?;
+    let mut indicators = args
+        .specs
+        .iter()
+        .map(IndicatorSpec::build)
+        .collect::<Result<Vec<_>, _>>()?;
+    let columns: Vec<Vec<String>> = args.specs.iter().map(IndicatorSpec::columns).collect();
+    let sink: Box<dyn Write> = match &args.out {
+        Some(path) => Box::new(
+            std::fs::File::create(path)
+                .with_context(|| format!("cannot create {}", path.display()))?,
+        ),
+        None => Box::new(std::io::stdout().lock()),
+    };
+    let mut writer = csv::Writer::from_writer(std::io::BufWriter::new(sink));
+    let mut header = vec![
+        "date".to_owned(),
+        "open".into(),
+        "high".into(),
+        "low".into(),
+        "close".into(),
+        "volume".into(),
+    ];
+    header.extend(columns.iter().flatten().cloned());
+    writer.write_record(&header)?;
+
+    let format = bars.time_format();
+    let mut outputs: Vec<Vec<f64>> = columns.iter().map(|c| vec![f64::NAN; c.len()]).collect();
+    let mut row: Vec<String> = Vec::with_capacity(header.len());
+    for index in 0..bars.len() {
+        let bar = bars.bar(index);
+        row.clear();
+        row.push(bar.ts.display(format).to_string());
+        row.extend([bar.open, bar.high, bar.low, bar.close, bar.volume].map(|v| v.to_string()));
+        for (indicator, out) in indicators.iter_mut().zip(&mut outputs) {
+            indicator.update(&bar, out);
+            row.extend(out.iter().map(|v| {
+                if v.is_nan() {
+                    String::new()
+                } else {
+                    v.to_string()
+                }
+            }));
+        }
+        writer.write_record(&row)?;
+    }
+    writer.flush()?;
+    Ok(())
+}
