@@ -34,9 +34,7 @@ pub fn drawdown_periods(drawdowns: &[f64], timestamps: &[Timestamp]) -> Vec<Draw
     let Some(last) = drawdowns.len().checked_sub(1) else {
         return Vec::new();
     };
-    let mut highs: Vec<usize> = (0..drawdowns.len())
-        .filter(|&i| drawdowns[i] == 0.0)
-        .collect();
+    let mut highs: Vec<usize> = (0..drawdowns.len()).filter(|&i| drawdowns[i] == 0.0).collect();
     if highs.last() != Some(&last) {
         highs.push(last);
     }
@@ -45,16 +43,8 @@ pub fn drawdown_periods(drawdowns: &[f64], timestamps: &[Timestamp]) -> Vec<Draw
         .filter(|pair| pair[1] > pair[0] + 1)
         .map(|pair| {
             let (start, end) = (pair[0], pair[1]);
-            let depth = drawdowns[start..=end]
-                .iter()
-                .copied()
-                .fold(f64::NEG_INFINITY, f64::max);
-            DrawdownPeriod {
-                start,
-                end,
-                duration_days: timestamps[end].days_since(timestamps[start]),
-                depth,
-            }
+            let depth = drawdowns[start..=end].iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            DrawdownPeriod { start, end, duration_days: timestamps[end].days_since(timestamps[start]), depth }
         })
         .collect()
 }
@@ -67,15 +57,10 @@ mod tests {
     fn periods_run_from_high_to_recovery_or_end() {
         let equity = [100.0, 110.0, 99.0, 104.5, 110.0, 120.0, 108.0, 114.0];
         let dd = drawdown_fractions(&equity);
-        let ts: Vec<Timestamp> = (0..8)
-            .map(|d| Timestamp::from_nanos(d * 86_400_000_000_000))
-            .collect();
+        let ts: Vec<Timestamp> = (0..8).map(|d| Timestamp::from_nanos(d * 86_400_000_000_000)).collect();
         let periods = drawdown_periods(&dd, &ts);
         assert_eq!(periods.len(), 2);
-        assert_eq!(
-            (periods[0].start, periods[0].end, periods[0].duration_days),
-            (1, 4, 3.0)
-        );
+        assert_eq!((periods[0].start, periods[0].end, periods[0].duration_days), (1, 4, 3.0));
         assert!((periods[0].depth - 0.1).abs() < 1e-12);
         assert_eq!((periods[1].start, periods[1].end), (5, 7));
         assert!((periods[1].depth - 0.1).abs() < 1e-12);

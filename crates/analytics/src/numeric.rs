@@ -2,11 +2,7 @@
 
 /// Arithmetic mean; NaN when empty.
 pub(crate) fn mean(values: &[f64]) -> f64 {
-    if values.is_empty() {
-        f64::NAN
-    } else {
-        values.iter().sum::<f64>() / values.len() as f64
-    }
+    if values.is_empty() { f64::NAN } else { values.iter().sum::<f64>() / values.len() as f64 }
 }
 
 /// Sample variance (ddof = 1); NaN with fewer than two values.
@@ -24,11 +20,7 @@ pub(crate) fn sample_covariance(a: &[f64], b: &[f64]) -> f64 {
         return f64::NAN;
     }
     let (ma, mb) = (mean(a), mean(b));
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (x - ma) * (y - mb))
-        .sum::<f64>()
-        / (a.len() - 1) as f64
+    a.iter().zip(b).map(|(x, y)| (x - ma) * (y - mb)).sum::<f64>() / (a.len() - 1) as f64
 }
 
 /// Folds `values` with `pick`, NaN-propagating like numpy; NaN when empty.
@@ -36,13 +28,7 @@ fn extreme(values: &[f64], pick: fn(f64, f64) -> f64) -> f64 {
     values
         .iter()
         .copied()
-        .reduce(|a, b| {
-            if a.is_nan() || b.is_nan() {
-                f64::NAN
-            } else {
-                pick(a, b)
-            }
-        })
+        .reduce(|a, b| if a.is_nan() || b.is_nan() { f64::NAN } else { pick(a, b) })
         .unwrap_or(f64::NAN)
 }
 
@@ -61,10 +47,7 @@ pub(crate) fn geometric_mean(returns: &[f64]) -> f64 {
     if returns.is_empty() {
         return f64::NAN;
     }
-    let growth: Vec<f64> = returns
-        .iter()
-        .map(|r| if r.is_nan() { 1.0 } else { r + 1.0 })
-        .collect();
+    let growth: Vec<f64> = returns.iter().map(|r| if r.is_nan() { 1.0 } else { r + 1.0 }).collect();
     if growth.iter().any(|g| *g <= 0.0) {
         return 0.0;
     }

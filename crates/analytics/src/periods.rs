@@ -11,20 +11,13 @@ const DAY: i64 = 86_400 * SECOND;
 /// (backtesting.py's `_data_period`), in nanoseconds.
 pub(crate) fn bar_period_nanos(timestamps: &[Timestamp]) -> Option<i64> {
     let tail = &timestamps[timestamps.len().saturating_sub(100)..];
-    let mut gaps: Vec<i64> = tail
-        .windows(2)
-        .map(|w| w[1].nanos() - w[0].nanos())
-        .collect();
+    let mut gaps: Vec<i64> = tail.windows(2).map(|w| w[1].nanos() - w[0].nanos()).collect();
     if gaps.is_empty() {
         return None;
     }
     gaps.sort_unstable();
     let middle = gaps.len() / 2;
-    Some(if gaps.len() % 2 == 1 {
-        gaps[middle]
-    } else {
-        (gaps[middle - 1] + gaps[middle]) / 2
-    })
+    Some(if gaps.len() % 2 == 1 { gaps[middle] } else { (gaps[middle - 1] + gaps[middle]) / 2 })
 }
 
 /// The coarsest unit that divides the bar period (pandas' `resolution_string`),
@@ -79,10 +72,7 @@ impl ReturnBucket {
 /// How often returns compound in a year and over which buckets they are
 /// taken, from the bar period and whether the data trades on weekends.
 pub(crate) fn annualization(timestamps: &[Timestamp], period: i64) -> (f64, ReturnBucket) {
-    let weekend_share = timestamps
-        .iter()
-        .filter(|ts| (ts.epoch_day() + 3).rem_euclid(7) >= 5)
-        .count() as f64
+    let weekend_share = timestamps.iter().filter(|ts| (ts.epoch_day() + 3).rem_euclid(7) >= 5).count() as f64
         / timestamps.len().max(1) as f64;
     match period.div_euclid(DAY) {
         7 => (52.0, ReturnBucket::Week),
@@ -94,11 +84,7 @@ pub(crate) fn annualization(timestamps: &[Timestamp], period: i64) -> (f64, Retu
 }
 
 /// Simple returns between the last equity values of consecutive buckets.
-pub(crate) fn bucket_returns(
-    timestamps: &[Timestamp],
-    equity: &[f64],
-    bucket: ReturnBucket,
-) -> Vec<f64> {
+pub(crate) fn bucket_returns(timestamps: &[Timestamp], equity: &[f64], bucket: ReturnBucket) -> Vec<f64> {
     let mut lasts: Vec<f64> = Vec::new();
     let mut current_key = None;
     for (ts, value) in timestamps.iter().zip(equity) {
@@ -112,11 +98,7 @@ pub(crate) fn bucket_returns(
             current_key = Some(key);
         }
     }
-    lasts
-        .windows(2)
-        .map(|w| w[1] / w[0] - 1.0)
-        .filter(|r| !r.is_nan())
-        .collect()
+    lasts.windows(2).map(|w| w[1] / w[0] - 1.0).filter(|r| !r.is_nan()).collect()
 }
 
 #[cfg(test)]
@@ -149,12 +131,7 @@ mod tests {
 
     #[test]
     fn bucket_returns_use_the_last_value_of_each_bucket() {
-        let ts = [
-            day(0),
-            Timestamp::from_nanos(DAY + 1),
-            Timestamp::from_nanos(DAY + 2),
-            day(2),
-        ];
+        let ts = [day(0), Timestamp::from_nanos(DAY + 1), Timestamp::from_nanos(DAY + 2), day(2)];
         let returns = bucket_returns(&ts, &[100.0, 50.0, 110.0, 121.0], ReturnBucket::Day);
         assert_eq!(returns.len(), 2);
         assert!((returns[0] - 0.1).abs() < 1e-12 && (returns[1] - 0.1).abs() < 1e-12);

@@ -1,12 +1,8 @@
 //! The statistics table.
 
 use crate::drawdown::{drawdown_fractions, drawdown_periods};
-use crate::numeric::{
-    geometric_mean, max, mean, min, nonzero_or_nan, sample_covariance, sample_variance,
-};
-use crate::periods::{
-    annualization, bar_period_nanos, bucket_returns, ceil_days, resolution_nanos,
-};
+use crate::numeric::{geometric_mean, max, mean, min, nonzero_or_nan, sample_covariance, sample_variance};
+use crate::periods::{annualization, bar_period_nanos, bucket_returns, ceil_days, resolution_nanos};
 use gt_model::{TimeFormat, Timestamp, Trade};
 use serde::{Serialize, Serializer};
 
@@ -28,11 +24,7 @@ pub struct StatsInput<'a> {
 
 /// Writes non-finite numbers as JSON `null`.
 fn finite_or_null<S: Serializer>(value: &f64, serializer: S) -> Result<S::Ok, S::Error> {
-    if value.is_finite() {
-        serializer.serialize_f64(*value)
-    } else {
-        serializer.serialize_none()
-    }
+    if value.is_finite() { serializer.serialize_f64(*value) } else { serializer.serialize_none() }
 }
 
 macro_rules! stats_struct {
@@ -126,14 +118,7 @@ stats_struct! {
 
 /// Computes every statistic of a run.
 pub fn compute_stats(input: &StatsInput<'_>) -> Stats {
-    let StatsInput {
-        timestamps,
-        equity,
-        closes,
-        trades,
-        first_trading_bar,
-        time_format,
-    } = *input;
+    let StatsInput { timestamps, equity, closes, trades, first_trading_bar, time_format } = *input;
     let n = equity.len();
     let (first_ts, last_ts) = match (timestamps.first(), timestamps.last()) {
         (Some(first), Some(last)) => (*first, *last),
@@ -148,10 +133,7 @@ pub fn compute_stats(input: &StatsInput<'_>) -> Stats {
     let drawdowns = drawdown_fractions(equity);
     let periods = drawdown_periods(&drawdowns, timestamps);
     let (depths, lengths): (Vec<f64>, Vec<f64>) = if periods.is_empty() {
-        (
-            drawdowns.iter().copied().filter(|d| *d != 0.0).collect(),
-            Vec::new(),
-        )
+        (drawdowns.iter().copied().filter(|d| *d != 0.0).collect(), Vec::new())
     } else {
         periods.iter().map(|p| (p.depth, p.duration_days)).unzip()
     };
@@ -163,11 +145,7 @@ pub fn compute_stats(input: &StatsInput<'_>) -> Stats {
     // Exposure: bars from entry to exit, inclusive, of any closed trade.
     let mut exposed = vec![false; n];
     for trade in trades {
-        for flag in exposed
-            .iter_mut()
-            .take(trade.exit_bar + 1)
-            .skip(trade.entry_bar)
-        {
+        for flag in exposed.iter_mut().take(trade.exit_bar + 1).skip(trade.entry_bar) {
             *flag = true;
         }
     }
@@ -185,26 +163,16 @@ pub fn compute_stats(input: &StatsInput<'_>) -> Stats {
     let period_returns = bucket_returns(timestamps, equity, bucket);
     let gmean = geometric_mean(&period_returns);
     let annual_return = (1.0 + gmean).powf(periods_per_year) - 1.0;
-    let volatility = ((sample_variance(&period_returns) + (1.0 + gmean).powi(2))
-        .powf(periods_per_year)
+    let volatility = ((sample_variance(&period_returns) + (1.0 + gmean).powi(2)).powf(periods_per_year)
         - (1.0 + gmean).powf(2.0 * periods_per_year))
     .sqrt();
     let downside: Vec<f64> = period_returns.iter().map(|r| r.min(0.0).powi(2)).collect();
     let sortino = annual_return / (mean(&downside).sqrt() * periods_per_year.sqrt());
     let whole_seconds = (last_ts.nanos() - first_ts.nanos()).div_euclid(1_000_000_000);
     let years = whole_seconds as f64 / 86_400.0 / 365.25;
-    let cagr = if years != 0.0 {
-        (final_equity / first_equity).powf(1.0 / years) - 1.0
-    } else {
-        f64::NAN
-    };
+    let cagr = if years != 0.0 { (final_equity / first_equity).powf(1.0 / years) - 1.0 } else { f64::NAN };
 
-    let log_returns = |series: &[f64]| {
-        series
-            .windows(2)
-            .map(|w| (w[1] / w[0]).ln())
-            .collect::<Vec<_>>()
-    };
+    let log_returns = |series: &[f64]| series.windows(2).map(|w| (w[1] / w[0]).ln()).collect::<Vec<_>>();
     let (equity_logs, market_logs) = (log_returns(equity), log_returns(closes));
     let beta = if equity_logs.len() > 1 {
         sample_covariance(&equity_logs, &market_logs) / sample_variance(&market_logs)
@@ -257,8 +225,7 @@ pub fn compute_stats(input: &StatsInput<'_>) -> Stats {
         avg_trade_duration_days: ceil_days(mean(&durations), resolution),
         profit_factor: gains / nonzero_or_nan(setbacks.abs()),
         expectancy_pct: mean(&returns) * 100.0,
-        sqn: (trades.len() as f64).sqrt() * mean(&pnls)
-            / nonzero_or_nan(sample_variance(&pnls).sqrt()),
+        sqn: (trades.len() as f64).sqrt() * mean(&pnls) / nonzero_or_nan(sample_variance(&pnls).sqrt()),
         kelly_criterion: win_rate - (1.0 - win_rate) / (mean(&wins) / -mean(&losses)),
     }
 }

@@ -49,13 +49,7 @@ pub fn print_json(report: &Report, result: &BacktestResult, format: TimeFormat) 
         })
         .collect();
     let mut stdout = std::io::stdout().lock();
-    serde_json::to_writer(
-        &mut stdout,
-        &Output {
-            report,
-            cancelled_orders,
-        },
-    )?;
+    serde_json::to_writer(&mut stdout, &Output { report, cancelled_orders })?;
     writeln!(stdout)?;
     Ok(())
 }
@@ -114,14 +108,8 @@ pub fn print_table(report: &Report, result: &BacktestResult, bars: &BarSeries, s
     table.load_preset(UTF8_FULL_CONDENSED);
     table.set_header(vec![format!("{strategy} on {symbol}"), String::new()]);
     let stats = &report.stats;
-    table.add_row(vec![
-        Cell::new("Start"),
-        Cell::new(&stats.start).set_alignment(CellAlignment::Right),
-    ]);
-    table.add_row(vec![
-        Cell::new("End"),
-        Cell::new(&stats.end).set_alignment(CellAlignment::Right),
-    ]);
+    table.add_row(vec![Cell::new("Start"), Cell::new(&stats.start).set_alignment(CellAlignment::Right)]);
+    table.add_row(vec![Cell::new("End"), Cell::new(&stats.end).set_alignment(CellAlignment::Right)]);
     for (key, value) in stats.numbers() {
         table.add_row(vec![
             Cell::new(label(key)),

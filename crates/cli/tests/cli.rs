@@ -15,19 +15,9 @@ fn gpt_trader() -> Command {
 fn backtest_on(content: &[u8]) -> (i32, String) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bars.csv");
-    std::fs::File::create(&path)
-        .unwrap()
-        .write_all(content)
-        .unwrap();
-    let output = gpt_trader()
-        .args(["backtest", "--data"])
-        .arg(&path)
-        .output()
-        .unwrap();
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
+    std::fs::File::create(&path).unwrap().write_all(content).unwrap();
+    let output = gpt_trader().args(["backtest", "--data"]).arg(&path).output().unwrap();
+    (output.status.code().unwrap_or(-1), String::from_utf8_lossy(&output.stderr).into_owned())
 }
 
 #[test]
@@ -42,10 +32,7 @@ fn backtest_with_no_arguments_runs_on_the_bundled_sample() {
 
 #[test]
 fn json_output_is_one_object_with_stats_trades_and_equity() {
-    let output = gpt_trader()
-        .args(["backtest", "--format", "json"])
-        .output()
-        .unwrap();
+    let output = gpt_trader().args(["backtest", "--format", "json"]).output().unwrap();
     assert!(output.status.success());
     let report: Value = serde_json::from_slice(&output.stdout).unwrap();
     let stats = report["stats"].as_object().unwrap();
@@ -126,16 +113,8 @@ fn trades_and_equity_csv_files_are_written() {
 
 #[test]
 fn long_only_variant_never_holds_a_short() {
-    let output = gpt_trader()
-        .args([
-            "backtest",
-            "--param",
-            "allow_short=false",
-            "--format",
-            "json",
-        ])
-        .output()
-        .unwrap();
+    let output =
+        gpt_trader().args(["backtest", "--param", "allow_short=false", "--format", "json"]).output().unwrap();
     let report: Value = serde_json::from_slice(&output.stdout).unwrap();
     let trades = report["trades"].as_array().unwrap();
     assert!(!trades.is_empty());
@@ -165,26 +144,14 @@ fn unknown_strategy_and_parameters_list_the_valid_ones() {
         &["backtest", "--param", "fast=ten"],
         "parameter 'fast' of 'demo_ma': \"ten\" is not an integer",
     );
-    assert_fails_with(
-        &["backtest", "--param", "fast=30"],
-        "fast (30) must be less than slow (20)",
-    );
-    assert_fails_with(
-        &["backtest", "--cash=-5", "--format", "json"],
-        "--cash must be a positive amount",
-    );
-    assert_fails_with(
-        &["backtest", "--commission", "0.5"],
-        "commission 0.5 is outside [0, 0.1)",
-    );
+    assert_fails_with(&["backtest", "--param", "fast=30"], "fast (30) must be less than slow (20)");
+    assert_fails_with(&["backtest", "--cash=-5", "--format", "json"], "--cash must be a positive amount");
+    assert_fails_with(&["backtest", "--commission", "0.5"], "commission 0.5 is outside [0, 0.1)");
 }
 
 #[test]
 fn missing_file_is_reported() {
-    assert_fails_with(
-        &["backtest", "--data", "/nonexistent/bars.csv"],
-        "/nonexistent/bars.csv: cannot read",
-    );
+    assert_fails_with(&["backtest", "--data", "/nonexistent/bars.csv"], "/nonexistent/bars.csv: cannot read");
 }
 
 #[test]
@@ -193,38 +160,17 @@ fn each_bad_file_is_refused_with_file_line_and_field() {
     let cases: [(&str, &str); 10] = [
         ("", "no bars: the file is empty"),
         (head, "no bars: the file is empty"),
-        (
-            "Date,Open,High,Close\n2020-01-02,1,2,1\n",
-            ":1: missing column(s) Low",
-        ),
+        ("Date,Open,High,Close\n2020-01-02,1,2,1\n", ":1: missing column(s) Low"),
         (
             "2020-01-03,1,2,1,2,1\n2020-01-02,1,2,1,2,1\n",
             ":3: field 'date': 2020-01-02 comes before the previous row's 2020-01-03",
         ),
-        (
-            "2020-01-02,1,2,1,2,1\n2020-01-02,1,2,1,2,1\n",
-            ":3: field 'date': duplicate timestamp",
-        ),
-        (
-            "2020-01-02,1,2,abc,2,1\n",
-            ":2: field 'low': \"abc\" is not a finite number",
-        ),
-        (
-            "2020-01-02,1,2,1,nan,1\n",
-            ":2: field 'close': \"nan\" is not a finite number",
-        ),
-        (
-            "2020-01-02,-1,2,1,2,1\n",
-            ":2: field 'open': -1 is negative or zero",
-        ),
-        (
-            "2020-01-02,1,1,2,1,1\n",
-            ":2: field 'high': high 1 is below low 2",
-        ),
-        (
-            "2020-01-02,1,2,1,3,1\n",
-            ":2: field 'close': 3 is outside the bar's range [low 1, high 2]",
-        ),
+        ("2020-01-02,1,2,1,2,1\n2020-01-02,1,2,1,2,1\n", ":3: field 'date': duplicate timestamp"),
+        ("2020-01-02,1,2,abc,2,1\n", ":2: field 'low': \"abc\" is not a finite number"),
+        ("2020-01-02,1,2,1,nan,1\n", ":2: field 'close': \"nan\" is not a finite number"),
+        ("2020-01-02,-1,2,1,2,1\n", ":2: field 'open': -1 is negative or zero"),
+        ("2020-01-02,1,1,2,1,1\n", ":2: field 'high': high 1 is below low 2"),
+        ("2020-01-02,1,2,1,3,1\n", ":2: field 'close': 3 is outside the bar's range [low 1, high 2]"),
     ];
     for (rows, expected) in cases {
         let content = if rows.starts_with("Date") || rows.is_empty() {
@@ -234,14 +180,8 @@ fn each_bad_file_is_refused_with_file_line_and_field() {
         };
         let (code, stderr) = backtest_on(content.as_bytes());
         assert_eq!(code, 1, "{expected}: {stderr}");
-        assert!(
-            stderr.starts_with("error: ") && stderr.contains("bars.csv"),
-            "{stderr}"
-        );
-        assert!(
-            stderr.contains(expected),
-            "expected {expected:?} in {stderr}"
-        );
+        assert!(stderr.starts_with("error: ") && stderr.contains("bars.csv"), "{stderr}");
+        assert!(stderr.contains(expected), "expected {expected:?} in {stderr}");
         assert_eq!(stderr.trim_end().lines().count(), 1);
     }
 }
@@ -250,23 +190,14 @@ fn each_bad_file_is_refused_with_file_line_and_field() {
 fn help_teaches_the_options() {
     let output = gpt_trader().args(["backtest", "--help"]).output().unwrap();
     let help = String::from_utf8(output.stdout).unwrap();
-    for needle in [
-        "--data",
-        "--param",
-        "--trade-on-close",
-        "--finalize-trades",
-        "Examples:",
-    ] {
+    for needle in ["--data", "--param", "--trade-on-close", "--finalize-trades", "Examples:"] {
         assert!(help.contains(needle), "{needle}");
     }
 }
 
 #[test]
 fn bench_prints_one_json_line_per_benchmark() {
-    let output = gpt_trader()
-        .args(["bench", "--repeat", "1"])
-        .output()
-        .unwrap();
+    let output = gpt_trader().args(["bench", "--repeat", "1"]).output().unwrap();
     assert!(output.status.success());
     let stdout = String::from_utf8(output.stdout).unwrap();
     let line: Value = serde_json::from_str(stdout.lines().next().unwrap()).unwrap();
@@ -293,8 +224,5 @@ proptest! {
 fn sample_data_file_in_the_repository_equals_the_bundled_one() {
     let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../data/sample/GOOG.csv");
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/GOOG.csv");
-    assert_eq!(
-        std::fs::read(shipped).unwrap(),
-        std::fs::read(fixture).unwrap()
-    );
+    assert_eq!(std::fs::read(shipped).unwrap(), std::fs::read(fixture).unwrap());
 }

@@ -11,11 +11,7 @@ fn indicators_command_reproduces_the_talib_reference_file() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("ind.csv");
     let mut command = Command::cargo_bin("gpt-trader").unwrap();
-    command
-        .args(["indicators", "--data"])
-        .arg(root.join("tests/fixtures/GOOG.csv"))
-        .arg("--out")
-        .arg(&out);
+    command.args(["indicators", "--data"]).arg(root.join("tests/fixtures/GOOG.csv")).arg("--out").arg(&out);
     for spec in [
         "sma:20",
         "ema:20",
@@ -45,8 +41,7 @@ fn indicators_command_reproduces_the_talib_reference_file() {
     let reference = std::fs::read_to_string(reference_path).unwrap();
     assert_eq!(ours.lines().count(), reference.lines().count());
     for (line, (mine, theirs)) in ours.lines().zip(reference.lines()).enumerate() {
-        let (mine, theirs): (Vec<&str>, Vec<&str>) =
-            (mine.split(',').collect(), theirs.split(',').collect());
+        let (mine, theirs): (Vec<&str>, Vec<&str>) = (mine.split(',').collect(), theirs.split(',').collect());
         assert_eq!(mine.len(), theirs.len(), "line {line}");
         if line == 0 {
             assert_eq!(mine, theirs, "header");
@@ -55,10 +50,7 @@ fn indicators_command_reproduces_the_talib_reference_file() {
         assert_eq!(mine[0], theirs[0], "date on line {line}");
         for (column, (a, b)) in mine.iter().zip(&theirs).enumerate().skip(1) {
             if b.is_empty() {
-                assert!(
-                    a.is_empty(),
-                    "line {line} column {column}: TA-Lib undefined, ours {a}"
-                );
+                assert!(a.is_empty(), "line {line} column {column}: TA-Lib undefined, ours {a}");
             } else {
                 let (a, b): (f64, f64) = (a.parse().unwrap(), b.parse().unwrap());
                 assert!(
@@ -72,15 +64,9 @@ fn indicators_command_reproduces_the_talib_reference_file() {
 
 #[test]
 fn unknown_indicator_lists_the_known_ones() {
-    let output = Command::cargo_bin("gpt-trader")
-        .unwrap()
-        .args(["indicators", "--ind", "vwap:3"])
-        .output()
-        .unwrap();
+    let output =
+        Command::cargo_bin("gpt-trader").unwrap().args(["indicators", "--ind", "vwap:3"]).output().unwrap();
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        stderr.contains("unknown indicator 'vwap'; known: sma ema wma rsi"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("unknown indicator 'vwap'; known: sma ema wma rsi"), "{stderr}");
 }

@@ -30,11 +30,7 @@ fn report(args: &[String]) -> Value {
         .args(["--format", "json"])
         .output()
         .unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     serde_json::from_slice(&output.stdout).expect("stdout holds one JSON object")
 }
 
@@ -42,10 +38,7 @@ fn assert_stats(case: &str, expected: &Value, actual: &Value) {
     for (key, want) in expected.as_object().unwrap() {
         let got = &actual[key];
         match (want.as_f64(), got.as_f64()) {
-            (Some(w), Some(g)) => assert!(
-                close(w, g, STATS_RELATIVE),
-                "{case}: {key}: want {w}, got {g}"
-            ),
+            (Some(w), Some(g)) => assert!(close(w, g, STATS_RELATIVE), "{case}: {key}: want {w}, got {g}"),
             _ => assert_eq!(want, got, "{case}: {key}"),
         }
     }
@@ -54,23 +47,12 @@ fn assert_stats(case: &str, expected: &Value, actual: &Value) {
 fn assert_trades(case: &str, expected: &[Value], actual: &[Value]) {
     assert_eq!(expected.len(), actual.len(), "{case}: number of trades");
     for (i, (want, got)) in expected.iter().zip(actual).enumerate() {
-        for key in [
-            "size",
-            "entry_bar",
-            "exit_bar",
-            "entry_time",
-            "exit_time",
-            "entry_price",
-            "exit_price",
-        ] {
+        for key in ["size", "entry_bar", "exit_bar", "entry_time", "exit_time", "entry_price", "exit_price"] {
             assert_eq!(want[key], got[key], "{case}: trade {i}: {key}");
         }
         for key in ["pnl", "commission", "return_pct"] {
             let (w, g) = (want[key].as_f64().unwrap(), got[key].as_f64().unwrap());
-            assert!(
-                close(w, g, MONEY_RELATIVE),
-                "{case}: trade {i}: {key}: want {w}, got {g}"
-            );
+            assert!(close(w, g, MONEY_RELATIVE), "{case}: trade {i}: {key}: want {w}, got {g}");
         }
     }
 }
@@ -79,24 +61,10 @@ fn assert_equity(case: &str, expected: &[Value], actual: &[Value]) {
     assert_eq!(expected.len(), actual.len(), "{case}: equity points");
     for (want, got) in expected.iter().zip(actual) {
         assert_eq!(want["time"], got["time"], "{case}");
-        let (w, g) = (
-            want["equity"].as_f64().unwrap(),
-            got["equity"].as_f64().unwrap(),
-        );
-        assert!(
-            close(w, g, MONEY_RELATIVE),
-            "{case}: equity at {}: want {w}, got {g}",
-            want["time"]
-        );
-        let (w, g) = (
-            want["drawdown_pct"].as_f64().unwrap(),
-            got["drawdown_pct"].as_f64().unwrap(),
-        );
-        assert!(
-            (w - g).abs() <= 1e-9,
-            "{case}: drawdown at {}: want {w}, got {g}",
-            want["time"]
-        );
+        let (w, g) = (want["equity"].as_f64().unwrap(), got["equity"].as_f64().unwrap());
+        assert!(close(w, g, MONEY_RELATIVE), "{case}: equity at {}: want {w}, got {g}", want["time"]);
+        let (w, g) = (want["drawdown_pct"].as_f64().unwrap(), got["drawdown_pct"].as_f64().unwrap());
+        assert!((w - g).abs() <= 1e-9, "{case}: drawdown at {}: want {w}, got {g}", want["time"]);
     }
 }
 
@@ -111,26 +79,13 @@ fn every_backtesting_py_case_is_reproduced() {
     assert!(cases.len() >= 9, "fixtures missing: {cases:?}");
     for path in cases {
         let case = path.file_stem().unwrap().to_string_lossy().into_owned();
-        let fixture: Value =
-            serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-        let args: Vec<String> = fixture["args"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|a| a.as_str().unwrap().to_owned())
-            .collect();
+        let fixture: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let args: Vec<String> =
+            fixture["args"].as_array().unwrap().iter().map(|a| a.as_str().unwrap().to_owned()).collect();
         let ours = report(&args);
         assert_stats(&case, &fixture["stats"], &ours["stats"]);
-        assert_trades(
-            &case,
-            fixture["trades"].as_array().unwrap(),
-            ours["trades"].as_array().unwrap(),
-        );
-        assert_equity(
-            &case,
-            fixture["equity"].as_array().unwrap(),
-            ours["equity"].as_array().unwrap(),
-        );
+        assert_trades(&case, fixture["trades"].as_array().unwrap(), ours["trades"].as_array().unwrap());
+        assert_equity(&case, fixture["equity"].as_array().unwrap(), ours["equity"].as_array().unwrap());
     }
 }
 
@@ -184,9 +139,7 @@ fn quick_start_matches_the_published_reference_files() {
     let text = std::fs::read_to_string(reference.join("bt_smacross_goog.stats.txt")).unwrap();
     let mut checked = 0;
     for line in text.lines().skip(1) {
-        let Some((label, key)) = LABELS
-            .iter()
-            .find(|(label, _)| line.starts_with(&format!("{label} ")))
+        let Some((label, key)) = LABELS.iter().find(|(label, _)| line.starts_with(&format!("{label} ")))
         else {
             continue;
         };
@@ -196,13 +149,7 @@ fn quick_start_matches_the_published_reference_files() {
         } else {
             let printed: f64 = value.split(" days").next().unwrap().trim().parse().unwrap();
             let got = ours["stats"][key].as_f64().unwrap();
-            let digits = value
-                .split(" days")
-                .next()
-                .unwrap()
-                .split('.')
-                .nth(1)
-                .map_or(0, str::len);
+            let digits = value.split(" days").next().unwrap().split('.').nth(1).map_or(0, str::len);
             let half_unit = 0.5 * 10f64.powi(-(digits as i32));
             assert!(
                 (got - printed).abs() <= half_unit.max(1e-6 * printed.abs()),
@@ -211,10 +158,7 @@ fn quick_start_matches_the_published_reference_files() {
         }
         checked += 1;
     }
-    assert_eq!(
-        checked, 31,
-        "every statistic of the stats file was compared"
-    );
+    assert_eq!(checked, 31, "every statistic of the stats file was compared");
 
     // Trades: every column of every row.
     let mut trades = csv::Reader::from_path(reference.join("bt_smacross_goog.trades.csv")).unwrap();
@@ -229,21 +173,9 @@ fn quick_start_matches_the_published_reference_files() {
         assert_eq!(field(2), got["exit_bar"].as_f64().unwrap());
         assert_eq!(field(3), got["entry_price"].as_f64().unwrap());
         assert_eq!(field(4), got["exit_price"].as_f64().unwrap());
-        assert!(close(
-            field(5),
-            got["pnl"].as_f64().unwrap(),
-            MONEY_RELATIVE
-        ));
-        assert!(close(
-            field(6),
-            got["commission"].as_f64().unwrap(),
-            MONEY_RELATIVE
-        ));
-        assert!(close(
-            field(7) * 100.0,
-            got["return_pct"].as_f64().unwrap(),
-            MONEY_RELATIVE
-        ));
+        assert!(close(field(5), got["pnl"].as_f64().unwrap(), MONEY_RELATIVE));
+        assert!(close(field(6), got["commission"].as_f64().unwrap(), MONEY_RELATIVE));
+        assert!(close(field(7) * 100.0, got["return_pct"].as_f64().unwrap(), MONEY_RELATIVE));
         assert_eq!(&row[8], got["entry_time"].as_str().unwrap());
         assert_eq!(&row[9], got["exit_time"].as_str().unwrap());
     }
@@ -255,11 +187,7 @@ fn quick_start_matches_the_published_reference_files() {
     assert_eq!(rows.len(), ours_equity.len());
     for (row, got) in rows.iter().zip(ours_equity) {
         assert_eq!(&row[0], got["time"].as_str().unwrap());
-        assert!(close(
-            row[1].parse().unwrap(),
-            got["equity"].as_f64().unwrap(),
-            MONEY_RELATIVE
-        ));
+        assert!(close(row[1].parse().unwrap(), got["equity"].as_f64().unwrap(), MONEY_RELATIVE));
         let drawdown: f64 = row[2].parse().unwrap();
         assert!((drawdown * 100.0 - got["drawdown_pct"].as_f64().unwrap()).abs() < 1e-9);
     }

@@ -24,26 +24,14 @@ struct Columns {
 impl Columns {
     fn find(file: &Path, header: &csv::StringRecord) -> Result<Self, DataError> {
         let position = |name: &str| {
-            header
-                .iter()
-                .skip(1)
-                .position(|h| h.trim().eq_ignore_ascii_case(name))
-                .map(|i| i + 1)
+            header.iter().skip(1).position(|h| h.trim().eq_ignore_ascii_case(name)).map(|i| i + 1)
         };
         let required = ["Open", "High", "Low", "Close"];
         let found: Vec<Option<usize>> = required.iter().map(|name| position(name)).collect();
-        let missing: Vec<&str> = required
-            .iter()
-            .zip(&found)
-            .filter(|(_, at)| at.is_none())
-            .map(|(n, _)| *n)
-            .collect();
+        let missing: Vec<&str> =
+            required.iter().zip(&found).filter(|(_, at)| at.is_none()).map(|(n, _)| *n).collect();
         if !missing.is_empty() || header.len() < 2 {
-            let missing = if missing.is_empty() {
-                "date".to_owned()
-            } else {
-                missing.join(", ")
-            };
+            let missing = if missing.is_empty() { "date".to_owned() } else { missing.join(", ") };
             return Err(DataError::MissingColumns {
                 file: file.to_path_buf(),
                 missing,
@@ -62,34 +50,27 @@ impl Columns {
 
 /// Loads and validates the bars of `symbol` from the CSV file at `path`.
 pub fn load(path: &Path, symbol: Symbol) -> Result<BarSeries, DataError> {
-    let file = std::fs::File::open(path).map_err(|source| DataError::Io {
-        file: path.to_path_buf(),
-        source,
-    })?;
+    let file =
+        std::fs::File::open(path).map_err(|source| DataError::Io { file: path.to_path_buf(), source })?;
     read(file, path, symbol)
 }
 
 /// Reads and validates CSV bars from `reader`; `source` names it in errors.
 pub fn read(reader: impl Read, source: &Path, symbol: Symbol) -> Result<BarSeries, DataError> {
     let malformed = |error: csv::Error| match error.kind() {
-        csv::ErrorKind::Io(_) => DataError::Io {
-            file: source.to_path_buf(),
-            source: std::io::Error::other(error.to_string()),
-        },
+        csv::ErrorKind::Io(_) => {
+            DataError::Io { file: source.to_path_buf(), source: std::io::Error::other(error.to_string()) }
+        }
         _ => DataError::Malformed {
             file: source.to_path_buf(),
             line: error.position().map_or(1, csv::Position::line),
             message: error.to_string(),
         },
     };
-    let mut csv = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .from_reader(reader);
+    let mut csv = csv::ReaderBuilder::new().has_headers(true).from_reader(reader);
     let header = csv.headers().map_err(malformed)?.clone();
     if header.is_empty() || header.iter().all(|h| h.trim().is_empty()) {
-        return Err(DataError::Empty {
-            file: source.to_path_buf(),
-        });
+        return Err(DataError::Empty { file: source.to_path_buf() });
     }
     let columns = Columns::find(source, &header)?;
 
@@ -135,9 +116,7 @@ pub fn read(reader: impl Read, source: &Path, symbol: Symbol) -> Result<BarSerie
         previous = Some((ts, line, date_text.to_owned()));
     }
     if series.is_empty() {
-        return Err(DataError::Empty {
-            file: source.to_path_buf(),
-        });
+        return Err(DataError::Empty { file: source.to_path_buf() });
     }
     Ok(series)
 }
@@ -154,8 +133,7 @@ mod tests {
     #[test]
     fn reads_backtesting_py_layout_with_unnamed_date_column() {
         let series =
-            parse(",Open,High,Low,Close,Volume\n2004-08-19,100,104.06,95.96,100.34,22351900\n")
-                .unwrap();
+            parse(",Open,High,Low,Close,Volume\n2004-08-19,100,104.06,95.96,100.34,22351900\n").unwrap();
         assert_eq!(series.len(), 1);
         assert_eq!(series.bar(0).close, 100.34);
         assert_eq!(series.bar(0).volume, 22351900.0);
@@ -165,10 +143,7 @@ mod tests {
     fn header_names_are_case_insensitive_and_volume_optional() {
         let series = parse("Date,close,LOW,high,open\n2020-01-02 09:30:00,2,1,3,2\n").unwrap();
         let bar = series.bar(0);
-        assert_eq!(
-            (bar.open, bar.high, bar.low, bar.close, bar.volume),
-            (2.0, 3.0, 1.0, 2.0, 0.0)
-        );
+        assert_eq!((bar.open, bar.high, bar.low, bar.close, bar.volume), (2.0, 3.0, 1.0, 2.0, 0.0));
         assert!(!bar.ts.is_midnight());
     }
 
@@ -184,38 +159,14 @@ mod tests {
                 "2020-01-02,1,2,1,2,1\n2020-01-02,1,2,1,2,1\n",
                 "t.csv:3: field 'date': duplicate timestamp 2020-01-02 (already on line 2)",
             ),
-            (
-                "2020-01-02,x,2,1,2,1\n",
-                "t.csv:2: field 'open': \"x\" is not a finite number",
-            ),
-            (
-                "2020-01-02,1,NaN,1,2,1\n",
-                "t.csv:2: field 'high': \"NaN\" is not a finite number",
-            ),
-            (
-                "2020-01-02,1,2,-1,2,1\n",
-                "t.csv:2: field 'low': -1 is negative or zero",
-            ),
-            (
-                "2020-01-02,1,2,1,2,-5\n",
-                "t.csv:2: field 'volume': -5 is negative",
-            ),
-            (
-                "2020-01-02,1,1,2,1,1\n",
-                "t.csv:2: field 'high': high 1 is below low 2",
-            ),
-            (
-                "2020-01-02,3,2,1,2,1\n",
-                "t.csv:2: field 'open': 3 is outside the bar's range [low 1, high 2]",
-            ),
-            (
-                "2020-01-02,1,2,1,0.5,1\n",
-                "t.csv:2: field 'close': 0.5 is outside",
-            ),
-            (
-                "02/01/2020,1,2,1,2,1\n",
-                "t.csv:2: field 'date': cannot parse \"02/01/2020\"",
-            ),
+            ("2020-01-02,x,2,1,2,1\n", "t.csv:2: field 'open': \"x\" is not a finite number"),
+            ("2020-01-02,1,NaN,1,2,1\n", "t.csv:2: field 'high': \"NaN\" is not a finite number"),
+            ("2020-01-02,1,2,-1,2,1\n", "t.csv:2: field 'low': -1 is negative or zero"),
+            ("2020-01-02,1,2,1,2,-5\n", "t.csv:2: field 'volume': -5 is negative"),
+            ("2020-01-02,1,1,2,1,1\n", "t.csv:2: field 'high': high 1 is below low 2"),
+            ("2020-01-02,3,2,1,2,1\n", "t.csv:2: field 'open': 3 is outside the bar's range [low 1, high 2]"),
+            ("2020-01-02,1,2,1,0.5,1\n", "t.csv:2: field 'close': 0.5 is outside"),
+            ("02/01/2020,1,2,1,2,1\n", "t.csv:2: field 'date': cannot parse \"02/01/2020\""),
         ];
         for (rows, expected) in cases {
             let message = parse(&format!("{head}{rows}")).unwrap_err().to_string();
@@ -225,17 +176,10 @@ mod tests {
 
     #[test]
     fn missing_columns_and_empty_files_are_refused() {
-        let message = parse("Date,Open,Close\n2020-01-02,1,1\n")
-            .unwrap_err()
-            .to_string();
+        let message = parse("Date,Open,Close\n2020-01-02,1,1\n").unwrap_err().to_string();
         assert!(message.contains("missing column(s) High, Low"), "{message}");
         assert!(parse("").unwrap_err().to_string().contains("empty"));
-        assert!(
-            parse("Date,Open,High,Low,Close\n")
-                .unwrap_err()
-                .to_string()
-                .contains("empty")
-        );
+        assert!(parse("Date,Open,High,Low,Close\n").unwrap_err().to_string().contains("empty"));
     }
 
     proptest! {

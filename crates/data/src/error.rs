@@ -89,9 +89,7 @@ pub enum DataError {
         low: f64,
     },
     /// The open or close lies outside the bar's low–high range.
-    #[error(
-        "{file}:{line}: field '{field}': {value} is outside the bar's range [low {low}, high {high}]"
-    )]
+    #[error("{file}:{line}: field '{field}': {value} is outside the bar's range [low {low}, high {high}]")]
     OutsideRange {
         /// Source of the bars.
         file: PathBuf,

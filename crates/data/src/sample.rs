@@ -13,11 +13,7 @@ pub const SAMPLE_NAME: &str = "<bundled sample GOOG daily 2004-2013>";
 
 /// The bundled GOOG daily bars.
 pub fn goog() -> Result<BarSeries, DataError> {
-    csv_bars::read(
-        GOOG_CSV.as_bytes(),
-        Path::new(SAMPLE_NAME),
-        Symbol::new("GOOG"),
-    )
+    csv_bars::read(GOOG_CSV.as_bytes(), Path::new(SAMPLE_NAME), Symbol::new("GOOG"))
 }
 
 #[cfg(test)]

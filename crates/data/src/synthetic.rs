@@ -42,14 +42,7 @@ pub fn random_walk(symbol: Symbol, count: usize, seed: u64) -> BarSeries {
         let low = open.min(close) * (1.0 - 0.002 * rng.next_signed_unit().abs());
         let volume = 1_000.0 + (rng.next_u64() % 10_000) as f64;
         let ts = Timestamp::from_nanos(1_577_836_800_000_000_000 + index as i64 * MINUTE);
-        series.push(Bar {
-            ts,
-            open,
-            high,
-            low,
-            close,
-            volume,
-        });
+        series.push(Bar { ts, open, high, low, close, volume });
     }
     series
 }

@@ -4,12 +4,8 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime};
 use gt_model::Timestamp;
 
 /// Date-time layouts accepted without an offset (read as UTC).
-const NAIVE_FORMATS: [&str; 4] = [
-    "%Y-%m-%d %H:%M:%S%.f",
-    "%Y-%m-%dT%H:%M:%S%.f",
-    "%Y-%m-%d %H:%M",
-    "%Y-%m-%dT%H:%M",
-];
+const NAIVE_FORMATS: [&str; 4] =
+    ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M"];
 
 /// Parses `2004-08-19`, `2004-08-19 15:30:00[.123]`, `2004-08-19T15:30`, or an
 /// RFC 3339 date-time with offset (converted to UTC). Dates key to midnight UTC.
@@ -47,13 +43,7 @@ mod tests {
 
     #[test]
     fn rejects_non_dates() {
-        for bad in [
-            "",
-            "yesterday",
-            "2004-13-01",
-            "19/08/2004",
-            "2004-08-19 25:00:00",
-        ] {
+        for bad in ["", "yesterday", "2004-13-01", "19/08/2004", "2004-08-19 25:00:00"] {
             assert_eq!(parse_timestamp(bad), None, "{bad}");
         }
     }

@@ -18,22 +18,13 @@ pub(crate) struct RawRow<'a> {
 fn number(file: &Path, line: u64, field: &'static str, text: &str) -> Result<f64, DataError> {
     match text.trim().parse::<f64>() {
         Ok(value) if value.is_finite() => Ok(value),
-        _ => Err(DataError::NotANumber {
-            file: file.to_path_buf(),
-            line,
-            field,
-            value: text.to_owned(),
-        }),
+        _ => Err(DataError::NotANumber { file: file.to_path_buf(), line, field, value: text.to_owned() }),
     }
 }
 
 /// Parses the prices of `row` and checks they describe a possible bar:
 /// prices > 0, volume ≥ 0, `low ≤ high`, open and close within `[low, high]`.
-pub(crate) fn checked_bar(
-    file: &Path,
-    row: &RawRow<'_>,
-    ts: gt_model::Timestamp,
-) -> Result<Bar, DataError> {
+pub(crate) fn checked_bar(file: &Path, row: &RawRow<'_>, ts: gt_model::Timestamp) -> Result<Bar, DataError> {
     let line = row.line;
     let open = number(file, line, "open", row.open)?;
     let high = number(file, line, "high", row.high)?;
@@ -43,19 +34,9 @@ pub(crate) fn checked_bar(
         Some(text) => number(file, line, "volume", text)?,
         None => 0.0,
     };
-    for (field, value) in [
-        ("open", open),
-        ("high", high),
-        ("low", low),
-        ("close", close),
-    ] {
+    for (field, value) in [("open", open), ("high", high), ("low", low), ("close", close)] {
         if value <= 0.0 {
-            return Err(DataError::NonPositive {
-                file: file.to_path_buf(),
-                line,
-                field,
-                value,
-            });
+            return Err(DataError::NonPositive { file: file.to_path_buf(), line, field, value });
         }
     }
     if volume < 0.0 {
@@ -67,31 +48,12 @@ pub(crate) fn checked_bar(
         });
     }
     if high < low {
-        return Err(DataError::HighBelowLow {
-            file: file.to_path_buf(),
-            line,
-            high,
-            low,
-        });
+        return Err(DataError::HighBelowLow { file: file.to_path_buf(), line, high, low });
     }
     for (field, value) in [("open", open), ("close", close)] {
         if value < low || value > high {
-            return Err(DataError::OutsideRange {
-                file: file.to_path_buf(),
-                line,
-                field,
-                value,
-                low,
-                high,
-            });
+            return Err(DataError::OutsideRange { file: file.to_path_buf(), line, field, value, low, high });
         }
     }
-    Ok(Bar {
-        ts,
-        open,
-        high,
-        low,
-        close,
-        volume,
-    })
+    Ok(Bar { ts, open, high, low, close, volume })
 }

@@ -1,7 +1,5 @@
 use crate::{BacktestResult, BarSource, Clock, SeriesReplay, SimulatedClock};
-use gt_execution::{
-    BarUpdate, Cancellation, ExchangeConfig, ExecutionEvent, SimulatedExchange, Venue,
-};
+use gt_execution::{BarUpdate, Cancellation, ExchangeConfig, ExecutionEvent, SimulatedExchange, Venue};
 use gt_model::{BarSeries, Fill, Order, OrderId, OrderRequest, Portfolio, Timestamp};
 use gt_strategy::{Strategy, StrategyContext};
 
@@ -26,19 +24,11 @@ pub struct Engine<C: Clock, V: Venue> {
 impl<C: Clock, V: Venue> Engine<C, V> {
     /// An engine with the given clock and venue.
     pub fn new(config: EngineConfig, clock: C, venue: V) -> Self {
-        Self {
-            config,
-            clock,
-            venue,
-        }
+        Self { config, clock, venue }
     }
 
     /// Runs `strategy` over every bar of `source` and returns what happened.
-    pub fn run(
-        &mut self,
-        mut source: impl BarSource,
-        strategy: &mut dyn Strategy,
-    ) -> BacktestResult {
+    pub fn run(&mut self, mut source: impl BarSource, strategy: &mut dyn Strategy) -> BacktestResult {
         let symbol = source.symbol().clone();
         let expected = source.expected_bars();
         let mut run = Run::new(self.config.initial_cash, expected);
@@ -55,8 +45,7 @@ impl<C: Clock, V: Venue> Engine<C, V> {
                 bar,
                 previous: last_update.map(|previous| (previous.bar.ts, previous.bar.close)),
             };
-            self.venue
-                .on_bar(slot, &update, &mut run.portfolio, &mut run.events);
+            self.venue.on_bar(slot, &update, &mut run.portfolio, &mut run.events);
             run.record_events();
             run.portfolio.set_mark(slot, bar.close);
             let equity = run.portfolio.equity();
@@ -84,14 +73,7 @@ impl<C: Clock, V: Venue> Engine<C, V> {
             }
 
             let position = run.portfolio.position(slot).quantity();
-            strategy.on_bar(&mut StrategyContext::new(
-                &symbol,
-                bar,
-                index,
-                position,
-                equity,
-                &mut requests,
-            ));
+            strategy.on_bar(&mut StrategyContext::new(&symbol, bar, index, position, equity, &mut requests));
             if !requests.is_empty() {
                 for request in requests.drain(..) {
                     run.submit(&mut self.venue, request, index, bar.ts);
@@ -115,8 +97,7 @@ impl<C: Clock, V: Venue> Engine<C, V> {
             }
             // Re-process the last bar, as backtesting.py does, so the closing
             // orders (and any placed on the last bar) execute.
-            self.venue
-                .on_bar(slot, &update, &mut run.portfolio, &mut run.events);
+            self.venue.on_bar(slot, &update, &mut run.portfolio, &mut run.events);
             run.record_events();
             run.portfolio.set_mark(slot, update.bar.close);
             if let Some(last) = run.equity.last_mut() {
@@ -166,30 +147,14 @@ impl Run {
     fn order(&mut self, request: OrderRequest, bar_index: usize, ts: Timestamp) -> Order {
         let id = OrderId(self.next_order_id);
         self.next_order_id += 1;
-        Order {
-            id,
-            request,
-            decided_bar: bar_index,
-            decided_at: ts,
-        }
+        Order { id, request, decided_bar: bar_index, decided_at: ts }
     }
 
     /// Sends `request` to `venue`, recording an immediate refusal as a cancellation.
-    fn submit(
-        &mut self,
-        venue: &mut impl Venue,
-        request: OrderRequest,
-        bar_index: usize,
-        ts: Timestamp,
-    ) {
+    fn submit(&mut self, venue: &mut impl Venue, request: OrderRequest, bar_index: usize, ts: Timestamp) {
         let order = self.order(request, bar_index, ts);
         if let Err(reason) = venue.submit(order.clone()) {
-            self.cancellations.push(Cancellation {
-                order: order.clone(),
-                reason,
-                bar_index,
-                ts,
-            });
+            self.cancellations.push(Cancellation { order: order.clone(), reason, bar_index, ts });
         }
         self.orders.push(order);
     }
@@ -216,10 +181,6 @@ pub fn backtest(
     config: EngineConfig,
     exchange: ExchangeConfig,
 ) -> BacktestResult {
-    Engine::new(
-        config,
-        SimulatedClock::default(),
-        SimulatedExchange::new(exchange),
-    )
-    .run(SeriesReplay::new(series), strategy)
+    Engine::new(config, SimulatedClock::default(), SimulatedExchange::new(exchange))
+        .run(SeriesReplay::new(series), strategy)
 }

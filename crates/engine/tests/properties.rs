@@ -16,10 +16,7 @@ struct RandomTrader {
 
 impl RandomTrader {
     fn next(&mut self) -> u64 {
-        self.state = self
-            .state
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
+        self.state = self.state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         self.state >> 33
     }
 }
@@ -36,11 +33,7 @@ impl Strategy for RandomTrader {
             return;
         }
         let close = ctx.bar().close;
-        let side = if self.next().is_multiple_of(2) {
-            Side::Buy
-        } else {
-            Side::Sell
-        };
+        let side = if self.next().is_multiple_of(2) { Side::Buy } else { Side::Sell };
         let quantity = match self.next() % 3 {
             0 => Quantity::Units((1 + self.next() % 20) as f64),
             1 => Quantity::EquityFraction((1 + self.next() % 100) as f64 / 100.0),
@@ -55,27 +48,17 @@ impl Strategy for RandomTrader {
             0 => OrderType::Market,
             1 => OrderType::Limit { limit: toward },
             2 => OrderType::Stop { stop: away },
-            _ => OrderType::StopLimit {
-                stop: away,
-                limit: away,
-            },
+            _ => OrderType::StopLimit { stop: away, limit: away },
         };
         if self.next().is_multiple_of(5) {
             ctx.close_position();
         } else {
-            ctx.submit(
-                OrderRequest::market(ctx.symbol().clone(), side, quantity).with_type(order_type),
-            );
+            ctx.submit(OrderRequest::market(ctx.symbol().clone(), side, quantity).with_type(order_type));
         }
     }
 }
 
-fn exchange(
-    commission: f64,
-    slippage_bps: f64,
-    trade_on_close: bool,
-    fractional: bool,
-) -> ExchangeConfig {
+fn exchange(commission: f64, slippage_bps: f64, trade_on_close: bool, fractional: bool) -> ExchangeConfig {
     ExchangeConfig {
         costs: CostModel::new(commission, 1.0, slippage_bps).unwrap(),
         trade_on_close,
@@ -89,15 +72,7 @@ fn run(
     exchange: ExchangeConfig,
     finalize: bool,
 ) -> BacktestResult {
-    backtest(
-        series,
-        strategy,
-        EngineConfig {
-            initial_cash: 10_000.0,
-            finalize_trades: finalize,
-        },
-        exchange,
-    )
+    backtest(series, strategy, EngineConfig { initial_cash: 10_000.0, finalize_trades: finalize }, exchange)
 }
 
 /// Multiplies the prices of every bar after `after` by per-bar factors.

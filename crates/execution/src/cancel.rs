@@ -43,13 +43,9 @@ impl CancelReason {
 impl fmt::Display for CancelReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            CancelReason::InsufficientFunds {
-                required,
-                available,
-            } => write!(
-                f,
-                "insufficient funds: needs {required:.2} including costs, {available:.2} available"
-            ),
+            CancelReason::InsufficientFunds { required, available } => {
+                write!(f, "insufficient funds: needs {required:.2} including costs, {available:.2} available")
+            }
             CancelReason::ZeroQuantity { requested } => {
                 write!(f, "quantity {requested} rounds to zero whole units")
             }

@@ -14,9 +14,7 @@ pub struct CostModel {
 #[derive(Debug, thiserror::Error, PartialEq)]
 pub enum CostConfigError {
     /// Commission rate outside `[0, 0.1)`.
-    #[error(
-        "commission {0} is outside [0, 0.1): give a fraction of traded value, e.g. 0.002 for 0.2 %"
-    )]
+    #[error("commission {0} is outside [0, 0.1): give a fraction of traded value, e.g. 0.002 for 0.2 %")]
     Rate(f64),
     /// Negative or non-finite fixed fee.
     #[error("fixed commission {0} must be a finite amount >= 0")]
@@ -28,11 +26,7 @@ pub enum CostConfigError {
 
 impl CostModel {
     /// Validated costs: `rate` in `[0, 0.1)`, fixed fee ≥ 0, slippage in `[0, 10000]` bps.
-    pub fn new(
-        rate: f64,
-        fixed_per_order: f64,
-        slippage_bps: f64,
-    ) -> Result<Self, CostConfigError> {
+    pub fn new(rate: f64, fixed_per_order: f64, slippage_bps: f64) -> Result<Self, CostConfigError> {
         if !(0.0..0.1).contains(&rate) {
             return Err(CostConfigError::Rate(rate));
         }
@@ -42,32 +36,20 @@ impl CostModel {
         if !(0.0..=10_000.0).contains(&slippage_bps) {
             return Err(CostConfigError::Slippage(slippage_bps));
         }
-        Ok(Self {
-            rate,
-            fixed_per_order,
-            slippage_bps,
-        })
+        Ok(Self { rate, fixed_per_order, slippage_bps })
     }
 
     /// Commission for trading `units` at `price`; `first_fill` adds the fixed fee.
     #[inline]
     pub fn commission(&self, units: f64, price: f64, first_fill: bool) -> f64 {
-        let fixed = if first_fill {
-            self.fixed_per_order
-        } else {
-            0.0
-        };
+        let fixed = if first_fill { self.fixed_per_order } else { 0.0 };
         fixed + units * price * self.rate
     }
 
     /// The price actually paid (`sign` +1) or received (`sign` −1) for a quote of `price`.
     #[inline]
     pub fn execution_price(&self, price: f64, sign: f64) -> f64 {
-        if self.slippage_bps == 0.0 {
-            price
-        } else {
-            price * (1.0 + sign * self.slippage_bps / 10_000.0)
-        }
+        if self.slippage_bps == 0.0 { price } else { price * (1.0 + sign * self.slippage_bps / 10_000.0) }
     }
 }
 
@@ -91,18 +73,9 @@ mod tests {
 
     #[test]
     fn out_of_range_costs_are_refused() {
-        assert_eq!(
-            CostModel::new(0.2, 0.0, 0.0),
-            Err(CostConfigError::Rate(0.2))
-        );
-        assert_eq!(
-            CostModel::new(-0.01, 0.0, 0.0),
-            Err(CostConfigError::Rate(-0.01))
-        );
-        assert_eq!(
-            CostModel::new(0.0, -1.0, 0.0),
-            Err(CostConfigError::Fixed(-1.0))
-        );
+        assert_eq!(CostModel::new(0.2, 0.0, 0.0), Err(CostConfigError::Rate(0.2)));
+        assert_eq!(CostModel::new(-0.01, 0.0, 0.0), Err(CostConfigError::Rate(-0.01)));
+        assert_eq!(CostModel::new(0.0, -1.0, 0.0), Err(CostConfigError::Fixed(-1.0)));
         assert!(CostModel::new(0.0, 0.0, f64::NAN).is_err());
     }
 }

@@ -53,18 +53,11 @@ pub struct SimulatedExchange {
 impl SimulatedExchange {
     /// An exchange with no pending order.
     pub fn new(config: ExchangeConfig) -> Self {
-        Self {
-            config,
-            pending: Vec::new(),
-        }
+        Self { config, pending: Vec::new() }
     }
 
     /// Where and at what price `pending` executes on this bar, if it does.
-    fn execution(
-        config: &ExchangeConfig,
-        pending: &mut Pending,
-        update: &BarUpdate,
-    ) -> Option<Execution> {
+    fn execution(config: &ExchangeConfig, pending: &mut Pending, update: &BarUpdate) -> Option<Execution> {
         let bar = &update.bar;
         let long = pending.order.request.side == Side::Buy;
         let (stop, limit) = match pending.order.request.order_type {
@@ -76,28 +69,16 @@ impl SimulatedExchange {
         // A stop hit on this bar; once hit, the order stays a market/limit order.
         let mut stop_hit = None;
         if let Some(stop) = stop.filter(|_| !pending.stop_triggered) {
-            let touched = if long {
-                bar.high >= stop
-            } else {
-                bar.low <= stop
-            };
+            let touched = if long { bar.high >= stop } else { bar.low <= stop };
             if !touched {
                 return None;
             }
             pending.stop_triggered = true;
             stop_hit = Some(stop);
         }
-        let here = Execution {
-            price: bar.open,
-            bar_index: update.index,
-            ts: bar.ts,
-        };
+        let here = Execution { price: bar.open, bar_index: update.index, ts: bar.ts };
         if let Some(limit) = limit {
-            let touched = if long {
-                bar.low <= limit
-            } else {
-                bar.high >= limit
-            };
+            let touched = if long { bar.low <= limit } else { bar.high >= limit };
             let touched_before_stop = touched
                 && if long {
                     limit <= stop_hit.unwrap_or(f64::NEG_INFINITY)
@@ -108,32 +89,19 @@ impl SimulatedExchange {
                 return None;
             }
             let start = stop_hit.unwrap_or(bar.open);
-            let price = if long {
-                start.min(limit)
-            } else {
-                start.max(limit)
-            };
+            let price = if long { start.min(limit) } else { start.max(limit) };
             return Some(Execution { price, ..here });
         }
         let at_previous_close = config.trade_on_close.then_some(update.previous).flatten();
         let mut execution = match at_previous_close {
-            Some((ts, close)) if stop_hit.is_none() => Execution {
-                price: close,
-                bar_index: update.index.saturating_sub(1),
-                ts,
-            },
-            Some((_, close)) => Execution {
-                price: close,
-                ..here
-            },
+            Some((ts, close)) if stop_hit.is_none() => {
+                Execution { price: close, bar_index: update.index.saturating_sub(1), ts }
+            }
+            Some((_, close)) => Execution { price: close, ..here },
             None => here,
         };
         if let Some(stop) = stop_hit {
-            execution.price = if long {
-                execution.price.max(stop)
-            } else {
-                execution.price.min(stop)
-            };
+            execution.price = if long { execution.price.max(stop) } else { execution.price.min(stop) };
         }
         Some(execution)
     }
@@ -165,29 +133,18 @@ impl SimulatedExchange {
         // Cost of one unit with commission, the way backtesting.py reserves it.
         let (units, cost_per_unit) = match request.quantity {
             Quantity::Units(requested) => {
-                let units = if self.config.fractional_units {
-                    requested
-                } else {
-                    requested.floor()
-                };
+                let units = if self.config.fractional_units { requested } else { requested.floor() };
                 if units <= 0.0 {
                     return cancel(CancelReason::ZeroQuantity { requested }, events);
                 }
-                (
-                    units,
-                    price + costs.commission(requested, at.price, true) / requested,
-                )
+                (units, price + costs.commission(requested, at.price, true) / requested)
             }
             Quantity::EquityFraction(fraction) => {
                 let cost = price + costs.commission(fraction, at.price, true) / fraction;
                 let available = portfolio.margin_available();
-                let units =
-                    units_for_fraction(available, fraction, cost, self.config.fractional_units);
+                let units = units_for_fraction(available, fraction, cost, self.config.fractional_units);
                 if units <= 0.0 || !units.is_finite() {
-                    let reason = CancelReason::InsufficientFunds {
-                        required: cost,
-                        available,
-                    };
+                    let reason = CancelReason::InsufficientFunds { required: cost, available };
                     return cancel(reason, events);
                 }
                 (units, cost)
@@ -200,11 +157,7 @@ impl SimulatedExchange {
             return cancel(CancelReason::NothingToClose, events);
         }
         let closing = if opposite { units.min(held.abs()) } else { 0.0 };
-        let opening = if request.reduce_only {
-            0.0
-        } else {
-            units - closing
-        };
+        let opening = if request.reduce_only { 0.0 } else { units - closing };
 
         let mut book = |quantity: f64, first: bool, portfolio: &mut Portfolio| {
             let fill = Fill {
@@ -227,13 +180,7 @@ impl SimulatedExchange {
             let available = portfolio.margin_available();
             let required = opening * cost_per_unit;
             if required > available {
-                return cancel(
-                    CancelReason::InsufficientFunds {
-                        required,
-                        available,
-                    },
-                    events,
-                );
+                return cancel(CancelReason::InsufficientFunds { required, available }, events);
             }
             book(opening, closing == 0.0, portfolio);
         }
@@ -269,10 +216,7 @@ fn validate(order: &Order) -> Result<(), CancelReason> {
 impl Venue for SimulatedExchange {
     fn submit(&mut self, order: Order) -> Result<(), CancelReason> {
         validate(&order)?;
-        let pending = Pending {
-            order,
-            stop_triggered: false,
-        };
+        let pending = Pending { order, stop_triggered: false };
         if pending.order.request.reduce_only {
             self.pending.insert(0, pending);
         } else {
@@ -318,17 +262,7 @@ impl Venue for SimulatedExchange {
         events: &mut Vec<ExecutionEvent>,
     ) {
         if validate(&order).is_ok() {
-            self.fill(
-                &order,
-                &Execution {
-                    price,
-                    bar_index,
-                    ts,
-                },
-                slot,
-                portfolio,
-                events,
-            );
+            self.fill(&order, &Execution { price, bar_index, ts }, slot, portfolio, events);
         }
     }
 

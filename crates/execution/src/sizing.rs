@@ -11,11 +11,7 @@ pub(crate) fn python_floor_div(a: f64, b: f64) -> f64 {
     }
     if quotient != 0.0 {
         let floored = quotient.floor();
-        if quotient - floored > 0.5 {
-            floored + 1.0
-        } else {
-            floored
-        }
+        if quotient - floored > 0.5 { floored + 1.0 } else { floored }
     } else {
         0.0_f64.copysign(a / b)
     }
@@ -23,18 +19,9 @@ pub(crate) fn python_floor_div(a: f64, b: f64) -> f64 {
 
 /// Units affordable with `fraction` of `available` equity at `cost_per_unit`
 /// (price plus commission per unit); whole units unless `fractional`.
-pub(crate) fn units_for_fraction(
-    available: f64,
-    fraction: f64,
-    cost_per_unit: f64,
-    fractional: bool,
-) -> f64 {
+pub(crate) fn units_for_fraction(available: f64, fraction: f64, cost_per_unit: f64, fractional: bool) -> f64 {
     let budget = available * fraction;
-    if fractional {
-        budget / cost_per_unit
-    } else {
-        python_floor_div(budget, cost_per_unit)
-    }
+    if fractional { budget / cost_per_unit } else { python_floor_div(budget, cost_per_unit) }
 }
 
 #[cfg(test)]
@@ -47,11 +34,7 @@ mod tests {
         assert_eq!(python_floor_div(7.0, 2.0), 3.0);
         assert_eq!(python_floor_div(1.0, 0.1), 9.0);
         assert_eq!(python_floor_div(-7.0, 2.0), -4.0);
-        assert_eq!(
-            (1.0_f64 / 0.1).floor(),
-            10.0,
-            "plain division rounds up here"
-        );
+        assert_eq!((1.0_f64 / 0.1).floor(), 10.0, "plain division rounds up here");
     }
 
     #[test]

@@ -1,8 +1,8 @@
 //! Indicator specs as typed on the command line: `name[:p1,p2,...]`.
 
 use crate::{
-    Adx, Atr, BollingerBands, Cci, Ema, IndicatorError, Macd, Max, Min, Mom, Natr, Obv, Roc, Rsi,
-    Sma, StdDev, Stoch, TrueRange, Willr, Wma,
+    Adx, Atr, BollingerBands, Cci, Ema, IndicatorError, Macd, Max, Min, Mom, Natr, Obv, Roc, Rsi, Sma,
+    StdDev, Stoch, TrueRange, Willr, Wma,
 };
 use gt_model::Bar;
 
@@ -51,38 +51,22 @@ pub struct IndicatorSpec {
 impl IndicatorSpec {
     /// Parses `name[:p1,p2,...]`, checking the name and the number of parameters.
     pub fn parse(spec: &str) -> Result<Self, IndicatorError> {
-        let bad = |problem: String| IndicatorError::BadSpec {
-            spec: spec.to_owned(),
-            problem,
-        };
+        let bad = |problem: String| IndicatorError::BadSpec { spec: spec.to_owned(), problem };
         let (name, params) = match spec.trim().split_once(':') {
-            Some((name, params)) => (
-                name.trim(),
-                params.split(',').map(|p| p.trim().to_owned()).collect(),
-            ),
+            Some((name, params)) => (name.trim(), params.split(',').map(|p| p.trim().to_owned()).collect()),
             None => (spec.trim(), Vec::new()),
         };
-        let Some((_, required, optional)) = SPEC_USAGE.iter().find(|(known, _, _)| *known == name)
-        else {
+        let Some((_, required, optional)) = SPEC_USAGE.iter().find(|(known, _, _)| *known == name) else {
             let names: Vec<&str> = SPEC_USAGE.iter().map(|(n, _, _)| *n).collect();
-            return Err(bad(format!(
-                "unknown indicator '{name}'; known: {}",
-                names.join(" ")
-            )));
+            return Err(bad(format!("unknown indicator '{name}'; known: {}", names.join(" "))));
         };
         if params.len() < required.len() || params.len() > required.len() + optional.len() {
-            return Err(bad(format!(
-                "expected {}",
-                spec_usage(name, required, optional)
-            )));
+            return Err(bad(format!("expected {}", spec_usage(name, required, optional))));
         }
         if params.iter().any(String::is_empty) {
             return Err(bad("empty parameter".to_owned()));
         }
-        Ok(Self {
-            name: name.to_owned(),
-            params,
-        })
+        Ok(Self { name: name.to_owned(), params })
     }
 
     /// Output column names: the name and parameters as typed, e.g. `bb_upper_30_2.5`.
@@ -98,25 +82,21 @@ impl IndicatorSpec {
     }
 
     fn period(&self, index: usize) -> Result<usize, IndicatorError> {
-        self.params[index]
-            .parse()
-            .map_err(|_| IndicatorError::BadSpec {
-                spec: self.to_string(),
-                problem: format!("{:?} is not a whole number of bars", self.params[index]),
-            })
+        self.params[index].parse().map_err(|_| IndicatorError::BadSpec {
+            spec: self.to_string(),
+            problem: format!("{:?} is not a whole number of bars", self.params[index]),
+        })
     }
 
     fn number(&self, index: usize, default: f64) -> Result<f64, IndicatorError> {
         match self.params.get(index) {
             None => Ok(default),
-            Some(text) => text
-                .parse()
-                .ok()
-                .filter(|v: &f64| v.is_finite())
-                .ok_or_else(|| IndicatorError::BadSpec {
+            Some(text) => {
+                text.parse().ok().filter(|v: &f64| v.is_finite()).ok_or_else(|| IndicatorError::BadSpec {
                     spec: self.to_string(),
                     problem: format!("{text:?} is not a number"),
-                }),
+                })
+            }
         }
     }
 
@@ -133,28 +113,16 @@ impl IndicatorSpec {
             "trange" => S::TrueRange(TrueRange::new()?),
             "bb" => {
                 let up = self.number(1, 2.0)?;
-                S::Bands(BollingerBands::new(
-                    self.period(0)?,
-                    up,
-                    self.number(2, up)?,
-                )?)
+                S::Bands(BollingerBands::new(self.period(0)?, up, self.number(2, up)?)?)
             }
             "stddev" => S::StdDev(StdDev::new(self.period(0)?, self.number(1, 1.0)?)?),
-            "macd" => S::Macd(Macd::new(
-                self.period(0)?,
-                self.period(1)?,
-                self.period(2)?,
-            )?),
+            "macd" => S::Macd(Macd::new(self.period(0)?, self.period(1)?, self.period(2)?)?),
             "roc" => S::Roc(Roc::new(self.period(0)?)?),
             "mom" => S::Mom(Mom::new(self.period(0)?)?),
             "max_high" => S::MaxHigh(Max::new(self.period(0)?)?),
             "min_low" => S::MinLow(Min::new(self.period(0)?)?),
             "adx" => S::Adx(Adx::new(self.period(0)?)?),
-            "stoch" => S::Stoch(Stoch::new(
-                self.period(0)?,
-                self.period(1)?,
-                self.period(2)?,
-            )?),
+            "stoch" => S::Stoch(Stoch::new(self.period(0)?, self.period(1)?, self.period(2)?)?),
             "obv" => S::Obv(Obv::new()?),
             "cci" => S::Cci(Cci::new(self.period(0)?)?),
             "willr" => S::Willr(Willr::new(self.period(0)?)?),
@@ -271,18 +239,9 @@ mod tests {
     fn columns_carry_the_parameters_as_typed() {
         let columns = |s: &str| IndicatorSpec::parse(s).unwrap().columns();
         assert_eq!(columns("sma:20"), ["sma_20"]);
-        assert_eq!(
-            columns("bb:30,2.5"),
-            ["bb_upper_30_2.5", "bb_middle_30_2.5", "bb_lower_30_2.5"]
-        );
-        assert_eq!(
-            columns("macd:12,26,9"),
-            ["macd_12_26_9", "macd_signal_12_26_9", "macd_hist_12_26_9"]
-        );
-        assert_eq!(
-            columns("stoch:14,3,3"),
-            ["stoch_k_14_3_3", "stoch_d_14_3_3"]
-        );
+        assert_eq!(columns("bb:30,2.5"), ["bb_upper_30_2.5", "bb_middle_30_2.5", "bb_lower_30_2.5"]);
+        assert_eq!(columns("macd:12,26,9"), ["macd_12_26_9", "macd_signal_12_26_9", "macd_hist_12_26_9"]);
+        assert_eq!(columns("stoch:14,3,3"), ["stoch_k_14_3_3", "stoch_d_14_3_3"]);
         assert_eq!(columns("max_high:20"), ["max_high_20"]);
         assert_eq!(columns("trange"), ["trange"]);
     }
@@ -290,10 +249,7 @@ mod tests {
     #[test]
     fn bad_specs_say_what_is_expected() {
         let err = |s: &str| {
-            IndicatorSpec::parse(s)
-                .and_then(|spec| spec.build().map(|_| ()))
-                .unwrap_err()
-                .to_string()
+            IndicatorSpec::parse(s).and_then(|spec| spec.build().map(|_| ())).unwrap_err().to_string()
         };
         assert!(err("foo:3").contains("unknown indicator 'foo'; known: sma ema"));
         assert!(err("sma").contains("expected sma:period"));

@@ -37,26 +37,15 @@ struct Reference {
 }
 
 fn reference() -> Reference {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/talib_goog_reference.csv"
-    );
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/talib_goog_reference.csv");
     let mut reader = csv::Reader::from_path(path).unwrap();
-    let header: Vec<String> = reader
-        .headers()
-        .unwrap()
-        .iter()
-        .map(str::to_owned)
-        .collect();
+    let header: Vec<String> = reader.headers().unwrap().iter().map(str::to_owned).collect();
     let mut bars = Vec::new();
     let mut columns: HashMap<String, Vec<Option<f64>>> = HashMap::new();
     for (i, record) in reader.records().enumerate() {
         let record = record.unwrap();
-        let number = |name: &str| {
-            record[header.iter().position(|h| h == name).unwrap()]
-                .parse::<f64>()
-                .unwrap()
-        };
+        let number =
+            |name: &str| record[header.iter().position(|h| h == name).unwrap()].parse::<f64>().unwrap();
         bars.push(Bar {
             ts: Timestamp::from_nanos(i as i64),
             open: number("open"),
@@ -66,14 +55,11 @@ fn reference() -> Reference {
             volume: number("volume"),
         });
         for (name, text) in header.iter().zip(record.iter()).skip(6) {
-            columns
-                .entry(name.clone())
-                .or_default()
-                .push(if text.is_empty() {
-                    None
-                } else {
-                    Some(text.parse().unwrap())
-                });
+            columns.entry(name.clone()).or_default().push(if text.is_empty() {
+                None
+            } else {
+                Some(text.parse().unwrap())
+            });
         }
     }
     Reference { bars, columns }
@@ -93,10 +79,7 @@ fn every_indicator_matches_talib_on_goog() {
             for (name, ours) in names.iter().zip(&out) {
                 let want = reference.columns[name][i];
                 match want {
-                    None => assert!(
-                        ours.is_nan(),
-                        "{name} bar {i}: TA-Lib undefined, ours {ours}"
-                    ),
+                    None => assert!(ours.is_nan(), "{name} bar {i}: TA-Lib undefined, ours {ours}"),
                     Some(want) => {
                         let error = (ours - want).abs();
                         assert!(
@@ -109,9 +92,5 @@ fn every_indicator_matches_talib_on_goog() {
             }
         }
     }
-    assert_eq!(
-        compared,
-        24 * reference.bars.len(),
-        "all 24 indicator columns compared"
-    );
+    assert_eq!(compared, 24 * reference.bars.len(), "all 24 indicator columns compared");
 }

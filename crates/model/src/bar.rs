@@ -108,10 +108,6 @@ impl BarSeries {
 
     /// Dates alone when every bar is keyed at midnight (daily data), date-times otherwise.
     pub fn time_format(&self) -> TimeFormat {
-        if self.ts.iter().all(|ts| ts.is_midnight()) {
-            TimeFormat::Date
-        } else {
-            TimeFormat::DateTime
-        }
+        if self.ts.iter().all(|ts| ts.is_midnight()) { TimeFormat::Date } else { TimeFormat::DateTime }
     }
 }

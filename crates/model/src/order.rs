@@ -23,11 +23,7 @@ impl Side {
 
     /// The side that reduces a position of signed size `position`.
     pub fn closing(position: f64) -> Side {
-        if position > 0.0 {
-            Side::Sell
-        } else {
-            Side::Buy
-        }
+        if position > 0.0 { Side::Sell } else { Side::Buy }
     }
 }
 
@@ -91,13 +87,7 @@ pub struct OrderRequest {
 impl OrderRequest {
     /// A market order.
     pub fn market(symbol: Symbol, side: Side, quantity: Quantity) -> Self {
-        Self {
-            symbol,
-            side,
-            quantity,
-            order_type: OrderType::Market,
-            reduce_only: false,
-        }
+        Self { symbol, side, quantity, order_type: OrderType::Market, reduce_only: false }
     }
 
     /// A reduce-only market order that closes `position` (signed units).

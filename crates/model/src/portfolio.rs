@@ -26,12 +26,7 @@ pub struct Position {
 
 impl Position {
     fn new(symbol: Symbol) -> Self {
-        Self {
-            symbol,
-            quantity: 0.0,
-            mark_price: 0.0,
-            lots: VecDeque::new(),
-        }
+        Self { symbol, quantity: 0.0, mark_price: 0.0, lots: VecDeque::new() }
     }
 
     /// The instrument held.
@@ -59,13 +54,8 @@ impl Position {
     /// Average entry price of the open lots, `None` when flat.
     pub fn avg_entry_price(&self) -> Option<f64> {
         let units: f64 = self.lots.iter().map(|lot| lot.size.abs()).sum();
-        (units > 0.0).then(|| {
-            self.lots
-                .iter()
-                .map(|lot| lot.size.abs() * lot.entry_price)
-                .sum::<f64>()
-                / units
-        })
+        (units > 0.0)
+            .then(|| self.lots.iter().map(|lot| lot.size.abs() * lot.entry_price).sum::<f64>() / units)
     }
 }
 
@@ -84,11 +74,7 @@ pub struct Portfolio {
 impl Portfolio {
     /// A flat account holding `cash`.
     pub fn new(cash: f64) -> Self {
-        Self {
-            cash,
-            positions: Vec::new(),
-            closed_trades: Vec::new(),
-        }
+        Self { cash, positions: Vec::new(), closed_trades: Vec::new() }
     }
 
     /// Index of the position slot for `symbol`, creating a flat one if needed.
@@ -129,12 +115,7 @@ impl Portfolio {
     /// Cash plus the signed market value of every position.
     #[inline]
     pub fn equity(&self) -> f64 {
-        self.cash
-            + self
-                .positions
-                .iter()
-                .map(Position::market_value)
-                .sum::<f64>()
+        self.cash + self.positions.iter().map(Position::market_value).sum::<f64>()
     }
 
     /// Σ |market value|: the cash tied up as margin at 1× leverage.
@@ -174,11 +155,8 @@ impl Portfolio {
             let closing = remaining.abs().min(lot.size.abs());
             let whole_lot = lot.size.abs() - closing < UNIT_EPSILON;
             let exit_fee = fill.commission * (closing / fill.quantity);
-            let entry_fee = if whole_lot {
-                lot.entry_fee
-            } else {
-                lot.entry_fee * (closing / lot.size.abs())
-            };
+            let entry_fee =
+                if whole_lot { lot.entry_fee } else { lot.entry_fee * (closing / lot.size.abs()) };
             self.closed_trades.push(Trade {
                 symbol: fill.symbol.clone(),
                 size: closing.copysign(lot.size),

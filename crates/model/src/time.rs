@@ -83,17 +83,11 @@ mod tests {
 
     #[test]
     fn daily_timestamps_render_as_dates() {
-        let day = NaiveDate::from_ymd_opt(2004, 8, 19)
-            .unwrap()
-            .and_hms_opt(0, 0, 0)
-            .unwrap();
+        let day = NaiveDate::from_ymd_opt(2004, 8, 19).unwrap().and_hms_opt(0, 0, 0).unwrap();
         let ts = Timestamp::from_naive_utc(day).unwrap();
         assert!(ts.is_midnight());
         assert_eq!(ts.display(TimeFormat::Date).to_string(), "2004-08-19");
-        assert_eq!(
-            ts.display(TimeFormat::DateTime).to_string(),
-            "2004-08-19 00:00:00"
-        );
+        assert_eq!(ts.display(TimeFormat::DateTime).to_string(), "2004-08-19 00:00:00");
     }
 
     #[test]

@@ -26,20 +26,12 @@ pub const SPEC: crate::StrategySpec = crate::StrategySpec::new(
 const PARAMS: [ParamSpec; 3] = [
     ParamSpec {
         name: "fast",
-        kind: ParamKind::Int {
-            default: 10,
-            min: 1,
-            max: 10_000,
-        },
+        kind: ParamKind::Int { default: 10, min: 1, max: 10_000 },
         help: "bars in the fast simple moving average",
     },
     ParamSpec {
         name: "slow",
-        kind: ParamKind::Int {
-            default: 20,
-            min: 2,
-            max: 10_000,
-        },
+        kind: ParamKind::Int { default: 20, min: 2, max: 10_000 },
         help: "bars in the slow simple moving average (greater than fast)",
     },
     ParamSpec {
@@ -57,13 +49,8 @@ fn build(params: &Params) -> Result<Box<dyn Strategy>, StrategyError> {
             message: format!("fast ({fast}) must be less than slow ({slow})"),
         });
     }
-    let strategy =
-        DemoMa::new(fast as usize, slow as usize, params.flag("allow_short")).map_err(|error| {
-            StrategyError::Inconsistent {
-                strategy: "demo_ma",
-                message: error.to_string(),
-            }
-        })?;
+    let strategy = DemoMa::new(fast as usize, slow as usize, params.flag("allow_short"))
+        .map_err(|error| StrategyError::Inconsistent { strategy: "demo_ma", message: error.to_string() })?;
     Ok(Box::new(strategy))
 }
 
@@ -78,12 +65,7 @@ pub struct DemoMa {
 impl DemoMa {
     /// A crossover of SMA(`fast`) over SMA(`slow`).
     pub fn new(fast: usize, slow: usize, allow_short: bool) -> Result<Self, IndicatorError> {
-        Ok(Self {
-            fast: Sma::new(fast)?,
-            slow: Sma::new(slow)?,
-            allow_short,
-            previous: None,
-        })
+        Ok(Self { fast: Sma::new(fast)?, slow: Sma::new(slow)?, allow_short, previous: None })
     }
 }
 
@@ -132,14 +114,7 @@ mod tests {
                 volume: 0.0,
             };
             let mut requests: Vec<OrderRequest> = Vec::new();
-            strategy.on_bar(&mut StrategyContext::new(
-                &symbol,
-                bar,
-                i,
-                position,
-                1.0,
-                &mut requests,
-            ));
+            strategy.on_bar(&mut StrategyContext::new(&symbol, bar, i, position, 1.0, &mut requests));
             out.extend(requests.into_iter().map(|r| (i, r.side, r.reduce_only)));
         }
         out
@@ -157,14 +132,7 @@ mod tests {
     fn without_shorts_a_death_cross_only_closes_the_long() {
         let closes = [5.0, 4.0, 3.0, 6.0, 7.0, 8.0, 2.0];
         let got = signals(&mut DemoMa::new(1, 2, false).unwrap(), &closes, 10.0);
-        assert_eq!(
-            got,
-            vec![
-                (3, Side::Sell, true),
-                (3, Side::Buy, false),
-                (6, Side::Sell, true)
-            ]
-        );
+        assert_eq!(got, vec![(3, Side::Sell, true), (3, Side::Buy, false), (6, Side::Sell, true)]);
     }
 
     #[test]
@@ -175,13 +143,8 @@ mod tests {
 
     #[test]
     fn fast_must_be_below_slow() {
-        let params = SPEC
-            .resolve(&[("fast".into(), "20".into()), ("slow".into(), "20".into())])
-            .unwrap();
+        let params = SPEC.resolve(&[("fast".into(), "20".into()), ("slow".into(), "20".into())]).unwrap();
         let err = SPEC.build(&params).err().unwrap().to_string();
-        assert_eq!(
-            err,
-            "strategy 'demo_ma': fast (20) must be less than slow (20)"
-        );
+        assert_eq!(err, "strategy 'demo_ma': fast (20) must be less than slow (20)");
     }
 }

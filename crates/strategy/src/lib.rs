@@ -8,9 +8,15 @@
 
 pub mod demo_ma;
 mod error;
+#[cfg(test)]
+mod harness;
+pub mod mean_reversion;
+pub mod momentum;
 mod params;
 pub mod registry;
 mod strategy;
+pub mod trend_breakout;
+pub mod volatility;
 
 pub use error::StrategyError;
 pub use params::{ParamKind, ParamSpec, ParamValue, Params};

@@ -130,19 +130,16 @@ impl Params {
         schema: &[ParamSpec],
         given: &[(String, String)],
     ) -> Result<Self, StrategyError> {
-        let mut values: BTreeMap<&'static str, ParamValue> = schema
-            .iter()
-            .map(|spec| (spec.name, spec.default_value()))
-            .collect();
+        let mut values: BTreeMap<&'static str, ParamValue> =
+            schema.iter().map(|spec| (spec.name, spec.default_value())).collect();
         for (name, text) in given {
-            let spec = schema
-                .iter()
-                .find(|spec| spec.name == name.trim())
-                .ok_or_else(|| StrategyError::UnknownParam {
+            let spec = schema.iter().find(|spec| spec.name == name.trim()).ok_or_else(|| {
+                StrategyError::UnknownParam {
                     strategy,
                     name: name.clone(),
                     valid: schema.iter().map(|s| s.name).collect::<Vec<_>>().join(", "),
-                })?;
+                }
+            })?;
             values.insert(spec.name, spec.parse(strategy, text)?);
         }
         Ok(Self { values })
@@ -184,78 +181,28 @@ mod tests {
     use super::*;
 
     const SCHEMA: [ParamSpec; 3] = [
-        ParamSpec {
-            name: "n",
-            kind: ParamKind::Int {
-                default: 5,
-                min: 1,
-                max: 10,
-            },
-            help: "",
-        },
-        ParamSpec {
-            name: "x",
-            kind: ParamKind::Float {
-                default: 0.5,
-                min: 0.0,
-                max: 1.0,
-            },
-            help: "",
-        },
-        ParamSpec {
-            name: "b",
-            kind: ParamKind::Bool { default: false },
-            help: "",
-        },
+        ParamSpec { name: "n", kind: ParamKind::Int { default: 5, min: 1, max: 10 }, help: "" },
+        ParamSpec { name: "x", kind: ParamKind::Float { default: 0.5, min: 0.0, max: 1.0 }, help: "" },
+        ParamSpec { name: "b", kind: ParamKind::Bool { default: false }, help: "" },
     ];
 
     fn given(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
     }
 
     #[test]
     fn defaults_fill_what_is_not_given_and_later_values_win() {
-        let params = Params::resolve(
-            "s",
-            &SCHEMA,
-            &given(&[("n", "3"), ("n", "7"), ("b", "yes")]),
-        )
-        .unwrap();
-        assert_eq!(
-            (params.int("n"), params.float("x"), params.flag("b")),
-            (7, 0.5, true)
-        );
+        let params = Params::resolve("s", &SCHEMA, &given(&[("n", "3"), ("n", "7"), ("b", "yes")])).unwrap();
+        assert_eq!((params.int("n"), params.float("x"), params.flag("b")), (7, 0.5, true));
     }
 
     #[test]
     fn bad_names_types_and_ranges_are_explained() {
-        let err = |pairs| {
-            Params::resolve("s", &SCHEMA, &given(pairs))
-                .unwrap_err()
-                .to_string()
-        };
-        assert_eq!(
-            err(&[("m", "1")]),
-            "strategy 's' has no parameter 'm'; valid parameters: n, x, b"
-        );
-        assert_eq!(
-            err(&[("n", "2.5")]),
-            "parameter 'n' of 's': \"2.5\" is not an integer"
-        );
-        assert_eq!(
-            err(&[("n", "11")]),
-            "parameter 'n' of 's': 11 is outside the valid range 1..=10"
-        );
-        assert_eq!(
-            err(&[("x", "nan")]),
-            "parameter 'x' of 's': \"nan\" is not a finite number"
-        );
-        assert_eq!(
-            err(&[("b", "maybe")]),
-            "parameter 'b' of 's': \"maybe\" is not true or false"
-        );
+        let err = |pairs| Params::resolve("s", &SCHEMA, &given(pairs)).unwrap_err().to_string();
+        assert_eq!(err(&[("m", "1")]), "strategy 's' has no parameter 'm'; valid parameters: n, x, b");
+        assert_eq!(err(&[("n", "2.5")]), "parameter 'n' of 's': \"2.5\" is not an integer");
+        assert_eq!(err(&[("n", "11")]), "parameter 'n' of 's': 11 is outside the valid range 1..=10");
+        assert_eq!(err(&[("x", "nan")]), "parameter 'x' of 's': \"nan\" is not a finite number");
+        assert_eq!(err(&[("b", "maybe")]), "parameter 'b' of 's': \"maybe\" is not true or false");
     }
 }

@@ -1,6 +1,8 @@
 //! The built-in strategies by name, each with its parameter schema.
 
-use crate::{ParamSpec, Params, Strategy, StrategyError, demo_ma};
+use crate::{
+    ParamSpec, Params, Strategy, StrategyError, demo_ma, mean_reversion, momentum, trend_breakout, volatility,
+};
 
 /// A strategy the CLI, optimizer and dashboard can list, describe and build.
 pub struct StrategySpec {
@@ -25,13 +27,7 @@ impl StrategySpec {
         params: &'static [ParamSpec],
         build: fn(&Params) -> Result<Box<dyn Strategy>, StrategyError>,
     ) -> Self {
-        Self {
-            name,
-            summary,
-            rules,
-            params,
-            build,
-        }
+        Self { name, summary, rules, params, build }
     }
 
     /// Validates `given` (name, text) pairs against the schema.
@@ -46,21 +42,15 @@ impl StrategySpec {
 }
 
 /// Every built-in strategy.
-pub static STRATEGIES: &[StrategySpec] = &[demo_ma::SPEC];
+pub static STRATEGIES: &[StrategySpec] =
+    &[demo_ma::SPEC, trend_breakout::SPEC, mean_reversion::SPEC, momentum::SPEC, volatility::SPEC];
 
 /// The strategy called `name`, or an error listing the valid names.
 pub fn find(name: &str) -> Result<&'static StrategySpec, StrategyError> {
-    STRATEGIES
-        .iter()
-        .find(|spec| spec.name == name)
-        .ok_or_else(|| StrategyError::UnknownStrategy {
-            name: name.to_owned(),
-            valid: STRATEGIES
-                .iter()
-                .map(|s| s.name)
-                .collect::<Vec<_>>()
-                .join(", "),
-        })
+    STRATEGIES.iter().find(|spec| spec.name == name).ok_or_else(|| StrategyError::UnknownStrategy {
+        name: name.to_owned(),
+        valid: STRATEGIES.iter().map(|s| s.name).collect::<Vec<_>>().join(", "),
+    })
 }
 
 #[cfg(test)]
@@ -70,7 +60,10 @@ mod tests {
     #[test]
     fn unknown_strategy_lists_valid_names() {
         let err = find("nope").err().unwrap().to_string();
-        assert_eq!(err, "unknown strategy 'nope'; valid strategies: demo_ma");
+        assert_eq!(
+            err,
+            "unknown strategy 'nope'; valid strategies: demo_ma, trend_breakout, mean_reversion, momentum, volatility"
+        );
     }
 
     #[test]

@@ -36,14 +36,7 @@ impl<'a> StrategyContext<'a> {
         equity: f64,
         requests: &'a mut Vec<OrderRequest>,
     ) -> Self {
-        Self {
-            symbol,
-            bar,
-            bar_index,
-            position,
-            equity,
-            requests,
-        }
+        Self { symbol, bar, bar_index, position, equity, requests }
     }
 
     /// The instrument this call is about.
@@ -78,27 +71,17 @@ impl<'a> StrategyContext<'a> {
 
     /// Places a market buy.
     pub fn buy(&mut self, quantity: Quantity) {
-        self.submit(OrderRequest::market(
-            self.symbol.clone(),
-            Side::Buy,
-            quantity,
-        ));
+        self.submit(OrderRequest::market(self.symbol.clone(), Side::Buy, quantity));
     }
 
     /// Places a market sell (opens or adds to a short when not long).
     pub fn sell(&mut self, quantity: Quantity) {
-        self.submit(OrderRequest::market(
-            self.symbol.clone(),
-            Side::Sell,
-            quantity,
-        ));
+        self.submit(OrderRequest::market(self.symbol.clone(), Side::Sell, quantity));
     }
 
     /// Places a buy or sell that waits for a price condition.
     pub fn place(&mut self, side: Side, quantity: Quantity, order_type: OrderType) {
-        self.submit(
-            OrderRequest::market(self.symbol.clone(), side, quantity).with_type(order_type),
-        );
+        self.submit(OrderRequest::market(self.symbol.clone(), side, quantity).with_type(order_type));
     }
 
     /// Closes the whole position at the next fill; does nothing when flat.

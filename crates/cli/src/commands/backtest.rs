@@ -79,9 +79,7 @@ pub struct BacktestArgs {
 
 fn parse_key_value(text: &str) -> Result<(String, String), String> {
     match text.split_once('=') {
-        Some((key, value)) if !key.trim().is_empty() => {
-            Ok((key.trim().to_owned(), value.trim().to_owned()))
-        }
+        Some((key, value)) if !key.trim().is_empty() => Ok((key.trim().to_owned(), value.trim().to_owned())),
         _ => Err(format!("expected KEY=VALUE, got {text:?}")),
     }
 }
@@ -96,15 +94,9 @@ pub fn execute(args: &BacktestArgs) -> Result<(BarSeries, BacktestResult)> {
     let mut strategy = spec.build(&params)?;
     let costs = CostModel::new(args.commission, args.commission_fixed, args.slippage_bps)?;
     let bars = args.data.load()?;
-    let exchange = ExchangeConfig {
-        costs,
-        trade_on_close: args.trade_on_close,
-        fractional_units: args.fractional,
-    };
-    let config = EngineConfig {
-        initial_cash: args.cash,
-        finalize_trades: args.finalize_trades,
-    };
+    let exchange =
+        ExchangeConfig { costs, trade_on_close: args.trade_on_close, fractional_units: args.fractional };
+    let config = EngineConfig { initial_cash: args.cash, finalize_trades: args.finalize_trades };
     let result = backtest(&bars, strategy.as_mut(), config, exchange);
     Ok((bars, result))
 }
@@ -120,20 +112,12 @@ pub fn run(args: &BacktestArgs) -> Result<()> {
         first_trading_bar: result.warmup_bars,
         time_format: bars.time_format(),
     });
-    let report = Report::new(
-        stats,
-        &result.trades,
-        bars.timestamps(),
-        &result.equity,
-        bars.time_format(),
-    );
+    let report = Report::new(stats, &result.trades, bars.timestamps(), &result.equity, bars.time_format());
     if let Some(path) = &args.trades_out {
-        output::write_csv(path, &report.trades)
-            .with_context(|| format!("writing {}", path.display()))?;
+        output::write_csv(path, &report.trades).with_context(|| format!("writing {}", path.display()))?;
     }
     if let Some(path) = &args.equity_out {
-        output::write_csv(path, &report.equity)
-            .with_context(|| format!("writing {}", path.display()))?;
+        output::write_csv(path, &report.equity).with_context(|| format!("writing {}", path.display()))?;
     }
     match args.format {
         OutputFormat::Json => output::print_json(&report, &result, bars.time_format()),

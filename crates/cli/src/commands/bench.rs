@@ -42,10 +42,7 @@ fn sma_cross_1m(repeat: usize) -> BenchLine {
     const BARS: usize = 1_000_000;
     let bars = synthetic::random_walk(Symbol::new("SYN"), BARS, 42);
     let exchange = ExchangeConfig::default();
-    let config = EngineConfig {
-        initial_cash: 1e9,
-        finalize_trades: false,
-    };
+    let config = EngineConfig { initial_cash: 1e9, finalize_trades: false };
     let mut times: Vec<f64> = (0..repeat)
         .map(|_| {
             let mut strategy = DemoMa::new(10, 20, true).expect("valid periods");
@@ -58,12 +55,7 @@ fn sma_cross_1m(repeat: usize) -> BenchLine {
         .collect();
     times.sort_by(f64::total_cmp);
     let seconds = times[times.len() / 2];
-    BenchLine {
-        name: "sma_cross_1m",
-        bars: BARS,
-        seconds,
-        bars_per_s: BARS as f64 / seconds,
-    }
+    BenchLine { name: "sma_cross_1m", bars: BARS, seconds, bars_per_s: BARS as f64 / seconds }
 }
 
 /// A benchmark: takes the number of timed repetitions.
@@ -77,16 +69,11 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     if args.repeat == 0 {
         bail!("--repeat must be at least 1");
     }
-    let selected: Vec<_> = BENCHES
-        .iter()
-        .filter(|(name, _)| args.filter.as_deref().is_none_or(|f| name.contains(f)))
-        .collect();
+    let selected: Vec<_> =
+        BENCHES.iter().filter(|(name, _)| args.filter.as_deref().is_none_or(|f| name.contains(f))).collect();
     if selected.is_empty() {
         let names: Vec<&str> = BENCHES.iter().map(|(n, _)| *n).collect();
-        bail!(
-            "no benchmark matches the filter; benchmarks: {}",
-            names.join(", ")
-        );
+        bail!("no benchmark matches the filter; benchmarks: {}", names.join(", "));
     }
     for (_, bench) in selected {
         println!("{}", serde_json::to_string(&bench(args.repeat))?);

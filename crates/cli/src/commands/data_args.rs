@@ -26,10 +26,7 @@ impl DataArgs {
         };
         let symbol = match &self.symbol {
             Some(symbol) => symbol.clone(),
-            None => path
-                .file_stem()
-                .map(|s| s.to_string_lossy().to_uppercase())
-                .unwrap_or_default(),
+            None => path.file_stem().map(|s| s.to_string_lossy().to_uppercase()).unwrap_or_default(),
         };
         Ok(csv_bars::load(path, Symbol::new(&symbol))?)
     }

@@ -24,16 +24,12 @@ pub struct IndicatorsArgs {
 }
 
 fn parse_spec(text: &str) -> Result<IndicatorSpec, String> {
-    IndicatorSpec::parse(text)
-        .and_then(|spec| spec.build().map(|_| spec))
-        .map_err(|e| e.to_string())
+    IndicatorSpec::parse(text).and_then(|spec| spec.build().map(|_| spec)).map_err(|e| e.to_string())
 }
 
 fn indicator_help() -> String {
-    let specs: Vec<String> = SPEC_USAGE
-        .iter()
-        .map(|(n, r, o)| format!("  {}", spec_usage(n, r, o)))
-        .collect();
+    let specs: Vec<String> =
+        SPEC_USAGE.iter().map(|(n, r, o)| format!("  {}", spec_usage(n, r, o))).collect();
     format!(
         "Indicators (TA-Lib's definitions and warm-up):\n{}\n\nColumns are named after the spec with its parameters as typed: sma:20 -> sma_20,\n\
          bb:30,2.5 -> bb_upper_30_2.5, bb_middle_30_2.5, bb_lower_30_2.5. Warm-up cells are empty.\n\n\
@@ -45,28 +41,17 @@ fn indicator_help() -> String {
 /// `gpt-trader indicators`.
 pub fn run(args: &IndicatorsArgs) -> Result<()> {
     let bars = args.data.load()?;
-    let mut indicators = args
-        .specs
-        .iter()
-        .map(IndicatorSpec::build)
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut indicators = args.specs.iter().map(IndicatorSpec::build).collect::<Result<Vec<_>, _>>()?;
     let columns: Vec<Vec<String>> = args.specs.iter().map(IndicatorSpec::columns).collect();
     let sink: Box<dyn Write> = match &args.out {
         Some(path) => Box::new(
-            std::fs::File::create(path)
-                .with_context(|| format!("cannot create {}", path.display()))?,
+            std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
         ),
         None => Box::new(std::io::stdout().lock()),
     };
     let mut writer = csv::Writer::from_writer(std::io::BufWriter::new(sink));
-    let mut header = vec![
-        "date".to_owned(),
-        "open".into(),
-        "high".into(),
-        "low".into(),
-        "close".into(),
-        "volume".into(),
-    ];
+    let mut header =
+        vec!["date".to_owned(), "open".into(), "high".into(), "low".into(), "close".into(), "volume".into()];
     header.extend(columns.iter().flatten().cloned());
     writer.write_record(&header)?;
 
@@ -80,13 +65,7 @@ pub fn run(args: &IndicatorsArgs) -> Result<()> {
         row.extend([bar.open, bar.high, bar.low, bar.close, bar.volume].map(|v| v.to_string()));
         for (indicator, out) in indicators.iter_mut().zip(&mut outputs) {
             indicator.update(&bar, out);
-            row.extend(out.iter().map(|v| {
-                if v.is_nan() {
-                    String::new()
-                } else {
-                    v.to_string()
-                }
-            }));
+            row.extend(out.iter().map(|v| if v.is_nan() { String::new() } else { v.to_string() }));
         }
         writer.write_record(&row)?;
     }
