@@ -138,10 +138,11 @@ impl Strategy for Momentum {
         let Some(roc) = self.roc.update(close) else { return };
 
         if ctx.position() == 0.0 {
-            if roc > self.threshold && trend.is_some_and(|sma| close > sma) {
-                if let Some(quantity) = self.size(stdev) {
-                    ctx.buy(quantity);
-                }
+            if roc > self.threshold
+                && trend.is_some_and(|sma| close > sma)
+                && let Some(quantity) = self.size(stdev)
+            {
+                ctx.buy(quantity);
             }
         } else if roc < 0.0 {
             ctx.close_position();
