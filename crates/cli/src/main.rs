@@ -21,6 +21,10 @@ struct Cli {
 enum Command {
     /// Backtest a strategy on a CSV file (or the bundled sample) and report statistics.
     Backtest(commands::backtest::BacktestArgs),
+    /// Run several strategies on the same bars and compare them side by side with buy & hold.
+    Compare(commands::compare::CompareArgs),
+    /// List the built-in strategies, or show one's rules and parameters.
+    Strategies(commands::strategies::StrategiesArgs),
     /// Compute technical indicators over a CSV file (or the sample) and write them as CSV.
     Indicators(commands::indicators::IndicatorsArgs),
     /// Run the performance benchmarks; prints one JSON line per benchmark.
@@ -31,6 +35,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::Backtest(args) => commands::backtest::run(&args),
+        Command::Compare(args) => commands::compare::run(&args),
+        Command::Strategies(args) => commands::strategies::run(&args),
         Command::Indicators(args) => commands::indicators::run(&args),
         Command::Bench(args) => commands::bench::run(&args),
     };

@@ -226,3 +226,73 @@ fn sample_data_file_in_the_repository_equals_the_bundled_one() {
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/GOOG.csv");
     assert_eq!(std::fs::read(shipped).unwrap(), std::fs::read(fixture).unwrap());
 }
+
+const STRATEGIES: [&str; 5] = ["demo_ma", "trend_breakout", "mean_reversion", "momentum", "volatility"];
+
+#[test]
+fn every_strategy_backtests_on_the_sample_and_on_another_csv() {
+    let aapl = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/AAPL.csv");
+    for strategy in STRATEGIES {
+        for data in [None, Some(&aapl)] {
+            let mut command = gpt_trader();
+            command.args(["backtest", "--strategy", strategy, "--commission", "0.001", "--format", "json"]);
+            if let Some(path) = data {
+                command.arg("--data").arg(path);
+            }
+            let output = command.output().unwrap();
+            assert!(output.status.success(), "{strategy}: {}", String::from_utf8_lossy(&output.stderr));
+            let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+            assert!(report["stats"]["trades"].as_u64().unwrap() > 0, "{strategy} on {data:?} trades");
+            let symbol = if data.is_some() { "AAPL" } else { "GOOG" };
+            assert_eq!(report["trades"][0]["symbol"], symbol);
+        }
+    }
+}
+
+#[test]
+fn strategies_lists_every_strategy_and_describes_one() {
+    let output = gpt_trader().args(["strategies", "--format", "json"]).output().unwrap();
+    let listed: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let names: Vec<&str> = listed.as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
+    assert_eq!(names, STRATEGIES);
+    for strategy in listed.as_array().unwrap() {
+        for param in strategy["params"].as_array().unwrap() {
+            for key in ["name", "type", "default", "range", "help"] {
+                assert!(param.get(key).is_some(), "{}: {key}", strategy["name"]);
+            }
+        }
+    }
+    let detail = gpt_trader().args(["strategies", "trend_breakout"]).output().unwrap();
+    let text = String::from_utf8(detail.stdout).unwrap();
+    for needle in ["Donchian", "lookback", "exit_lookback", "atr_period", "atr_stop", "0.1..=50", "false"] {
+        assert!(text.contains(needle), "{needle} in {text}");
+    }
+    assert_fails_with(&["strategies", "nope"], "unknown strategy 'nope'");
+}
+
+#[test]
+fn compare_runs_every_strategy_with_buy_and_hold_as_the_first_row() {
+    let output =
+        gpt_trader().args(["compare", "--commission", "0.001", "--format", "json"]).output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let rows: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let names: Vec<&str> = rows.as_array().unwrap().iter().map(|r| r["strategy"].as_str().unwrap()).collect();
+    assert_eq!(names[0], "buy & hold");
+    assert_eq!(&names[1..], STRATEGIES);
+    assert_eq!(rows[0]["stats"]["trades"], 1, "the baseline's position is closed at the end");
+
+    // A parameter aimed at one strategy changes that row only, matching a plain backtest.
+    let output = gpt_trader()
+        .args(["compare", "--strategy", "demo_ma", "--param", "demo_ma.fast=5", "--format", "json"])
+        .output()
+        .unwrap();
+    let rows: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let single = gpt_trader().args(["backtest", "--param", "fast=5", "--format", "json"]).output().unwrap();
+    let single: Value = serde_json::from_slice(&single.stdout).unwrap();
+    assert_eq!(rows[1]["stats"], single["stats"]);
+
+    assert_fails_with(&["compare", "--param", "fast=5"], "prefix it with the strategy name");
+    let table = gpt_trader().arg("compare").output().unwrap();
+    let text = String::from_utf8(table.stdout).unwrap();
+    assert!(text.contains("buy & hold") && text.contains("volatility") && text.contains("Sharpe"));
+}

@@ -6,6 +6,7 @@
 //! a backtest and in paper trading. Each built-in strategy declares its
 //! parameters once ([`ParamSpec`]) and is found by name in the [`registry`].
 
+mod buy_and_hold;
 pub mod demo_ma;
 mod error;
 #[cfg(test)]
@@ -18,6 +19,7 @@ mod strategy;
 pub mod trend_breakout;
 pub mod volatility;
 
+pub use buy_and_hold::BuyAndHold;
 pub use error::StrategyError;
 pub use params::{ParamKind, ParamSpec, ParamValue, Params};
 pub use registry::StrategySpec;

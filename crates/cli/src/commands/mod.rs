@@ -2,5 +2,8 @@
 
 pub mod backtest;
 pub mod bench;
+pub mod compare;
 mod data_args;
 pub mod indicators;
+mod run_args;
+pub mod strategies;

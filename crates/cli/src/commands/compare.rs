@@ -1,0 +1,130 @@
+//! `gpt-trader compare`: several strategies on the same bars, side by side, with buy & hold.
+
+use crate::commands::data_args::DataArgs;
+use crate::commands::run_args::{ExecutionArgs, parse_key_value, stats_of};
+use crate::output::OutputFormat;
+use anyhow::{Result, bail};
+use clap::Args;
+use comfy_table::{Cell, CellAlignment, Table, presets::UTF8_FULL_CONDENSED};
+use gt_analytics::Stats;
+use gt_engine::{EngineConfig, backtest};
+use gt_strategy::{BuyAndHold, Strategy, registry};
+use serde::Serialize;
+
+/// Options of `gpt-trader compare`.
+#[derive(Args, Debug)]
+#[command(after_long_help = "\
+Examples:
+  gpt-trader compare
+  gpt-trader compare --strategy demo_ma --strategy momentum --param demo_ma.fast=5 --commission 0.001
+  gpt-trader compare --data prices.csv --format json")]
+pub struct CompareArgs {
+    #[command(flatten)]
+    data: DataArgs,
+
+    /// Strategy to include; repeat for several (default: every built-in strategy).
+    #[arg(long = "strategy", value_name = "NAME")]
+    strategies: Vec<String>,
+
+    /// Parameter for one strategy as STRATEGY.KEY=VALUE (e.g. demo_ma.fast=5); repeat for several.
+    #[arg(long = "param", value_name = "STRATEGY.KEY=VALUE", value_parser = parse_key_value)]
+    params: Vec<(String, String)>,
+
+    #[command(flatten)]
+    execution: ExecutionArgs,
+
+    /// A readable table, or a JSON list of {strategy, stats}.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    format: OutputFormat,
+}
+
+/// One row of the comparison.
+#[derive(Serialize)]
+struct Row {
+    strategy: String,
+    stats: Stats,
+}
+
+/// The strategies to run, each with its own parameters.
+fn selected(args: &CompareArgs) -> Result<Vec<(String, Box<dyn Strategy>)>> {
+    let names: Vec<String> = if args.strategies.is_empty() {
+        registry::STRATEGIES.iter().map(|s| s.name.to_owned()).collect()
+    } else {
+        args.strategies.clone()
+    };
+    for (key, _) in &args.params {
+        match key.split_once('.') {
+            Some((strategy, _)) if names.iter().any(|n| n == strategy) => {}
+            Some((strategy, _)) => bail!("--param {key}: '{strategy}' is not among the compared strategies"),
+            None => bail!("--param {key}: prefix it with the strategy name, e.g. demo_ma.{key}=..."),
+        }
+    }
+    names
+        .into_iter()
+        .map(|name| {
+            let spec = registry::find(&name)?;
+            let own: Vec<(String, String)> = args
+                .params
+                .iter()
+                .filter_map(|(key, value)| {
+                    let (strategy, param) = key.split_once('.')?;
+                    (strategy == name).then(|| (param.to_owned(), value.clone()))
+                })
+                .collect();
+            let strategy = spec.build(&spec.resolve(&own)?)?;
+            Ok((name, strategy))
+        })
+        .collect()
+}
+
+/// `gpt-trader compare`.
+pub fn run(args: &CompareArgs) -> Result<()> {
+    let (config, exchange) = args.execution.configs()?;
+    let mut strategies = selected(args)?;
+    let bars = args.data.load()?;
+    strategies.insert(0, ("buy & hold".to_owned(), Box::new(BuyAndHold::default())));
+    let rows: Vec<Row> = strategies
+        .into_iter()
+        .enumerate()
+        .map(|(index, (strategy, mut instance))| {
+            // The baseline's one trade is closed at the end so it counts like the others'.
+            let config = if index == 0 { EngineConfig { finalize_trades: true, ..config } } else { config };
+            let result = backtest(&bars, instance.as_mut(), config, exchange);
+            Row { strategy, stats: stats_of(&bars, &result) }
+        })
+        .collect();
+
+    if args.format == OutputFormat::Json {
+        println!("{}", serde_json::to_string(&rows)?);
+        return Ok(());
+    }
+    let columns: [(&str, fn(&Stats) -> f64); 9] = [
+        ("Return [%]", |s| s.return_pct),
+        ("Return (Ann.) [%]", |s| s.return_ann_pct),
+        ("Volatility (Ann.) [%]", |s| s.volatility_ann_pct),
+        ("Sharpe", |s| s.sharpe_ratio),
+        ("Sortino", |s| s.sortino_ratio),
+        ("Max. DD [%]", |s| s.max_drawdown_pct),
+        ("# Trades", |s| s.trades as f64),
+        ("Win Rate [%]", |s| s.win_rate_pct),
+        ("Exposure [%]", |s| s.exposure_time_pct),
+    ];
+    let mut table = Table::new();
+    table.load_preset(UTF8_FULL_CONDENSED);
+    table.set_header(std::iter::once("strategy").chain(columns.iter().map(|(name, _)| *name)));
+    for row in &rows {
+        let cells = columns.iter().map(|(name, value)| {
+            let v = value(&row.stats);
+            let text = match (v.is_nan(), *name == "# Trades") {
+                (true, _) => "—".to_owned(),
+                (false, true) => format!("{v:.0}"),
+                (false, false) => format!("{v:.2}"),
+            };
+            Cell::new(text).set_alignment(CellAlignment::Right)
+        });
+        table.add_row(std::iter::once(Cell::new(&row.strategy)).chain(cells));
+    }
+    println!("{} {} to {} ({} bars)", bars.symbol(), rows[0].stats.start, rows[0].stats.end, bars.len());
+    println!("{table}");
+    Ok(())
+}
