@@ -77,6 +77,22 @@ fn selected(args: &CompareArgs) -> Result<Vec<(String, Box<dyn Strategy>)>> {
         .collect()
 }
 
+/// A column of the comparison table: its title and how to read it from the statistics.
+type Column = (&'static str, fn(&Stats) -> f64);
+
+/// The comparison table's columns.
+const COLUMNS: [Column; 9] = [
+    ("Return [%]", |s| s.return_pct),
+    ("Return (Ann.) [%]", |s| s.return_ann_pct),
+    ("Volatility (Ann.) [%]", |s| s.volatility_ann_pct),
+    ("Sharpe", |s| s.sharpe_ratio),
+    ("Sortino", |s| s.sortino_ratio),
+    ("Max. DD [%]", |s| s.max_drawdown_pct),
+    ("# Trades", |s| s.trades as f64),
+    ("Win Rate [%]", |s| s.win_rate_pct),
+    ("Exposure [%]", |s| s.exposure_time_pct),
+];
+
 /// `gpt-trader compare`.
 pub fn run(args: &CompareArgs) -> Result<()> {
     let (config, exchange) = args.execution.configs()?;
@@ -98,22 +114,11 @@ pub fn run(args: &CompareArgs) -> Result<()> {
         println!("{}", serde_json::to_string(&rows)?);
         return Ok(());
     }
-    let columns: [(&str, fn(&Stats) -> f64); 9] = [
-        ("Return [%]", |s| s.return_pct),
-        ("Return (Ann.) [%]", |s| s.return_ann_pct),
-        ("Volatility (Ann.) [%]", |s| s.volatility_ann_pct),
-        ("Sharpe", |s| s.sharpe_ratio),
-        ("Sortino", |s| s.sortino_ratio),
-        ("Max. DD [%]", |s| s.max_drawdown_pct),
-        ("# Trades", |s| s.trades as f64),
-        ("Win Rate [%]", |s| s.win_rate_pct),
-        ("Exposure [%]", |s| s.exposure_time_pct),
-    ];
     let mut table = Table::new();
     table.load_preset(UTF8_FULL_CONDENSED);
-    table.set_header(std::iter::once("strategy").chain(columns.iter().map(|(name, _)| *name)));
+    table.set_header(std::iter::once("strategy").chain(COLUMNS.iter().map(|(name, _)| *name)));
     for row in &rows {
-        let cells = columns.iter().map(|(name, value)| {
+        let cells = COLUMNS.iter().map(|(name, value)| {
             let v = value(&row.stats);
             let text = match (v.is_nan(), *name == "# Trades") {
                 (true, _) => "—".to_owned(),
