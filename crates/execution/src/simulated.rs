@@ -2,7 +2,7 @@
 
 use crate::sizing::units_for_fraction;
 use crate::{BarUpdate, CancelReason, Cancellation, CostModel, ExecutionEvent, Venue};
-use gt_model::{Fill, Order, OrderType, Portfolio, Quantity, Side, Symbol, Timestamp};
+use gt_model::{Fill, Order, OrderId, OrderType, Portfolio, Quantity, Side, Symbol, Timestamp};
 
 /// How the simulated exchange fills.
 #[derive(Clone, Copy, Debug, Default)]
@@ -21,6 +21,8 @@ pub struct ExchangeConfig {
 struct Pending {
     order: Order,
     stop_triggered: bool,
+    /// Best price seen so far, for trailing stops.
+    trail_best: f64,
 }
 
 /// Price and booking bar of an order whose condition is met on this bar.
@@ -65,6 +67,23 @@ impl SimulatedExchange {
             OrderType::Limit { limit } => (None, Some(limit)),
             OrderType::Stop { stop } => (Some(stop), None),
             OrderType::StopLimit { stop, limit } => (Some(stop), Some(limit)),
+            OrderType::TrailingStop { trail_pct, .. } => {
+                // The stop trails the best price up to the previous bar; this bar
+                // may trigger it, and otherwise moves it for the next one.
+                let distance = trail_pct / 100.0;
+                let stop = if long {
+                    pending.trail_best * (1.0 + distance)
+                } else {
+                    pending.trail_best * (1.0 - distance)
+                };
+                let touched = if long { bar.high >= stop } else { bar.low <= stop };
+                if !touched {
+                    pending.trail_best =
+                        if long { pending.trail_best.min(bar.low) } else { pending.trail_best.max(bar.high) };
+                    return None;
+                }
+                (Some(stop), None)
+            }
         };
         // A stop hit on this bar; once hit, the order stays a market/limit order.
         let mut stop_hit = None;
@@ -169,6 +188,7 @@ impl SimulatedExchange {
                 commission: costs.commission(quantity, price, first),
                 bar_index: at.bar_index,
                 ts: at.ts,
+                strategy: request.strategy.clone(),
             };
             portfolio.apply_fill(slot, &fill);
             events.push(ExecutionEvent::Filled(fill));
@@ -204,6 +224,12 @@ fn validate(order: &Order) -> Result<(), CancelReason> {
         OrderType::Limit { limit } => [Some(("limit", limit)), None],
         OrderType::Stop { stop } => [Some(("stop", stop)), None],
         OrderType::StopLimit { stop, limit } => [Some(("stop", stop)), Some(("limit", limit))],
+        OrderType::TrailingStop { trail_pct, anchor } => {
+            if !(trail_pct > 0.0 && trail_pct < 100.0) {
+                return invalid("trail_pct", trail_pct);
+            }
+            [Some(("anchor", anchor)), None]
+        }
     };
     for (field, price) in prices.into_iter().flatten() {
         if !(price.is_finite() && price > 0.0) {
@@ -216,7 +242,11 @@ fn validate(order: &Order) -> Result<(), CancelReason> {
 impl Venue for SimulatedExchange {
     fn submit(&mut self, order: Order) -> Result<(), CancelReason> {
         validate(&order)?;
-        let pending = Pending { order, stop_triggered: false };
+        let trail_best = match order.request.order_type {
+            OrderType::TrailingStop { anchor, .. } => anchor,
+            _ => f64::NAN,
+        };
+        let pending = Pending { order, stop_triggered: false, trail_best };
         if pending.order.request.reduce_only {
             self.pending.insert(0, pending);
         } else {
@@ -264,6 +294,11 @@ impl Venue for SimulatedExchange {
         if validate(&order).is_ok() {
             self.fill(&order, &Execution { price, bar_index, ts }, slot, portfolio, events);
         }
+    }
+
+    fn cancel(&mut self, id: OrderId) -> Option<Order> {
+        let index = self.pending.iter().position(|p| p.order.id == id)?;
+        Some(self.pending.remove(index).order)
     }
 
     fn open_orders(&self) -> usize {

@@ -198,3 +198,34 @@ fn slippage_and_fixed_fee_are_charged() {
     assert!((price - 100.5).abs() < 1e-9, "50 bps above the open: {price}");
     assert!((s.portfolio.cash() - (10_000.0 - 1_005.0 - 2.0)).abs() < 1e-9);
 }
+
+#[test]
+fn trailing_stop_follows_the_high_and_fills_when_price_falls_back() {
+    let mut s = Setup::new(ExchangeConfig::default(), 10_000.0);
+    let trailing = OrderType::TrailingStop { trail_pct: 10.0, anchor: 100.0 };
+    s.exchange.submit(order(0, Side::Sell, Quantity::Units(1.0), trailing)).unwrap();
+    // Stop 90: untouched; the high of 120 moves it to 108.
+    assert!(s.step(bar(1, 100.0, 120.0, 95.0, 118.0)).is_empty());
+    // Low 110 stays above 108; then a low of 105 crosses it inside the bar: fill at the stop.
+    assert!(s.step(bar(2, 118.0, 119.0, 110.0, 112.0)).is_empty());
+    let (units, price, bar_index) = fills(&s.step(bar(3, 112.0, 113.0, 105.0, 106.0)))[0];
+    assert_eq!((units, bar_index), (-1.0, 3));
+    assert!((price - 108.0).abs() < 1e-9, "{price}");
+}
+
+#[test]
+fn trailing_stop_gapped_through_fills_at_the_open() {
+    let mut s = Setup::new(ExchangeConfig::default(), 10_000.0);
+    let trailing = OrderType::TrailingStop { trail_pct: 5.0, anchor: 100.0 };
+    s.exchange.submit(order(0, Side::Sell, Quantity::Units(1.0), trailing)).unwrap();
+    assert_eq!(fills(&s.step(bar(1, 90.0, 91.0, 89.0, 90.0))), vec![(-1.0, 90.0, 1)]);
+}
+
+#[test]
+fn cancelled_orders_never_fill() {
+    let mut s = Setup::new(ExchangeConfig::default(), 10_000.0);
+    s.exchange.submit(order(7, Side::Buy, Quantity::Units(1.0), OrderType::Market)).unwrap();
+    assert_eq!(s.exchange.cancel(OrderId(7)).map(|o| o.id), Some(OrderId(7)));
+    assert!(s.exchange.cancel(OrderId(7)).is_none());
+    assert!(s.step(bar(1, 100.0, 100.0, 100.0, 100.0)).is_empty());
+}

@@ -1,5 +1,5 @@
 use crate::{CancelReason, Cancellation};
-use gt_model::{Bar, Fill, Order, Portfolio, Timestamp};
+use gt_model::{Bar, Fill, Order, OrderId, Portfolio, Timestamp};
 
 /// A new bar of one symbol, as the venue needs it to fill orders.
 #[derive(Clone, Copy, Debug)]
@@ -51,6 +51,9 @@ pub trait Venue {
         portfolio: &mut Portfolio,
         events: &mut Vec<ExecutionEvent>,
     );
+
+    /// Withdraws the pending order `id`; `None` when it is no longer pending.
+    fn cancel(&mut self, id: OrderId) -> Option<Order>;
 
     /// Orders accepted and not yet filled or cancelled.
     fn open_orders(&self) -> usize;

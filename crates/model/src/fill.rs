@@ -1,4 +1,4 @@
-use crate::{OrderId, Side, Symbol, Timestamp};
+use crate::{OrderId, Side, StrategyId, Symbol, Timestamp};
 
 /// An execution: some quantity of an order traded at one price.
 #[derive(Clone, PartialEq, Debug)]
@@ -19,6 +19,8 @@ pub struct Fill {
     pub bar_index: usize,
     /// Time the fill is booked at.
     pub ts: Timestamp,
+    /// The strategy whose order this was.
+    pub strategy: Option<StrategyId>,
 }
 
 impl Fill {

@@ -17,6 +17,6 @@ pub use bar::{Bar, BarSeries};
 pub use fill::Fill;
 pub use order::{Order, OrderId, OrderRequest, OrderType, Quantity, Side};
 pub use portfolio::{Portfolio, Position};
-pub use symbol::Symbol;
+pub use symbol::{StrategyId, Symbol};
 pub use time::{TimeFormat, Timestamp};
 pub use trade::Trade;

@@ -1,4 +1,4 @@
-use crate::{Symbol, Timestamp};
+use crate::{StrategyId, Symbol, Timestamp};
 use serde::Serialize;
 
 /// Direction of an order or fill.
@@ -60,6 +60,15 @@ pub enum OrderType {
         /// Trigger price.
         stop: f64,
     },
+    /// A stop that follows the price: `trail_pct` percent behind the best
+    /// price reached since it was placed (the highest for a sell, the lowest
+    /// for a buy), starting from `anchor`.
+    TrailingStop {
+        /// Distance behind the best price, in percent.
+        trail_pct: f64,
+        /// Best price when the order is placed (usually the entry fill price).
+        anchor: f64,
+    },
     /// Becomes a limit order at `limit` once the price touches `stop`.
     StopLimit {
         /// Trigger price.
@@ -82,12 +91,14 @@ pub struct OrderRequest {
     pub order_type: OrderType,
     /// Only reduce an existing opposite position; never open or flip one.
     pub reduce_only: bool,
+    /// The strategy that placed it, when several share the account.
+    pub strategy: Option<StrategyId>,
 }
 
 impl OrderRequest {
     /// A market order.
     pub fn market(symbol: Symbol, side: Side, quantity: Quantity) -> Self {
-        Self { symbol, side, quantity, order_type: OrderType::Market, reduce_only: false }
+        Self { symbol, side, quantity, order_type: OrderType::Market, reduce_only: false, strategy: None }
     }
 
     /// A reduce-only market order that closes `position` (signed units).
@@ -98,6 +109,7 @@ impl OrderRequest {
             quantity: Quantity::Units(position.abs()),
             order_type: OrderType::Market,
             reduce_only: true,
+            strategy: None,
         }
     }
 

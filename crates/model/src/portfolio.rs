@@ -1,4 +1,4 @@
-use crate::{Fill, Symbol, Timestamp, Trade};
+use crate::{Fill, StrategyId, Symbol, Timestamp, Trade};
 use std::collections::VecDeque;
 
 /// Units below this are treated as zero when matching fractional lots.
@@ -13,6 +13,8 @@ struct Lot {
     entry_time: Timestamp,
     /// Entry fee still attributed to the open part of the lot.
     entry_fee: f64,
+    /// The strategy whose order opened the lot.
+    strategy: Option<StrategyId>,
 }
 
 /// The holding in one symbol: signed units, the price it is marked at, and its FIFO lots.
@@ -167,6 +169,7 @@ impl Portfolio {
                 entry_price: lot.entry_price,
                 exit_price: fill.price,
                 commission: exit_fee + entry_fee,
+                strategy: lot.strategy.clone(),
             });
             remaining += closing.copysign(lot.size);
             if whole_lot {
@@ -183,6 +186,7 @@ impl Portfolio {
                 entry_bar: fill.bar_index,
                 entry_time: fill.ts,
                 entry_fee: fill.commission * (remaining.abs() / fill.quantity),
+                strategy: fill.strategy.clone(),
             });
         }
     }
@@ -204,6 +208,7 @@ mod tests {
             commission,
             bar_index: bar,
             ts: Timestamp::from_nanos(bar as i64),
+            strategy: None,
         }
     }
 

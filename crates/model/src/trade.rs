@@ -1,4 +1,4 @@
-use crate::{Symbol, Timestamp};
+use crate::{StrategyId, Symbol, Timestamp};
 
 /// A closed round trip: a position (or part of one) opened by one fill and closed by another.
 ///
@@ -24,6 +24,8 @@ pub struct Trade {
     pub exit_price: f64,
     /// Commissions of both legs attributed to this trade, in cash.
     pub commission: f64,
+    /// The strategy whose order opened the trade.
+    pub strategy: Option<StrategyId>,
 }
 
 impl Trade {
