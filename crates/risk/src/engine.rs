@@ -1,0 +1,265 @@
+//! The pre-trade check and the kill switch.
+
+use crate::{Approved, HaltReason, Refusal, RiskConfig, Sizing};
+use gt_model::{OrderRequest, Position, Quantity, Symbol, Timestamp};
+use std::collections::HashMap;
+
+/// One-bar returns kept per symbol for volatility-targeted sizing.
+const VOLATILITY_WINDOW: usize = 20;
+/// Percentage points below a loss limit that still count as reaching it (float rounding).
+const LIMIT_TOLERANCE_PCT: f64 = 1e-9;
+/// Trading days a year, to annualise one-bar volatility.
+const PERIODS_PER_YEAR: f64 = 252.0;
+
+/// What the risk engine sees of the account when checking an order.
+pub struct AccountView<'a> {
+    /// Equity marked at the decision bar's close.
+    pub equity: f64,
+    /// Every position, marked at its last close.
+    pub positions: &'a [Position],
+}
+
+/// When and why trading was halted.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Halt {
+    /// Bar (timeline step) at which it tripped.
+    pub bar_index: usize,
+    /// Time of that bar.
+    pub ts: Timestamp,
+    /// Why.
+    pub reason: HaltReason,
+}
+
+/// Recent one-bar returns of one symbol.
+#[derive(Default)]
+struct ReturnWindow {
+    last_close: Option<f64>,
+    returns: Vec<f64>,
+    next: usize,
+}
+
+impl ReturnWindow {
+    fn push(&mut self, close: f64) {
+        if let Some(previous) = self.last_close.replace(close) {
+            let r = close / previous - 1.0;
+            if self.returns.len() < VOLATILITY_WINDOW {
+                self.returns.push(r);
+            } else {
+                self.returns[self.next] = r;
+                self.next = (self.next + 1) % VOLATILITY_WINDOW;
+            }
+        }
+    }
+
+    /// Annualised volatility as a fraction, once the window is full.
+    fn annual_volatility(&self) -> Option<f64> {
+        (self.returns.len() == VOLATILITY_WINDOW).then(|| {
+            let n = self.returns.len() as f64;
+            let mean = self.returns.iter().sum::<f64>() / n;
+            let variance = self.returns.iter().map(|r| (r - mean).powi(2)).sum::<f64>() / n;
+            variance.sqrt() * PERIODS_PER_YEAR.sqrt()
+        })
+    }
+}
+
+/// Checks every order before it reaches a venue, and halts trading when losses go too far.
+pub struct RiskEngine {
+    config: RiskConfig,
+    fractional_units: bool,
+    halt: Option<Halt>,
+    peak_equity: f64,
+    day: Option<i64>,
+    day_start_equity: f64,
+    last_equity: f64,
+    /// Exposure and new positions approved on the current bar but not yet filled.
+    committed_gross: f64,
+    committed_net: f64,
+    committed_new_positions: usize,
+    volatility: HashMap<Symbol, ReturnWindow>,
+}
+
+impl RiskEngine {
+    /// A risk engine with `config`; `fractional_units` tells whether resized orders may hold fractions.
+    pub fn new(config: RiskConfig, fractional_units: bool) -> Self {
+        Self {
+            config,
+            fractional_units,
+            halt: None,
+            peak_equity: f64::NEG_INFINITY,
+            day: None,
+            day_start_equity: f64::NAN,
+            last_equity: f64::NAN,
+            committed_gross: 0.0,
+            committed_net: 0.0,
+            committed_new_positions: 0,
+            volatility: HashMap::new(),
+        }
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &RiskConfig {
+        &self.config
+    }
+
+    /// The halt, once the kill switch has tripped; it stays tripped.
+    pub fn halt(&self) -> Option<&Halt> {
+        self.halt.as_ref()
+    }
+
+    /// Records a symbol's close (for volatility-targeted sizing).
+    pub fn observe_close(&mut self, symbol: &Symbol, close: f64) {
+        if matches!(self.config.sizing(), Sizing::VolatilityTarget { .. }) {
+            self.volatility.entry(symbol.clone()).or_default().push(close);
+        }
+    }
+
+    /// Takes the equity marked at the close of a new bar: updates the peak and
+    /// the day's start, and trips the kill switch when a loss limit is reached.
+    /// Returns the halt when it trips on this bar.
+    pub fn on_equity(&mut self, bar_index: usize, ts: Timestamp, equity: f64) -> Option<&Halt> {
+        self.committed_gross = 0.0;
+        self.committed_net = 0.0;
+        self.committed_new_positions = 0;
+        let day = ts.epoch_day();
+        if self.day != Some(day) {
+            // The day starts from the previous bar's close (or the first equity seen).
+            self.day_start_equity = if self.last_equity.is_nan() { equity } else { self.last_equity };
+            self.day = Some(day);
+        }
+        self.last_equity = equity;
+        self.peak_equity = self.peak_equity.max(equity);
+        if self.halt.is_some() {
+            return None;
+        }
+        let limits = self.config.limits();
+        let drawdown_pct = (self.peak_equity - equity) / self.peak_equity * 100.0;
+        let loss_pct = (self.day_start_equity - equity) / self.day_start_equity * 100.0;
+        // "Reached" tolerates the last bits of rounding: a 10 % fall from 11,000 is 10 %.
+        let reached = |value: f64, limit: f64| value >= limit - LIMIT_TOLERANCE_PCT;
+        let reason = match (limits.max_drawdown_pct, limits.max_daily_loss_pct) {
+            (Some(limit_pct), _) if reached(drawdown_pct, limit_pct) => {
+                HaltReason::MaxDrawdown { drawdown_pct, limit_pct }
+            }
+            (_, Some(limit_pct)) if reached(loss_pct, limit_pct) => {
+                HaltReason::DailyLoss { loss_pct, limit_pct }
+            }
+            _ => return None,
+        };
+        self.halt = Some(Halt { bar_index, ts, reason });
+        self.halt.as_ref()
+    }
+
+    /// Checks `request`, priced at `price` (the decision bar's close): passes
+    /// it as it is, resizes it to the sizing model and position cap, or refuses it.
+    /// Orders that only reduce a position always pass, halted or not.
+    pub fn check(
+        &mut self,
+        request: OrderRequest,
+        price: f64,
+        account: &AccountView<'_>,
+    ) -> Result<Approved<OrderRequest>, Refusal> {
+        let held =
+            account.positions.iter().find(|p| *p.symbol() == request.symbol).map_or(0.0, Position::quantity);
+        let sign = request.side.sign();
+        let available = (account.equity - gross(account.positions)).max(0.0);
+        let requested_units = match request.quantity {
+            Quantity::Units(units) => units,
+            Quantity::EquityFraction(fraction) => fraction * available / price,
+        };
+        let reducing =
+            request.reduce_only || (held != 0.0 && held.signum() != sign && requested_units <= held.abs());
+        if reducing {
+            return Ok(Approved::new(request));
+        }
+        if let Some(halt) = &self.halt {
+            return Err(Refusal::Halted { reason: halt.reason.clone() });
+        }
+        let limits = *self.config.limits();
+
+        // Size the entry, then fit it under the position cap.
+        let same_side = held * sign > 0.0;
+        let closing = if held * sign < 0.0 { held.abs() } else { 0.0 };
+        let mut units = match self.entry_units(&request.symbol, price, account.equity) {
+            Some(sized) => closing + sized,
+            None => requested_units,
+        };
+        let mut resized = units != requested_units;
+        if let Some(cap_pct) = limits.max_position_pct {
+            let cap = cap_pct / 100.0 * account.equity;
+            let after = held + sign * units;
+            let same_side_before = if same_side { held.abs() * price } else { 0.0 };
+            if after.abs() * price > cap {
+                units = closing + ((cap - same_side_before) / price).max(0.0);
+                resized = true;
+                if units - closing <= 0.0 {
+                    return Err(Refusal::PositionCap {
+                        symbol: request.symbol.clone(),
+                        position_value: same_side_before,
+                        limit: cap,
+                    });
+                }
+            }
+        }
+        if resized && !self.fractional_units {
+            units = units.floor();
+        }
+        let notional = units * price;
+        if let Some(limit) = limits.max_order_notional
+            && notional > limit
+        {
+            return Err(Refusal::OrderNotional { notional, limit });
+        }
+        let after = held + sign * units;
+        let opens_position = held == 0.0 && after != 0.0;
+        if let Some(limit) = limits.max_positions {
+            let open = account.positions.iter().filter(|p| p.quantity() != 0.0).count()
+                + self.committed_new_positions;
+            if opens_position && open >= limit {
+                return Err(Refusal::MaxPositions { open, limit });
+            }
+        }
+        // Exposure with this order: the symbol's position replaced by its value after the fill.
+        let delta_gross = (after.abs() - held.abs()) * price;
+        let delta_net = (after - held) * price;
+        if let Some(limit_pct) = limits.max_gross_exposure_pct {
+            let exposure_pct =
+                (gross(account.positions) + self.committed_gross + delta_gross) / account.equity * 100.0;
+            if exposure_pct > limit_pct + 1e-9 {
+                return Err(Refusal::GrossExposure { exposure_pct, limit_pct });
+            }
+        }
+        if let Some(limit_pct) = limits.max_net_exposure_pct {
+            let net: f64 = account.positions.iter().map(Position::market_value).sum();
+            let exposure_pct = (net + self.committed_net + delta_net).abs() / account.equity * 100.0;
+            if exposure_pct > limit_pct + 1e-9 {
+                return Err(Refusal::NetExposure { exposure_pct, limit_pct });
+            }
+        }
+        self.committed_gross += delta_gross;
+        self.committed_net += delta_net;
+        self.committed_new_positions += usize::from(opens_position);
+        let quantity = if resized { Quantity::Units(units) } else { request.quantity };
+        Ok(Approved::new(OrderRequest { quantity, ..request }))
+    }
+
+    /// Units of a new entry under the sizing model; `None` to keep the strategy's size.
+    fn entry_units(&self, symbol: &Symbol, price: f64, equity: f64) -> Option<f64> {
+        match self.config.sizing() {
+            Sizing::AsRequested => None,
+            Sizing::FixedUnits(units) => Some(units),
+            Sizing::FixedFraction(fraction) => Some(fraction * equity / price),
+            Sizing::VolatilityTarget { target_pct } => {
+                let volatility = self.volatility.get(symbol)?.annual_volatility()?;
+                (volatility > 0.0).then(|| target_pct / 100.0 * equity / (volatility * price))
+            }
+        }
+    }
+}
+
+fn gross(positions: &[Position]) -> f64 {
+    positions.iter().map(|p| p.market_value().abs()).sum()
+}
+
+#[cfg(test)]
+#[path = "engine_tests.rs"]
+mod tests;

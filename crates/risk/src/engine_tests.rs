@@ -1,0 +1,181 @@
+//! Each limit trips exactly when it should; the kill switch stays tripped.
+
+use super::*;
+use crate::{ProtectiveExits, RiskLimits};
+use gt_model::{Fill, OrderId, Portfolio, Side};
+
+const DAY: i64 = 86_400_000_000_000;
+
+fn engine(limits: RiskLimits, sizing: Sizing) -> RiskEngine {
+    RiskEngine::new(RiskConfig::new(limits, ProtectiveExits::default(), sizing).unwrap(), false)
+}
+
+/// A 10,000 account holding `held` units of each (symbol, units, price).
+fn account(held: &[(&str, f64, f64)]) -> Portfolio {
+    let mut book = Portfolio::new(10_000.0);
+    for (i, &(symbol, units, price)) in held.iter().enumerate() {
+        let slot = book.slot(&Symbol::new(symbol));
+        let side = if units > 0.0 { Side::Buy } else { Side::Sell };
+        let fill = Fill {
+            order_id: OrderId(i as u64),
+            symbol: Symbol::new(symbol),
+            side,
+            quantity: units.abs(),
+            price,
+            commission: 0.0,
+            bar_index: 0,
+            ts: Timestamp::from_nanos(0),
+            strategy: None,
+        };
+        book.apply_fill(slot, &fill);
+        book.set_mark(slot, price);
+    }
+    book
+}
+
+fn buy(symbol: &str, quantity: Quantity) -> OrderRequest {
+    OrderRequest::market(Symbol::new(symbol), Side::Buy, quantity)
+}
+
+fn check(
+    engine: &mut RiskEngine,
+    book: &Portfolio,
+    request: OrderRequest,
+    price: f64,
+) -> Result<Quantity, Refusal> {
+    let view = AccountView { equity: book.equity(), positions: book.positions() };
+    engine.check(request, price, &view).map(|approved| approved.into_inner().quantity)
+}
+
+#[test]
+fn unlimited_engine_passes_orders_unchanged() {
+    let mut risk = engine(RiskLimits::default(), Sizing::AsRequested);
+    let book = account(&[]);
+    assert_eq!(check(&mut risk, &book, buy("A", Quantity::ALL_EQUITY), 100.0), Ok(Quantity::ALL_EQUITY));
+}
+
+#[test]
+fn position_cap_resizes_an_entry_and_refuses_when_full() {
+    let limits = RiskLimits { max_position_pct: Some(25.0), ..RiskLimits::default() };
+    let mut risk = engine(limits, Sizing::AsRequested);
+    // 25 % of 10,000 at 100 a unit: 25 units, whatever the strategy asked.
+    assert_eq!(
+        check(&mut risk, &account(&[]), buy("A", Quantity::ALL_EQUITY), 100.0),
+        Ok(Quantity::Units(25.0))
+    );
+    // Holding 25 units already: nothing left.
+    let full = account(&[("A", 25.0, 100.0)]);
+    let refusal = check(&mut risk, &full, buy("A", Quantity::Units(5.0)), 100.0).unwrap_err();
+    assert_eq!(refusal.code(), "position_cap");
+    assert_eq!(
+        refusal,
+        Refusal::PositionCap { symbol: Symbol::new("A"), position_value: 2_500.0, limit: 2_500.0 }
+    );
+}
+
+#[test]
+fn gross_exposure_limit_refuses_with_the_numbers() {
+    let limits = RiskLimits { max_gross_exposure_pct: Some(50.0), ..RiskLimits::default() };
+    let mut risk = engine(limits, Sizing::AsRequested);
+    let book = account(&[("A", 40.0, 100.0)]);
+    assert!(check(&mut risk, &book, buy("B", Quantity::Units(10.0)), 100.0).is_ok(), "40 % + 10 % = 50 %");
+    // The 10 units just approved count until the next bar: another unit would make 51 %.
+    let refusal = check(&mut risk, &book, buy("C", Quantity::Units(1.0)), 100.0).unwrap_err();
+    assert_eq!(refusal, Refusal::GrossExposure { exposure_pct: 51.0, limit_pct: 50.0 });
+    risk.on_equity(1, Timestamp::from_nanos(DAY), book.equity());
+    assert!(
+        check(&mut risk, &book, buy("C", Quantity::Units(1.0)), 100.0).is_ok(),
+        "a new bar: B never filled, 41 %"
+    );
+}
+
+#[test]
+fn net_exposure_counts_shorts_against_longs() {
+    let limits = RiskLimits { max_net_exposure_pct: Some(30.0), ..RiskLimits::default() };
+    let mut risk = engine(limits, Sizing::AsRequested);
+    let hedged = account(&[("A", 50.0, 100.0), ("B", -30.0, 100.0)]);
+    assert!(check(&mut risk, &hedged, buy("C", Quantity::Units(10.0)), 100.0).is_ok(), "net 20 % + 10 %");
+    let refusal = check(&mut risk, &hedged, buy("D", Quantity::Units(1.0)), 100.0).unwrap_err();
+    assert_eq!(refusal.code(), "net_exposure");
+}
+
+#[test]
+fn max_positions_and_order_notional() {
+    let limits =
+        RiskLimits { max_positions: Some(2), max_order_notional: Some(1_000.0), ..RiskLimits::default() };
+    let mut risk = engine(limits, Sizing::AsRequested);
+    let book = account(&[("A", 1.0, 100.0), ("B", 1.0, 100.0)]);
+    assert_eq!(
+        check(&mut risk, &book, buy("C", Quantity::Units(1.0)), 100.0),
+        Err(Refusal::MaxPositions { open: 2, limit: 2 })
+    );
+    assert!(check(&mut risk, &book, buy("A", Quantity::Units(1.0)), 100.0).is_ok(), "adding is not opening");
+    assert_eq!(
+        check(&mut risk, &book, buy("A", Quantity::Units(11.0)), 100.0),
+        Err(Refusal::OrderNotional { notional: 1_100.0, limit: 1_000.0 })
+    );
+}
+
+#[test]
+fn drawdown_kill_switch_trips_at_the_exact_bar_and_stays_tripped() {
+    let limits = RiskLimits { max_drawdown_pct: Some(10.0), ..RiskLimits::default() };
+    let mut risk = engine(limits, Sizing::AsRequested);
+    let path = [10_000.0, 11_000.0, 10_000.0, 9_901.0, 9_900.0, 12_000.0];
+    let mut tripped = Vec::new();
+    for (bar, equity) in path.into_iter().enumerate() {
+        if risk.on_equity(bar, Timestamp::from_nanos(bar as i64 * DAY), equity).is_some() {
+            tripped.push(bar);
+        }
+    }
+    // 9,901 is 9.99 % below the 11,000 peak; 9,900 is exactly 10 %.
+    assert_eq!(tripped, vec![4]);
+    let halt = risk.halt().unwrap();
+    assert_eq!(halt.reason.code(), "max_drawdown");
+    assert_eq!(halt.bar_index, 4);
+    // A new high does not resume trading; entries are refused, exits pass.
+    let book = account(&[("A", 10.0, 100.0)]);
+    assert_eq!(check(&mut risk, &book, buy("B", Quantity::Units(1.0)), 100.0).unwrap_err().code(), "halted");
+    let exit = OrderRequest::close(Symbol::new("A"), 10.0);
+    assert!(check(&mut risk, &book, exit, 100.0).is_ok());
+}
+
+#[test]
+fn daily_loss_is_measured_from_the_previous_days_close() {
+    let limits = RiskLimits { max_daily_loss_pct: Some(5.0), ..RiskLimits::default() };
+    let mut risk = engine(limits, Sizing::AsRequested);
+    // Day 0 closes at 10,000; on day 1, intraday bars fall to 9,600 (−4 %) then 9,500 (−5 %).
+    let bars = [(0, 10_000.0), (DAY + 1, 9_800.0), (DAY + 2, 9_600.0), (DAY + 3, 9_500.0)];
+    let tripped: Vec<usize> = bars
+        .iter()
+        .enumerate()
+        .filter_map(|(i, &(ts, equity))| risk.on_equity(i, Timestamp::from_nanos(ts), equity).map(|_| i))
+        .collect();
+    assert_eq!(tripped, vec![3]);
+    let HaltReason::DailyLoss { loss_pct, limit_pct } = risk.halt().unwrap().reason else {
+        panic!("daily loss")
+    };
+    assert!((loss_pct - 5.0).abs() < 1e-9 && limit_pct == 5.0);
+}
+
+#[test]
+fn sizing_models_set_the_entry_size() {
+    let book = account(&[]);
+    let mut fixed = engine(RiskLimits::default(), Sizing::FixedUnits(7.0));
+    assert_eq!(check(&mut fixed, &book, buy("A", Quantity::ALL_EQUITY), 100.0), Ok(Quantity::Units(7.0)));
+    let mut fraction = engine(RiskLimits::default(), Sizing::FixedFraction(0.25));
+    assert_eq!(check(&mut fraction, &book, buy("A", Quantity::Units(1.0)), 100.0), Ok(Quantity::Units(25.0)));
+
+    // Alternating ±1 % returns: annualised volatility 0.01 × √252 ≈ 15.87 %; a 10 % target buys
+    // 10,000 × 0.10 / 0.1587 ≈ 6,300 of value, 63 units at 100.
+    let mut target = engine(RiskLimits::default(), Sizing::VolatilityTarget { target_pct: 10.0 });
+    let symbol = Symbol::new("A");
+    let mut close = 100.0;
+    for i in 0..=VOLATILITY_WINDOW {
+        target.observe_close(&symbol, close);
+        close *= if i % 2 == 0 { 1.01 } else { 1.0 / 1.01 };
+    }
+    let Ok(Quantity::Units(units)) = check(&mut target, &book, buy("A", Quantity::ALL_EQUITY), 100.0) else {
+        panic!("volatility target sizes in units")
+    };
+    assert!((62.0..=64.0).contains(&units), "{units}");
+}
