@@ -63,7 +63,7 @@ fn check_covariance(covariance: &[Vec<f64>]) -> Result<usize, AllocationError> {
     if covariance.iter().any(|row| row.len() != n) {
         return Err(AllocationError::Shape(format!("covariance must be {n}×{n}")));
     }
-    if (0..n).any(|i| !(covariance[i][i] > 0.0)) || covariance.iter().flatten().any(|x| !x.is_finite()) {
+    if (0..n).any(|i| covariance[i][i] <= 0.0) || covariance.iter().flatten().any(|x| !x.is_finite()) {
         return Err(AllocationError::Invalid(
             "covariance needs finite values and positive variances".to_owned(),
         ));
@@ -116,7 +116,7 @@ pub fn mean_variance(
             expected_returns.len()
         )));
     }
-    if !(risk_aversion > 0.0 && risk_aversion.is_finite()) || !(max_weight > 0.0 && max_weight <= 1.0) {
+    if !(risk_aversion > 0.0 && risk_aversion.is_finite() && max_weight > 0.0 && max_weight <= 1.0) {
         return Err(AllocationError::Invalid(format!(
             "risk_aversion {risk_aversion} must be > 0 and max_weight {max_weight} in (0, 1]"
         )));
