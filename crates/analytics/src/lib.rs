@@ -4,12 +4,16 @@
 //! trades and returns [`Stats`]; [`Report`] bundles the statistics with the
 //! trade list and the equity curve (with drawdown) as the JSON report prints them.
 
+mod attribution;
+mod benchmark;
 mod drawdown;
 mod numeric;
 mod periods;
 mod report;
 mod stats;
 
+pub use attribution::{Attribution, OpenExposure, Slice, attribute};
+pub use benchmark::equal_weight_index;
 pub use drawdown::{DrawdownPeriod, drawdown_fractions, drawdown_periods};
 pub use report::{EquityPoint, Report, TradeRecord};
 pub use stats::{Stats, StatsInput, compute_stats};

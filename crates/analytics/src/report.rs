@@ -30,6 +30,8 @@ pub struct TradeRecord {
     pub commission: f64,
     /// Return after commissions, in percent.
     pub return_pct: f64,
+    /// Strategy whose order opened the trade.
+    pub strategy: Option<gt_model::StrategyId>,
 }
 
 impl TradeRecord {
@@ -47,6 +49,7 @@ impl TradeRecord {
             pnl: trade.pnl(),
             commission: trade.commission,
             return_pct: trade.return_fraction() * 100.0,
+            strategy: trade.strategy.clone(),
         }
     }
 }

@@ -33,15 +33,15 @@ impl Strategy for TrendFilteredBreakout {
 /// Backtests the strategy on the bundled GOOG sample with 0.1 % commission.
 pub fn run() -> Result<Stats, Box<dyn std::error::Error>> {
     let bars = sample::goog()?;
-    let mut strategy = TrendFilteredBreakout {
+    let strategy = TrendFilteredBreakout {
         entry: Max::new(50)?,
         exit: Min::new(20)?,
         trend: Sma::new(200)?,
         previous: None,
     };
     let exchange = ExchangeConfig { costs: CostModel::new(0.001, 0.0, 0.0)?, ..ExchangeConfig::default() };
-    let config = EngineConfig { initial_cash: 10_000.0, finalize_trades: true };
-    let result = backtest(&bars, &mut strategy, config, exchange);
+    let config = EngineConfig { finalize_trades: true, ..EngineConfig::with_cash(10_000.0) };
+    let result = backtest(&bars, Box::new(strategy), config, exchange);
     Ok(compute_stats(&StatsInput {
         timestamps: bars.timestamps(),
         equity: &result.equity,

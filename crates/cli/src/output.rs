@@ -3,10 +3,11 @@
 use anyhow::Result;
 use clap::ValueEnum;
 use comfy_table::{Cell, CellAlignment, Table, presets::UTF8_FULL_CONDENSED};
-use gt_analytics::Report;
+use gt_analytics::{Attribution, OpenExposure, Report, attribute};
 use gt_engine::BacktestResult;
-use gt_model::{BarSeries, Symbol, TimeFormat};
+use gt_model::{StrategyId, Symbol, TimeFormat};
 use serde::Serialize;
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 
@@ -29,27 +30,89 @@ struct CancelledOrder {
     detail: String,
 }
 
-/// Prints `{"stats", "trades", "equity", "cancelled_orders"}` on stdout.
+/// An order the risk engine refused, as reported.
+#[derive(Serialize)]
+struct RefusedOrder {
+    time: String,
+    symbol: Symbol,
+    strategy: Option<StrategyId>,
+    code: &'static str,
+    detail: String,
+}
+
+/// The risk section of the JSON report.
+#[derive(Serialize)]
+struct RiskReport {
+    refusals: Vec<RefusedOrder>,
+    refusal_counts: BTreeMap<&'static str, usize>,
+    halted_at: Option<String>,
+    halt_reason: Option<String>,
+    halt_code: Option<&'static str>,
+}
+
+/// The JSON report: statistics, trades, equity, cancellations, risk and attribution.
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    #[serde(flatten)]
+    report: &'a Report,
+    cancelled_orders: Vec<CancelledOrder>,
+    risk: RiskReport,
+    attribution: Attribution,
+}
+
+/// Profit, trades and exposure per strategy and per symbol of `result`.
+pub fn attribution_of(result: &BacktestResult) -> Attribution {
+    let open: Vec<OpenExposure<'_>> = result
+        .open_lots
+        .iter()
+        .map(|lot| OpenExposure {
+            symbol: &lot.symbol,
+            strategy: lot.strategy.as_ref(),
+            unrealized_pnl: lot.unrealized_pnl,
+            entry_bar: lot.entry_bar,
+        })
+        .collect();
+    attribute(&result.trades, &open, result.equity.len())
+}
+
+/// Prints the JSON report on stdout, nothing else.
 pub fn print_json(report: &Report, result: &BacktestResult, format: TimeFormat) -> Result<()> {
-    #[derive(Serialize)]
-    struct Output<'a> {
-        #[serde(flatten)]
-        report: &'a Report,
-        cancelled_orders: Vec<CancelledOrder>,
-    }
+    let time = |ts: gt_model::Timestamp| ts.display(format).to_string();
     let cancelled_orders = result
         .cancellations
         .iter()
         .map(|c| CancelledOrder {
-            time: c.ts.display(format).to_string(),
+            time: time(c.ts),
             symbol: c.order.request.symbol.clone(),
             side: c.order.request.side,
             code: c.reason.code(),
             detail: c.reason.to_string(),
         })
         .collect();
+    let mut refusal_counts = BTreeMap::new();
+    for record in &result.refusals {
+        *refusal_counts.entry(record.refusal.code()).or_insert(0) += 1;
+    }
+    let risk = RiskReport {
+        refusals: result
+            .refusals
+            .iter()
+            .map(|r| RefusedOrder {
+                time: time(r.ts),
+                symbol: r.symbol.clone(),
+                strategy: r.strategy.clone(),
+                code: r.refusal.code(),
+                detail: r.refusal.to_string(),
+            })
+            .collect(),
+        refusal_counts,
+        halted_at: result.halt.as_ref().map(|h| time(h.ts)),
+        halt_reason: result.halt.as_ref().map(|h| h.reason.to_string()),
+        halt_code: result.halt.as_ref().map(|h| h.reason.code()),
+    };
+    let output = JsonReport { report, cancelled_orders, risk, attribution: attribution_of(result) };
     let mut stdout = std::io::stdout().lock();
-    serde_json::to_writer(&mut stdout, &Output { report, cancelled_orders })?;
+    serde_json::to_writer(&mut stdout, &output)?;
     writeln!(stdout)?;
     Ok(())
 }
@@ -101,12 +164,12 @@ fn format_number(key: &str, value: f64) -> String {
     }
 }
 
-/// Prints the statistics table, with a line on open positions and cancellations.
-pub fn print_table(report: &Report, result: &BacktestResult, bars: &BarSeries, strategy: &str) {
-    let symbol = bars.symbol();
+/// Prints the statistics table, then notes on what is still open, cancelled, refused or halted.
+pub fn print_table(report: &Report, result: &BacktestResult, format: TimeFormat, strategy: &str) {
     let mut table = Table::new();
     table.load_preset(UTF8_FULL_CONDENSED);
-    table.set_header(vec![format!("{strategy} on {symbol}"), String::new()]);
+    let symbols: Vec<&str> = result.symbols.iter().map(Symbol::as_str).collect();
+    table.set_header(vec![format!("{strategy} on {}", symbols.join(", ")), String::new()]);
     let stats = &report.stats;
     table.add_row(vec![Cell::new("Start"), Cell::new(&stats.start).set_alignment(CellAlignment::Right)]);
     table.add_row(vec![Cell::new("End"), Cell::new(&stats.end).set_alignment(CellAlignment::Right)]);
@@ -117,19 +180,33 @@ pub fn print_table(report: &Report, result: &BacktestResult, bars: &BarSeries, s
         ]);
     }
     println!("{table}");
-    if result.open_position != 0.0 {
-        println!(
-            "Note: {} units of {symbol} are still open at the end and not counted as a trade (use --finalize-trades to close them).",
-            result.open_position
-        );
+    for symbol in &result.symbols {
+        let held = result.open_position(symbol);
+        if held != 0.0 {
+            println!(
+                "Note: {held} units of {symbol} are still open at the end and not counted as a trade (use --finalize-trades to close them)."
+            );
+        }
     }
     if let Some(first) = result.cancellations.first() {
         println!(
             "Note: the exchange cancelled {} order(s); the first on {}: {} (all are listed with --format json).",
             result.cancellations.len(),
-            first.ts.display(bars.time_format()),
+            first.ts.display(format),
             first.reason
         );
+    }
+    if let Some(first) = result.refusals.first() {
+        println!(
+            "Note: the risk engine refused {} order(s); the first on {} ({}): {}.",
+            result.refusals.len(),
+            first.ts.display(format),
+            first.symbol,
+            first.refusal
+        );
+    }
+    if let Some(halt) = &result.halt {
+        println!("Note: trading halted on {}: {}.", halt.ts.display(format), halt.reason);
     }
 }
 

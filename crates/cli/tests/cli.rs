@@ -104,7 +104,7 @@ fn trades_and_equity_csv_files_are_written() {
         .assert()
         .success();
     let trades = std::fs::read_to_string(trades).unwrap();
-    assert!(trades.starts_with("symbol,size,entry_bar,exit_bar,entry_time,exit_time,entry_price,exit_price,pnl,commission,return_pct\n"));
+    assert!(trades.starts_with("symbol,size,entry_bar,exit_bar,entry_time,exit_time,entry_price,exit_price,pnl,commission,return_pct,strategy\n"));
     assert_eq!(trades.lines().count(), 94);
     let equity = std::fs::read_to_string(equity).unwrap();
     assert!(equity.starts_with("time,equity,drawdown_pct\n2004-08-19,10000.0,0.0\n"));

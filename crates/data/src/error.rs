@@ -132,4 +132,12 @@ pub enum DataError {
         /// The timestamp as written.
         value: String,
     },
+    /// No built-in universe has this name.
+    #[error("unknown universe '{name}'; built-in universes: {known}")]
+    UnknownUniverse {
+        /// Name asked for.
+        name: String,
+        /// Comma-separated known names.
+        known: String,
+    },
 }

@@ -5,13 +5,15 @@
 //!   bad rows with an error naming the file, line and field;
 //! * [`sample`] is the daily GOOG history bundled in the binary, so that a
 //!   backtest runs with no file at all;
-//! * [`synthetic`] makes deterministic random-walk bars for benchmarks and tests.
+//! * [`synthetic`] makes deterministic random-walk bars for benchmarks and tests;
+//! * [`universe`] holds named symbol sets, such as the bundled `sample` stocks.
 
 pub mod csv_bars;
 mod error;
 pub mod sample;
 pub mod synthetic;
 mod timestamp;
+pub mod universe;
 mod validate;
 
 pub use error::DataError;

@@ -15,7 +15,7 @@ pub(crate) struct RawRow<'a> {
 }
 
 /// Parses one price or volume field; refuses text, NaN and infinities.
-fn number(file: &Path, line: u64, field: &'static str, text: &str) -> Result<f64, DataError> {
+pub(crate) fn number(file: &Path, line: u64, field: &'static str, text: &str) -> Result<f64, DataError> {
     match text.trim().parse::<f64>() {
         Ok(value) if value.is_finite() => Ok(value),
         _ => Err(DataError::NotANumber { file: file.to_path_buf(), line, field, value: text.to_owned() }),
@@ -34,6 +34,13 @@ pub(crate) fn checked_bar(file: &Path, row: &RawRow<'_>, ts: gt_model::Timestamp
         Some(text) => number(file, line, "volume", text)?,
         None => 0.0,
     };
+    check_ranges(file, line, Bar { ts, open, high, low, close, volume })
+}
+
+/// Checks that `bar` describes a possible bar: prices > 0, volume ≥ 0,
+/// `low ≤ high`, open and close within `[low, high]`.
+pub(crate) fn check_ranges(file: &Path, line: u64, bar: Bar) -> Result<Bar, DataError> {
+    let Bar { open, high, low, close, volume, .. } = bar;
     for (field, value) in [("open", open), ("high", high), ("low", low), ("close", close)] {
         if value <= 0.0 {
             return Err(DataError::NonPositive { file: file.to_path_buf(), line, field, value });
@@ -55,5 +62,5 @@ pub(crate) fn checked_bar(file: &Path, row: &RawRow<'_>, ts: gt_model::Timestamp
             return Err(DataError::OutsideRange { file: file.to_path_buf(), line, field, value, low, high });
         }
     }
-    Ok(Bar { ts, open, high, low, close, volume })
+    Ok(bar)
 }

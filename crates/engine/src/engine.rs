@@ -1,20 +1,44 @@
-use crate::{BacktestResult, BarSource, Clock, SeriesReplay, SimulatedClock};
-use gt_execution::{BarUpdate, Cancellation, ExchangeConfig, ExecutionEvent, SimulatedExchange, Venue};
-use gt_model::{BarSeries, Fill, Order, OrderId, OrderRequest, Portfolio, Timestamp};
+use crate::protective::ProtectiveOrders;
+use crate::result::{OpenLotAtEnd, RefusalRecord};
+use crate::{BacktestResult, BarSource, Clock, SeriesReplay, SimulatedClock, Sleeve};
+use gt_execution::{
+    BarUpdate, Cancellation, ExchangeConfig, ExecutionEvent, PreviousBar, Rejection, SimulatedExchange, Venue,
+};
+use gt_model::{
+    Bar, BarSeries, Fill, Order, OrderId, OrderRequest, Portfolio, Quantity, StrategyId, Timestamp,
+};
+use gt_risk::{AccountView, RiskConfig, RiskEngine};
 use gt_strategy::{Strategy, StrategyContext};
 
-/// Settings of one run that are not the venue's.
+/// Settings of one run that are not the venue's or the risk engine's.
 #[derive(Clone, Copy, Debug)]
 pub struct EngineConfig {
     /// Starting cash.
     pub initial_cash: f64,
     /// Close every open position at the end, so it counts as a trade.
     pub finalize_trades: bool,
+    /// Keep every order and fill in the result (trades, cancellations and
+    /// refusals are always kept). Off, a run writes a third of the memory.
+    pub keep_order_log: bool,
+}
+
+impl EngineConfig {
+    /// Starting with `initial_cash`, positions left open, orders and fills kept.
+    pub fn with_cash(initial_cash: f64) -> Self {
+        Self { initial_cash, finalize_trades: false, keep_order_log: true }
+    }
 }
 
 /// The event loop. Generic over the clock and the venue so the same loop
-/// serves backtests and paper trading; monomorphised, so the hot path has
-/// no dynamic dispatch but the strategy call.
+/// serves backtests and paper trading; monomorphised, so the hot path has no
+/// dynamic dispatch but the strategy calls.
+///
+/// Per time step: (1) the venue fills pending orders on each symbol's new bar,
+/// (2) positions are marked to the close, protective exits follow the
+/// positions, (3) equity is recorded and the kill switch consulted, (4) each
+/// strategy sees its symbol's bar and places requests, (5) the risk engine
+/// approves, resizes or refuses each, and (6) approved orders go to the venue,
+/// which first looks at them on the symbol's next bar.
 pub struct Engine<C: Clock, V: Venue> {
     config: EngineConfig,
     clock: C,
@@ -27,119 +51,197 @@ impl<C: Clock, V: Venue> Engine<C, V> {
         Self { config, clock, venue }
     }
 
-    /// Runs `strategy` over every bar of `source` and returns what happened.
-    pub fn run(&mut self, mut source: impl BarSource, strategy: &mut dyn Strategy) -> BacktestResult {
-        let symbol = source.symbol().clone();
-        let expected = source.expected_bars();
-        let mut run = Run::new(self.config.initial_cash, expected);
-        let slot = run.portfolio.slot(&symbol);
+    /// Runs the `sleeves` over every step of `source`, every order through `risk`.
+    pub fn run(
+        &mut self,
+        mut source: impl BarSource,
+        sleeves: &mut [Sleeve],
+        risk: &mut RiskEngine,
+    ) -> BacktestResult {
+        let symbols = source.symbols().to_vec();
+        let mut run = Run::new(self.config, source.expected_steps());
+        let slots: Vec<usize> = symbols.iter().map(|s| run.portfolio.slot(s)).collect();
+        let mut protective = ProtectiveOrders::new(*risk.config().exits(), symbols.len());
+        // Each symbol's previous bar, and where its bar sits in the current step (if it has one).
+        let mut previous: Vec<Option<PreviousBar>> = vec![None; symbols.len()];
+        let mut last_bars: Vec<Option<BarUpdate>> = vec![None; symbols.len()];
+        let mut in_step: Vec<usize> = vec![usize::MAX; symbols.len()];
+        let follow_exits = risk.config().exits().any();
+        let mut step: Vec<(usize, Bar)> = Vec::with_capacity(symbols.len());
         let mut requests: Vec<OrderRequest> = Vec::new();
         let mut bankrupt_at = None;
-        let mut last_update: Option<BarUpdate> = None;
 
-        while let Some(bar) = source.next_bar() {
+        while let Some(ts) = source.next_step(&mut step) {
             let index = run.equity.len();
-            self.clock.advance_to(bar.ts);
-            let update = BarUpdate {
-                index,
-                bar,
-                previous: last_update.map(|previous| (previous.bar.ts, previous.bar.close)),
-            };
-            self.venue.on_bar(slot, &update, &mut run.portfolio, &mut run.events);
-            run.record_events();
-            run.portfolio.set_mark(slot, bar.close);
+            self.clock.advance_to(ts);
+            for (position_in_step, &(symbol, bar)) in step.iter().enumerate() {
+                let update = BarUpdate { index, bar, previous: previous[symbol] };
+                let slot = slots[symbol];
+                let held_before = if follow_exits { run.portfolio.position(slot).quantity() } else { 0.0 };
+                self.venue.on_bar(slot, &update, &mut run.portfolio, &mut run.events);
+                let filled = run.record_events();
+                run.portfolio.set_mark(slot, bar.close);
+                risk.observe_close(&symbols[symbol], bar.close);
+                if filled && follow_exits {
+                    let position = run.portfolio.position(slot);
+                    let (venue, next_id) = (&mut self.venue, &mut run.next_order_id);
+                    let placed = protective.follow(symbol, held_before, position, venue, next_id, index, ts);
+                    run.log_orders(placed);
+                }
+                previous[symbol] = Some(PreviousBar { index, ts: bar.ts, close: bar.close });
+                in_step[symbol] = position_in_step;
+                if self.config.finalize_trades {
+                    last_bars[symbol] = Some(update);
+                }
+            }
             let equity = run.portfolio.equity();
             run.equity.push(equity);
-            last_update = Some(update);
+            run.timeline.push(ts);
+            risk.on_equity(index, ts, equity);
 
             if equity <= 0.0 {
-                // Ruin: liquidate at the close and stop, as backtesting.py does.
-                let held = run.portfolio.position(slot).quantity();
-                if held != 0.0 {
-                    let order = run.order(OrderRequest::close(symbol.clone(), held), index, bar.ts);
-                    self.venue.execute_now(
-                        order,
-                        bar.close,
-                        index,
-                        bar.ts,
-                        slot,
-                        &mut run.portfolio,
-                        &mut run.events,
-                    );
-                    run.record_events();
-                }
                 bankrupt_at = Some(index);
+                self.liquidate(&mut run, &slots, index, ts);
                 break;
             }
 
-            let position = run.portfolio.position(slot).quantity();
-            strategy.on_bar(&mut StrategyContext::new(&symbol, bar, index, position, equity, &mut requests));
-            if !requests.is_empty() {
-                for request in requests.drain(..) {
-                    run.submit(&mut self.venue, request, index, bar.ts);
+            for sleeve in sleeves.iter_mut() {
+                let share = sleeve.member_share();
+                for (symbol, strategy) in sleeve.members.iter_mut() {
+                    let Some(&(_, bar)) = step.get(in_step[*symbol]).filter(|(s, _)| s == symbol) else {
+                        continue;
+                    };
+                    let position = run.portfolio.position(slots[*symbol]).quantity();
+                    strategy.on_bar(&mut StrategyContext::new(
+                        &symbols[*symbol],
+                        bar,
+                        index,
+                        position,
+                        equity,
+                        &mut requests,
+                    ));
+                    for request in requests.drain(..) {
+                        let request = sized_for_sleeve(request, &sleeve.name, share, equity, bar.close);
+                        run.route(&mut self.venue, risk, request, bar.close, index, ts);
+                    }
                 }
             }
         }
 
         if bankrupt_at.is_some() {
             // After ruin the equity curve stays at zero to the end of the data.
-            if let Some(last) = run.equity.last_mut() {
-                *last = 0.0;
+            if let Some(value) = run.equity.last_mut() {
+                *value = 0.0;
             }
-            while source.next_bar().is_some() {
+            while let Some(ts) = source.next_step(&mut step) {
                 run.equity.push(0.0);
+                run.timeline.push(ts);
             }
-        } else if let (true, Some(update)) = (self.config.finalize_trades, last_update) {
-            let held = run.portfolio.position(slot).quantity();
-            if held != 0.0 {
-                let request = OrderRequest::close(symbol.clone(), held);
-                run.submit(&mut self.venue, request, update.index, update.bar.ts);
-            }
-            // Re-process the last bar, as backtesting.py does, so the closing
-            // orders (and any placed on the last bar) execute.
-            self.venue.on_bar(slot, &update, &mut run.portfolio, &mut run.events);
-            run.record_events();
-            run.portfolio.set_mark(slot, update.bar.close);
-            if let Some(last) = run.equity.last_mut() {
-                *last = run.portfolio.equity();
-            }
+        } else if self.config.finalize_trades {
+            self.finalize(&mut run, &slots, &last_bars, &mut protective);
         }
 
-        BacktestResult {
-            open_position: run.portfolio.position(slot).quantity(),
-            trades: run.portfolio.closed_trades().to_vec(),
-            symbol,
-            equity: run.equity,
-            orders: run.orders,
-            fills: run.fills,
-            cancellations: run.cancellations,
-            warmup_bars: strategy.warmup_bars(),
-            bankrupt_at,
+        let warmup_bars = sleeves
+            .iter()
+            .flat_map(|s| s.members.iter().map(|(_, strategy)| strategy.warmup_bars()))
+            .max()
+            .unwrap_or(0);
+        run.into_result(symbols, &slots, risk, warmup_bars, bankrupt_at)
+    }
+
+    /// Closes every position by re-processing each symbol's last bar, as
+    /// backtesting.py does, so the closing orders (and any placed on the last
+    /// bar) execute; protective exits are withdrawn first.
+    fn finalize(
+        &mut self,
+        run: &mut Run,
+        slots: &[usize],
+        last: &[Option<BarUpdate>],
+        protective: &mut ProtectiveOrders,
+    ) {
+        for (symbol, update) in last.iter().enumerate() {
+            let Some(update) = update else { continue };
+            protective.withdraw(symbol, &mut self.venue);
+            let slot = slots[symbol];
+            let held = run.portfolio.position(slot).quantity();
+            if held != 0.0 {
+                let request = OrderRequest::close(run.portfolio.position(slot).symbol().clone(), held);
+                let order = run.order(request, update.index, update.bar.ts);
+                run.send(&mut self.venue, order, update.index, update.bar.ts);
+            }
+            self.venue.on_bar(slot, update, &mut run.portfolio, &mut run.events);
+            run.record_events();
+            run.portfolio.set_mark(slot, update.bar.close);
+        }
+        if let Some(value) = run.equity.last_mut() {
+            *value = run.portfolio.equity();
         }
     }
+
+    /// Closes every position at its last close (the account ran out of money).
+    fn liquidate(&mut self, run: &mut Run, slots: &[usize], index: usize, ts: Timestamp) {
+        for &slot in slots {
+            let position = run.portfolio.position(slot);
+            let (held, price) = (position.quantity(), position.mark_price());
+            if held != 0.0 {
+                let order = run.order(OrderRequest::close(position.symbol().clone(), held), index, ts);
+                run.log_orders([order.clone()]);
+                self.venue.execute_now(order, price, index, ts, slot, &mut run.portfolio, &mut run.events);
+                run.record_events();
+            }
+        }
+    }
+}
+
+/// Tags `request` with its sleeve and, when the sleeve owns less than the
+/// whole account, turns an equity fraction into units of the sleeve's share
+/// of equity at the decision close. A strategy that owns the whole account
+/// keeps its fraction, sized against available equity at the fill as
+/// backtesting.py sizes it.
+fn sized_for_sleeve(
+    mut request: OrderRequest,
+    sleeve: &StrategyId,
+    share: f64,
+    equity: f64,
+    close: f64,
+) -> OrderRequest {
+    request.strategy = Some(sleeve.clone());
+    if let Quantity::EquityFraction(fraction) = request.quantity
+        && share < 1.0
+        && !request.reduce_only
+    {
+        request.quantity = Quantity::Units(fraction * share * equity / close);
+    }
+    request
 }
 
 /// The state one run accumulates.
 struct Run {
     portfolio: Portfolio,
+    timeline: Vec<Timestamp>,
     equity: Vec<f64>,
     events: Vec<ExecutionEvent>,
     orders: Vec<Order>,
     fills: Vec<Fill>,
     cancellations: Vec<Cancellation>,
+    refusals: Vec<RefusalRecord>,
     next_order_id: u64,
+    keep_order_log: bool,
 }
 
 impl Run {
-    fn new(initial_cash: f64, expected_bars: usize) -> Self {
+    fn new(config: EngineConfig, expected_steps: usize) -> Self {
         Self {
-            portfolio: Portfolio::new(initial_cash),
-            equity: Vec::with_capacity(expected_bars),
+            portfolio: Portfolio::new(config.initial_cash),
+            timeline: Vec::with_capacity(expected_steps),
+            equity: Vec::with_capacity(expected_steps),
             events: Vec::new(),
             orders: Vec::new(),
             fills: Vec::new(),
             cancellations: Vec::new(),
+            refusals: Vec::new(),
             next_order_id: 0,
+            keep_order_log: config.keep_order_log,
         }
     }
 
@@ -150,37 +252,133 @@ impl Run {
         Order { id, request, decided_bar: bar_index, decided_at: ts }
     }
 
-    /// Sends `request` to `venue`, recording an immediate refusal as a cancellation.
-    fn submit(&mut self, venue: &mut impl Venue, request: OrderRequest, bar_index: usize, ts: Timestamp) {
-        let order = self.order(request, bar_index, ts);
-        if let Err(reason) = venue.submit(order.clone()) {
-            self.cancellations.push(Cancellation { order: order.clone(), reason, bar_index, ts });
+    /// Keeps `orders` in the order log, if the run keeps one.
+    fn log_orders(&mut self, orders: impl IntoIterator<Item = Order>) {
+        if self.keep_order_log {
+            self.orders.extend(orders);
         }
-        self.orders.push(order);
     }
 
-    /// Moves the venue's events into the fill and cancellation logs.
-    #[inline]
-    fn record_events(&mut self) {
-        if self.events.is_empty() {
-            return;
+    /// Submits `order` to `venue`, logging it and recording a rejection as a cancellation.
+    fn send(&mut self, venue: &mut impl Venue, order: Order, bar_index: usize, ts: Timestamp) {
+        let logged = self.keep_order_log.then(|| order.clone());
+        if let Err(rejection) = venue.submit(order) {
+            let Rejection { order, reason } = *rejection;
+            self.cancellations.push(Cancellation { order, reason, bar_index, ts });
         }
+        self.orders.extend(logged);
+    }
+
+    /// Sends `request` through the risk engine to the venue, recording refusals and rejections.
+    fn route(
+        &mut self,
+        venue: &mut impl Venue,
+        risk: &mut RiskEngine,
+        request: OrderRequest,
+        price: f64,
+        bar_index: usize,
+        ts: Timestamp,
+    ) {
+        let view = AccountView { equity: self.portfolio.equity(), positions: self.portfolio.positions() };
+        match risk.check(request, price, &view) {
+            Ok(approved) => {
+                let order = self.order(approved.into_inner(), bar_index, ts);
+                self.send(venue, order, bar_index, ts);
+            }
+            Err(refused) => self.refusals.push(RefusalRecord {
+                bar_index,
+                ts,
+                symbol: refused.item.symbol,
+                strategy: refused.item.strategy,
+                refusal: refused.refusal,
+            }),
+        }
+    }
+
+    /// Moves the venue's events into the fill and cancellation logs; true if anything filled.
+    #[inline]
+    fn record_events(&mut self) -> bool {
+        if self.events.is_empty() {
+            return false;
+        }
+        let mut filled = false;
         for event in self.events.drain(..) {
             match event {
-                ExecutionEvent::Filled(fill) => self.fills.push(fill),
+                ExecutionEvent::Filled(fill) => {
+                    filled = true;
+                    if self.keep_order_log {
+                        self.fills.push(fill);
+                    }
+                }
                 ExecutionEvent::Cancelled(cancellation) => self.cancellations.push(cancellation),
             }
+        }
+        filled
+    }
+
+    fn into_result(
+        self,
+        symbols: Vec<gt_model::Symbol>,
+        slots: &[usize],
+        risk: &RiskEngine,
+        warmup_bars: usize,
+        bankrupt_at: Option<usize>,
+    ) -> BacktestResult {
+        let open_lots = slots
+            .iter()
+            .flat_map(|&slot| {
+                let position = self.portfolio.position(slot);
+                position.open_lots().map(move |lot| OpenLotAtEnd {
+                    symbol: position.symbol().clone(),
+                    strategy: lot.strategy.cloned(),
+                    size: lot.size,
+                    entry_bar: lot.entry_bar,
+                    unrealized_pnl: lot.size * (position.mark_price() - lot.entry_price) - lot.entry_fee,
+                })
+            })
+            .collect();
+        BacktestResult {
+            symbols,
+            timeline: self.timeline,
+            equity: self.equity,
+            trades: self.portfolio.closed_trades().to_vec(),
+            orders: self.orders,
+            fills: self.fills,
+            cancellations: self.cancellations,
+            refusals: self.refusals,
+            halt: risk.halt().cloned(),
+            open_lots,
+            warmup_bars,
+            bankrupt_at,
         }
     }
 }
 
-/// Backtests `strategy` on `series` with the simulated exchange and a simulated clock.
+/// Backtests `strategy` alone on `series`: the whole account, no risk limits,
+/// the simulated exchange and a simulated clock (backtesting.py's profile).
 pub fn backtest(
     series: &BarSeries,
-    strategy: &mut dyn Strategy,
+    strategy: Box<dyn Strategy>,
     config: EngineConfig,
     exchange: ExchangeConfig,
 ) -> BacktestResult {
-    Engine::new(config, SimulatedClock::default(), SimulatedExchange::new(exchange))
-        .run(SeriesReplay::new(series), strategy)
+    let mut sleeves =
+        [Sleeve { name: StrategyId::new("strategy"), weight: 1.0, members: vec![(0, strategy)] }];
+    let mut risk = RiskEngine::new(RiskConfig::default(), exchange.fractional_units);
+    backtest_portfolio(std::slice::from_ref(series), &mut sleeves, &mut risk, config, exchange)
+}
+
+/// Backtests `sleeves` on several series (merged on one timeline) with one account and `risk`.
+pub fn backtest_portfolio(
+    series: &[BarSeries],
+    sleeves: &mut [Sleeve],
+    risk: &mut RiskEngine,
+    config: EngineConfig,
+    exchange: ExchangeConfig,
+) -> BacktestResult {
+    Engine::new(config, SimulatedClock::default(), SimulatedExchange::new(exchange)).run(
+        SeriesReplay::new(series),
+        sleeves,
+        risk,
+    )
 }

@@ -1,25 +1,70 @@
 use gt_execution::Cancellation;
-use gt_model::{Fill, Order, Symbol, Trade};
+use gt_model::{Fill, Order, StrategyId, Symbol, Timestamp, Trade};
+use gt_risk::{Halt, Refusal};
 
-/// Everything a run produced, ready for statistics and reports.
+/// An order the risk engine refused, with where and for whom.
+#[derive(Clone, Debug)]
+pub struct RefusalRecord {
+    /// Time step of the decision.
+    pub bar_index: usize,
+    /// Time of the decision.
+    pub ts: Timestamp,
+    /// Instrument.
+    pub symbol: Symbol,
+    /// Strategy that asked.
+    pub strategy: Option<StrategyId>,
+    /// Why it was refused.
+    pub refusal: Refusal,
+}
+
+/// What is still held at the end of a run, one entry per open lot.
+#[derive(Clone, Debug)]
+pub struct OpenLotAtEnd {
+    /// Instrument.
+    pub symbol: Symbol,
+    /// Strategy whose order opened the lot.
+    pub strategy: Option<StrategyId>,
+    /// Signed units.
+    pub size: f64,
+    /// Time step of the entry.
+    pub entry_bar: usize,
+    /// Profit if closed at the last close, after the entry fee.
+    pub unrealized_pnl: f64,
+}
+
+/// Everything a run produced, ready for statistics, attribution and reports.
 #[derive(Clone, Debug)]
 pub struct BacktestResult {
-    /// Instrument traded.
-    pub symbol: Symbol,
-    /// Account equity after each bar (the bars are the source's, in order).
+    /// The instruments, in source order.
+    pub symbols: Vec<Symbol>,
+    /// Time of every step of the merged timeline.
+    pub timeline: Vec<Timestamp>,
+    /// Account equity after each step.
     pub equity: Vec<f64>,
     /// Closed trades in the order they closed.
     pub trades: Vec<Trade>,
-    /// Every order the strategy placed, in order.
+    /// Every order placed (strategies' and protective exits), in order;
+    /// empty unless [`crate::EngineConfig::keep_order_log`].
     pub orders: Vec<Order>,
-    /// Every fill, in order.
+    /// Every fill, in order; empty unless [`crate::EngineConfig::keep_order_log`].
     pub fills: Vec<Fill>,
     /// Orders the venue cancelled, with reasons.
     pub cancellations: Vec<Cancellation>,
-    /// Signed units still held after the last bar.
-    pub open_position: f64,
-    /// Bars the strategy needed to warm up.
+    /// Orders the risk engine refused, with reasons.
+    pub refusals: Vec<RefusalRecord>,
+    /// When and why the kill switch tripped, if it did.
+    pub halt: Option<Halt>,
+    /// Lots still open after the last step.
+    pub open_lots: Vec<OpenLotAtEnd>,
+    /// Steps the strategies needed to warm up (the longest).
     pub warmup_bars: usize,
-    /// Bar index at which the account ran out of money, if it did.
+    /// Step at which the account ran out of money, if it did.
     pub bankrupt_at: Option<usize>,
+}
+
+impl BacktestResult {
+    /// Net units still held in `symbol`.
+    pub fn open_position(&self, symbol: &Symbol) -> f64 {
+        self.open_lots.iter().filter(|lot| &lot.symbol == symbol).map(|lot| lot.size).sum()
+    }
 }

@@ -68,11 +68,16 @@ fn exchange(commission: f64, slippage_bps: f64, trade_on_close: bool, fractional
 
 fn run(
     series: &BarSeries,
-    strategy: &mut dyn Strategy,
+    strategy: Box<dyn Strategy>,
     exchange: ExchangeConfig,
     finalize: bool,
 ) -> BacktestResult {
-    backtest(series, strategy, EngineConfig { initial_cash: 10_000.0, finalize_trades: finalize }, exchange)
+    backtest(
+        series,
+        strategy,
+        EngineConfig { finalize_trades: finalize, ..EngineConfig::with_cash(10_000.0) },
+        exchange,
+    )
 }
 
 /// Multiplies the prices of every bar after `after` by per-bar factors.
@@ -109,7 +114,7 @@ proptest! {
         finalize in any::<bool>(),
     ) {
         let series = random_walk(Symbol::new("R"), bars, seed);
-        let result = run(&series, &mut RandomTrader { state: seed }, exchange(commission, slippage_bps, false, fractional), finalize);
+        let result = run(&series, Box::new(RandomTrader { state: seed }), exchange(commission, slippage_bps, false, fractional), finalize);
         let mut fills = result.fills.iter().peekable();
         let (mut cash, mut held) = (10_000.0, 0.0);
         let end = result.bankrupt_at.unwrap_or(bars);
@@ -123,7 +128,7 @@ proptest! {
             prop_assert!((expected - got).abs() <= 1e-9 * expected.abs().max(1.0),
                 "bar {index}: cash {cash} + {held} × close = {expected}, engine says {got}");
         }
-        prop_assert!((held - result.open_position).abs() < 1e-9 || result.bankrupt_at.is_some());
+        prop_assert!((held - result.open_position(series.symbol())).abs() < 1e-9 || result.bankrupt_at.is_some());
         // Closed trades plus the open position account for every fill's units.
         let traded: f64 = result.fills.iter().map(|f| f.quantity).sum();
         let in_trades: f64 = result.trades.iter().map(|t| 2.0 * t.size.abs()).sum();
@@ -144,11 +149,11 @@ proptest! {
         let strategy = || -> Box<dyn Strategy> {
             if use_crossover { Box::new(DemoMa::new(2, 5, true).unwrap()) } else { Box::new(RandomTrader { state: seed }) }
         };
-        let before = run(&series, strategy().as_mut(), config, false);
+        let before = run(&series, strategy(), config, false);
         prop_assert!(use_crossover || before.orders.len() > 3, "the random trader places orders: the property is not vacuous");
         for t in 0..bars - 1 {
             let changed = perturbed_after(&series, t, seed ^ t as u64);
-            let after = run(&changed, strategy().as_mut(), config, false);
+            let after = run(&changed, strategy(), config, false);
             let decided = |r: &BacktestResult| r.orders.iter().filter(|o| o.decided_bar <= t).cloned().collect::<Vec<_>>();
             prop_assert_eq!(decided(&before), decided(&after), "orders decided by bar {}", t);
             let filled = |r: &BacktestResult| r.fills.iter().filter(|f| f.bar_index <= t).cloned().collect::<Vec<_>>();

@@ -14,4 +14,4 @@ mod venue;
 pub use cancel::{CancelReason, Cancellation};
 pub use costs::{CostConfigError, CostModel};
 pub use simulated::{ExchangeConfig, SimulatedExchange};
-pub use venue::{BarUpdate, ExecutionEvent, Venue};
+pub use venue::{BarUpdate, ExecutionEvent, PreviousBar, Rejection, Venue};

@@ -1,8 +1,8 @@
 //! The simulated exchange: fills orders against bars the way backtesting.py does.
 
 use crate::sizing::units_for_fraction;
-use crate::{BarUpdate, CancelReason, Cancellation, CostModel, ExecutionEvent, Venue};
-use gt_model::{Fill, Order, OrderId, OrderType, Portfolio, Quantity, Side, Symbol, Timestamp};
+use crate::{BarUpdate, CancelReason, Cancellation, CostModel, ExecutionEvent, Rejection, Venue};
+use gt_model::{Fill, Order, OrderId, OrderType, Portfolio, Quantity, Side, Timestamp};
 
 /// How the simulated exchange fills.
 #[derive(Clone, Copy, Debug, Default)]
@@ -113,10 +113,10 @@ impl SimulatedExchange {
         }
         let at_previous_close = config.trade_on_close.then_some(update.previous).flatten();
         let mut execution = match at_previous_close {
-            Some((ts, close)) if stop_hit.is_none() => {
-                Execution { price: close, bar_index: update.index.saturating_sub(1), ts }
+            Some(previous) if stop_hit.is_none() => {
+                Execution { price: previous.close, bar_index: previous.index, ts: previous.ts }
             }
-            Some((_, close)) => Execution { price: close, ..here },
+            Some(previous) => Execution { price: previous.close, ..here },
             None => here,
         };
         if let Some(stop) = stop_hit {
@@ -240,8 +240,10 @@ fn validate(order: &Order) -> Result<(), CancelReason> {
 }
 
 impl Venue for SimulatedExchange {
-    fn submit(&mut self, order: Order) -> Result<(), CancelReason> {
-        validate(&order)?;
+    fn submit(&mut self, order: Order) -> Result<(), Box<Rejection>> {
+        if let Err(reason) = validate(&order) {
+            return Err(Box::new(Rejection { order, reason }));
+        }
         let trail_best = match order.request.order_type {
             OrderType::TrailingStop { anchor, .. } => anchor,
             _ => f64::NAN,
@@ -270,15 +272,14 @@ impl Venue for SimulatedExchange {
         if self.pending.is_empty() {
             return;
         }
-        let symbol = portfolio.position(slot).symbol().clone();
         // With trade-on-close, market orders fill at the previous close before
         // anything that needs this bar's prices, so their sizing cannot see them.
         if self.config.trade_on_close {
-            self.process(&symbol, update, slot, portfolio, events, |order| {
+            self.process(update, slot, portfolio, events, |order| {
                 order.request.order_type == OrderType::Market
             });
         }
-        self.process(&symbol, update, slot, portfolio, events, |_| true);
+        self.process(update, slot, portfolio, events, |_| true);
     }
 
     fn execute_now(
@@ -307,10 +308,10 @@ impl Venue for SimulatedExchange {
 }
 
 impl SimulatedExchange {
-    /// Fills or keeps, in queue order, the pending orders of `symbol` that `eligible` selects.
+    /// Fills or keeps, in queue order, the pending orders of the symbol in
+    /// portfolio `slot` that `eligible` selects.
     fn process(
         &mut self,
-        symbol: &Symbol,
         update: &BarUpdate,
         slot: usize,
         portfolio: &mut Portfolio,
@@ -320,7 +321,8 @@ impl SimulatedExchange {
         let mut index = 0;
         while index < self.pending.len() {
             let pending = &mut self.pending[index];
-            let execution = if pending.order.request.symbol == *symbol && eligible(&pending.order) {
+            let ours = pending.order.request.symbol == *portfolio.position(slot).symbol();
+            let execution = if ours && eligible(&pending.order) {
                 Self::execution(&self.config, pending, update)
             } else {
                 None

@@ -1,13 +1,18 @@
 //! Fill rules of the simulated exchange, one behaviour per test.
 
 use super::*;
+use crate::PreviousBar;
 use gt_model::{Bar, OrderId, OrderRequest, Symbol};
 
 fn bar(index: usize, open: f64, high: f64, low: f64, close: f64) -> BarUpdate {
     BarUpdate {
         index,
         bar: Bar { ts: Timestamp::from_nanos(index as i64), open, high, low, close, volume: 0.0 },
-        previous: (index > 0).then(|| (Timestamp::from_nanos(index as i64 - 1), 100.0)),
+        previous: (index > 0).then(|| PreviousBar {
+            index: index - 1,
+            ts: Timestamp::from_nanos(index as i64 - 1),
+            close: 100.0,
+        }),
     }
 }
 
@@ -156,7 +161,7 @@ fn fractional_units_are_zero_in_whole_unit_mode_and_allowed_otherwise() {
 #[test]
 fn malformed_orders_are_refused_at_submission() {
     let mut s = Setup::new(ExchangeConfig::default(), 1_000.0);
-    let refused = |o| SimulatedExchange::new(ExchangeConfig::default()).submit(o).unwrap_err().code();
+    let refused = |o| SimulatedExchange::new(ExchangeConfig::default()).submit(o).unwrap_err().reason.code();
     assert_eq!(refused(order(0, Side::Buy, Quantity::Units(-1.0), OrderType::Market)), "invalid_order");
     assert_eq!(
         refused(order(0, Side::Buy, Quantity::EquityFraction(1.5), OrderType::Market)),

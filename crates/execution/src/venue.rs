@@ -4,13 +4,24 @@ use gt_model::{Bar, Fill, Order, OrderId, Portfolio, Timestamp};
 /// A new bar of one symbol, as the venue needs it to fill orders.
 #[derive(Clone, Copy, Debug)]
 pub struct BarUpdate {
-    /// Index of the bar in the run.
+    /// Index of the bar's time step in the run.
     pub index: usize,
     /// The bar.
     pub bar: Bar,
-    /// The symbol's previous bar's time and close, if any (fills "at close"
-    /// of the decision bar are booked there).
-    pub previous: Option<(Timestamp, f64)>,
+    /// The symbol's previous bar, if any (fills "at the close" of the decision
+    /// bar are booked there).
+    pub previous: Option<PreviousBar>,
+}
+
+/// Where and at what close a symbol's previous bar was.
+#[derive(Clone, Copy, Debug)]
+pub struct PreviousBar {
+    /// Its time step in the run.
+    pub index: usize,
+    /// Its time.
+    pub ts: Timestamp,
+    /// Its close.
+    pub close: f64,
 }
 
 /// Something that happened to an order at the venue.
@@ -22,10 +33,19 @@ pub enum ExecutionEvent {
     Cancelled(Cancellation),
 }
 
+/// An order a venue would not accept, handed back with the reason.
+#[derive(Clone, Debug)]
+pub struct Rejection {
+    /// The order as submitted.
+    pub order: Order,
+    /// Why it was refused.
+    pub reason: CancelReason,
+}
+
 /// An execution venue: the simulated exchange, or a broker's paper account.
 pub trait Venue {
-    /// Accepts an order decided on its `decided_bar`, or refuses it at once.
-    fn submit(&mut self, order: Order) -> Result<(), CancelReason>;
+    /// Accepts an order decided on its `decided_bar`, or hands it back refused.
+    fn submit(&mut self, order: Order) -> Result<(), Box<Rejection>>;
 
     /// Lets the venue act on a new bar of the symbol held in portfolio `slot`:
     /// pending orders of that symbol fill or cancel, fills are booked in

@@ -72,16 +72,18 @@ impl BarSeries {
     }
 
     /// The bar at `index`; panics when out of range, like slice indexing.
-    #[inline]
+    #[inline(always)]
     pub fn bar(&self, index: usize) -> Bar {
-        Bar {
-            ts: self.ts[index],
-            open: self.open[index],
-            high: self.high[index],
-            low: self.low[index],
-            close: self.close[index],
-            volume: self.volume[index],
-        }
+        let ts = self.ts[index];
+        // All columns have the same length: one check covers them.
+        let (open, high, low, close, volume) = (
+            self.open[..self.ts.len()][index],
+            self.high[..self.ts.len()][index],
+            self.low[..self.ts.len()][index],
+            self.close[..self.ts.len()][index],
+            self.volume[..self.ts.len()][index],
+        );
+        Bar { ts, open, high, low, close, volume }
     }
 
     /// Mutable access to the bar at `index` through a closure, for tests that perturb data.

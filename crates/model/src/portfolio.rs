@@ -17,6 +17,21 @@ struct Lot {
     strategy: Option<StrategyId>,
 }
 
+/// A view of one open lot: what is still held from one entry fill.
+#[derive(Clone, Debug)]
+pub struct OpenLot<'a> {
+    /// Signed units still open.
+    pub size: f64,
+    /// Entry price.
+    pub entry_price: f64,
+    /// Bar index of the entry.
+    pub entry_bar: usize,
+    /// Entry fee still attributed to the open units.
+    pub entry_fee: f64,
+    /// The strategy whose order opened it.
+    pub strategy: Option<&'a StrategyId>,
+}
+
 /// The holding in one symbol: signed units, the price it is marked at, and its FIFO lots.
 #[derive(Clone, Debug)]
 pub struct Position {
@@ -51,6 +66,17 @@ impl Position {
     #[inline]
     pub fn market_value(&self) -> f64 {
         self.quantity * self.mark_price
+    }
+
+    /// The open lots, oldest first.
+    pub fn open_lots(&self) -> impl Iterator<Item = OpenLot<'_>> {
+        self.lots.iter().map(|lot| OpenLot {
+            size: lot.size,
+            entry_price: lot.entry_price,
+            entry_bar: lot.entry_bar,
+            entry_fee: lot.entry_fee,
+            strategy: lot.strategy.as_ref(),
+        })
     }
 
     /// Average entry price of the open lots, `None` when flat.

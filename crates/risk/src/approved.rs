@@ -18,3 +18,12 @@ impl<T> Approved<T> {
         &self.0
     }
 }
+
+/// A value the risk engine refused, handed back with the reason.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Refused<T> {
+    /// What was refused.
+    pub item: T,
+    /// Why.
+    pub refusal: crate::Refusal,
+}

@@ -1,6 +1,6 @@
 //! The pre-trade check and the kill switch.
 
-use crate::{Approved, HaltReason, Refusal, RiskConfig, Sizing};
+use crate::{Approved, HaltReason, Refusal, Refused, RiskConfig, Sizing};
 use gt_model::{OrderRequest, Position, Quantity, Symbol, Timestamp};
 use std::collections::HashMap;
 
@@ -120,6 +120,10 @@ impl RiskEngine {
         self.committed_gross = 0.0;
         self.committed_net = 0.0;
         self.committed_new_positions = 0;
+        let limits = self.config.limits();
+        if limits.max_drawdown_pct.is_none() && limits.max_daily_loss_pct.is_none() {
+            return None;
+        }
         let day = ts.epoch_day();
         if self.day != Some(day) {
             // The day starts from the previous bar's close (or the first equity seen).
@@ -157,7 +161,21 @@ impl RiskEngine {
         request: OrderRequest,
         price: f64,
         account: &AccountView<'_>,
-    ) -> Result<Approved<OrderRequest>, Refusal> {
+    ) -> Result<Approved<OrderRequest>, Refused<OrderRequest>> {
+        match self.assess(&request, price, account) {
+            Ok(None) => Ok(Approved::new(request)),
+            Ok(Some(quantity)) => Ok(Approved::new(OrderRequest { quantity, ..request })),
+            Err(refusal) => Err(Refused { item: request, refusal }),
+        }
+    }
+
+    /// The check itself: `Ok(None)` passes the order as it is, `Ok(Some(q))` resizes it to `q`.
+    fn assess(
+        &mut self,
+        request: &OrderRequest,
+        price: f64,
+        account: &AccountView<'_>,
+    ) -> Result<Option<Quantity>, Refusal> {
         let held =
             account.positions.iter().find(|p| *p.symbol() == request.symbol).map_or(0.0, Position::quantity);
         let sign = request.side.sign();
@@ -169,7 +187,7 @@ impl RiskEngine {
         let reducing =
             request.reduce_only || (held != 0.0 && held.signum() != sign && requested_units <= held.abs());
         if reducing {
-            return Ok(Approved::new(request));
+            return Ok(None);
         }
         if let Some(halt) = &self.halt {
             return Err(Refusal::Halted { reason: halt.reason.clone() });
@@ -238,8 +256,7 @@ impl RiskEngine {
         self.committed_gross += delta_gross;
         self.committed_net += delta_net;
         self.committed_new_positions += usize::from(opens_position);
-        let quantity = if resized { Quantity::Units(units) } else { request.quantity };
-        Ok(Approved::new(OrderRequest { quantity, ..request }))
+        Ok(resized.then_some(Quantity::Units(units)))
     }
 
     /// Units of a new entry under the sizing model; `None` to keep the strategy's size.

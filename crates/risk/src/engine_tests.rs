@@ -44,7 +44,10 @@ fn check(
     price: f64,
 ) -> Result<Quantity, Refusal> {
     let view = AccountView { equity: book.equity(), positions: book.positions() };
-    engine.check(request, price, &view).map(|approved| approved.into_inner().quantity)
+    engine
+        .check(request, price, &view)
+        .map(|approved| approved.into_inner().quantity)
+        .map_err(|refused| refused.refusal)
 }
 
 #[test]

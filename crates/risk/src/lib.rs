@@ -13,7 +13,7 @@ mod config;
 mod engine;
 mod refusal;
 
-pub use approved::Approved;
+pub use approved::{Approved, Refused};
 pub use config::{ProtectiveExits, RiskConfig, RiskConfigError, RiskLimits, Sizing};
 pub use engine::{AccountView, Halt, RiskEngine};
 pub use refusal::{HaltReason, Refusal};

@@ -1,13 +1,14 @@
 //! `gpt-trader backtest`.
 
 use crate::commands::data_args::DataArgs;
-use crate::commands::run_args::{ExecutionArgs, parse_key_value, stats_of};
+use crate::commands::run_args::{ExecutionArgs, RiskArgs, parse_key_value, stats_of, time_format_of};
 use crate::output::{self, OutputFormat};
 use anyhow::{Context, Result};
 use clap::Args;
 use gt_analytics::Report;
-use gt_engine::{BacktestResult, backtest};
-use gt_model::BarSeries;
+use gt_engine::{BacktestResult, Sleeve, backtest_portfolio};
+use gt_model::{BarSeries, StrategyId};
+use gt_risk::RiskEngine;
 use gt_strategy::registry;
 use std::path::PathBuf;
 
@@ -17,18 +18,21 @@ use std::path::PathBuf;
 Examples:
   gpt-trader backtest
   gpt-trader backtest --data prices.csv --param fast=10 --param slow=30 --commission 0.001
-  gpt-trader backtest --format json > run.json
+  gpt-trader backtest --universe sample --strategy trend_breakout --max-position-pct 25 --stop-loss-pct 8
+  gpt-trader backtest --symbols AAPL,MSFT --max-drawdown-pct 20 --format json > run.json
   gpt-trader backtest --trades-out trades.csv --equity-out equity.csv
 
 The CSV layout is backtesting.py's: a date or date-time first column (header may
 be empty), then Open, High, Low, Close and optionally Volume (any case, any order).
 An order decided on a bar fills at the next bar's open (or, with --trade-on-close,
-at the deciding bar's close).")]
+at the deciding bar's close). With several symbols the strategy runs on each, on
+one merged timeline, sharing one account: each instance sizes against an equal
+share of equity, and every order passes the risk checks.")]
 pub struct BacktestArgs {
     #[command(flatten)]
     data: DataArgs,
 
-    /// Strategy to run.
+    /// Strategy to run (see `gpt-trader strategies`).
     #[arg(long, default_value = "demo_ma")]
     strategy: String,
 
@@ -39,7 +43,10 @@ pub struct BacktestArgs {
     #[command(flatten)]
     execution: ExecutionArgs,
 
-    /// Output: a readable table, or one JSON object {stats, trades, equity, cancelled_orders}.
+    #[command(flatten)]
+    risk: RiskArgs,
+
+    /// Output: a readable table, or one JSON object {stats, trades, equity, cancelled_orders, risk, attribution}.
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     format: OutputFormat,
 
@@ -53,21 +60,26 @@ pub struct BacktestArgs {
 }
 
 /// Runs the backtest the arguments describe.
-pub fn execute(args: &BacktestArgs) -> Result<(BarSeries, BacktestResult)> {
+fn execute(args: &BacktestArgs) -> Result<(Vec<BarSeries>, BacktestResult)> {
     let (config, exchange) = args.execution.configs()?;
+    let risk_config = args.risk.config()?;
     let spec = registry::find(&args.strategy)?;
     let params = spec.resolve(&args.params)?;
-    let mut strategy = spec.build(&params)?;
-    let bars = args.data.load()?;
-    let result = backtest(&bars, strategy.as_mut(), config, exchange);
-    Ok((bars, result))
+    let series = args.data.load()?;
+    let members =
+        (0..series.len()).map(|i| spec.build(&params).map(|s| (i, s))).collect::<Result<Vec<_>, _>>()?;
+    let mut sleeves = [Sleeve { name: StrategyId::new(spec.name), weight: 1.0, members }];
+    let mut risk = RiskEngine::new(risk_config, exchange.fractional_units);
+    let result = backtest_portfolio(&series, &mut sleeves, &mut risk, config, exchange);
+    Ok((series, result))
 }
 
 /// `gpt-trader backtest`.
 pub fn run(args: &BacktestArgs) -> Result<()> {
-    let (bars, result) = execute(args)?;
-    let stats = stats_of(&bars, &result);
-    let report = Report::new(stats, &result.trades, bars.timestamps(), &result.equity, bars.time_format());
+    let (series, result) = execute(args)?;
+    let format = time_format_of(&series);
+    let report =
+        Report::new(stats_of(&series, &result), &result.trades, &result.timeline, &result.equity, format);
     if let Some(path) = &args.trades_out {
         output::write_csv(path, &report.trades).with_context(|| format!("writing {}", path.display()))?;
     }
@@ -75,9 +87,9 @@ pub fn run(args: &BacktestArgs) -> Result<()> {
         output::write_csv(path, &report.equity).with_context(|| format!("writing {}", path.display()))?;
     }
     match args.format {
-        OutputFormat::Json => output::print_json(&report, &result, bars.time_format()),
+        OutputFormat::Json => output::print_json(&report, &result, format),
         OutputFormat::Table => {
-            output::print_table(&report, &result, &bars, &args.strategy);
+            output::print_table(&report, &result, format, &args.strategy);
             Ok(())
         }
     }

@@ -42,12 +42,12 @@ fn sma_cross_1m(repeat: usize) -> BenchLine {
     const BARS: usize = 1_000_000;
     let bars = synthetic::random_walk(Symbol::new("SYN"), BARS, 42);
     let exchange = ExchangeConfig::default();
-    let config = EngineConfig { initial_cash: 1e9, finalize_trades: false };
+    let config = EngineConfig { keep_order_log: false, ..EngineConfig::with_cash(1e9) };
     let mut times: Vec<f64> = (0..repeat)
         .map(|_| {
-            let mut strategy = DemoMa::new(10, 20, true).expect("valid periods");
+            let strategy = Box::new(DemoMa::new(10, 20, true).expect("valid periods"));
             let started = Instant::now();
-            let result = backtest(&bars, &mut strategy, config, exchange);
+            let result = backtest(&bars, strategy, config, exchange);
             let seconds = started.elapsed().as_secs_f64();
             std::hint::black_box(result);
             seconds

@@ -1,14 +1,16 @@
 //! `gpt-trader compare`: several strategies on the same bars, side by side, with buy & hold.
 
 use crate::commands::data_args::DataArgs;
-use crate::commands::run_args::{ExecutionArgs, parse_key_value, stats_of};
+use crate::commands::run_args::{ExecutionArgs, RiskArgs, parse_key_value, stats_of};
 use crate::output::OutputFormat;
 use anyhow::{Result, bail};
 use clap::Args;
 use comfy_table::{Cell, CellAlignment, Table, presets::UTF8_FULL_CONDENSED};
 use gt_analytics::Stats;
-use gt_engine::{EngineConfig, backtest};
-use gt_strategy::{BuyAndHold, Strategy, registry};
+use gt_engine::{EngineConfig, Sleeve, backtest_portfolio};
+use gt_model::{BarSeries, StrategyId};
+use gt_risk::RiskEngine;
+use gt_strategy::{BuyAndHold, Params, Strategy, StrategySpec, registry};
 use serde::Serialize;
 
 /// Options of `gpt-trader compare`.
@@ -33,6 +35,9 @@ pub struct CompareArgs {
     #[command(flatten)]
     execution: ExecutionArgs,
 
+    #[command(flatten)]
+    risk: RiskArgs,
+
     /// A readable table, or a JSON list of {strategy, stats}.
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     format: OutputFormat,
@@ -45,8 +50,11 @@ struct Row {
     stats: Stats,
 }
 
+/// A strategy to compare, with its validated parameters.
+type Choice = (&'static StrategySpec, Params);
+
 /// The strategies to run, each with its own parameters.
-fn selected(args: &CompareArgs) -> Result<Vec<(String, Box<dyn Strategy>)>> {
+fn selected(args: &CompareArgs) -> Result<Vec<Choice>> {
     let names: Vec<String> = if args.strategies.is_empty() {
         registry::STRATEGIES.iter().map(|s| s.name.to_owned()).collect()
     } else {
@@ -71,10 +79,28 @@ fn selected(args: &CompareArgs) -> Result<Vec<(String, Box<dyn Strategy>)>> {
                     (strategy == name).then(|| (param.to_owned(), value.clone()))
                 })
                 .collect();
-            let strategy = spec.build(&spec.resolve(&own)?)?;
-            Ok((name, strategy))
+            let params = spec.resolve(&own)?;
+            spec.build(&params)?;
+            Ok((spec, params))
         })
         .collect()
+}
+
+/// Runs one row: `build` makes the strategy instance for each symbol.
+fn run_row(
+    name: &str,
+    series: &[BarSeries],
+    mut build: impl FnMut() -> Result<Box<dyn Strategy>>,
+    args: &CompareArgs,
+    finalize: bool,
+) -> Result<Row> {
+    let (config, exchange) = args.execution.configs()?;
+    let config = EngineConfig { finalize_trades: config.finalize_trades || finalize, ..config };
+    let members = (0..series.len()).map(|i| build().map(|s| (i, s))).collect::<Result<Vec<_>>>()?;
+    let mut sleeves = [Sleeve { name: StrategyId::new(name), weight: 1.0, members }];
+    let mut risk = RiskEngine::new(args.risk.config()?, exchange.fractional_units);
+    let result = backtest_portfolio(series, &mut sleeves, &mut risk, config, exchange);
+    Ok(Row { strategy: name.to_owned(), stats: stats_of(series, &result) })
 }
 
 /// A column of the comparison table: its title and how to read it from the statistics.
@@ -95,20 +121,15 @@ const COLUMNS: [Column; 9] = [
 
 /// `gpt-trader compare`.
 pub fn run(args: &CompareArgs) -> Result<()> {
-    let (config, exchange) = args.execution.configs()?;
-    let mut strategies = selected(args)?;
-    let bars = args.data.load()?;
-    strategies.insert(0, ("buy & hold".to_owned(), Box::new(BuyAndHold::default())));
-    let rows: Vec<Row> = strategies
-        .into_iter()
-        .enumerate()
-        .map(|(index, (strategy, mut instance))| {
-            // The baseline's one trade is closed at the end so it counts like the others'.
-            let config = if index == 0 { EngineConfig { finalize_trades: true, ..config } } else { config };
-            let result = backtest(&bars, instance.as_mut(), config, exchange);
-            Row { strategy, stats: stats_of(&bars, &result) }
-        })
-        .collect();
+    args.execution.configs()?;
+    args.risk.config()?;
+    let choices = selected(args)?;
+    let series = args.data.load()?;
+    // The baseline's one trade per symbol is closed at the end so it counts like the others'.
+    let mut rows = vec![run_row("buy & hold", &series, || Ok(Box::new(BuyAndHold::default())), args, true)?];
+    for (spec, params) in &choices {
+        rows.push(run_row(spec.name, &series, || Ok(spec.build(params)?), args, false)?);
+    }
 
     if args.format == OutputFormat::Json {
         println!("{}", serde_json::to_string(&rows)?);
@@ -129,7 +150,8 @@ pub fn run(args: &CompareArgs) -> Result<()> {
         });
         table.add_row(std::iter::once(Cell::new(&row.strategy)).chain(cells));
     }
-    println!("{} {} to {} ({} bars)", bars.symbol(), rows[0].stats.start, rows[0].stats.end, bars.len());
+    let symbols: Vec<&str> = series.iter().map(|s| s.symbol().as_str()).collect();
+    println!("{} from {} to {}", symbols.join(", "), rows[0].stats.start, rows[0].stats.end);
     println!("{table}");
     Ok(())
 }

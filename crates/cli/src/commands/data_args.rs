@@ -1,33 +1,77 @@
-//! The `--data`/`--symbol` options shared by commands that read bars.
+//! The options shared by commands that read bars: files, universes, symbols.
 
-use anyhow::Result;
+use anyhow::{Result, bail};
 use clap::Args;
-use gt_data::{csv_bars, sample};
+use gt_data::{csv_bars, sample, universe};
 use gt_model::{BarSeries, Symbol};
 use std::path::PathBuf;
 
 /// Where a command's bars come from.
 #[derive(Args, Debug)]
 pub struct DataArgs {
-    /// OHLCV CSV file; the bundled GOOG daily sample (2004-2013) when omitted.
+    /// OHLCV CSV file; repeat for several symbols. Default: the bundled GOOG daily sample.
     #[arg(long, value_name = "FILE.csv")]
-    data: Option<PathBuf>,
+    data: Vec<PathBuf>,
 
-    /// Symbol of the data in --data (default: the file name without extension, upper-cased).
+    /// Symbol of a single --data file (default: the file name without extension, upper-cased).
     #[arg(long)]
     symbol: Option<String>,
+
+    /// A built-in universe of symbols (`sample`: AAPL, FB, GOOG, IBM, MSFT daily 2000-2013).
+    #[arg(long, value_name = "NAME")]
+    universe: Option<String>,
+
+    /// Keep only these symbols (comma-separated) of the files or universe; alone, picks from `sample`.
+    #[arg(long, value_delimiter = ',', value_name = "SYM,SYM")]
+    symbols: Vec<String>,
 }
 
 impl DataArgs {
-    /// Loads and validates the bars: the file given, or the bundled sample.
-    pub fn load(&self) -> Result<BarSeries> {
-        let Some(path) = &self.data else {
-            return Ok(sample::goog()?);
-        };
-        let symbol = match &self.symbol {
-            Some(symbol) => symbol.clone(),
-            None => path.file_stem().map(|s| s.to_string_lossy().to_uppercase()).unwrap_or_default(),
-        };
-        Ok(csv_bars::load(path, Symbol::new(&symbol))?)
+    /// Loads and validates the bars of every symbol asked for.
+    pub fn load(&self) -> Result<Vec<BarSeries>> {
+        if self.symbol.is_some() && self.data.len() != 1 {
+            bail!("--symbol names the one --data file; with several files each is named after its file");
+        }
+        let mut series = Vec::new();
+        for path in &self.data {
+            let symbol = match &self.symbol {
+                Some(symbol) => symbol.clone(),
+                None => path.file_stem().map(|s| s.to_string_lossy().to_uppercase()).unwrap_or_default(),
+            };
+            series.push(csv_bars::load(path, Symbol::new(&symbol))?);
+        }
+        if let Some(name) = &self.universe {
+            series.extend(universe::load(name)?);
+        }
+        if series.is_empty() {
+            series = if self.symbols.is_empty() { vec![sample::goog()?] } else { universe::load("sample")? };
+        }
+        for (i, s) in series.iter().enumerate() {
+            if series[..i].iter().any(|earlier| earlier.symbol() == s.symbol()) {
+                bail!("symbol {} appears twice in the data; give each file its own symbol", s.symbol());
+            }
+        }
+        if self.symbols.is_empty() {
+            return Ok(series);
+        }
+        let available: Vec<String> = series.iter().map(|s| s.symbol().to_string()).collect();
+        let mut chosen = Vec::with_capacity(self.symbols.len());
+        for wanted in &self.symbols {
+            let wanted = wanted.trim().to_uppercase();
+            let Some(index) = series.iter().position(|s| s.symbol().as_str() == wanted) else {
+                bail!("symbol {wanted} is not in the data; available: {}", available.join(", "));
+            };
+            chosen.push(series.swap_remove(index));
+        }
+        Ok(chosen)
+    }
+
+    /// Loads exactly one symbol's bars (for commands that work on one series).
+    pub fn load_one(&self) -> Result<BarSeries> {
+        let mut series = self.load()?;
+        if series.len() != 1 {
+            bail!("this command works on one symbol; {} were given (pick one with --symbols)", series.len());
+        }
+        Ok(series.remove(0))
     }
 }

@@ -40,7 +40,7 @@ fn indicator_help() -> String {
 
 /// `gpt-trader indicators`.
 pub fn run(args: &IndicatorsArgs) -> Result<()> {
-    let bars = args.data.load()?;
+    let bars = args.data.load_one()?;
     let mut indicators = args.specs.iter().map(IndicatorSpec::build).collect::<Result<Vec<_>, _>>()?;
     let columns: Vec<Vec<String>> = args.specs.iter().map(IndicatorSpec::columns).collect();
     let sink: Box<dyn Write> = match &args.out {
