@@ -296,3 +296,70 @@ fn compare_runs_every_strategy_with_buy_and_hold_as_the_first_row() {
     let text = String::from_utf8(table.stdout).unwrap();
     assert!(text.contains("buy & hold") && text.contains("volatility") && text.contains("Sharpe"));
 }
+
+#[test]
+fn portfolio_backtest_reports_risk_and_attribution_that_add_up() {
+    let output = gpt_trader()
+        .args([
+            "backtest",
+            "--universe",
+            "sample",
+            "--strategy",
+            "momentum",
+            "--max-gross-exposure-pct",
+            "60",
+        ])
+        .args(["--stop-loss-pct", "10", "--commission", "0.001", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let refusals = report["risk"]["refusals"].as_array().unwrap();
+    assert!(!refusals.is_empty(), "a 60 % gross limit refuses some entries of five symbols");
+    for refusal in refusals {
+        for key in ["time", "symbol", "strategy", "code", "detail"] {
+            assert!(refusal.get(key).is_some(), "refusal field {key}");
+        }
+        assert_eq!(refusal["code"], "gross_exposure");
+    }
+    assert_eq!(report["risk"]["halted_at"], Value::Null);
+    let by_strategy = report["attribution"]["by_strategy"].as_object().unwrap();
+    let by_symbol = report["attribution"]["by_symbol"].as_object().unwrap();
+    let total = |slices: &serde_json::Map<String, Value>| -> f64 {
+        slices.values().map(|s| s["pnl"].as_f64().unwrap()).sum()
+    };
+    let profit = report["stats"]["equity_final"].as_f64().unwrap() - 10_000.0;
+    assert!((total(by_strategy) - profit).abs() < 1e-6, "{} vs {profit}", total(by_strategy));
+    assert!((total(by_symbol) - profit).abs() < 1e-6);
+    assert_eq!(by_symbol.len(), 5);
+    let trades: u64 = by_symbol.values().map(|s| s["trades"].as_u64().unwrap()).sum();
+    assert_eq!(trades, report["stats"]["trades"].as_u64().unwrap());
+}
+
+#[test]
+fn kill_switch_halt_is_reported() {
+    let output = gpt_trader()
+        .args(["backtest", "--symbols", "AAPL", "--max-drawdown-pct", "15", "--format", "json"])
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(report["risk"]["halted_at"].is_string(), "{}", report["risk"]);
+    assert!(report["risk"]["halt_reason"].as_str().unwrap().contains("reached the 15 % limit"));
+    assert_eq!(report["risk"]["halt_code"], "max_drawdown");
+}
+
+#[test]
+fn bad_risk_settings_are_all_reported_together() {
+    assert_fails_with(
+        &["backtest", "--max-drawdown-pct", "150", "--max-position-pct", "0"],
+        "invalid risk settings: max_position_pct = 0 must be > 0 and <= 1000; max_drawdown_pct = 150 must be > 0 and <= 100",
+    );
+    assert_fails_with(
+        &["backtest", "--symbols", "TSLA"],
+        "symbol TSLA is not in the data; available: AAPL, FB, GOOG, IBM, MSFT",
+    );
+    assert_fails_with(
+        &["backtest", "--universe", "sp500"],
+        "unknown universe 'sp500'; built-in universes: sample",
+    );
+}

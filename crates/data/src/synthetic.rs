@@ -28,6 +28,22 @@ impl SplitMix64 {
 /// and close, so every bar passes validation.
 pub fn random_walk(symbol: Symbol, count: usize, seed: u64) -> BarSeries {
     const MINUTE: i64 = 60_000_000_000;
+    walk(symbol, count, seed, |index| {
+        Timestamp::from_nanos(1_577_836_800_000_000_000 + index as i64 * MINUTE)
+    })
+}
+
+/// `count` daily bars (weekdays, from Monday 2000-01-03) of the same kind of walk as [`random_walk`].
+pub fn daily_walk(symbol: Symbol, count: usize, seed: u64) -> BarSeries {
+    const DAY: i64 = 86_400_000_000_000;
+    const MONDAY_2000_01_03: i64 = 10_959 * DAY;
+    walk(symbol, count, seed, |index| {
+        let (weeks, weekday) = (index as i64 / 5, index as i64 % 5);
+        Timestamp::from_nanos(MONDAY_2000_01_03 + (weeks * 7 + weekday) * DAY)
+    })
+}
+
+fn walk(symbol: Symbol, count: usize, seed: u64, timestamp: impl Fn(usize) -> Timestamp) -> BarSeries {
     let mut rng = SplitMix64(seed);
     let mut series = BarSeries::with_capacity(symbol, count);
     const PULL: f64 = 0.001;
@@ -41,7 +57,7 @@ pub fn random_walk(symbol: Symbol, count: usize, seed: u64) -> BarSeries {
         let high = open.max(close) * (1.0 + 0.002 * rng.next_signed_unit().abs());
         let low = open.min(close) * (1.0 - 0.002 * rng.next_signed_unit().abs());
         let volume = 1_000.0 + (rng.next_u64() % 10_000) as f64;
-        let ts = Timestamp::from_nanos(1_577_836_800_000_000_000 + index as i64 * MINUTE);
+        let ts = timestamp(index);
         series.push(Bar { ts, open, high, low, close, volume });
     }
     series
@@ -61,5 +77,13 @@ mod tests {
             assert!(bar.low <= bar.open.min(bar.close) && bar.high >= bar.open.max(bar.close));
         }
         assert_ne!(a.bar(999), random_walk(Symbol::new("S"), 1_000, 8).bar(999));
+    }
+
+    #[test]
+    fn daily_walk_trades_on_weekdays_only() {
+        let days = daily_walk(Symbol::new("D"), 20, 1);
+        assert!(days.timestamps().iter().all(|ts| (ts.epoch_day() + 3).rem_euclid(7) < 5));
+        assert!(days.timestamps().windows(2).all(|w| w[0] < w[1]));
+        assert_eq!(days.time_format(), gt_model::TimeFormat::Date);
     }
 }
