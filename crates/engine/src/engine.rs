@@ -1,8 +1,10 @@
 use crate::protective::ProtectiveOrders;
 use crate::result::{OpenLotAtEnd, RefusalRecord};
+use crate::sleeve_book::SleeveBook;
 use crate::{BacktestResult, BarSource, Clock, SeriesReplay, SimulatedClock, Sleeve};
 use gt_execution::{
-    BarUpdate, Cancellation, ExchangeConfig, ExecutionEvent, PreviousBar, Rejection, SimulatedExchange, Venue,
+    BarUpdate, CancelReason, Cancellation, ExchangeConfig, ExecutionEvent, PreviousBar, Rejection,
+    SimulatedExchange, Venue,
 };
 use gt_model::{
     Bar, BarSeries, Fill, Order, OrderId, OrderRequest, Portfolio, Quantity, StrategyId, Timestamp,
@@ -59,7 +61,7 @@ impl<C: Clock, V: Venue> Engine<C, V> {
         risk: &mut RiskEngine,
     ) -> BacktestResult {
         let symbols = source.symbols().to_vec();
-        let mut run = Run::new(self.config, source.expected_steps());
+        let mut run = Run::new(self.config, source.expected_steps(), SleeveBook::new(sleeves, symbols.len()));
         let slots: Vec<usize> = symbols.iter().map(|s| run.portfolio.slot(s)).collect();
         let mut protective = ProtectiveOrders::new(*risk.config().exits(), symbols.len());
         // Each symbol's previous bar, and where its bar sits in the current step (if it has one).
@@ -79,7 +81,7 @@ impl<C: Clock, V: Venue> Engine<C, V> {
                 let slot = slots[symbol];
                 let held_before = if follow_exits { run.portfolio.position(slot).quantity() } else { 0.0 };
                 self.venue.on_bar(slot, &update, &mut run.portfolio, &mut run.events);
-                let filled = run.record_events();
+                let filled = run.record_events(symbol);
                 run.portfolio.set_mark(slot, bar.close);
                 risk.observe_close(&symbols[symbol], bar.close);
                 if filled && follow_exits {
@@ -105,13 +107,14 @@ impl<C: Clock, V: Venue> Engine<C, V> {
                 break;
             }
 
-            for sleeve in sleeves.iter_mut() {
+            for (s, sleeve) in sleeves.iter_mut().enumerate() {
                 let share = sleeve.member_share();
-                for (symbol, strategy) in sleeve.members.iter_mut() {
+                for (m, (symbol, strategy)) in sleeve.members.iter_mut().enumerate() {
                     let Some(&(_, bar)) = step.get(in_step[*symbol]).filter(|(s, _)| s == symbol) else {
                         continue;
                     };
-                    let position = run.portfolio.position(slots[*symbol]).quantity();
+                    let position = run.book.position(s, m);
+                    let shared = run.book.is_shared(*symbol);
                     strategy.on_bar(&mut StrategyContext::new(
                         &symbols[*symbol],
                         bar,
@@ -121,7 +124,8 @@ impl<C: Clock, V: Venue> Engine<C, V> {
                         &mut requests,
                     ));
                     for request in requests.drain(..) {
-                        let request = sized_for_sleeve(request, &sleeve.name, share, equity, bar.close);
+                        let request =
+                            sized_for_sleeve(request, &sleeve.name, share, shared, equity, bar.close);
                         run.route(&mut self.venue, risk, request, bar.close, index, ts);
                     }
                 }
@@ -150,8 +154,9 @@ impl<C: Clock, V: Venue> Engine<C, V> {
     }
 
     /// Closes every position by re-processing each symbol's last bar, as
-    /// backtesting.py does, so the closing orders (and any placed on the last
-    /// bar) execute; protective exits are withdrawn first.
+    /// backtesting.py does, at that bar's prices. Orders still pending (exits
+    /// resting at the venue, entries placed on the last bar) are withdrawn
+    /// first, so nothing is left open.
     fn finalize(
         &mut self,
         run: &mut Run,
@@ -161,8 +166,13 @@ impl<C: Clock, V: Venue> Engine<C, V> {
     ) {
         for (symbol, update) in last.iter().enumerate() {
             let Some(update) = update else { continue };
-            protective.withdraw(symbol, &mut self.venue);
+            protective.forget(symbol);
             let slot = slots[symbol];
+            let symbol_name = run.portfolio.position(slot).symbol().clone();
+            for order in self.venue.cancel_all(&symbol_name) {
+                let (bar_index, ts) = (update.index, update.bar.ts);
+                run.cancellations.push(Cancellation { order, reason: CancelReason::EndOfRun, bar_index, ts });
+            }
             let held = run.portfolio.position(slot).quantity();
             if held != 0.0 {
                 let request = OrderRequest::close(run.portfolio.position(slot).symbol().clone(), held);
@@ -170,7 +180,7 @@ impl<C: Clock, V: Venue> Engine<C, V> {
                 run.send(&mut self.venue, order, update.index, update.bar.ts);
             }
             self.venue.on_bar(slot, update, &mut run.portfolio, &mut run.events);
-            run.record_events();
+            run.record_events(symbol);
             run.portfolio.set_mark(slot, update.bar.close);
         }
         if let Some(value) = run.equity.last_mut() {
@@ -180,28 +190,32 @@ impl<C: Clock, V: Venue> Engine<C, V> {
 
     /// Closes every position at its last close (the account ran out of money).
     fn liquidate(&mut self, run: &mut Run, slots: &[usize], index: usize, ts: Timestamp) {
-        for &slot in slots {
+        for (symbol, &slot) in slots.iter().enumerate() {
             let position = run.portfolio.position(slot);
             let (held, price) = (position.quantity(), position.mark_price());
             if held != 0.0 {
                 let order = run.order(OrderRequest::close(position.symbol().clone(), held), index, ts);
                 run.log_orders([order.clone()]);
                 self.venue.execute_now(order, price, index, ts, slot, &mut run.portfolio, &mut run.events);
-                run.record_events();
+                run.record_events(symbol);
             }
         }
     }
 }
 
-/// Tags `request` with its sleeve and, when the sleeve owns less than the
-/// whole account, turns an equity fraction into units of the sleeve's share
-/// of equity at the decision close. A strategy that owns the whole account
-/// keeps its fraction, sized against available equity at the fill as
-/// backtesting.py sizes it.
+/// Tags `request` with its sleeve and fits it to the sleeve's share of the account.
+///
+/// When the sleeve owns less than the whole account, an equity fraction
+/// becomes units of the sleeve's share of equity at the decision close (a
+/// strategy that owns the whole account keeps its fraction, sized against
+/// available equity at the fill as backtesting.py sizes it). When several
+/// sleeves trade the symbol, a closing order closes the sleeve's own units as a
+/// plain order: reduce-only would act on the netted account position.
 fn sized_for_sleeve(
     mut request: OrderRequest,
     sleeve: &StrategyId,
     share: f64,
+    shared_symbol: bool,
     equity: f64,
     close: f64,
 ) -> OrderRequest {
@@ -212,12 +226,16 @@ fn sized_for_sleeve(
     {
         request.quantity = Quantity::Units(fraction * share * equity / close);
     }
+    if shared_symbol {
+        request.reduce_only = false;
+    }
     request
 }
 
 /// The state one run accumulates.
 struct Run {
     portfolio: Portfolio,
+    book: SleeveBook,
     timeline: Vec<Timestamp>,
     equity: Vec<f64>,
     events: Vec<ExecutionEvent>,
@@ -230,9 +248,10 @@ struct Run {
 }
 
 impl Run {
-    fn new(config: EngineConfig, expected_steps: usize) -> Self {
+    fn new(config: EngineConfig, expected_steps: usize, book: SleeveBook) -> Self {
         Self {
             portfolio: Portfolio::new(config.initial_cash),
+            book,
             timeline: Vec::with_capacity(expected_steps),
             equity: Vec::with_capacity(expected_steps),
             events: Vec::new(),
@@ -295,9 +314,10 @@ impl Run {
         }
     }
 
-    /// Moves the venue's events into the fill and cancellation logs; true if anything filled.
+    /// Moves the venue's events for `symbol` into the sleeves' books and the
+    /// fill and cancellation logs; true if anything filled.
     #[inline]
-    fn record_events(&mut self) -> bool {
+    fn record_events(&mut self, symbol: usize) -> bool {
         if self.events.is_empty() {
             return false;
         }
@@ -306,6 +326,7 @@ impl Run {
             match event {
                 ExecutionEvent::Filled(fill) => {
                     filled = true;
+                    self.book.apply(&fill, symbol);
                     if self.keep_order_log {
                         self.fills.push(fill);
                     }

@@ -11,6 +11,7 @@ mod engine;
 mod protective;
 mod result;
 mod sleeve;
+mod sleeve_book;
 mod source;
 
 pub use clock::{Clock, SimulatedClock};

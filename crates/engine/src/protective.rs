@@ -23,6 +23,11 @@ impl ProtectiveOrders {
         }
     }
 
+    /// Forgets the resting exits of `symbol` (the venue withdrew them itself).
+    pub(crate) fn forget(&mut self, symbol: usize) {
+        self.resting[symbol].clear();
+    }
+
     /// After fills changed the position in `symbol` (it held `held_before`):
     /// withdraws the old exits and, if a position remains, places new ones
     /// around its average entry price. Returns the orders placed.

@@ -19,6 +19,8 @@ pub enum CancelReason {
     },
     /// A reduce-only order found no opposite position to reduce.
     NothingToClose,
+    /// The run ended (positions were closed at the end) before the order could fill.
+    EndOfRun,
     /// The order itself is malformed (non-positive size or price, fraction outside (0, 1]).
     Invalid {
         /// Which field is wrong.
@@ -35,6 +37,7 @@ impl CancelReason {
             CancelReason::InsufficientFunds { .. } => "insufficient_funds",
             CancelReason::ZeroQuantity { .. } => "zero_quantity",
             CancelReason::NothingToClose => "nothing_to_close",
+            CancelReason::EndOfRun => "end_of_run",
             CancelReason::Invalid { .. } => "invalid_order",
         }
     }
@@ -52,6 +55,7 @@ impl fmt::Display for CancelReason {
             CancelReason::NothingToClose => {
                 write!(f, "reduce-only order found no position to close")
             }
+            CancelReason::EndOfRun => write!(f, "the run ended before the order could fill"),
             CancelReason::Invalid { field, value } => write!(f, "invalid order: {field} = {value}"),
         }
     }

@@ -2,7 +2,7 @@
 
 use crate::sizing::units_for_fraction;
 use crate::{BarUpdate, CancelReason, Cancellation, CostModel, ExecutionEvent, Rejection, Venue};
-use gt_model::{Fill, Order, OrderId, OrderType, Portfolio, Quantity, Side, Timestamp};
+use gt_model::{Fill, Order, OrderId, OrderType, Portfolio, Quantity, Side, Symbol, Timestamp};
 
 /// How the simulated exchange fills.
 #[derive(Clone, Copy, Debug, Default)]
@@ -300,6 +300,13 @@ impl Venue for SimulatedExchange {
     fn cancel(&mut self, id: OrderId) -> Option<Order> {
         let index = self.pending.iter().position(|p| p.order.id == id)?;
         Some(self.pending.remove(index).order)
+    }
+
+    fn cancel_all(&mut self, symbol: &Symbol) -> Vec<Order> {
+        let (withdrawn, kept): (Vec<Pending>, Vec<Pending>) =
+            std::mem::take(&mut self.pending).into_iter().partition(|p| p.order.request.symbol == *symbol);
+        self.pending = kept;
+        withdrawn.into_iter().map(|p| p.order).collect()
     }
 
     fn open_orders(&self) -> usize {

@@ -1,5 +1,5 @@
 use crate::{CancelReason, Cancellation};
-use gt_model::{Bar, Fill, Order, OrderId, Portfolio, Timestamp};
+use gt_model::{Bar, Fill, Order, OrderId, Portfolio, Symbol, Timestamp};
 
 /// A new bar of one symbol, as the venue needs it to fill orders.
 #[derive(Clone, Copy, Debug)]
@@ -74,6 +74,9 @@ pub trait Venue {
 
     /// Withdraws the pending order `id`; `None` when it is no longer pending.
     fn cancel(&mut self, id: OrderId) -> Option<Order>;
+
+    /// Withdraws every pending order of `symbol` and returns them.
+    fn cancel_all(&mut self, symbol: &Symbol) -> Vec<Order>;
 
     /// Orders accepted and not yet filled or cancelled.
     fn open_orders(&self) -> usize;

@@ -76,6 +76,8 @@ pub struct RiskEngine {
     committed_net: f64,
     committed_new_positions: usize,
     volatility: HashMap<Symbol, ReturnWindow>,
+    tracks_volatility: bool,
+    has_kill_switch: bool,
 }
 
 impl RiskEngine {
@@ -93,6 +95,9 @@ impl RiskEngine {
             committed_net: 0.0,
             committed_new_positions: 0,
             volatility: HashMap::new(),
+            tracks_volatility: matches!(config.sizing(), Sizing::VolatilityTarget { .. }),
+            has_kill_switch: config.limits().max_drawdown_pct.is_some()
+                || config.limits().max_daily_loss_pct.is_some(),
         }
     }
 
@@ -107,8 +112,9 @@ impl RiskEngine {
     }
 
     /// Records a symbol's close (for volatility-targeted sizing).
+    #[inline]
     pub fn observe_close(&mut self, symbol: &Symbol, close: f64) {
-        if matches!(self.config.sizing(), Sizing::VolatilityTarget { .. }) {
+        if self.tracks_volatility {
             self.volatility.entry(symbol.clone()).or_default().push(close);
         }
     }
@@ -116,14 +122,19 @@ impl RiskEngine {
     /// Takes the equity marked at the close of a new bar: updates the peak and
     /// the day's start, and trips the kill switch when a loss limit is reached.
     /// Returns the halt when it trips on this bar.
+    #[inline]
     pub fn on_equity(&mut self, bar_index: usize, ts: Timestamp, equity: f64) -> Option<&Halt> {
         self.committed_gross = 0.0;
         self.committed_net = 0.0;
         self.committed_new_positions = 0;
-        let limits = self.config.limits();
-        if limits.max_drawdown_pct.is_none() && limits.max_daily_loss_pct.is_none() {
+        if !self.has_kill_switch {
             return None;
         }
+        self.watch_losses(bar_index, ts, equity)
+    }
+
+    /// The kill switch proper: peak, day start and the two loss limits.
+    fn watch_losses(&mut self, bar_index: usize, ts: Timestamp, equity: f64) -> Option<&Halt> {
         let day = ts.epoch_day();
         if self.day != Some(day) {
             // The day starts from the previous bar's close (or the first equity seen).

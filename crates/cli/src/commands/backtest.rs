@@ -2,15 +2,17 @@
 
 use crate::commands::data_args::DataArgs;
 use crate::commands::run_args::{ExecutionArgs, RiskArgs, parse_key_value, stats_of, time_format_of};
+use crate::commands::sleeves;
 use crate::output::{self, OutputFormat};
-use anyhow::{Context, Result};
+use crate::run_config::{self, RunConfig};
+use anyhow::{Context, Result, bail};
 use clap::Args;
 use gt_analytics::Report;
 use gt_engine::{BacktestResult, Sleeve, backtest_portfolio};
 use gt_model::{BarSeries, StrategyId};
 use gt_risk::RiskEngine;
 use gt_strategy::registry;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Options of `gpt-trader backtest`.
 #[derive(Args, Debug)]
@@ -32,9 +34,14 @@ pub struct BacktestArgs {
     #[command(flatten)]
     data: DataArgs,
 
-    /// Strategy to run (see `gpt-trader strategies`).
-    #[arg(long, default_value = "demo_ma")]
-    strategy: String,
+    /// Run file (TOML) with [data], [execution], [risk], [allocation] and [[strategies]];
+    /// options given on the command line win over it.
+    #[arg(long, value_name = "RUN.toml")]
+    config: Option<PathBuf>,
+
+    /// Strategy to run (see `gpt-trader strategies`) [default: demo_ma, or the run file's strategies].
+    #[arg(long)]
+    strategy: Option<String>,
 
     /// Strategy parameter as key=value; repeat for several (e.g. --param fast=10 --param slow=20).
     #[arg(long = "param", value_name = "KEY=VALUE", value_parser = parse_key_value)]
@@ -59,24 +66,40 @@ pub struct BacktestArgs {
     equity_out: Option<PathBuf>,
 }
 
-/// Runs the backtest the arguments describe.
-fn execute(args: &BacktestArgs) -> Result<(Vec<BarSeries>, BacktestResult)> {
-    let (config, exchange) = args.execution.configs()?;
-    let risk_config = args.risk.config()?;
-    let spec = registry::find(&args.strategy)?;
-    let params = spec.resolve(&args.params)?;
-    let series = args.data.load()?;
-    let members =
-        (0..series.len()).map(|i| spec.build(&params).map(|s| (i, s))).collect::<Result<Vec<_>, _>>()?;
-    let mut sleeves = [Sleeve { name: StrategyId::new(spec.name), weight: 1.0, members }];
+/// Runs the backtest the arguments (and run file) describe; returns the bars,
+/// the result and the names of the strategies.
+fn execute(args: &BacktestArgs) -> Result<(Vec<BarSeries>, BacktestResult, String)> {
+    let file = match &args.config {
+        Some(path) => run_config::load(path)?,
+        None => RunConfig::default(),
+    };
+    let base = args.config.as_deref().and_then(Path::parent).unwrap_or(Path::new("."));
+    let (config, exchange) = args.execution.configs(&file.execution)?;
+    let risk_config = args.risk.config(&file.risk)?;
+    let series = args.data.load_with(&file.data, base)?;
+    let mut sleeves = if args.strategy.is_some() || file.strategies.is_empty() {
+        let spec = registry::find(args.strategy.as_deref().unwrap_or("demo_ma"))?;
+        let params = spec.resolve(&args.params)?;
+        let members =
+            (0..series.len()).map(|i| spec.build(&params).map(|s| (i, s))).collect::<Result<Vec<_>, _>>()?;
+        vec![Sleeve { name: StrategyId::new(spec.name), weight: 1.0, members }]
+    } else {
+        if !args.params.is_empty() {
+            bail!(
+                "--param goes with --strategy; a run file's strategies take theirs under [[strategies]] params"
+            );
+        }
+        sleeves::from_run_file(&file.strategies, &file.allocation, &series)?
+    };
+    let title = sleeves.iter().map(|s| s.name.to_string()).collect::<Vec<_>>().join(" + ");
     let mut risk = RiskEngine::new(risk_config, exchange.fractional_units);
     let result = backtest_portfolio(&series, &mut sleeves, &mut risk, config, exchange);
-    Ok((series, result))
+    Ok((series, result, title))
 }
 
 /// `gpt-trader backtest`.
 pub fn run(args: &BacktestArgs) -> Result<()> {
-    let (series, result) = execute(args)?;
+    let (series, result, title) = execute(args)?;
     let format = time_format_of(&series);
     let report =
         Report::new(stats_of(&series, &result), &result.trades, &result.timeline, &result.equity, format);
@@ -89,7 +112,7 @@ pub fn run(args: &BacktestArgs) -> Result<()> {
     match args.format {
         OutputFormat::Json => output::print_json(&report, &result, format),
         OutputFormat::Table => {
-            output::print_table(&report, &result, format, &args.strategy);
+            output::print_table(&report, &result, format, &title);
             Ok(())
         }
     }

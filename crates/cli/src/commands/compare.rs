@@ -3,6 +3,7 @@
 use crate::commands::data_args::DataArgs;
 use crate::commands::run_args::{ExecutionArgs, RiskArgs, parse_key_value, stats_of};
 use crate::output::OutputFormat;
+use crate::run_config::{ExecutionSection, RiskSection};
 use anyhow::{Result, bail};
 use clap::Args;
 use comfy_table::{Cell, CellAlignment, Table, presets::UTF8_FULL_CONDENSED};
@@ -94,11 +95,11 @@ fn run_row(
     args: &CompareArgs,
     finalize: bool,
 ) -> Result<Row> {
-    let (config, exchange) = args.execution.configs()?;
+    let (config, exchange) = args.execution.configs(&ExecutionSection::default())?;
     let config = EngineConfig { finalize_trades: config.finalize_trades || finalize, ..config };
     let members = (0..series.len()).map(|i| build().map(|s| (i, s))).collect::<Result<Vec<_>>>()?;
     let mut sleeves = [Sleeve { name: StrategyId::new(name), weight: 1.0, members }];
-    let mut risk = RiskEngine::new(args.risk.config()?, exchange.fractional_units);
+    let mut risk = RiskEngine::new(args.risk.config(&RiskSection::default())?, exchange.fractional_units);
     let result = backtest_portfolio(series, &mut sleeves, &mut risk, config, exchange);
     Ok(Row { strategy: name.to_owned(), stats: stats_of(series, &result) })
 }
@@ -121,8 +122,8 @@ const COLUMNS: [Column; 9] = [
 
 /// `gpt-trader compare`.
 pub fn run(args: &CompareArgs) -> Result<()> {
-    args.execution.configs()?;
-    args.risk.config()?;
+    args.execution.configs(&ExecutionSection::default())?;
+    args.risk.config(&RiskSection::default())?;
     let choices = selected(args)?;
     let series = args.data.load()?;
     // The baseline's one trade per symbol is closed at the end so it counts like the others'.

@@ -1,10 +1,11 @@
 //! The options shared by commands that read bars: files, universes, symbols.
 
+use crate::run_config::DataSection;
 use anyhow::{Result, bail};
 use clap::Args;
 use gt_data::{csv_bars, sample, universe};
 use gt_model::{BarSeries, Symbol};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Where a command's bars come from.
 #[derive(Args, Debug)]
@@ -27,8 +28,24 @@ pub struct DataArgs {
 }
 
 impl DataArgs {
-    /// Loads and validates the bars of every symbol asked for.
+    /// Loads and validates the bars of every symbol asked for on the command line.
     pub fn load(&self) -> Result<Vec<BarSeries>> {
+        self.load_with(&DataSection::default(), Path::new("."))
+    }
+
+    /// Like [`DataArgs::load`], falling back to a run file's `[data]` (its
+    /// files relative to `base`) when the command line names no data.
+    pub fn load_with(&self, file: &DataSection, base: &Path) -> Result<Vec<BarSeries>> {
+        let from_cli = !self.data.is_empty() || self.universe.is_some() || !self.symbols.is_empty();
+        if !from_cli && (!file.files.is_empty() || file.universe.is_some() || !file.symbols.is_empty()) {
+            let args = DataArgs {
+                data: file.files.iter().map(|f| base.join(f)).collect(),
+                symbol: None,
+                universe: file.universe.clone(),
+                symbols: file.symbols.clone(),
+            };
+            return args.load();
+        }
         if self.symbol.is_some() && self.data.len() != 1 {
             bail!("--symbol names the one --data file; with several files each is named after its file");
         }

@@ -6,4 +6,5 @@ pub mod compare;
 mod data_args;
 pub mod indicators;
 mod run_args;
+mod sleeves;
 pub mod strategies;

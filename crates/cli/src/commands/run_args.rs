@@ -1,5 +1,6 @@
-//! Options shared by commands that run backtests: money, costs and fill timing.
+//! Options shared by commands that run backtests: money, costs, fill timing and risk.
 
+use crate::run_config::{ExecutionSection, RiskSection};
 use anyhow::{Result, bail};
 use clap::Args;
 use gt_analytics::{Stats, StatsInput, compute_stats, equal_weight_index};
@@ -8,24 +9,25 @@ use gt_execution::{CostModel, ExchangeConfig};
 use gt_model::{BarSeries, TimeFormat};
 use gt_risk::{ProtectiveExits, RiskConfig, RiskLimits, Sizing};
 
-/// How a backtest is run: starting cash, costs, fill timing.
-#[derive(Args, Debug)]
+/// How a backtest is run: starting cash, costs, fill timing. Each option
+/// also has a key in a run file's `[execution]`; the command line wins.
+#[derive(Args, Debug, Default)]
 pub struct ExecutionArgs {
-    /// Starting cash.
-    #[arg(long, default_value_t = 10_000.0)]
-    cash: f64,
+    /// Starting cash [default: 10000].
+    #[arg(long, value_name = "CASH")]
+    cash: Option<f64>,
 
-    /// Commission as a fraction of traded value per fill (0.002 = 0.2 %).
-    #[arg(long, default_value_t = 0.0)]
-    commission: f64,
+    /// Commission as a fraction of traded value per fill, e.g. 0.002 for 0.2 % [default: 0].
+    #[arg(long, value_name = "FRACTION")]
+    commission: Option<f64>,
 
-    /// Fixed fee per order, in cash, on top of --commission.
-    #[arg(long, default_value_t = 0.0, value_name = "CASH")]
-    commission_fixed: f64,
+    /// Fixed fee per order, in cash, on top of --commission [default: 0].
+    #[arg(long, value_name = "CASH")]
+    commission_fixed: Option<f64>,
 
-    /// Slippage in basis points, against the trader on every fill.
-    #[arg(long, default_value_t = 0.0, value_name = "BPS")]
-    slippage_bps: f64,
+    /// Slippage in basis points, against the trader on every fill [default: 0].
+    #[arg(long, value_name = "BPS")]
+    slippage_bps: Option<f64>,
 
     /// Fill market orders at the close of the bar they are decided on.
     #[arg(long)]
@@ -41,19 +43,29 @@ pub struct ExecutionArgs {
 }
 
 impl ExecutionArgs {
-    /// The validated engine and exchange settings.
-    pub fn configs(&self) -> Result<(EngineConfig, ExchangeConfig)> {
-        if !(self.cash.is_finite() && self.cash > 0.0) {
-            bail!("--cash must be a positive amount, got {}", self.cash);
+    /// The validated engine and exchange settings: the command line, else the run file, else the defaults.
+    pub fn configs(&self, file: &ExecutionSection) -> Result<(EngineConfig, ExchangeConfig)> {
+        let cash = self.cash.or(file.cash).unwrap_or(10_000.0);
+        if !(cash.is_finite() && cash > 0.0) {
+            bail!("--cash must be a positive amount, got {cash}");
         }
-        let costs = CostModel::new(self.commission, self.commission_fixed, self.slippage_bps)?;
+        let costs = CostModel::new(
+            self.commission.or(file.commission).unwrap_or(0.0),
+            self.commission_fixed.or(file.commission_fixed).unwrap_or(0.0),
+            self.slippage_bps.or(file.slippage_bps).unwrap_or(0.0),
+        )?;
+        let flag = |cli: bool, file: Option<bool>| cli || file.unwrap_or(false);
         Ok((
             EngineConfig {
-                initial_cash: self.cash,
-                finalize_trades: self.finalize_trades,
+                initial_cash: cash,
+                finalize_trades: flag(self.finalize_trades, file.finalize_trades),
                 keep_order_log: false,
             },
-            ExchangeConfig { costs, trade_on_close: self.trade_on_close, fractional_units: self.fractional },
+            ExchangeConfig {
+                costs,
+                trade_on_close: flag(self.trade_on_close, file.trade_on_close),
+                fractional_units: flag(self.fractional, file.fractional),
+            },
         ))
     }
 }
@@ -137,22 +149,35 @@ fn parse_sizing(text: &str) -> Result<Sizing, String> {
 }
 
 impl RiskArgs {
-    /// The validated risk settings (every bad value reported at once).
-    pub fn config(&self) -> Result<RiskConfig> {
+    /// The validated risk settings: each option from the command line, else the
+    /// run file's `[risk]`; every bad value is reported at once.
+    pub fn config(&self, file: &RiskSection) -> Result<RiskConfig> {
+        let pick = |cli: Option<f64>, key: &str| cli.or_else(|| file.numbers.get(key).copied());
+        let max_positions = match (self.max_positions, file.numbers.get("max_positions")) {
+            (Some(n), _) => Some(n),
+            (None, Some(&n)) if n >= 1.0 && n.fract() == 0.0 => Some(n as usize),
+            (None, Some(&n)) => bail!("risk.max_positions = {n} must be a whole number >= 1"),
+            (None, None) => None,
+        };
         let limits = RiskLimits {
-            max_position_pct: self.max_position_pct,
-            max_gross_exposure_pct: self.max_gross_exposure_pct,
-            max_net_exposure_pct: self.max_net_exposure_pct,
-            max_positions: self.max_positions,
-            max_order_notional: self.max_order_notional,
-            max_daily_loss_pct: self.max_daily_loss_pct,
-            max_drawdown_pct: self.max_drawdown_pct,
+            max_position_pct: pick(self.max_position_pct, "max_position_pct"),
+            max_gross_exposure_pct: pick(self.max_gross_exposure_pct, "max_gross_exposure_pct"),
+            max_net_exposure_pct: pick(self.max_net_exposure_pct, "max_net_exposure_pct"),
+            max_positions,
+            max_order_notional: pick(self.max_order_notional, "max_order_notional"),
+            max_daily_loss_pct: pick(self.max_daily_loss_pct, "max_daily_loss_pct"),
+            max_drawdown_pct: pick(self.max_drawdown_pct, "max_drawdown_pct"),
         };
         let exits = ProtectiveExits {
-            stop_loss_pct: self.stop_loss_pct,
-            take_profit_pct: self.take_profit_pct,
-            trailing_stop_pct: self.trailing_stop_pct,
+            stop_loss_pct: pick(self.stop_loss_pct, "stop_loss_pct"),
+            take_profit_pct: pick(self.take_profit_pct, "take_profit_pct"),
+            trailing_stop_pct: pick(self.trailing_stop_pct, "trailing_stop_pct"),
         };
-        Ok(RiskConfig::new(limits, exits, self.sizing.unwrap_or_default())?)
+        let sizing = match (self.sizing, &file.sizing) {
+            (Some(sizing), _) => sizing,
+            (None, Some(text)) => parse_sizing(text).map_err(|e| anyhow::anyhow!("risk.sizing: {e}"))?,
+            (None, None) => Sizing::AsRequested,
+        };
+        Ok(RiskConfig::new(limits, exits, sizing)?)
     }
 }

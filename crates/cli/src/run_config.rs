@@ -1,0 +1,347 @@
+//! Run files: `gpt-trader backtest --config run.toml`.
+//!
+//! Every command-line option has a key here, in the section of its kind; an
+//! option given on the command line wins over the file. The file is read into
+//! plain values with every problem collected — unknown keys, wrong types — and
+//! reported together with its path (`risk.max_drawdown_pct`), not one at a time.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use toml::{Table, Value};
+
+/// `[data]`: where the bars come from.
+#[derive(Debug, Default)]
+pub struct DataSection {
+    /// `files = ["a.csv", ...]`, relative to the run file.
+    pub files: Vec<String>,
+    /// `universe = "sample"`.
+    pub universe: Option<String>,
+    /// `symbols = ["AAPL", ...]`.
+    pub symbols: Vec<String>,
+}
+
+/// `[execution]`: cash, costs, fill timing.
+#[derive(Debug, Default)]
+pub struct ExecutionSection {
+    /// `cash`.
+    pub cash: Option<f64>,
+    /// `commission` (fraction).
+    pub commission: Option<f64>,
+    /// `commission_fixed` (cash per order).
+    pub commission_fixed: Option<f64>,
+    /// `slippage_bps`.
+    pub slippage_bps: Option<f64>,
+    /// `trade_on_close`.
+    pub trade_on_close: Option<bool>,
+    /// `finalize_trades`.
+    pub finalize_trades: Option<bool>,
+    /// `fractional`.
+    pub fractional: Option<bool>,
+}
+
+/// `[risk]`: limits, exits and sizing, named as the command-line options.
+#[derive(Debug, Default)]
+pub struct RiskSection {
+    /// Every numeric key given (e.g. `max_drawdown_pct`), by name.
+    pub numbers: BTreeMap<String, f64>,
+    /// `sizing = "vol-target:15"`.
+    pub sizing: Option<String>,
+}
+
+/// `[allocation]`: how sleeves share the account.
+#[derive(Debug, Default)]
+pub struct AllocationSection {
+    /// `method = "equal" | "fixed"`.
+    pub method: Option<String>,
+    /// `weights = { sleeve = 0.6, ... }` for `fixed`.
+    pub weights: BTreeMap<String, f64>,
+}
+
+/// One `[[strategies]]` entry: a sleeve.
+#[derive(Debug, Default)]
+pub struct StrategySection {
+    /// `strategy = "trend_breakout"`.
+    pub strategy: String,
+    /// `name = "trend"` (default: the strategy's name).
+    pub name: Option<String>,
+    /// `symbols = [...]` (default: every symbol of the run).
+    pub symbols: Vec<String>,
+    /// `params = { lookback = 55 }`, values as text for the strategy's schema.
+    pub params: Vec<(String, String)>,
+}
+
+/// A whole run file.
+#[derive(Debug, Default)]
+pub struct RunConfig {
+    /// `[data]`.
+    pub data: DataSection,
+    /// `[execution]`.
+    pub execution: ExecutionSection,
+    /// `[risk]`.
+    pub risk: RiskSection,
+    /// `[allocation]`.
+    pub allocation: AllocationSection,
+    /// `[[strategies]]`.
+    pub strategies: Vec<StrategySection>,
+}
+
+/// The numeric keys of `[risk]`.
+pub const RISK_NUMBERS: [&str; 10] = [
+    "max_position_pct",
+    "max_gross_exposure_pct",
+    "max_net_exposure_pct",
+    "max_positions",
+    "max_order_notional",
+    "max_daily_loss_pct",
+    "max_drawdown_pct",
+    "stop_loss_pct",
+    "take_profit_pct",
+    "trailing_stop_pct",
+];
+
+/// Collects problems while reading, each with its key path.
+struct Reader {
+    problems: Vec<String>,
+}
+
+impl Reader {
+    fn problem(&mut self, path: &str, message: impl std::fmt::Display) {
+        self.problems.push(format!("{path}: {message}"));
+    }
+
+    /// The sub-table `key` of `table` (empty if absent), flagging keys not in `known`.
+    fn section(&mut self, table: &Table, key: &str, known: &[&str]) -> Table {
+        match table.get(key) {
+            None => Table::new(),
+            Some(Value::Table(section)) => {
+                self.unknown(section, key, known);
+                section.clone()
+            }
+            Some(_) => {
+                self.problem(key, "expected a table");
+                Table::new()
+            }
+        }
+    }
+
+    fn unknown(&mut self, table: &Table, path: &str, known: &[&str]) {
+        for key in table.keys().filter(|k| !known.contains(&k.as_str())) {
+            self.problem(&format!("{path}.{key}"), format!("unknown key; known keys: {}", known.join(", ")));
+        }
+    }
+
+    fn number(&mut self, table: &Table, path: &str, key: &str) -> Option<f64> {
+        match table.get(key)? {
+            Value::Float(x) => Some(*x),
+            Value::Integer(i) => Some(*i as f64),
+            _ => {
+                self.problem(&format!("{path}.{key}"), "expected a number");
+                None
+            }
+        }
+    }
+
+    fn flag(&mut self, table: &Table, path: &str, key: &str) -> Option<bool> {
+        match table.get(key)? {
+            Value::Boolean(b) => Some(*b),
+            _ => {
+                self.problem(&format!("{path}.{key}"), "expected true or false");
+                None
+            }
+        }
+    }
+
+    fn text(&mut self, table: &Table, path: &str, key: &str) -> Option<String> {
+        match table.get(key)? {
+            Value::String(s) => Some(s.clone()),
+            _ => {
+                self.problem(&format!("{path}.{key}"), "expected a string");
+                None
+            }
+        }
+    }
+
+    fn texts(&mut self, table: &Table, path: &str, key: &str) -> Vec<String> {
+        match table.get(key) {
+            None => Vec::new(),
+            Some(Value::Array(items)) if items.iter().all(Value::is_str) => {
+                items.iter().filter_map(|v| v.as_str().map(str::to_owned)).collect()
+            }
+            Some(_) => {
+                self.problem(&format!("{path}.{key}"), "expected a list of strings");
+                Vec::new()
+            }
+        }
+    }
+}
+
+/// Reads and checks the run file at `path`; every problem is reported in one error.
+pub fn load(path: &Path) -> anyhow::Result<RunConfig> {
+    let text =
+        std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{}: cannot read: {e}", path.display()))?;
+    parse(&text).map_err(|problems| anyhow::anyhow!("{}: {}", path.display(), problems.join("; ")))
+}
+
+/// Parses run-file text; `Err` lists every problem found.
+pub fn parse(text: &str) -> Result<RunConfig, Vec<String>> {
+    let root: Table = text.parse().map_err(|e: toml::de::Error| vec![e.to_string().replace('\n', " ")])?;
+    let mut r = Reader { problems: Vec::new() };
+    r.unknown(&root, "run file", &["data", "execution", "risk", "allocation", "strategies"]);
+
+    let data = r.section(&root, "data", &["files", "universe", "symbols"]);
+    let data = DataSection {
+        files: r.texts(&data, "data", "files"),
+        universe: r.text(&data, "data", "universe"),
+        symbols: r.texts(&data, "data", "symbols"),
+    };
+    let exec_keys = [
+        "cash",
+        "commission",
+        "commission_fixed",
+        "slippage_bps",
+        "trade_on_close",
+        "finalize_trades",
+        "fractional",
+    ];
+    let exec = r.section(&root, "execution", &exec_keys);
+    let execution = ExecutionSection {
+        cash: r.number(&exec, "execution", "cash"),
+        commission: r.number(&exec, "execution", "commission"),
+        commission_fixed: r.number(&exec, "execution", "commission_fixed"),
+        slippage_bps: r.number(&exec, "execution", "slippage_bps"),
+        trade_on_close: r.flag(&exec, "execution", "trade_on_close"),
+        finalize_trades: r.flag(&exec, "execution", "finalize_trades"),
+        fractional: r.flag(&exec, "execution", "fractional"),
+    };
+    let risk_keys: Vec<&str> = RISK_NUMBERS.iter().copied().chain(["sizing"]).collect();
+    let risk_table = r.section(&root, "risk", &risk_keys);
+    let mut risk = RiskSection { sizing: r.text(&risk_table, "risk", "sizing"), ..RiskSection::default() };
+    for key in RISK_NUMBERS {
+        if let Some(value) = r.number(&risk_table, "risk", key) {
+            risk.numbers.insert(key.to_owned(), value);
+        }
+    }
+    let alloc = r.section(&root, "allocation", &["method", "weights"]);
+    let mut allocation =
+        AllocationSection { method: r.text(&alloc, "allocation", "method"), ..Default::default() };
+    if let Some(weights) = alloc.get("weights") {
+        match weights.as_table() {
+            Some(table) => {
+                for key in table.keys() {
+                    if let Some(w) = r.number(table, "allocation.weights", key) {
+                        allocation.weights.insert(key.clone(), w);
+                    }
+                }
+            }
+            None => r.problem("allocation.weights", "expected a table of sleeve = weight"),
+        }
+    }
+    let mut strategies = Vec::new();
+    match root.get("strategies") {
+        None => {}
+        Some(Value::Array(items)) => {
+            for (i, item) in items.iter().enumerate() {
+                let path = format!("strategies[{i}]");
+                let Some(table) = item.as_table() else {
+                    r.problem(&path, "expected a table");
+                    continue;
+                };
+                r.unknown(table, &path, &["strategy", "name", "symbols", "params"]);
+                let Some(strategy) = r.text(table, &path, "strategy") else {
+                    if !table.contains_key("strategy") {
+                        r.problem(&path, "missing key 'strategy'");
+                    }
+                    continue;
+                };
+                let params = match table.get("params") {
+                    None => Vec::new(),
+                    Some(Value::Table(params)) => params
+                        .iter()
+                        .map(|(k, v)| (k.clone(), v.as_str().map_or_else(|| v.to_string(), str::to_owned)))
+                        .collect(),
+                    Some(_) => {
+                        r.problem(&format!("{path}.params"), "expected a table of name = value");
+                        Vec::new()
+                    }
+                };
+                strategies.push(StrategySection {
+                    strategy,
+                    name: r.text(table, &path, "name"),
+                    symbols: r.texts(table, &path, "symbols"),
+                    params,
+                });
+            }
+        }
+        Some(_) => r.problem("strategies", "expected [[strategies]] tables"),
+    }
+    if r.problems.is_empty() {
+        Ok(RunConfig { data, execution, risk, allocation, strategies })
+    } else {
+        Err(r.problems)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_run_file_reads_into_its_sections() {
+        let config = parse(
+            r#"
+            [data]
+            universe = "sample"
+            symbols = ["AAPL", "MSFT"]
+            [execution]
+            cash = 100000
+            commission = 0.001
+            finalize_trades = true
+            [risk]
+            max_drawdown_pct = 25
+            sizing = "fraction:0.1"
+            [allocation]
+            method = "fixed"
+            weights = { trend = 0.6, revert = 0.4 }
+            [[strategies]]
+            name = "trend"
+            strategy = "trend_breakout"
+            params = { lookback = 55, allow_short = true }
+            [[strategies]]
+            name = "revert"
+            strategy = "mean_reversion"
+            symbols = ["AAPL"]
+            "#,
+        )
+        .unwrap();
+        assert_eq!(config.data.symbols, ["AAPL", "MSFT"]);
+        assert_eq!(config.execution.cash, Some(100_000.0));
+        assert_eq!(config.execution.finalize_trades, Some(true));
+        assert_eq!(config.risk.numbers["max_drawdown_pct"], 25.0);
+        assert_eq!(config.allocation.weights["trend"], 0.6);
+        assert_eq!(config.strategies.len(), 2);
+        assert_eq!(
+            config.strategies[0].params,
+            [("allow_short".to_owned(), "true".to_owned()), ("lookback".to_owned(), "55".to_owned())]
+        );
+        assert_eq!(config.strategies[1].symbols, ["AAPL"]);
+    }
+
+    #[test]
+    fn every_problem_is_reported_with_its_path() {
+        let problems = parse(
+            r#"
+            [execution]
+            cash = "lots"
+            [risk]
+            max_drawdwn_pct = 20
+            [[strategies]]
+            params = { fast = 5 }
+            "#,
+        )
+        .unwrap_err();
+        assert_eq!(problems.len(), 3, "{problems:?}");
+        assert!(problems[0].starts_with("execution.cash: expected a number"));
+        assert!(problems[1].starts_with("risk.max_drawdwn_pct: unknown key; known keys: max_position_pct"));
+        assert_eq!(problems[2], "strategies[0]: missing key 'strategy'");
+    }
+}
