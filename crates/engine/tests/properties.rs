@@ -179,7 +179,7 @@ fn gappy_universe(seed: u64, symbols: usize) -> Vec<BarSeries> {
                 state ^= state << 13;
                 state ^= state >> 7;
                 state ^= state << 17;
-                if state % 5 != 0 {
+                if !state.is_multiple_of(5) {
                     kept.push(full.bar(i));
                 }
             }
