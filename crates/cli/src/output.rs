@@ -50,7 +50,15 @@ struct RiskReport {
     halt_code: Option<&'static str>,
 }
 
-/// The JSON report: statistics, trades, equity, cancellations, risk and attribution.
+/// Sleeve weights set during the run.
+#[derive(Serialize)]
+struct RebalanceRecord {
+    time: String,
+    weights: BTreeMap<String, f64>,
+    error: Option<String>,
+}
+
+/// The JSON report: statistics, trades, equity, cancellations, risk, attribution and rebalances.
 #[derive(Serialize)]
 struct JsonReport<'a> {
     #[serde(flatten)]
@@ -58,6 +66,7 @@ struct JsonReport<'a> {
     cancelled_orders: Vec<CancelledOrder>,
     risk: RiskReport,
     attribution: Attribution,
+    rebalances: Vec<RebalanceRecord>,
 }
 
 /// Profit, trades and exposure per strategy and per symbol of `result`.
@@ -110,7 +119,17 @@ pub fn print_json(report: &Report, result: &BacktestResult, format: TimeFormat) 
         halt_reason: result.halt.as_ref().map(|h| h.reason.to_string()),
         halt_code: result.halt.as_ref().map(|h| h.reason.code()),
     };
-    let output = JsonReport { report, cancelled_orders, risk, attribution: attribution_of(result) };
+    let rebalances = result
+        .rebalances
+        .iter()
+        .map(|r| RebalanceRecord {
+            time: time(r.ts),
+            weights: result.sleeves.iter().map(ToString::to_string).zip(r.weights.iter().copied()).collect(),
+            error: r.error.clone(),
+        })
+        .collect();
+    let output =
+        JsonReport { report, cancelled_orders, risk, attribution: attribution_of(result), rebalances };
     let mut stdout = std::io::stdout().lock();
     serde_json::to_writer(&mut stdout, &output)?;
     writeln!(stdout)?;

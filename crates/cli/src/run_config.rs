@@ -51,10 +51,18 @@ pub struct RiskSection {
 /// `[allocation]`: how sleeves share the account.
 #[derive(Debug, Default)]
 pub struct AllocationSection {
-    /// `method = "equal" | "fixed"`.
+    /// `method = "equal" | "fixed" | "inverse_vol" | "risk_parity" | "mean_variance"`.
     pub method: Option<String>,
     /// `weights = { sleeve = 0.6, ... }` for `fixed`.
     pub weights: BTreeMap<String, f64>,
+    /// `rebalance = "monthly" | "weekly"` for the estimated methods.
+    pub rebalance: Option<String>,
+    /// `lookback` (returns used for the estimates).
+    pub lookback: Option<f64>,
+    /// `risk_aversion` for `mean_variance`.
+    pub risk_aversion: Option<f64>,
+    /// `max_weight` for `mean_variance`.
+    pub max_weight: Option<f64>,
 }
 
 /// One `[[strategies]]` entry: a sleeve.
@@ -221,9 +229,16 @@ pub fn parse(text: &str) -> Result<RunConfig, Vec<String>> {
             risk.numbers.insert(key.to_owned(), value);
         }
     }
-    let alloc = r.section(&root, "allocation", &["method", "weights"]);
-    let mut allocation =
-        AllocationSection { method: r.text(&alloc, "allocation", "method"), ..Default::default() };
+    let alloc_keys = ["method", "weights", "rebalance", "lookback", "risk_aversion", "max_weight"];
+    let alloc = r.section(&root, "allocation", &alloc_keys);
+    let mut allocation = AllocationSection {
+        method: r.text(&alloc, "allocation", "method"),
+        rebalance: r.text(&alloc, "allocation", "rebalance"),
+        lookback: r.number(&alloc, "allocation", "lookback"),
+        risk_aversion: r.number(&alloc, "allocation", "risk_aversion"),
+        max_weight: r.number(&alloc, "allocation", "max_weight"),
+        ..Default::default()
+    };
     if let Some(weights) = alloc.get("weights") {
         match weights.as_table() {
             Some(table) => {

@@ -363,3 +363,87 @@ fn bad_risk_settings_are_all_reported_together() {
         "unknown universe 'sp500'; built-in universes: sample",
     );
 }
+
+fn run_file(text: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("run.toml");
+    std::fs::write(&path, text).unwrap();
+    (dir, path)
+}
+
+#[test]
+fn run_file_describes_a_multi_strategy_portfolio_and_the_command_line_wins() {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/portfolio.toml");
+    let json = |extra: &[&str]| -> Value {
+        let output = gpt_trader()
+            .args(["backtest", "--config"])
+            .arg(&example)
+            .args(extra)
+            .args(["--format", "json"])
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        serde_json::from_slice(&output.stdout).unwrap()
+    };
+    let report = json(&[]);
+    let sleeves: Vec<&String> = report["attribution"]["by_strategy"].as_object().unwrap().keys().collect();
+    assert_eq!(sleeves, ["revert", "trend"]);
+    let symbols: Vec<&String> = report["attribution"]["by_symbol"].as_object().unwrap().keys().collect();
+    assert_eq!(symbols, ["AAPL", "IBM", "MSFT"]);
+    assert!(
+        report["trades"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|t| t["strategy"] != "revert" || t["symbol"] != "IBM"),
+        "revert trades AAPL and MSFT only"
+    );
+    // The file says cash = 100000; the command line says otherwise and wins.
+    let overridden = json(&["--cash", "50000"]);
+    assert_eq!(overridden["equity"][0]["equity"], 50_000.0);
+    assert_eq!(report["equity"][0]["equity"], 100_000.0);
+}
+
+#[test]
+fn dynamic_allocation_reweights_sleeves_on_their_own_symbols() {
+    let (_dir, path) = run_file(
+        r#"
+        [data]
+        universe = "sample"
+        symbols = ["AAPL", "IBM"]
+        [allocation]
+        method = "inverse_vol"
+        rebalance = "monthly"
+        lookback = 40
+        [[strategies]]
+        name = "apple"
+        strategy = "momentum"
+        symbols = ["AAPL"]
+        [[strategies]]
+        name = "ibm"
+        strategy = "momentum"
+        symbols = ["IBM"]
+        "#,
+    );
+    let output =
+        gpt_trader().args(["backtest", "--config"]).arg(&path).args(["--format", "json"]).output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let rebalances = report["rebalances"].as_array().unwrap();
+    assert!(rebalances.len() > 100, "monthly over 13 years");
+    let weights = &rebalances[0]["weights"];
+    let (apple, ibm) = (weights["apple"].as_f64().unwrap(), weights["ibm"].as_f64().unwrap());
+    assert!((apple + ibm - 1.0).abs() < 1e-12);
+    assert!(ibm > apple, "AAPL was the more volatile in 2000: {apple} vs {ibm}");
+}
+
+#[test]
+fn run_file_problems_are_reported_together_with_their_paths() {
+    let (_dir, path) = run_file("[execution]\ncash = \"lots\"\n[risk]\nmax_drawdwn_pct = 20\n");
+    let output = gpt_trader().args(["backtest", "--config"]).arg(&path).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("execution.cash: expected a number"), "{stderr}");
+    assert!(stderr.contains("risk.max_drawdwn_pct: unknown key"), "{stderr}");
+    assert_eq!(stderr.trim_end().lines().count(), 1);
+}

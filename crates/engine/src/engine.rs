@@ -1,5 +1,6 @@
 use crate::protective::ProtectiveOrders;
-use crate::result::{OpenLotAtEnd, RefusalRecord};
+use crate::rebalance::{AllocationPlan, Rebalancer};
+use crate::result::{OpenLotAtEnd, Rebalance, RefusalRecord};
 use crate::sleeve_book::SleeveBook;
 use crate::{BacktestResult, BarSource, Clock, SeriesReplay, SimulatedClock, Sleeve};
 use gt_execution::{
@@ -22,12 +23,19 @@ pub struct EngineConfig {
     /// Keep every order and fill in the result (trades, cancellations and
     /// refusals are always kept). Off, a run writes a third of the memory.
     pub keep_order_log: bool,
+    /// How sleeve weights move during the run.
+    pub allocation: AllocationPlan,
 }
 
 impl EngineConfig {
     /// Starting with `initial_cash`, positions left open, orders and fills kept.
     pub fn with_cash(initial_cash: f64) -> Self {
-        Self { initial_cash, finalize_trades: false, keep_order_log: true }
+        Self {
+            initial_cash,
+            finalize_trades: false,
+            keep_order_log: true,
+            allocation: AllocationPlan::Static,
+        }
     }
 }
 
@@ -69,6 +77,7 @@ impl<C: Clock, V: Venue> Engine<C, V> {
         let mut last_bars: Vec<Option<BarUpdate>> = vec![None; symbols.len()];
         let mut in_step: Vec<usize> = vec![usize::MAX; symbols.len()];
         let follow_exits = risk.config().exits().any();
+        let mut rebalancer = Rebalancer::new(self.config.allocation, symbols.len());
         let mut step: Vec<(usize, Bar)> = Vec::with_capacity(symbols.len());
         let mut requests: Vec<OrderRequest> = Vec::new();
         let mut bankrupt_at = None;
@@ -84,6 +93,7 @@ impl<C: Clock, V: Venue> Engine<C, V> {
                 let filled = run.record_events(symbol);
                 run.portfolio.set_mark(slot, bar.close);
                 risk.observe_close(&symbols[symbol], bar.close);
+                rebalancer.observe(symbol, bar.close);
                 if filled && follow_exits {
                     let position = run.portfolio.position(slot);
                     let (venue, next_id) = (&mut self.venue, &mut run.next_order_id);
@@ -105,6 +115,19 @@ impl<C: Clock, V: Venue> Engine<C, V> {
                 bankrupt_at = Some(index);
                 self.liquidate(&mut run, &slots, index, ts);
                 break;
+            }
+
+            if let Some(weights) = rebalancer.weights_due(ts, sleeves) {
+                self.reweigh(
+                    &mut run,
+                    sleeves,
+                    weights,
+                    &step,
+                    &in_step,
+                    &symbols,
+                    risk,
+                    (index, ts, equity),
+                );
             }
 
             for (s, sleeve) in sleeves.iter_mut().enumerate() {
@@ -150,7 +173,8 @@ impl<C: Clock, V: Venue> Engine<C, V> {
             .flat_map(|s| s.members.iter().map(|(_, strategy)| strategy.warmup_bars()))
             .max()
             .unwrap_or(0);
-        run.into_result(symbols, &slots, risk, warmup_bars, bankrupt_at)
+        let names = sleeves.iter().map(|s| s.name.clone()).collect();
+        run.into_result(symbols, names, &slots, risk, warmup_bars, bankrupt_at)
     }
 
     /// Closes every position by re-processing each symbol's last bar, as
@@ -185,6 +209,61 @@ impl<C: Clock, V: Venue> Engine<C, V> {
         }
         if let Some(value) = run.equity.last_mut() {
             *value = run.portfolio.equity();
+        }
+    }
+
+    /// Applies new sleeve weights (or records why there are none) and resizes
+    /// each sleeve's open positions to its new share, where they trade this step
+    /// and the change is at least 5 % of the position (to avoid churn).
+    #[allow(clippy::too_many_arguments)]
+    fn reweigh(
+        &mut self,
+        run: &mut Run,
+        sleeves: &mut [Sleeve],
+        weights: Result<Vec<f64>, gt_risk::allocation::AllocationError>,
+        step: &[(usize, gt_model::Bar)],
+        in_step: &[usize],
+        symbols: &[gt_model::Symbol],
+        risk: &mut RiskEngine,
+        (index, ts, equity): (usize, Timestamp, f64),
+    ) {
+        let weights = match weights {
+            Ok(weights) => weights,
+            Err(error) => {
+                run.rebalances.push(Rebalance {
+                    bar_index: index,
+                    ts,
+                    weights: Vec::new(),
+                    error: Some(error.to_string()),
+                });
+                return;
+            }
+        };
+        for (sleeve, weight) in sleeves.iter_mut().zip(&weights) {
+            sleeve.weight = *weight;
+        }
+        run.rebalances.push(Rebalance { bar_index: index, ts, weights, error: None });
+        for (s, sleeve) in sleeves.iter().enumerate() {
+            let share = sleeve.member_share();
+            for (m, (symbol, _)) in sleeve.members.iter().enumerate() {
+                let Some(&(_, bar)) = step.get(in_step[*symbol]).filter(|(k, _)| k == symbol) else {
+                    continue;
+                };
+                let held = run.book.position(s, m);
+                if held == 0.0 {
+                    continue;
+                }
+                let target = held.signum() * share * equity / bar.close;
+                let change = target - held;
+                if change.abs() < 0.05 * held.abs() {
+                    continue;
+                }
+                let side = if change > 0.0 { gt_model::Side::Buy } else { gt_model::Side::Sell };
+                let mut request =
+                    OrderRequest::market(symbols[*symbol].clone(), side, Quantity::Units(change.abs()));
+                request.strategy = Some(sleeve.name.clone());
+                run.route(&mut self.venue, risk, request, bar.close, index, ts);
+            }
         }
     }
 
@@ -243,6 +322,7 @@ struct Run {
     fills: Vec<Fill>,
     cancellations: Vec<Cancellation>,
     refusals: Vec<RefusalRecord>,
+    rebalances: Vec<Rebalance>,
     next_order_id: u64,
     keep_order_log: bool,
 }
@@ -259,6 +339,7 @@ impl Run {
             fills: Vec::new(),
             cancellations: Vec::new(),
             refusals: Vec::new(),
+            rebalances: Vec::new(),
             next_order_id: 0,
             keep_order_log: config.keep_order_log,
         }
@@ -340,6 +421,7 @@ impl Run {
     fn into_result(
         self,
         symbols: Vec<gt_model::Symbol>,
+        sleeves: Vec<StrategyId>,
         slots: &[usize],
         risk: &RiskEngine,
         warmup_bars: usize,
@@ -360,6 +442,7 @@ impl Run {
             .collect();
         BacktestResult {
             symbols,
+            sleeves,
             timeline: self.timeline,
             equity: self.equity,
             trades: self.portfolio.closed_trades().to_vec(),
@@ -367,6 +450,7 @@ impl Run {
             fills: self.fills,
             cancellations: self.cancellations,
             refusals: self.refusals,
+            rebalances: self.rebalances,
             halt: risk.halt().cloned(),
             open_lots,
             warmup_bars,

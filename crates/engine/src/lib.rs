@@ -9,6 +9,7 @@
 mod clock;
 mod engine;
 mod protective;
+mod rebalance;
 mod result;
 mod sleeve;
 mod sleeve_book;
@@ -16,6 +17,7 @@ mod source;
 
 pub use clock::{Clock, SimulatedClock};
 pub use engine::{Engine, EngineConfig, backtest, backtest_portfolio};
-pub use result::{BacktestResult, OpenLotAtEnd, RefusalRecord};
+pub use rebalance::{AllocationPlan, Schedule, WeightMethod};
+pub use result::{BacktestResult, OpenLotAtEnd, Rebalance, RefusalRecord};
 pub use sleeve::Sleeve;
 pub use source::{BarSource, SeriesReplay};

@@ -17,6 +17,19 @@ pub struct RefusalRecord {
     pub refusal: Refusal,
 }
 
+/// Sleeve weights set during a run.
+#[derive(Clone, Debug)]
+pub struct Rebalance {
+    /// Step at which they were set.
+    pub bar_index: usize,
+    /// Time of that step.
+    pub ts: Timestamp,
+    /// New weight of each sleeve, in sleeve order (empty when `error` is set).
+    pub weights: Vec<f64>,
+    /// Why no weights could be computed (the previous ones were kept).
+    pub error: Option<String>,
+}
+
 /// What is still held at the end of a run, one entry per open lot.
 #[derive(Clone, Debug)]
 pub struct OpenLotAtEnd {
@@ -37,6 +50,8 @@ pub struct OpenLotAtEnd {
 pub struct BacktestResult {
     /// The instruments, in source order.
     pub symbols: Vec<Symbol>,
+    /// The sleeves' names, in sleeve order (the order of rebalance weights).
+    pub sleeves: Vec<StrategyId>,
     /// Time of every step of the merged timeline.
     pub timeline: Vec<Timestamp>,
     /// Account equity after each step.
@@ -52,6 +67,8 @@ pub struct BacktestResult {
     pub cancellations: Vec<Cancellation>,
     /// Orders the risk engine refused, with reasons.
     pub refusals: Vec<RefusalRecord>,
+    /// Sleeve weights set on the rebalancing schedule.
+    pub rebalances: Vec<Rebalance>,
     /// When and why the kill switch tripped, if it did.
     pub halt: Option<Halt>,
     /// Lots still open after the last step.

@@ -181,3 +181,61 @@ fn drawdown_kill_switch_halts_at_the_first_step_past_the_limit_and_stays_halted(
     assert_eq!(result.refusals.len(), 1);
     assert_eq!((result.refusals[0].bar_index, result.refusals[0].refusal.code()), (8, "halted"));
 }
+
+#[test]
+fn inverse_volatility_rebalancing_reweights_and_resizes_sleeves() {
+    // Weekdays from 2000-01-03; A swings ±1 %, B ±2 %: B gets about half A's weight.
+    let days: Vec<i64> = (0..70).map(|i| 10_959 + (i / 5) * 7 + i % 5).collect();
+    let swing = |amplitude: f64| -> Vec<(i64, f64, f64, f64, f64)> {
+        days.iter()
+            .enumerate()
+            .map(|(i, &d)| {
+                let c = if i % 2 == 0 { 100.0 } else { 100.0 + amplitude };
+                (d, c, c, c, c)
+            })
+            .collect()
+    };
+    let data = [series("A", &swing(1.0)), series("B", &swing(2.0))];
+    let hold = |symbol| Sleeve {
+        name: gt_model::StrategyId::new(if symbol == 0 { "calm" } else { "wild" }),
+        // Below one half each: entries are sized at the decision close and fill at a higher open.
+        weight: 0.45,
+        members: vec![(symbol, Box::new(gt_strategy::BuyAndHold::default()) as Box<dyn Strategy>)],
+    };
+    let mut sleeves = [hold(0), hold(1)];
+    let plan = gt_engine::AllocationPlan::Dynamic {
+        method: gt_engine::WeightMethod::InverseVolatility,
+        schedule: gt_engine::Schedule::Monthly,
+        lookback: 10,
+    };
+    let config = EngineConfig { allocation: plan, ..EngineConfig::with_cash(100_000.0) };
+    let mut risk = RiskEngine::new(RiskConfig::default(), true);
+    let result = backtest_portfolio(
+        &data,
+        &mut sleeves,
+        &mut risk,
+        config,
+        ExchangeConfig { fractional_units: true, ..Default::default() },
+    );
+
+    // The first estimate comes once 10 returns exist (2000-01-17), then on the first step of each month.
+    let dates: Vec<String> = result
+        .rebalances
+        .iter()
+        .map(|r| result.timeline[r.bar_index].to_utc().format("%Y-%m-%d").to_string())
+        .collect();
+    assert_eq!(dates, ["2000-01-17", "2000-02-01", "2000-03-01", "2000-04-03"]);
+    let first = &result.rebalances[0];
+    assert!(
+        (first.weights[0] - 2.0 / 3.0).abs() < 0.01 && (first.weights[1] - 1.0 / 3.0).abs() < 0.01,
+        "{:?}",
+        first.weights
+    );
+    // The rebalancing orders moved capital from the wild sleeve to the calm one.
+    let at_first: Vec<_> = result.orders.iter().filter(|o| o.decided_bar == first.bar_index).collect();
+    assert_eq!(at_first.len(), 2);
+    let side_of = |name: &str| {
+        at_first.iter().find(|o| o.request.strategy.as_ref().unwrap().as_str() == name).unwrap().request.side
+    };
+    assert_eq!((side_of("calm"), side_of("wild")), (gt_model::Side::Buy, gt_model::Side::Sell));
+}

@@ -74,7 +74,7 @@ fn execute(args: &BacktestArgs) -> Result<(Vec<BarSeries>, BacktestResult, Strin
         None => RunConfig::default(),
     };
     let base = args.config.as_deref().and_then(Path::parent).unwrap_or(Path::new("."));
-    let (config, exchange) = args.execution.configs(&file.execution)?;
+    let (mut config, exchange) = args.execution.configs(&file.execution)?;
     let risk_config = args.risk.config(&file.risk)?;
     let series = args.data.load_with(&file.data, base)?;
     let mut sleeves = if args.strategy.is_some() || file.strategies.is_empty() {
@@ -89,7 +89,9 @@ fn execute(args: &BacktestArgs) -> Result<(Vec<BarSeries>, BacktestResult, Strin
                 "--param goes with --strategy; a run file's strategies take theirs under [[strategies]] params"
             );
         }
-        sleeves::from_run_file(&file.strategies, &file.allocation, &series)?
+        let (sleeves, plan) = sleeves::from_run_file(&file.strategies, &file.allocation, &series)?;
+        config.allocation = plan;
+        sleeves
     };
     let title = sleeves.iter().map(|s| s.name.to_string()).collect::<Vec<_>>().join(" + ");
     let mut risk = RiskEngine::new(risk_config, exchange.fractional_units);

@@ -2,53 +2,79 @@
 
 use crate::run_config::{AllocationSection, StrategySection};
 use anyhow::{Result, anyhow, bail};
-use gt_engine::Sleeve;
+use gt_engine::{AllocationPlan, Schedule, Sleeve, WeightMethod};
 use gt_model::{BarSeries, StrategyId};
 use gt_risk::allocation;
 use gt_strategy::registry;
 
-/// Builds one sleeve per `[[strategies]]` entry, weighted by `[allocation]`.
+/// How `[allocation]` weighs the sleeves: their starting weights and the plan for the run.
+fn plan(allocation: &AllocationSection, names: &[&str]) -> Result<(Vec<f64>, AllocationPlan)> {
+    let method = match allocation.method.as_deref().unwrap_or("equal") {
+        "equal" => return Ok((allocation::equal(names.len())?, AllocationPlan::Static)),
+        "fixed" => return Ok((fixed_weights(allocation, names)?, AllocationPlan::Static)),
+        "inverse_vol" => WeightMethod::InverseVolatility,
+        "risk_parity" => WeightMethod::RiskParity,
+        "mean_variance" => WeightMethod::MeanVariance {
+            risk_aversion: allocation.risk_aversion.unwrap_or(3.0),
+            max_weight: allocation.max_weight.unwrap_or(1.0),
+        },
+        other => bail!(
+            "allocation.method = {other:?}: use equal, fixed, inverse_vol, risk_parity or mean_variance"
+        ),
+    };
+    let schedule = match allocation.rebalance.as_deref().unwrap_or("monthly") {
+        "monthly" => Schedule::Monthly,
+        "weekly" => Schedule::Weekly,
+        other => bail!("allocation.rebalance = {other:?}: use monthly or weekly"),
+    };
+    let lookback = allocation.lookback.unwrap_or(60.0);
+    if !(lookback >= 2.0 && lookback.fract() == 0.0) {
+        bail!("allocation.lookback = {lookback} must be a whole number of bars >= 2");
+    }
+    // Equal weights until the first estimate.
+    Ok((
+        allocation::equal(names.len())?,
+        AllocationPlan::Dynamic { method, schedule, lookback: lookback as usize },
+    ))
+}
+
+fn fixed_weights(allocation: &AllocationSection, names: &[&str]) -> Result<Vec<f64>> {
+    let unknown: Vec<&String> = allocation.weights.keys().filter(|k| !names.contains(&k.as_str())).collect();
+    if !unknown.is_empty() {
+        bail!(
+            "allocation.weights names {unknown:?}, which are not strategies of this run ({})",
+            names.join(", ")
+        );
+    }
+    let weights: Vec<f64> = names
+        .iter()
+        .map(|name| {
+            allocation
+                .weights
+                .get(*name)
+                .copied()
+                .ok_or_else(|| anyhow!("allocation.weights has no weight for '{name}'"))
+        })
+        .collect::<Result<_>>()?;
+    Ok(allocation::fixed(&weights)?)
+}
+
+/// Builds one sleeve per `[[strategies]]` entry, weighted by `[allocation]`,
+/// and the allocation plan for the run.
 pub fn from_run_file(
     sections: &[StrategySection],
     allocation: &AllocationSection,
     series: &[BarSeries],
-) -> Result<Vec<Sleeve>> {
+) -> Result<(Vec<Sleeve>, AllocationPlan)> {
     let names: Vec<&str> = sections.iter().map(|s| s.name.as_deref().unwrap_or(&s.strategy)).collect();
     for (i, name) in names.iter().enumerate() {
         if names[..i].contains(name) {
             bail!("two [[strategies]] are named '{name}'; give each a distinct name");
         }
     }
-    let weights = match allocation.method.as_deref().unwrap_or("equal") {
-        "equal" => allocation::equal(names.len())?,
-        "fixed" => {
-            let unknown: Vec<&String> =
-                allocation.weights.keys().filter(|k| !names.contains(&k.as_str())).collect();
-            if !unknown.is_empty() {
-                bail!(
-                    "allocation.weights names {unknown:?}, which are not strategies of this run ({})",
-                    names.join(", ")
-                );
-            }
-            let weights: Vec<f64> = names
-                .iter()
-                .map(|name| {
-                    allocation
-                        .weights
-                        .get(*name)
-                        .copied()
-                        .ok_or_else(|| anyhow!("allocation.weights has no weight for '{name}'"))
-                })
-                .collect::<Result<_>>()?;
-            allocation::fixed(&weights)?
-        }
-        other => bail!(
-            "allocation.method = {other:?}: use \"equal\" or \"fixed\" (inverse volatility, risk parity and \
-             mean-variance weights exist in gt_risk::allocation but are not yet rebalanced during a run)"
-        ),
-    };
+    let (weights, plan) = plan(allocation, &names)?;
     let available: Vec<&str> = series.iter().map(|s| s.symbol().as_str()).collect();
-    sections
+    let sleeves = sections
         .iter()
         .zip(names.iter().zip(weights))
         .map(|(section, (name, weight))| {
@@ -74,5 +100,6 @@ pub fn from_run_file(
                 symbols.into_iter().map(|i| spec.build(&params).map(|s| (i, s))).collect::<Result<_, _>>()?;
             Ok(Sleeve { name: StrategyId::new(name), weight, members })
         })
-        .collect()
+        .collect::<Result<Vec<_>>>()?;
+    Ok((sleeves, plan))
 }
