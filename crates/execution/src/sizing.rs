@@ -4,6 +4,13 @@
 /// `float_floor_div`): `fmod`-based, so it can differ from `(a / b).floor()`
 /// when the quotient rounds up to an integer.
 pub(crate) fn python_floor_div(a: f64, b: f64) -> f64 {
+    // Away from integer boundaries the plain quotient floors the same way;
+    // only near them does the exact (and slower, fmod-based) path matter.
+    let quotient = a / b;
+    let fraction = quotient - quotient.floor();
+    if quotient.is_finite() && fraction > 1e-6 && fraction < 1.0 - 1e-6 {
+        return quotient.floor();
+    }
     let remainder = a % b;
     let mut quotient = (a - remainder) / b;
     if remainder != 0.0 && ((b < 0.0) != (remainder < 0.0)) {
@@ -29,7 +36,23 @@ mod tests {
     use super::*;
 
     #[test]
-    fn floor_division_matches_python() {
+    fn floor_division_matches_python_on_and_off_integer_boundaries() {
+        // Off boundaries the fast path answers; compare with the exact path on a grid.
+        for a in [1.0, 7.3, 1e4, 12_345.678, 99_999.99] {
+            for b in [0.1, 0.3, 1.7, 101.01, 333.3333] {
+                let q: f64 = a / b;
+                let exact = {
+                    let r = a % b;
+                    let mut d = (a - r) / b;
+                    if r != 0.0 && ((b < 0.0) != (r < 0.0)) {
+                        d -= 1.0;
+                    }
+                    let f = d.floor();
+                    if d - f > 0.5 { f + 1.0 } else { f }
+                };
+                assert_eq!(python_floor_div(a, b), exact, "{a} // {b} (quotient {q})");
+            }
+        }
         // Values checked in CPython: 7.0 // 2.0 == 3.0, 1.0 // 0.1 == 9.0, -7.0 // 2.0 == -4.0
         assert_eq!(python_floor_div(7.0, 2.0), 3.0);
         assert_eq!(python_floor_div(1.0, 0.1), 9.0);

@@ -1,6 +1,6 @@
 //! The pre-trade check and the kill switch.
 
-use crate::{Approved, HaltReason, Refusal, Refused, RiskConfig, Sizing};
+use crate::{Approved, HaltReason, Refusal, Refused, RiskConfig, RiskLimits, Sizing};
 use gt_model::{OrderRequest, Position, Quantity, Symbol, Timestamp};
 use std::collections::HashMap;
 
@@ -78,6 +78,8 @@ pub struct RiskEngine {
     volatility: HashMap<Symbol, ReturnWindow>,
     tracks_volatility: bool,
     has_kill_switch: bool,
+    /// No limit, no kill switch and no sizing model: every order passes as it is.
+    passes_everything: bool,
 }
 
 impl RiskEngine {
@@ -98,6 +100,8 @@ impl RiskEngine {
             tracks_volatility: matches!(config.sizing(), Sizing::VolatilityTarget { .. }),
             has_kill_switch: config.limits().max_drawdown_pct.is_some()
                 || config.limits().max_daily_loss_pct.is_some(),
+            passes_everything: *config.limits() == RiskLimits::default()
+                && config.sizing() == Sizing::AsRequested,
         }
     }
 
@@ -187,6 +191,9 @@ impl RiskEngine {
         price: f64,
         account: &AccountView<'_>,
     ) -> Result<Option<Quantity>, Refusal> {
+        if self.passes_everything {
+            return Ok(None);
+        }
         let held =
             account.positions.iter().find(|p| *p.symbol() == request.symbol).map_or(0.0, Position::quantity);
         let sign = request.side.sign();
