@@ -78,9 +78,22 @@ pub struct StrategySection {
     pub params: Vec<(String, String)>,
 }
 
+/// `[output]`: what the run prints and writes.
+#[derive(Debug, Default)]
+pub struct OutputSection {
+    /// `format = "table" | "json"`.
+    pub format: Option<String>,
+    /// `trades_out = "trades.csv"`, relative to where the command runs.
+    pub trades_out: Option<String>,
+    /// `equity_out = "equity.csv"`.
+    pub equity_out: Option<String>,
+}
+
 /// A whole run file.
 #[derive(Debug, Default)]
 pub struct RunConfig {
+    /// `[output]`.
+    pub output: OutputSection,
     /// `[data]`.
     pub data: DataSection,
     /// `[execution]`.
@@ -194,7 +207,13 @@ pub fn load(path: &Path) -> anyhow::Result<RunConfig> {
 pub fn parse(text: &str) -> Result<RunConfig, Vec<String>> {
     let root: Table = text.parse().map_err(|e: toml::de::Error| vec![e.to_string().replace('\n', " ")])?;
     let mut r = Reader { problems: Vec::new() };
-    r.unknown(&root, "run file", &["data", "execution", "risk", "allocation", "strategies"]);
+    r.unknown(&root, "run file", &["data", "execution", "risk", "allocation", "strategies", "output"]);
+    let out = r.section(&root, "output", &["format", "trades_out", "equity_out"]);
+    let output = OutputSection {
+        format: r.text(&out, "output", "format"),
+        trades_out: r.text(&out, "output", "trades_out"),
+        equity_out: r.text(&out, "output", "equity_out"),
+    };
 
     let data = r.section(&root, "data", &["files", "universe", "symbols"]);
     let data = DataSection {
@@ -290,7 +309,7 @@ pub fn parse(text: &str) -> Result<RunConfig, Vec<String>> {
         Some(_) => r.problem("strategies", "expected [[strategies]] tables"),
     }
     if r.problems.is_empty() {
-        Ok(RunConfig { data, execution, risk, allocation, strategies })
+        Ok(RunConfig { output, data, execution, risk, allocation, strategies })
     } else {
         Err(r.problems)
     }

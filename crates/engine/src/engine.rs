@@ -92,7 +92,7 @@ impl<C: Clock, V: Venue> Engine<C, V> {
                 self.venue.on_bar(slot, &update, &mut run.portfolio, &mut run.events);
                 let filled = run.record_events(symbol);
                 run.portfolio.set_mark(slot, bar.close);
-                risk.observe_close(&symbols[symbol], bar.close);
+                risk.observe_bar(&symbols[symbol], &bar);
                 rebalancer.observe(symbol, bar.close);
                 if filled && follow_exits {
                     let position = run.portfolio.position(slot);

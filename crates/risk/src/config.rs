@@ -53,6 +53,14 @@ pub enum Sizing {
         /// Target annualised volatility contribution, in percent of equity.
         target_pct: f64,
     },
+    /// A position that loses `risk_pct` percent of equity if the price moves
+    /// `atr_multiple` × ATR(14) (Wilder) against it.
+    AtrRisk {
+        /// Equity at risk per entry, in percent.
+        risk_pct: f64,
+        /// The adverse move, in ATRs.
+        atr_multiple: f64,
+    },
 }
 
 /// Problems found in risk settings, all of them, each naming its field.
@@ -95,6 +103,10 @@ impl RiskConfig {
             Sizing::FixedFraction(fraction) => percent("fixed fraction", Some(fraction), 1.0),
             Sizing::VolatilityTarget { target_pct } => {
                 percent("volatility target_pct", Some(target_pct), 1_000.0)
+            }
+            Sizing::AtrRisk { risk_pct, atr_multiple } => {
+                percent("atr risk_pct", Some(risk_pct), 100.0);
+                percent("atr multiple", Some(atr_multiple), 100.0);
             }
             Sizing::AsRequested => {}
         }

@@ -1,11 +1,14 @@
 //! The pre-trade check and the kill switch.
 
 use crate::{Approved, HaltReason, Refusal, Refused, RiskConfig, RiskLimits, Sizing};
-use gt_model::{OrderRequest, Position, Quantity, Symbol, Timestamp};
+use gt_indicators::Atr;
+use gt_model::{Bar, OrderRequest, Position, Quantity, Symbol, Timestamp};
 use std::collections::HashMap;
 
 /// One-bar returns kept per symbol for volatility-targeted sizing.
 const VOLATILITY_WINDOW: usize = 20;
+/// Bars in the ATR of ATR-based sizing.
+const ATR_PERIOD: usize = 14;
 /// Percentage points below a loss limit that still count as reaching it (float rounding).
 const LIMIT_TOLERANCE_PCT: f64 = 1e-9;
 /// Trading days a year, to annualise one-bar volatility.
@@ -76,6 +79,7 @@ pub struct RiskEngine {
     committed_net: f64,
     committed_new_positions: usize,
     volatility: HashMap<Symbol, ReturnWindow>,
+    atr: HashMap<Symbol, Atr>,
     tracks_volatility: bool,
     has_kill_switch: bool,
     /// No limit, no kill switch and no sizing model: every order passes as it is.
@@ -97,7 +101,11 @@ impl RiskEngine {
             committed_net: 0.0,
             committed_new_positions: 0,
             volatility: HashMap::new(),
-            tracks_volatility: matches!(config.sizing(), Sizing::VolatilityTarget { .. }),
+            atr: HashMap::new(),
+            tracks_volatility: matches!(
+                config.sizing(),
+                Sizing::VolatilityTarget { .. } | Sizing::AtrRisk { .. }
+            ),
             has_kill_switch: config.limits().max_drawdown_pct.is_some()
                 || config.limits().max_daily_loss_pct.is_some(),
             passes_everything: *config.limits() == RiskLimits::default()
@@ -115,11 +123,27 @@ impl RiskEngine {
         self.halt.as_ref()
     }
 
-    /// Records a symbol's close (for volatility-targeted sizing).
+    /// Records a symbol's bar (for volatility- and ATR-based sizing).
     #[inline]
-    pub fn observe_close(&mut self, symbol: &Symbol, close: f64) {
+    pub fn observe_bar(&mut self, symbol: &Symbol, bar: &Bar) {
         if self.tracks_volatility {
-            self.volatility.entry(symbol.clone()).or_default().push(close);
+            self.observe(symbol, bar);
+        }
+    }
+
+    fn observe(&mut self, symbol: &Symbol, bar: &Bar) {
+        match self.config.sizing() {
+            Sizing::VolatilityTarget { .. } => {
+                self.volatility.entry(symbol.clone()).or_default().push(bar.close)
+            }
+            Sizing::AtrRisk { .. } => {
+                let atr = self
+                    .atr
+                    .entry(symbol.clone())
+                    .or_insert_with(|| Atr::new(ATR_PERIOD).expect("14 is a valid ATR period"));
+                atr.update(bar.high, bar.low, bar.close);
+            }
+            Sizing::AsRequested | Sizing::FixedUnits(_) | Sizing::FixedFraction(_) => {}
         }
     }
 
@@ -286,6 +310,10 @@ impl RiskEngine {
             Sizing::VolatilityTarget { target_pct } => {
                 let volatility = self.volatility.get(symbol)?.annual_volatility()?;
                 (volatility > 0.0).then(|| target_pct / 100.0 * equity / (volatility * price))
+            }
+            Sizing::AtrRisk { risk_pct, atr_multiple } => {
+                let atr = self.atr.get(symbol)?.value()?;
+                (atr > 0.0).then(|| risk_pct / 100.0 * equity / (atr_multiple * atr))
             }
         }
     }

@@ -174,11 +174,29 @@ fn sizing_models_set_the_entry_size() {
     let symbol = Symbol::new("A");
     let mut close = 100.0;
     for i in 0..=VOLATILITY_WINDOW {
-        target.observe_close(&symbol, close);
+        target.observe_bar(
+            &symbol,
+            &Bar { ts: Timestamp::from_nanos(0), open: close, high: close, low: close, close, volume: 0.0 },
+        );
         close *= if i % 2 == 0 { 1.01 } else { 1.0 / 1.01 };
     }
     let Ok(Quantity::Units(units)) = check(&mut target, &book, buy("A", Quantity::ALL_EQUITY), 100.0) else {
         panic!("volatility target sizes in units")
     };
     assert!((62.0..=64.0).contains(&units), "{units}");
+
+    // Bars spanning 2 every day: ATR(14) = 2; risking 1 % of 10,000 over 2 ATRs buys 100 / 4 = 25 units.
+    let mut atr = engine(RiskLimits::default(), Sizing::AtrRisk { risk_pct: 1.0, atr_multiple: 2.0 });
+    for day in 0..20 {
+        let bar = Bar {
+            ts: Timestamp::from_nanos(day),
+            open: 100.0,
+            high: 101.0,
+            low: 99.0,
+            close: 100.0,
+            volume: 0.0,
+        };
+        atr.observe_bar(&symbol, &bar);
+    }
+    assert_eq!(check(&mut atr, &book, buy("A", Quantity::ALL_EQUITY), 100.0), Ok(Quantity::Units(25.0)));
 }

@@ -53,9 +53,10 @@ pub struct BacktestArgs {
     #[command(flatten)]
     risk: RiskArgs,
 
-    /// Output: a readable table, or one JSON object {stats, trades, equity, cancelled_orders, risk, attribution}.
-    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
-    format: OutputFormat,
+    /// Output: a readable table (default), or one JSON object
+    /// {stats, trades, equity, cancelled_orders, risk, attribution, rebalances}.
+    #[arg(long, value_enum)]
+    format: Option<OutputFormat>,
 
     /// Also write the trade list to this CSV file.
     #[arg(long, value_name = "FILE.csv")]
@@ -68,11 +69,7 @@ pub struct BacktestArgs {
 
 /// Runs the backtest the arguments (and run file) describe; returns the bars,
 /// the result and the names of the strategies.
-fn execute(args: &BacktestArgs) -> Result<(Vec<BarSeries>, BacktestResult, String)> {
-    let file = match &args.config {
-        Some(path) => run_config::load(path)?,
-        None => RunConfig::default(),
-    };
+fn execute(args: &BacktestArgs, file: &RunConfig) -> Result<(Vec<BarSeries>, BacktestResult, String)> {
     let base = args.config.as_deref().and_then(Path::parent).unwrap_or(Path::new("."));
     let (mut config, exchange) = args.execution.configs(&file.execution)?;
     let risk_config = args.risk.config(&file.risk)?;
@@ -101,17 +98,29 @@ fn execute(args: &BacktestArgs) -> Result<(Vec<BarSeries>, BacktestResult, Strin
 
 /// `gpt-trader backtest`.
 pub fn run(args: &BacktestArgs) -> Result<()> {
-    let (series, result, title) = execute(args)?;
+    let file = match &args.config {
+        Some(path) => run_config::load(path)?,
+        None => RunConfig::default(),
+    };
+    let format_choice = match (args.format, file.output.format.as_deref()) {
+        (Some(format), _) => format,
+        (None, None | Some("table")) => OutputFormat::Table,
+        (None, Some("json")) => OutputFormat::Json,
+        (None, Some(other)) => bail!("output.format = {other:?}: use table or json"),
+    };
+    let trades_out = args.trades_out.clone().or_else(|| file.output.trades_out.as_ref().map(PathBuf::from));
+    let equity_out = args.equity_out.clone().or_else(|| file.output.equity_out.as_ref().map(PathBuf::from));
+    let (series, result, title) = execute(args, &file)?;
     let format = time_format_of(&series);
     let report =
         Report::new(stats_of(&series, &result), &result.trades, &result.timeline, &result.equity, format);
-    if let Some(path) = &args.trades_out {
+    if let Some(path) = &trades_out {
         output::write_csv(path, &report.trades).with_context(|| format!("writing {}", path.display()))?;
     }
-    if let Some(path) = &args.equity_out {
+    if let Some(path) = &equity_out {
         output::write_csv(path, &report.equity).with_context(|| format!("writing {}", path.display()))?;
     }
-    match args.format {
+    match format_choice {
         OutputFormat::Json => output::print_json(&report, &result, format),
         OutputFormat::Table => {
             output::print_table(&report, &result, format, &title);

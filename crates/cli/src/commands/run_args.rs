@@ -133,7 +133,8 @@ pub struct RiskArgs {
     /// Trailing stop attached to every entry, in percent behind the best price since entry.
     #[arg(long, value_name = "PCT")]
     trailing_stop_pct: Option<f64>,
-    /// Entry sizing: as the strategy asks (default), `units:N`, `fraction:F` of equity, or `vol-target:PCT`.
+    /// Entry sizing: as the strategy asks (default), `units:N`, `fraction:F` of equity, `vol-target:PCT`
+    /// (annualised volatility), or `atr-risk:PCT,ATRS` (lose PCT % of equity on an ATRS × ATR(14) move).
     #[arg(long, value_name = "MODEL", value_parser = parse_sizing)]
     sizing: Option<Sizing>,
 }
@@ -144,8 +145,15 @@ fn parse_sizing(text: &str) -> Result<Sizing, String> {
         Some(("units", n)) => Ok(Sizing::FixedUnits(number(n)?)),
         Some(("fraction", f)) => Ok(Sizing::FixedFraction(number(f)?)),
         Some(("vol-target", pct)) => Ok(Sizing::VolatilityTarget { target_pct: number(pct)? }),
+        Some(("atr-risk", spec)) => {
+            let (risk, multiple) =
+                spec.split_once(',').ok_or("atr-risk takes PCT,ATRS, e.g. atr-risk:1,2")?;
+            Ok(Sizing::AtrRisk { risk_pct: number(risk)?, atr_multiple: number(multiple)? })
+        }
         _ if text == "as-requested" => Ok(Sizing::AsRequested),
-        _ => Err(format!("expected as-requested, units:N, fraction:F or vol-target:PCT, got {text:?}")),
+        _ => Err(format!(
+            "expected as-requested, units:N, fraction:F, vol-target:PCT or atr-risk:PCT,ATRS, got {text:?}"
+        )),
     }
 }
 
