@@ -2,7 +2,7 @@
 
 use crate::sizing::units_for_fraction;
 use crate::{BarUpdate, CancelReason, Cancellation, CostModel, ExecutionEvent, Rejection, Venue};
-use gt_model::{Fill, Order, OrderId, OrderType, Portfolio, Quantity, Side, Symbol, Timestamp};
+use gt_model::{Fill, Order, OrderId, OrderRequest, OrderType, Portfolio, Quantity, Side, Symbol, Timestamp};
 
 /// How the simulated exchange fills.
 #[derive(Clone, Copy, Debug, Default)]
@@ -128,19 +128,18 @@ impl SimulatedExchange {
     /// Fills what can be filled of `order` at `at`, booking fills in `portfolio`.
     fn fill(
         &self,
-        order: &Order,
+        order: Order,
         at: &Execution,
         slot: usize,
         portfolio: &mut Portfolio,
         events: &mut Vec<ExecutionEvent>,
     ) {
-        let request = &order.request;
         let costs = &self.config.costs;
-        let sign = request.side.sign();
+        let sign = order.request.side.sign();
         let price = costs.execution_price(at.price, sign);
-        let cancel = |reason, events: &mut Vec<ExecutionEvent>| {
+        let cancel = |order: Order, reason, events: &mut Vec<ExecutionEvent>| {
             events.push(ExecutionEvent::Cancelled(Cancellation {
-                order: order.clone(),
+                order,
                 reason,
                 bar_index: at.bar_index,
                 ts: at.ts,
@@ -150,11 +149,11 @@ impl SimulatedExchange {
         portfolio.set_mark(slot, at.price);
 
         // Cost of one unit with commission, the way backtesting.py reserves it.
-        let (units, cost_per_unit) = match request.quantity {
+        let (units, cost_per_unit) = match order.request.quantity {
             Quantity::Units(requested) => {
                 let units = if self.config.fractional_units { requested } else { requested.floor() };
                 if units <= 0.0 {
-                    return cancel(CancelReason::ZeroQuantity { requested }, events);
+                    return cancel(order, CancelReason::ZeroQuantity { requested }, events);
                 }
                 (units, price + costs.commission(requested, at.price, true) / requested)
             }
@@ -163,8 +162,11 @@ impl SimulatedExchange {
                 let available = portfolio.margin_available();
                 let units = units_for_fraction(available, fraction, cost, self.config.fractional_units);
                 if units <= 0.0 || !units.is_finite() {
-                    let reason = CancelReason::InsufficientFunds { required: cost, available };
-                    return cancel(reason, events);
+                    return cancel(
+                        order,
+                        CancelReason::InsufficientFunds { required: cost, available },
+                        events,
+                    );
                 }
                 (units, cost)
             }
@@ -172,37 +174,51 @@ impl SimulatedExchange {
 
         let held = portfolio.position(slot).quantity();
         let opposite = held != 0.0 && held.signum() != sign;
-        if request.reduce_only && !opposite {
-            return cancel(CancelReason::NothingToClose, events);
+        if order.request.reduce_only && !opposite {
+            return cancel(order, CancelReason::NothingToClose, events);
         }
         let closing = if opposite { units.min(held.abs()) } else { 0.0 };
-        let opening = if request.reduce_only { 0.0 } else { units - closing };
+        let opening = if order.request.reduce_only { 0.0 } else { units - closing };
 
-        let mut book = |quantity: f64, first: bool, portfolio: &mut Portfolio| {
-            let fill = Fill {
-                order_id: order.id,
-                symbol: request.symbol.clone(),
-                side: request.side,
-                quantity,
-                price,
-                commission: costs.commission(quantity, price, first),
-                bar_index: at.bar_index,
-                ts: at.ts,
-                strategy: request.strategy.clone(),
-            };
+        let mut book = |fill: Fill, portfolio: &mut Portfolio| {
             portfolio.apply_fill(slot, &fill);
             events.push(ExecutionEvent::Filled(fill));
         };
-        if closing > 0.0 {
-            book(closing, true, portfolio);
+        let fill_of = |id, symbol, side, strategy, quantity: f64, first: bool| Fill {
+            order_id: id,
+            symbol,
+            side,
+            quantity,
+            price,
+            commission: costs.commission(quantity, price, first),
+            bar_index: at.bar_index,
+            ts: at.ts,
+            strategy,
+        };
+        // The order's last fill takes its symbol and strategy along instead of copying them.
+        if closing > 0.0 && opening > 0.0 {
+            let request = &order.request;
+            let fill = fill_of(
+                order.id,
+                request.symbol.clone(),
+                request.side,
+                request.strategy.clone(),
+                closing,
+                true,
+            );
+            book(fill, portfolio);
+        } else if closing > 0.0 {
+            let Order { id, request: OrderRequest { symbol, side, strategy, .. }, .. } = order;
+            return book(fill_of(id, symbol, side, strategy, closing, true), portfolio);
         }
         if opening > 0.0 {
             let available = portfolio.margin_available();
             let required = opening * cost_per_unit;
             if required > available {
-                return cancel(CancelReason::InsufficientFunds { required, available }, events);
+                return cancel(order, CancelReason::InsufficientFunds { required, available }, events);
             }
-            book(opening, closing == 0.0, portfolio);
+            let Order { id, request: OrderRequest { symbol, side, strategy, .. }, .. } = order;
+            book(fill_of(id, symbol, side, strategy, opening, closing == 0.0), portfolio);
         }
     }
 }
@@ -293,7 +309,7 @@ impl Venue for SimulatedExchange {
         events: &mut Vec<ExecutionEvent>,
     ) {
         if validate(&order).is_ok() {
-            self.fill(&order, &Execution { price, bar_index, ts }, slot, portfolio, events);
+            self.fill(order, &Execution { price, bar_index, ts }, slot, portfolio, events);
         }
     }
 
@@ -337,7 +353,7 @@ impl SimulatedExchange {
             match execution {
                 Some(at) => {
                     let pending = self.pending.remove(index);
-                    self.fill(&pending.order, &at, slot, portfolio, events);
+                    self.fill(pending.order, &at, slot, portfolio, events);
                 }
                 None => index += 1,
             }
