@@ -41,6 +41,15 @@ pub struct ParamSpec {
     pub help: &'static str,
 }
 
+impl ParamSpec {
+    /// The `atr_period` parameter shared by the strategies with ATR stops.
+    pub const ATR_PERIOD: ParamSpec = ParamSpec {
+        name: "atr_period",
+        kind: ParamKind::Int { default: 14, min: 1, max: 5_000 },
+        help: "bars in the average true range (Wilder)",
+    };
+}
+
 /// A parameter's value.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum ParamValue {

@@ -36,11 +36,7 @@ const PARAMS: [ParamSpec; 5] = [
         kind: ParamKind::Int { default: 10, min: 2, max: 5_000 },
         help: "bars in the exit channel (current bar excluded)",
     },
-    ParamSpec {
-        name: "atr_period",
-        kind: ParamKind::Int { default: 14, min: 1, max: 5_000 },
-        help: "bars in the average true range (Wilder)",
-    },
+    ParamSpec::ATR_PERIOD,
     ParamSpec {
         name: "atr_stop",
         kind: ParamKind::Float { default: 3.0, min: 0.1, max: 50.0 },

@@ -49,11 +49,7 @@ const PARAMS: [ParamSpec; 7] = [
         kind: ParamKind::Float { default: 10.0, min: 0.1, max: 100.0 },
         help: "percentile of width at or below which the bands are in a squeeze",
     },
-    ParamSpec {
-        name: "atr_period",
-        kind: ParamKind::Int { default: 14, min: 1, max: 5_000 },
-        help: "bars in the average true range (Wilder)",
-    },
+    ParamSpec::ATR_PERIOD,
     ParamSpec {
         name: "atr_stop",
         kind: ParamKind::Float { default: 2.0, min: 0.1, max: 50.0 },
