@@ -13,20 +13,6 @@ pub struct Sleeve {
 }
 
 impl Sleeve {
-    /// A sleeve running `strategy` (one instance per symbol, made by `build`) on `symbols`.
-    pub fn new(
-        name: &str,
-        weight: f64,
-        symbols: impl IntoIterator<Item = usize>,
-        mut build: impl FnMut() -> Box<dyn Strategy>,
-    ) -> Self {
-        Self {
-            name: StrategyId::new(name),
-            weight,
-            members: symbols.into_iter().map(|s| (s, build())).collect(),
-        }
-    }
-
     /// The fraction of equity one member sizes against.
     pub fn member_share(&self) -> f64 {
         self.weight / self.members.len().max(1) as f64
