@@ -1,0 +1,14 @@
+//! The run store: every backtest (and later optimisation, paper and ML run)
+//! recorded with its configuration, data fingerprint, code version,
+//! statistics, trades, equity curve and risk refusals.
+//!
+//! One code path serves an embedded SQLite file (the default) and PostgreSQL
+//! (a `postgres://` URL), through sqlx's `Any` driver and one set of
+//! migrations. A run is written in one transaction: a killed process never
+//! leaves half a run behind.
+
+mod error;
+mod store;
+
+pub use error::StoreError;
+pub use store::{NewRun, RunDetails, RunFilter, RunRecord, Store};

@@ -1,0 +1,226 @@
+use crate::StoreError;
+use serde_json::Value;
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{AnyPool, Row};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+/// What a run is, before it has an id.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NewRun {
+    /// `backtest`, later `optimize`, `paper`, `ml`.
+    pub kind: String,
+    /// Strategy (or strategies, joined with ` + `).
+    pub strategy: String,
+    /// Symbols traded.
+    pub symbols: Vec<String>,
+    /// Strategy parameters.
+    pub params: Value,
+    /// The whole run configuration (costs, risk, allocation, …).
+    pub config: Value,
+    /// Hash of the bars used, so a rerun can tell whether the data changed.
+    pub data_fingerprint: String,
+    /// Version of the program that ran it.
+    pub code_version: String,
+    /// Wall time the run took.
+    pub elapsed_ms: i64,
+    /// Statistics by name.
+    pub stats: Value,
+}
+
+/// The large parts of a run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunDetails {
+    /// Closed trades.
+    pub trades: Value,
+    /// Equity curve.
+    pub equity: Value,
+    /// Orders the risk engine refused.
+    pub refusals: Value,
+}
+
+/// A stored run's summary.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunRecord {
+    /// Run id.
+    pub id: String,
+    /// When it was stored, milliseconds since the Unix epoch.
+    pub created_at_ms: i64,
+    /// The run as described when saved.
+    pub run: NewRun,
+}
+
+/// Which runs to list.
+#[derive(Clone, Debug, Default)]
+pub struct RunFilter {
+    /// Only runs of this strategy.
+    pub strategy: Option<String>,
+    /// Only runs trading this symbol.
+    pub symbol: Option<String>,
+    /// Only runs stored at or after this time (ms since the epoch).
+    pub since_ms: Option<i64>,
+}
+
+/// A connection pool to the run store.
+pub struct Store {
+    pool: AnyPool,
+}
+
+/// Runs saved by this process, to keep ids unique within a millisecond.
+static SAVED: AtomicU64 = AtomicU64::new(0);
+
+fn now_ms() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
+}
+
+/// A run id: creation time, process and a per-process counter, sortable by time.
+fn new_id(created_at_ms: i64) -> String {
+    let count = SAVED.fetch_add(1, Ordering::Relaxed);
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
+    format!(
+        "{created_at_ms:012x}-{:06x}{:04x}{:03x}",
+        std::process::id() & 0xff_ffff,
+        nanos & 0xffff,
+        count & 0xfff
+    )
+}
+
+impl Store {
+    /// Opens (creating if needed) the store at `url` and brings its schema up to date.
+    pub async fn open(url: &str) -> Result<Self, StoreError> {
+        sqlx::any::install_default_drivers();
+        let sqlite = url.starts_with("sqlite:");
+        if !sqlite && !url.starts_with("postgres://") && !url.starts_with("postgresql://") {
+            return Err(StoreError::UnsupportedUrl(url.to_owned()));
+        }
+        let url = if sqlite && !url.contains('?') { format!("{url}?mode=rwc") } else { url.to_owned() };
+        let pool = AnyPoolOptions::new()
+            .max_connections(if sqlite { 1 } else { 4 })
+            .after_connect(move |connection, _| {
+                Box::pin(async move {
+                    if sqlite {
+                        // Several processes may write at once: wait for the lock, don't fail.
+                        sqlx::query("PRAGMA busy_timeout = 30000").execute(&mut *connection).await?;
+                        sqlx::query("PRAGMA foreign_keys = ON").execute(&mut *connection).await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect(&url)
+            .await?;
+        if sqlite {
+            sqlx::query("PRAGMA journal_mode = WAL").execute(&pool).await?;
+        }
+        sqlx::migrate!("./migrations").run(&pool).await?;
+        Ok(Self { pool })
+    }
+
+    /// Stores a run and its details in one transaction; returns its id.
+    pub async fn save(&self, run: &NewRun, details: &RunDetails) -> Result<String, StoreError> {
+        let created_at_ms = now_ms();
+        let id = new_id(created_at_ms);
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO runs (id, created_at, kind, strategy, symbols, params, config, data_fingerprint, \
+             code_version, elapsed_ms, stats) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind(&id)
+        .bind(created_at_ms)
+        .bind(&run.kind)
+        .bind(&run.strategy)
+        .bind(run.symbols.join(","))
+        .bind(run.params.to_string())
+        .bind(run.config.to_string())
+        .bind(&run.data_fingerprint)
+        .bind(&run.code_version)
+        .bind(run.elapsed_ms)
+        .bind(run.stats.to_string())
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("INSERT INTO run_details (run_id, trades, equity, refusals) VALUES ($1, $2, $3, $4)")
+            .bind(&id)
+            .bind(details.trades.to_string())
+            .bind(details.equity.to_string())
+            .bind(details.refusals.to_string())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Runs matching `filter`, newest first.
+    pub async fn list(&self, filter: &RunFilter) -> Result<Vec<RunRecord>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, created_at, kind, strategy, symbols, params, config, data_fingerprint, code_version, \
+             elapsed_ms, stats FROM runs WHERE created_at >= $1 ORDER BY created_at DESC, id DESC",
+        )
+        .bind(filter.since_ms.unwrap_or(i64::MIN))
+        .fetch_all(&self.pool)
+        .await?;
+        let records = rows.iter().map(record).collect::<Result<Vec<_>, _>>()?;
+        Ok(records
+            .into_iter()
+            .filter(|r| filter.strategy.as_ref().is_none_or(|s| &r.run.strategy == s))
+            .filter(|r| {
+                filter.symbol.as_ref().is_none_or(|s| r.run.symbols.iter().any(|x| x.eq_ignore_ascii_case(s)))
+            })
+            .collect())
+    }
+
+    /// One run with its details, `None` if there is no such run.
+    pub async fn get(&self, id: &str) -> Result<Option<(RunRecord, RunDetails)>, StoreError> {
+        let row = sqlx::query(
+            "SELECT r.id, r.created_at, r.kind, r.strategy, r.symbols, r.params, r.config, r.data_fingerprint, \
+             r.code_version, r.elapsed_ms, r.stats, d.trades, d.equity, d.refusals \
+             FROM runs r JOIN run_details d ON d.run_id = r.id WHERE r.id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let details = RunDetails {
+            trades: json(&row, id, "trades")?,
+            equity: json(&row, id, "equity")?,
+            refusals: json(&row, id, "refusals")?,
+        };
+        Ok(Some((record(&row)?, details)))
+    }
+
+    /// Deletes a run; false if there was none.
+    pub async fn delete(&self, id: &str) -> Result<bool, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query("DELETE FROM run_details WHERE run_id = $1").bind(id).execute(&mut *tx).await?;
+        let deleted = sqlx::query("DELETE FROM runs WHERE id = $1").bind(id).execute(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(deleted.rows_affected() > 0)
+    }
+}
+
+fn json(row: &AnyRow, id: &str, column: &'static str) -> Result<Value, StoreError> {
+    let text: String = row.try_get(column)?;
+    serde_json::from_str(&text).map_err(|source| StoreError::CorruptJson {
+        id: id.to_owned(),
+        column,
+        source,
+    })
+}
+
+fn record(row: &AnyRow) -> Result<RunRecord, StoreError> {
+    let id: String = row.try_get("id")?;
+    let symbols: String = row.try_get("symbols")?;
+    Ok(RunRecord {
+        created_at_ms: row.try_get("created_at")?,
+        run: NewRun {
+            kind: row.try_get("kind")?,
+            strategy: row.try_get("strategy")?,
+            symbols: symbols.split(',').filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+            params: json(row, &id, "params")?,
+            config: json(row, &id, "config")?,
+            data_fingerprint: row.try_get("data_fingerprint")?,
+            code_version: row.try_get("code_version")?,
+            elapsed_ms: row.try_get("elapsed_ms")?,
+            stats: json(row, &id, "stats")?,
+        },
+        id,
+    })
+}

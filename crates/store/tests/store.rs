@@ -1,0 +1,122 @@
+//! The same suite against both backends: SQLite in a temporary directory and
+//! a real PostgreSQL 15 started for the test.
+
+mod support;
+
+use gt_store::{NewRun, RunDetails, RunFilter, Store};
+use serde_json::json;
+
+fn run(strategy: &str, symbols: &[&str], return_pct: f64) -> NewRun {
+    NewRun {
+        kind: "backtest".to_owned(),
+        strategy: strategy.to_owned(),
+        symbols: symbols.iter().map(|s| s.to_string()).collect(),
+        params: json!({"fast": 10, "slow": 20}),
+        config: json!({"cash": 10000.0, "commission": 0.002}),
+        data_fingerprint: "abc123".to_owned(),
+        code_version: "0.1.0".to_owned(),
+        elapsed_ms: 12,
+        stats: json!({"return_pct": return_pct, "sharpe_ratio": null}),
+    }
+}
+
+fn details(n: usize) -> RunDetails {
+    RunDetails {
+        trades: json!((0..n).map(|i| json!({"entry_bar": i, "pnl": i as f64 * 1.5})).collect::<Vec<_>>()),
+        equity: json!([{"time": "2004-08-19", "equity": 10000.0}]),
+        refusals: json!([]),
+    }
+}
+
+async fn suite(url: &str) {
+    let store = Store::open(url).await.unwrap();
+    // Reopening runs the migrations again without harm.
+    let store_again = Store::open(url).await.unwrap();
+
+    let a = store.save(&run("demo_ma", &["GOOG"], 462.6), &details(93)).await.unwrap();
+    let b = store_again.save(&run("momentum", &["AAPL", "MSFT"], -3.5), &details(2)).await.unwrap();
+    assert_ne!(a, b);
+
+    let all = store.list(&RunFilter::default()).await.unwrap();
+    assert_eq!(
+        all.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+        [b.as_str(), a.as_str()],
+        "newest first"
+    );
+    assert_eq!(all[1].run, run("demo_ma", &["GOOG"], 462.6), "everything comes back as saved");
+
+    let by_strategy =
+        store.list(&RunFilter { strategy: Some("momentum".into()), ..Default::default() }).await.unwrap();
+    assert_eq!(by_strategy.len(), 1);
+    let by_symbol =
+        store.list(&RunFilter { symbol: Some("msft".into()), ..Default::default() }).await.unwrap();
+    assert_eq!(by_symbol[0].id, b);
+    let future = store.list(&RunFilter { since_ms: Some(i64::MAX), ..Default::default() }).await.unwrap();
+    assert!(future.is_empty());
+
+    let (record, stored) = store.get(&a).await.unwrap().unwrap();
+    assert_eq!(record.id, a);
+    assert_eq!(stored, details(93));
+    assert!(store.get("no-such-run").await.unwrap().is_none());
+
+    assert!(store.delete(&a).await.unwrap());
+    assert!(!store.delete(&a).await.unwrap());
+    assert!(store.get(&a).await.unwrap().is_none());
+    assert_eq!(store.list(&RunFilter::default()).await.unwrap().len(), 1);
+}
+
+/// Two writers with their own connections, saving at the same time, lose nothing.
+fn concurrent_writers(url: &str) {
+    let writers: Vec<_> = (0..2)
+        .map(|w| {
+            let url = url.to_owned();
+            std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+                runtime.block_on(async {
+                    let store = Store::open(&url).await.unwrap();
+                    for i in 0..25 {
+                        store.save(&run(&format!("writer{w}"), &["X"], i as f64), &details(1)).await.unwrap();
+                    }
+                })
+            })
+        })
+        .collect();
+    for writer in writers {
+        writer.join().unwrap();
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let store = Store::open(url).await.unwrap();
+        for w in 0..2 {
+            let filter = RunFilter { strategy: Some(format!("writer{w}")), ..Default::default() };
+            assert_eq!(store.list(&filter).await.unwrap().len(), 25, "writer {w}");
+        }
+    });
+}
+
+#[tokio::test]
+async fn sqlite_backend() {
+    let dir = tempfile::tempdir().unwrap();
+    suite(&format!("sqlite://{}", dir.path().join("runs.db").display())).await;
+}
+
+#[test]
+fn sqlite_concurrent_writers() {
+    let dir = tempfile::tempdir().unwrap();
+    concurrent_writers(&format!("sqlite://{}", dir.path().join("runs.db").display()));
+}
+
+#[test]
+fn postgres_backend() {
+    let Some(server) = support::Postgres::start() else { return };
+    assert!(server.dir().exists());
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(suite(&server.url()));
+    concurrent_writers(&server.url());
+}
+
+#[tokio::test]
+async fn unsupported_urls_are_refused_clearly() {
+    let error = Store::open("mysql://localhost/db").await.err().unwrap().to_string();
+    assert!(error.starts_with("unsupported database URL \"mysql://localhost/db\""), "{error}");
+}
