@@ -1,8 +1,18 @@
 //! `gpt-trader`: the command-line program.
 
+/// `println!` that returns an error instead of panicking when stdout is closed
+/// (`gpt-trader runs list | head`); the error ends the program quietly.
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*)?
+    }};
+}
+
 mod commands;
 mod output;
 mod run_config;
+mod run_store;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -24,6 +34,8 @@ enum Command {
     Backtest(commands::backtest::BacktestArgs),
     /// Run several strategies on the same bars and compare them side by side with buy & hold.
     Compare(commands::compare::CompareArgs),
+    /// List, show, compare, export and delete recorded runs.
+    Runs(commands::runs::RunsArgs),
     /// List the built-in strategies, or show one's rules and parameters.
     Strategies(commands::strategies::StrategiesArgs),
     /// Compute technical indicators over a CSV file (or the sample) and write them as CSV.
@@ -37,6 +49,7 @@ fn main() -> ExitCode {
     let outcome = match cli.command {
         Command::Backtest(args) => commands::backtest::run(&args),
         Command::Compare(args) => commands::compare::run(&args),
+        Command::Runs(args) => commands::runs::run(&args),
         Command::Strategies(args) => commands::strategies::run(&args),
         Command::Indicators(args) => commands::indicators::run(&args),
         Command::Bench(args) => commands::bench::run(&args),

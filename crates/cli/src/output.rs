@@ -61,6 +61,8 @@ struct RebalanceRecord {
 /// The JSON report: statistics, trades, equity, cancellations, risk, attribution and rebalances.
 #[derive(Serialize)]
 struct JsonReport<'a> {
+    /// Id in the run store, when the run was saved.
+    run_id: Option<&'a str>,
     #[serde(flatten)]
     report: &'a Report,
     cancelled_orders: Vec<CancelledOrder>,
@@ -85,7 +87,12 @@ pub fn attribution_of(result: &BacktestResult) -> Attribution {
 }
 
 /// Prints the JSON report on stdout, nothing else.
-pub fn print_json(report: &Report, result: &BacktestResult, format: TimeFormat) -> Result<()> {
+pub fn print_json(
+    report: &Report,
+    result: &BacktestResult,
+    format: TimeFormat,
+    run_id: Option<&str>,
+) -> Result<()> {
     let time = |ts: gt_model::Timestamp| ts.display(format).to_string();
     let cancelled_orders = result
         .cancellations
@@ -128,8 +135,14 @@ pub fn print_json(report: &Report, result: &BacktestResult, format: TimeFormat) 
             error: r.error.clone(),
         })
         .collect();
-    let output =
-        JsonReport { report, cancelled_orders, risk, attribution: attribution_of(result), rebalances };
+    let output = JsonReport {
+        run_id,
+        report,
+        cancelled_orders,
+        risk,
+        attribution: attribution_of(result),
+        rebalances,
+    };
     let mut stdout = std::io::stdout().lock();
     serde_json::to_writer(&mut stdout, &output)?;
     writeln!(stdout)?;
@@ -184,7 +197,12 @@ fn format_number(key: &str, value: f64) -> String {
 }
 
 /// Prints the statistics table, then notes on what is still open, cancelled, refused or halted.
-pub fn print_table(report: &Report, result: &BacktestResult, format: TimeFormat, strategy: &str) {
+pub fn print_table(
+    report: &Report,
+    result: &BacktestResult,
+    format: TimeFormat,
+    strategy: &str,
+) -> Result<()> {
     let mut table = Table::new();
     table.load_preset(UTF8_FULL_CONDENSED);
     let symbols: Vec<&str> = result.symbols.iter().map(Symbol::as_str).collect();
@@ -198,17 +216,17 @@ pub fn print_table(report: &Report, result: &BacktestResult, format: TimeFormat,
             Cell::new(format_number(key, value)).set_alignment(CellAlignment::Right),
         ]);
     }
-    println!("{table}");
+    outln!("{table}");
     for symbol in &result.symbols {
         let held = result.open_position(symbol);
         if held != 0.0 {
-            println!(
+            outln!(
                 "Note: {held} units of {symbol} are still open at the end and not counted as a trade (use --finalize-trades to close them)."
             );
         }
     }
     if let Some(first) = result.cancellations.first() {
-        println!(
+        outln!(
             "Note: the exchange cancelled {} order(s); the first on {}: {} (all are listed with --format json).",
             result.cancellations.len(),
             first.ts.display(format),
@@ -216,7 +234,7 @@ pub fn print_table(report: &Report, result: &BacktestResult, format: TimeFormat,
         );
     }
     if let Some(first) = result.refusals.first() {
-        println!(
+        outln!(
             "Note: the risk engine refused {} order(s); the first on {} ({}): {}.",
             result.refusals.len(),
             first.ts.display(format),
@@ -225,8 +243,9 @@ pub fn print_table(report: &Report, result: &BacktestResult, format: TimeFormat,
         );
     }
     if let Some(halt) = &result.halt {
-        println!("Note: trading halted on {}: {}.", halt.ts.display(format), halt.reason);
+        outln!("Note: trading halted on {}: {}.", halt.ts.display(format), halt.reason);
     }
+    Ok(())
 }
 
 /// Writes `rows` as CSV with a header row.

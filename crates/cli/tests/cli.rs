@@ -7,8 +7,15 @@ use serde_json::Value;
 use std::io::Write;
 use std::path::Path;
 
+/// The binary, with its data folder (and so its run store) in a temporary directory.
 fn gpt_trader() -> Command {
-    Command::cargo_bin("gpt-trader").unwrap()
+    let mut command = Command::cargo_bin("gpt-trader").unwrap();
+    command.env(
+        "GPT_TRADER_DATA",
+        std::env::temp_dir().join(format!("gpt-trader-cli-tests-{}", std::process::id())),
+    );
+    command.env_remove("GPT_TRADER_DB");
+    command
 }
 
 /// Runs `backtest --data FILE` on `content` and returns (exit code, stderr).
@@ -446,4 +453,71 @@ fn run_file_problems_are_reported_together_with_their_paths() {
     assert!(stderr.contains("execution.cash: expected a number"), "{stderr}");
     assert!(stderr.contains("risk.max_drawdwn_pct: unknown key"), "{stderr}");
     assert_eq!(stderr.trim_end().lines().count(), 1);
+}
+
+#[test]
+fn backtests_are_recorded_and_runs_can_be_listed_shown_compared_exported_and_deleted() {
+    let data = tempfile::tempdir().unwrap();
+    let cli = |args: &[&str]| {
+        let output = Command::cargo_bin("gpt-trader")
+            .unwrap()
+            .env("GPT_TRADER_DATA", data.path())
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let first: Value =
+        serde_json::from_str(&cli(&["backtest", "--param", "fast=5", "--format", "json"])).unwrap();
+    let second: Value = serde_json::from_str(&cli(&[
+        "backtest",
+        "--strategy",
+        "momentum",
+        "--symbols",
+        "AAPL,MSFT",
+        "--format",
+        "json",
+    ]))
+    .unwrap();
+    cli(&["backtest", "--no-save"]);
+    let (a, b) = (first["run_id"].as_str().unwrap(), second["run_id"].as_str().unwrap());
+
+    let listed: Value = serde_json::from_str(&cli(&["runs", "list", "--format", "json"])).unwrap();
+    let ids: Vec<&str> = listed.as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, [b, a], "newest first; --no-save saved nothing");
+    for key in ["id", "created_at", "strategy", "symbols", "params", "stats"] {
+        assert!(listed[0].get(key).is_some(), "{key}");
+    }
+    assert_eq!(listed[0]["symbols"], serde_json::json!(["AAPL", "MSFT"]));
+    assert_eq!(listed[1]["params"]["fast"], "5");
+    assert_eq!(listed[1]["stats"], first["stats"], "the stored statistics are the printed ones");
+
+    let filtered: Value =
+        serde_json::from_str(&cli(&["runs", "list", "--symbol", "GOOG", "--format", "json"])).unwrap();
+    assert_eq!(filtered.as_array().unwrap().len(), 1);
+    let sorted: Value =
+        serde_json::from_str(&cli(&["runs", "list", "--sort", "return_pct", "--format", "json"])).unwrap();
+    let returns: Vec<f64> =
+        sorted.as_array().unwrap().iter().map(|r| r["stats"]["return_pct"].as_f64().unwrap()).collect();
+    assert!(returns[0] >= returns[1]);
+
+    let shown: Value = serde_json::from_str(&cli(&["runs", "show", a, "--format", "json"])).unwrap();
+    assert_eq!(shown["trades"], first["trades"]);
+    assert_eq!(shown["equity"], first["equity"]);
+    assert!(shown["data_fingerprint"].as_str().unwrap().len() == 16);
+    assert!(cli(&["runs", "compare", a, b]).contains("return_pct"));
+    let csv = cli(&["runs", "export", a, "--format", "csv"]);
+    assert_eq!(csv.lines().count(), first["trades"].as_array().unwrap().len() + 1);
+    assert!(csv.lines().next().unwrap().contains("entry_price"));
+
+    assert!(cli(&["runs", "delete", a]).contains("Deleted"));
+    let output = Command::cargo_bin("gpt-trader")
+        .unwrap()
+        .env("GPT_TRADER_DATA", data.path())
+        .args(["runs", "show", a])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains(&format!("no run {a}")));
 }

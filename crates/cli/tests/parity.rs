@@ -27,7 +27,7 @@ fn report(args: &[String]) -> Value {
         .current_dir(fixtures())
         .arg("backtest")
         .args(args)
-        .args(["--format", "json"])
+        .args(["--format", "json", "--no-save"])
         .output()
         .unwrap();
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));

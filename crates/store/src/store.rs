@@ -111,7 +111,21 @@ impl Store {
         if sqlite {
             sqlx::query("PRAGMA journal_mode = WAL").execute(&pool).await?;
         }
-        sqlx::migrate!("./migrations").run(&pool).await?;
+        // PostgreSQL serialises concurrent migrations with an advisory lock;
+        // SQLite does not, so a process opening a new store while another
+        // creates it may find the tables made under it. Each migration runs in
+        // a transaction, so it is rolled back and the retry sees it applied.
+        let mut attempt = 0;
+        loop {
+            match sqlx::migrate!("./migrations").run(&pool).await {
+                Ok(()) => break,
+                Err(_) if sqlite && attempt < 5 => {
+                    attempt += 1;
+                    std::thread::sleep(std::time::Duration::from_millis(20 * attempt));
+                }
+                Err(error) => return Err(error.into()),
+            }
+        }
         Ok(Self { pool })
     }
 

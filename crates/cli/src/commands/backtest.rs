@@ -5,14 +5,17 @@ use crate::commands::run_args::{ExecutionArgs, RiskArgs, parse_key_value, stats_
 use crate::commands::sleeves;
 use crate::output::{self, OutputFormat};
 use crate::run_config::{self, RunConfig};
+use crate::run_store;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use gt_analytics::Report;
 use gt_engine::{BacktestResult, Sleeve, backtest_portfolio};
 use gt_model::{BarSeries, StrategyId};
 use gt_risk::RiskEngine;
+use gt_store::{NewRun, RunDetails};
 use gt_strategy::registry;
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 /// Options of `gpt-trader backtest`.
 #[derive(Args, Debug)]
@@ -57,6 +60,15 @@ pub struct BacktestArgs {
     /// {stats, trades, equity, cancelled_orders, risk, attribution, rebalances}.
     #[arg(long, value_enum)]
     format: Option<OutputFormat>,
+
+    /// Run store: sqlite://FILE or postgres://USER@HOST:PORT/DB [default: $GPT_TRADER_DB, else
+    /// runs.db in the data folder ($GPT_TRADER_DATA or ~/.local/share/gpt-trader)].
+    #[arg(long, value_name = "URL")]
+    db: Option<String>,
+
+    /// Do not record this run in the run store.
+    #[arg(long)]
+    no_save: bool,
 
     /// Also write the trade list to this CSV file.
     #[arg(long, value_name = "FILE.csv")]
@@ -110,10 +122,16 @@ pub fn run(args: &BacktestArgs) -> Result<()> {
     };
     let trades_out = args.trades_out.clone().or_else(|| file.output.trades_out.as_ref().map(PathBuf::from));
     let equity_out = args.equity_out.clone().or_else(|| file.output.equity_out.as_ref().map(PathBuf::from));
+    let url = if args.no_save { None } else { Some(run_store::database_url(args.db.as_deref())?) };
+    let started = Instant::now();
     let (series, result, title) = execute(args, &file)?;
     let format = time_format_of(&series);
     let report =
         Report::new(stats_of(&series, &result), &result.trades, &result.timeline, &result.equity, format);
+    let run_id = match &url {
+        Some(url) => Some(save(url, args, &series, &result, &report, &title, started.elapsed())?),
+        None => None,
+    };
     if let Some(path) = &trades_out {
         output::write_csv(path, &report.trades).with_context(|| format!("writing {}", path.display()))?;
     }
@@ -121,10 +139,59 @@ pub fn run(args: &BacktestArgs) -> Result<()> {
         output::write_csv(path, &report.equity).with_context(|| format!("writing {}", path.display()))?;
     }
     match format_choice {
-        OutputFormat::Json => output::print_json(&report, &result, format),
+        OutputFormat::Json => output::print_json(&report, &result, format, run_id.as_deref()),
         OutputFormat::Table => {
-            output::print_table(&report, &result, format, &title);
+            output::print_table(&report, &result, format, &title)?;
+            if let Some(id) = run_id {
+                eprintln!("Saved as run {id} (gpt-trader runs show {id}).");
+            }
             Ok(())
         }
     }
+}
+
+/// Records the run: what was asked (arguments and run file), the data's
+/// fingerprint, the statistics, trades, equity curve and refusals.
+fn save(
+    url: &str,
+    args: &BacktestArgs,
+    series: &[BarSeries],
+    result: &BacktestResult,
+    report: &Report,
+    title: &str,
+    elapsed: std::time::Duration,
+) -> Result<String> {
+    let run_file = args.config.as_ref().and_then(|path| std::fs::read_to_string(path).ok());
+    let params: serde_json::Map<String, serde_json::Value> =
+        args.params.iter().map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone()))).collect();
+    let refusals: Vec<serde_json::Value> = result
+        .refusals
+        .iter()
+        .map(|r| {
+            serde_json::json!({
+                "time": r.ts.display(time_format_of(series)).to_string(),
+                "symbol": r.symbol,
+                "strategy": r.strategy,
+                "code": r.refusal.code(),
+                "detail": r.refusal.to_string(),
+            })
+        })
+        .collect();
+    let run = NewRun {
+        kind: "backtest".to_owned(),
+        strategy: title.to_owned(),
+        symbols: series.iter().map(|s| s.symbol().to_string()).collect(),
+        params: serde_json::Value::Object(params),
+        config: serde_json::json!({"args": std::env::args().skip(1).collect::<Vec<_>>(), "run_file": run_file}),
+        data_fingerprint: run_store::fingerprint(series),
+        code_version: env!("CARGO_PKG_VERSION").to_owned(),
+        elapsed_ms: elapsed.as_millis() as i64,
+        stats: serde_json::to_value(&report.stats)?,
+    };
+    let details = RunDetails {
+        trades: serde_json::to_value(&report.trades)?,
+        equity: serde_json::to_value(&report.equity)?,
+        refusals: serde_json::Value::Array(refusals),
+    };
+    run_store::save(url, &run, &details)
 }

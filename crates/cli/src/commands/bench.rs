@@ -121,7 +121,7 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         bail!("no benchmark matches the filter; benchmarks: {}", names.join(", "));
     }
     for (_, bench) in selected {
-        println!("{}", serde_json::to_string(&bench(args.repeat))?);
+        outln!("{}", serde_json::to_string(&bench(args.repeat))?);
     }
     Ok(())
 }

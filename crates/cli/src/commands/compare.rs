@@ -133,7 +133,7 @@ pub fn run(args: &CompareArgs) -> Result<()> {
     }
 
     if args.format == OutputFormat::Json {
-        println!("{}", serde_json::to_string(&rows)?);
+        outln!("{}", serde_json::to_string(&rows)?);
         return Ok(());
     }
     let mut table = Table::new();
@@ -152,7 +152,7 @@ pub fn run(args: &CompareArgs) -> Result<()> {
         table.add_row(std::iter::once(Cell::new(&row.strategy)).chain(cells));
     }
     let symbols: Vec<&str> = series.iter().map(|s| s.symbol().as_str()).collect();
-    println!("{} from {} to {}", symbols.join(", "), rows[0].stats.start, rows[0].stats.end);
-    println!("{table}");
+    outln!("{} from {} to {}", symbols.join(", "), rows[0].stats.start, rows[0].stats.end);
+    outln!("{table}");
     Ok(())
 }

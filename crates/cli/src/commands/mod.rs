@@ -6,5 +6,6 @@ pub mod compare;
 mod data_args;
 pub mod indicators;
 mod run_args;
+pub mod runs;
 mod sleeves;
 pub mod strategies;

@@ -44,7 +44,7 @@ pub fn run(args: &StrategiesArgs) -> Result<()> {
     let Some(name) = &args.name else {
         if args.format == OutputFormat::Json {
             let all: Vec<Value> = registry::STRATEGIES.iter().map(to_json).collect();
-            println!("{}", serde_json::to_string(&all)?);
+            outln!("{}", serde_json::to_string(&all)?);
             return Ok(());
         }
         let mut table = Table::new();
@@ -52,25 +52,25 @@ pub fn run(args: &StrategiesArgs) -> Result<()> {
         for spec in registry::STRATEGIES {
             table.add_row([spec.name, spec.summary]);
         }
-        println!("{table}\nDetails: gpt-trader strategies NAME");
+        outln!("{table}\nDetails: gpt-trader strategies NAME");
         return Ok(());
     };
     let spec = registry::find(name)?;
     if args.format == OutputFormat::Json {
-        println!("{}", serde_json::to_string(&to_json(spec))?);
+        outln!("{}", serde_json::to_string(&to_json(spec))?);
         return Ok(());
     }
-    println!("{} — {}\n\n{}\n", spec.name, spec.summary, spec.rules);
+    outln!("{} — {}\n\n{}\n", spec.name, spec.summary, spec.rules);
     let mut table = Table::new();
     table.load_preset(UTF8_FULL_CONDENSED).set_header(["parameter", "type", "default", "range", "meaning"]);
     for param in spec.params {
         let (kind, default, range) = describe(param);
         table.add_row([param.name, kind, &default, &range, param.help]);
     }
-    println!("{table}");
+    outln!("{table}");
     if let Some(first) = spec.params.first() {
         let example = format!("--strategy {} --param {}={}", spec.name, first.name, describe(first).1);
-        println!("Set with --param NAME=VALUE, e.g. gpt-trader backtest {example}");
+        outln!("Set with --param NAME=VALUE, e.g. gpt-trader backtest {example}");
     }
     Ok(())
 }

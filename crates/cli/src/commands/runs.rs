@@ -1,0 +1,262 @@
+//! `gpt-trader runs`: list, show, compare, export and delete recorded runs.
+
+use crate::output::OutputFormat;
+use crate::run_store::{database_url, with_store};
+use anyhow::{Result, anyhow, bail};
+use chrono::{NaiveDate, TimeZone, Utc};
+use clap::{Args, Subcommand, ValueEnum};
+use comfy_table::{Cell, CellAlignment, Table, presets::UTF8_FULL_CONDENSED};
+use gt_store::{RunDetails, RunFilter, RunRecord};
+use serde_json::{Value, json};
+use std::io::Write;
+use std::path::PathBuf;
+
+/// Options of `gpt-trader runs`.
+#[derive(Args, Debug)]
+pub struct RunsArgs {
+    /// Run store URL [default: $GPT_TRADER_DB, else runs.db in the data folder].
+    #[arg(long, value_name = "URL", global = true)]
+    db: Option<String>,
+
+    #[command(subcommand)]
+    command: RunsCommand,
+}
+
+#[derive(Subcommand, Debug)]
+enum RunsCommand {
+    /// List recorded runs, newest first (or sorted by a statistic).
+    List {
+        /// Only runs of this strategy.
+        #[arg(long)]
+        strategy: Option<String>,
+        /// Only runs trading this symbol.
+        #[arg(long)]
+        symbol: Option<String>,
+        /// Only runs recorded on or after this date (YYYY-MM-DD).
+        #[arg(long, value_name = "DATE")]
+        since: Option<NaiveDate>,
+        /// Sort by this statistic, best (highest) first, e.g. sharpe_ratio.
+        #[arg(long, value_name = "STAT")]
+        sort: Option<String>,
+        /// A table, or a JSON list of {id, created_at, strategy, symbols, params, stats}.
+        #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+        format: OutputFormat,
+    },
+    /// Show one run: its statistics (table) or everything (JSON).
+    Show {
+        /// Run id.
+        id: String,
+        /// A table, or one JSON object with trades and equity.
+        #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+        format: OutputFormat,
+    },
+    /// Compare runs side by side.
+    Compare {
+        /// Two or more run ids.
+        #[arg(required = true, num_args = 2..)]
+        ids: Vec<String>,
+    },
+    /// Export a run: its trades as CSV, or everything as JSON.
+    Export {
+        /// Run id.
+        id: String,
+        /// csv (the trade list) or json (the whole run).
+        #[arg(long, value_enum)]
+        format: ExportFormat,
+        /// Write here instead of standard output.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
+    /// Delete a run.
+    Delete {
+        /// Run id.
+        id: String,
+    },
+}
+
+/// What `runs export` writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum ExportFormat {
+    /// The trade list as CSV.
+    Csv,
+    /// The whole run as JSON.
+    Json,
+}
+
+fn created(ms: i64) -> String {
+    Utc.timestamp_millis_opt(ms)
+        .single()
+        .map_or_else(|| ms.to_string(), |t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+}
+
+fn summary(record: &RunRecord) -> Value {
+    json!({
+        "id": record.id,
+        "created_at": created(record.created_at_ms),
+        "strategy": record.run.strategy,
+        "symbols": record.run.symbols,
+        "params": record.run.params,
+        "stats": record.run.stats,
+    })
+}
+
+fn full(record: &RunRecord, details: &RunDetails) -> Value {
+    let mut value = summary(record);
+    let object = value.as_object_mut().expect("summary is an object");
+    object.insert("kind".into(), json!(record.run.kind));
+    object.insert("config".into(), record.run.config.clone());
+    object.insert("data_fingerprint".into(), json!(record.run.data_fingerprint));
+    object.insert("code_version".into(), json!(record.run.code_version));
+    object.insert("elapsed_ms".into(), json!(record.run.elapsed_ms));
+    object.insert("trades".into(), details.trades.clone());
+    object.insert("equity".into(), details.equity.clone());
+    object.insert("refusals".into(), details.refusals.clone());
+    value
+}
+
+fn stat(record: &RunRecord, key: &str) -> f64 {
+    record.run.stats.get(key).and_then(Value::as_f64).unwrap_or(f64::NAN)
+}
+
+fn number(value: f64) -> String {
+    if value.is_nan() { "—".to_owned() } else { format!("{value:.2}") }
+}
+
+/// `gpt-trader runs`.
+pub fn run(args: &RunsArgs) -> Result<()> {
+    let url = database_url(args.db.as_deref())?;
+    match &args.command {
+        RunsCommand::List { strategy, symbol, since, sort, format } => {
+            let filter = RunFilter {
+                strategy: strategy.clone(),
+                symbol: symbol.clone(),
+                since_ms: since.and_then(|d| d.and_hms_opt(0, 0, 0)).map(|t| t.and_utc().timestamp_millis()),
+            };
+            let mut runs = with_store(&url, async |store| Ok(store.list(&filter).await?))?;
+            if let Some(key) = sort {
+                if runs.iter().all(|r| r.run.stats.get(key).is_none()) && !runs.is_empty() {
+                    bail!("no run has a statistic '{key}' (e.g. return_pct, sharpe_ratio, max_drawdown_pct)");
+                }
+                runs.sort_by(|a, b| stat(b, key).total_cmp(&stat(a, key)));
+            }
+            if *format == OutputFormat::Json {
+                outln!("{}", serde_json::to_string(&runs.iter().map(summary).collect::<Vec<_>>())?);
+                return Ok(());
+            }
+            let mut table = Table::new();
+            table.load_preset(UTF8_FULL_CONDENSED);
+            table.set_header([
+                "id", "created", "strategy", "symbols", "return %", "sharpe", "max DD %", "trades",
+            ]);
+            for r in &runs {
+                table.add_row([
+                    r.id.clone(),
+                    created(r.created_at_ms),
+                    r.run.strategy.clone(),
+                    r.run.symbols.join(","),
+                    number(stat(r, "return_pct")),
+                    number(stat(r, "sharpe_ratio")),
+                    number(stat(r, "max_drawdown_pct")),
+                    r.run.stats.get("trades").map_or_else(String::new, ToString::to_string),
+                ]);
+            }
+            outln!("{table}\n{} run(s) in {}", runs.len(), crate::run_store::redacted(&url));
+            Ok(())
+        }
+        RunsCommand::Show { id, format } => {
+            let (record, details) = fetch(&url, id)?;
+            if *format == OutputFormat::Json {
+                outln!("{}", serde_json::to_string(&full(&record, &details))?);
+                return Ok(());
+            }
+            outln!(
+                "{} — {} on {} ({})",
+                record.id,
+                record.run.strategy,
+                record.run.symbols.join(", "),
+                created(record.created_at_ms)
+            );
+            print_stats(&[&record])
+        }
+        RunsCommand::Compare { ids } => {
+            let records: Vec<RunRecord> =
+                ids.iter().map(|id| fetch(&url, id).map(|(r, _)| r)).collect::<Result<_>>()?;
+            print_stats(&records.iter().collect::<Vec<_>>())
+        }
+        RunsCommand::Export { id, format, out } => {
+            let (record, details) = fetch(&url, id)?;
+            match (format, out) {
+                (ExportFormat::Json, None) => {
+                    outln!("{}", serde_json::to_string(&full(&record, &details))?)
+                }
+                (ExportFormat::Json, Some(path)) => {
+                    std::fs::write(path, serde_json::to_string(&full(&record, &details))?)?
+                }
+                (ExportFormat::Csv, Some(path)) => {
+                    write_trades_csv(std::fs::File::create(path)?, &details.trades)?
+                }
+                (ExportFormat::Csv, None) => write_trades_csv(std::io::stdout().lock(), &details.trades)?,
+            }
+            std::io::stdout().flush()?;
+            Ok(())
+        }
+        RunsCommand::Delete { id } => {
+            if with_store(&url, async |store| Ok(store.delete(id).await?))? {
+                outln!("Deleted run {id}.");
+                Ok(())
+            } else {
+                Err(anyhow!("no run {id} in {}; see gpt-trader runs list", crate::run_store::redacted(&url)))
+            }
+        }
+    }
+}
+
+/// Writes stored trades (JSON objects) as CSV, one column per field.
+fn write_trades_csv(sink: impl Write, trades: &Value) -> Result<()> {
+    let rows = trades.as_array().map_or(&[][..], Vec::as_slice);
+    let mut writer = csv::Writer::from_writer(sink);
+    let Some(Value::Object(first)) = rows.first() else { return Ok(()) };
+    let columns: Vec<&String> = first.keys().collect();
+    writer.write_record(&columns)?;
+    for row in rows {
+        let cells = columns.iter().map(|column| match row.get(column.as_str()) {
+            Some(Value::String(text)) => text.clone(),
+            Some(Value::Null) | None => String::new(),
+            Some(other) => other.to_string(),
+        });
+        writer.write_record(cells)?;
+    }
+    writer.flush()?;
+    Ok(())
+}
+
+fn fetch(url: &str, id: &str) -> Result<(RunRecord, RunDetails)> {
+    with_store(url, async |store| Ok(store.get(id).await?))?.ok_or_else(|| {
+        anyhow!("no run {id} in {}; see gpt-trader runs list", crate::run_store::redacted(url))
+    })
+}
+
+/// Statistics of `records` side by side, one column per run.
+fn print_stats(records: &[&RunRecord]) -> Result<()> {
+    let mut table = Table::new();
+    table.load_preset(UTF8_FULL_CONDENSED);
+    table.set_header(std::iter::once("statistic".to_owned()).chain(records.iter().map(|r| r.id.clone())));
+    table.add_row(
+        std::iter::once(Cell::new("strategy")).chain(records.iter().map(|r| Cell::new(&r.run.strategy))),
+    );
+    let keys: Vec<String> =
+        records[0].run.stats.as_object().map(|o| o.keys().cloned().collect()).unwrap_or_default();
+    for key in keys {
+        let cells = records.iter().map(|r| {
+            let text = match r.run.stats.get(&key) {
+                Some(Value::Number(n)) => n.as_f64().map_or_else(|| n.to_string(), |v| format!("{v:.4}")),
+                Some(Value::String(s)) => s.clone(),
+                _ => "—".to_owned(),
+            };
+            Cell::new(text).set_alignment(CellAlignment::Right)
+        });
+        table.add_row(std::iter::once(Cell::new(&key)).chain(cells));
+    }
+    outln!("{table}");
+    Ok(())
+}

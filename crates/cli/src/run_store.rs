@@ -1,0 +1,92 @@
+//! Where runs are recorded, and how a backtest becomes a stored run.
+
+use anyhow::{Context, Result};
+use gt_model::BarSeries;
+use gt_store::{NewRun, RunDetails, Store};
+use std::path::PathBuf;
+
+/// The folder GPT-Trader keeps its data in: `GPT_TRADER_DATA`, else
+/// `$XDG_DATA_HOME/gpt-trader`, else `~/.local/share/gpt-trader`.
+pub fn data_dir() -> Result<PathBuf> {
+    if let Some(dir) = std::env::var_os("GPT_TRADER_DATA") {
+        return Ok(PathBuf::from(dir));
+    }
+    if let Some(xdg) = std::env::var_os("XDG_DATA_HOME") {
+        return Ok(PathBuf::from(xdg).join("gpt-trader"));
+    }
+    let home = std::env::var_os("HOME").context("cannot find a data folder: set GPT_TRADER_DATA or HOME")?;
+    Ok(PathBuf::from(home).join(".local/share/gpt-trader"))
+}
+
+/// The store's URL: `--db`, else `GPT_TRADER_DB`, else `runs.db` in the data folder.
+pub fn database_url(cli: Option<&str>) -> Result<String> {
+    if let Some(url) = cli.map(str::to_owned).or_else(|| std::env::var("GPT_TRADER_DB").ok()) {
+        return Ok(url);
+    }
+    let dir = data_dir()?;
+    std::fs::create_dir_all(&dir)
+        .with_context(|| format!("cannot create the data folder {}", dir.display()))?;
+    Ok(format!("sqlite://{}", dir.join("runs.db").display()))
+}
+
+/// Runs `work` against the store at `url` on a single-threaded runtime.
+pub fn with_store<T>(url: &str, work: impl AsyncFnOnce(&Store) -> Result<T>) -> Result<T> {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    runtime.block_on(async {
+        let store =
+            Store::open(url).await.with_context(|| format!("opening the run store {}", redacted(url)))?;
+        work(&store).await
+    })
+}
+
+/// `url` without its password, for messages.
+pub fn redacted(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let credentials = &url[scheme + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// A stable fingerprint of the bars a run used (FNV-1a 64 over every field).
+pub fn fingerprint(series: &[BarSeries]) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut feed = |bytes: &[u8]| {
+        for byte in bytes {
+            hash ^= u64::from(*byte);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+    };
+    for s in series {
+        feed(s.symbol().as_str().as_bytes());
+        for i in 0..s.len() {
+            let bar = s.bar(i);
+            feed(&bar.ts.nanos().to_le_bytes());
+            for value in [bar.open, bar.high, bar.low, bar.close, bar.volume] {
+                feed(&value.to_bits().to_le_bytes());
+            }
+        }
+    }
+    format!("{hash:016x}")
+}
+
+/// Saves a run; returns its id.
+pub fn save(url: &str, run: &NewRun, details: &RunDetails) -> Result<String> {
+    with_store(url, async |store| Ok(store.save(run, details).await?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_never_reach_messages() {
+        assert_eq!(redacted("postgres://trader:s3cret@db:5432/runs"), "postgres://trader:***@db:5432/runs");
+        assert_eq!(redacted("sqlite:///tmp/runs.db"), "sqlite:///tmp/runs.db");
+    }
+}
