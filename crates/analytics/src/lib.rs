@@ -11,6 +11,7 @@ mod numeric;
 mod periods;
 mod report;
 mod stats;
+pub mod tearsheet;
 
 pub use attribution::{Attribution, OpenExposure, Slice, attribute};
 pub use benchmark::equal_weight_index;

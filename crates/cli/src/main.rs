@@ -11,6 +11,7 @@ macro_rules! outln {
 
 mod commands;
 mod output;
+mod report_html;
 mod run_config;
 mod run_store;
 

@@ -511,6 +511,11 @@ fn backtests_are_recorded_and_runs_can_be_listed_shown_compared_exported_and_del
     assert_eq!(csv.lines().count(), first["trades"].as_array().unwrap().len() + 1);
     assert!(csv.lines().next().unwrap().contains("entry_price"));
 
+    let page = data.path().join("run.html");
+    assert!(cli(&["runs", "report", a, page.to_str().unwrap()]).contains("Wrote"));
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(html.contains("TradingView Lightweight Charts") && html.contains("\"benchmark\":["));
+
     assert!(cli(&["runs", "delete", a]).contains("Deleted"));
     let output = Command::cargo_bin("gpt-trader")
         .unwrap()

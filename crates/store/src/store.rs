@@ -37,6 +37,8 @@ pub struct RunDetails {
     pub equity: Value,
     /// Orders the risk engine refused.
     pub refusals: Value,
+    /// What the HTML report is drawn from.
+    pub chart: Value,
 }
 
 /// A stored run's summary.
@@ -151,13 +153,16 @@ impl Store {
         .bind(run.stats.to_string())
         .execute(&mut *tx)
         .await?;
-        sqlx::query("INSERT INTO run_details (run_id, trades, equity, refusals) VALUES ($1, $2, $3, $4)")
-            .bind(&id)
-            .bind(details.trades.to_string())
-            .bind(details.equity.to_string())
-            .bind(details.refusals.to_string())
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "INSERT INTO run_details (run_id, trades, equity, refusals, chart) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&id)
+        .bind(details.trades.to_string())
+        .bind(details.equity.to_string())
+        .bind(details.refusals.to_string())
+        .bind(details.chart.to_string())
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -185,7 +190,7 @@ impl Store {
     pub async fn get(&self, id: &str) -> Result<Option<(RunRecord, RunDetails)>, StoreError> {
         let row = sqlx::query(
             "SELECT r.id, r.created_at, r.kind, r.strategy, r.symbols, r.params, r.config, r.data_fingerprint, \
-             r.code_version, r.elapsed_ms, r.stats, d.trades, d.equity, d.refusals \
+             r.code_version, r.elapsed_ms, r.stats, d.trades, d.equity, d.refusals, d.chart \
              FROM runs r JOIN run_details d ON d.run_id = r.id WHERE r.id = $1",
         )
         .bind(id)
@@ -196,6 +201,7 @@ impl Store {
             trades: json(&row, id, "trades")?,
             equity: json(&row, id, "equity")?,
             refusals: json(&row, id, "refusals")?,
+            chart: json(&row, id, "chart")?,
         };
         Ok(Some((record(&row)?, details)))
     }

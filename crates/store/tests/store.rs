@@ -25,6 +25,7 @@ fn details(n: usize) -> RunDetails {
         trades: json!((0..n).map(|i| json!({"entry_bar": i, "pnl": i as f64 * 1.5})).collect::<Vec<_>>()),
         equity: json!([{"time": "2004-08-19", "equity": 10000.0}]),
         refusals: json!([]),
+        chart: json!({"benchmark": [1.0, 1.1]}),
     }
 }
 

@@ -9,6 +9,7 @@ use crate::run_store;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use gt_analytics::Report;
+use gt_analytics::tearsheet::TearsheetData;
 use gt_engine::{BacktestResult, Sleeve, backtest_portfolio};
 use gt_model::{BarSeries, StrategyId};
 use gt_risk::RiskEngine;
@@ -70,6 +71,10 @@ pub struct BacktestArgs {
     #[arg(long)]
     no_save: bool,
 
+    /// Also write a self-contained HTML report (charts, monthly returns, statistics, trades).
+    #[arg(long, value_name = "FILE.html")]
+    report: Option<PathBuf>,
+
     /// Also write the trade list to this CSV file.
     #[arg(long, value_name = "FILE.csv")]
     trades_out: Option<PathBuf>,
@@ -128,10 +133,14 @@ pub fn run(args: &BacktestArgs) -> Result<()> {
     let format = time_format_of(&series);
     let report =
         Report::new(stats_of(&series, &result), &result.trades, &result.timeline, &result.equity, format);
+    let chart = crate::report_html::chart_data(&series, &result, &report, &title)?;
     let run_id = match &url {
-        Some(url) => Some(save(url, args, &series, &result, &report, &title, started.elapsed())?),
+        Some(url) => Some(save(url, args, &series, &result, &report, &chart, &title, started.elapsed())?),
         None => None,
     };
+    if let Some(path) = &args.report {
+        crate::report_html::write(path, &title, &chart)?;
+    }
     if let Some(path) = &trades_out {
         output::write_csv(path, &report.trades).with_context(|| format!("writing {}", path.display()))?;
     }
@@ -150,6 +159,7 @@ pub fn run(args: &BacktestArgs) -> Result<()> {
     }
 }
 
+#[allow(clippy::too_many_arguments)]
 /// Records the run: what was asked (arguments and run file), the data's
 /// fingerprint, the statistics, trades, equity curve and refusals.
 fn save(
@@ -158,6 +168,7 @@ fn save(
     series: &[BarSeries],
     result: &BacktestResult,
     report: &Report,
+    chart: &TearsheetData,
     title: &str,
     elapsed: std::time::Duration,
 ) -> Result<String> {
@@ -192,6 +203,7 @@ fn save(
         trades: serde_json::to_value(&report.trades)?,
         equity: serde_json::to_value(&report.equity)?,
         refusals: serde_json::Value::Array(refusals),
+        chart: serde_json::to_value(chart)?,
     };
     run_store::save(url, &run, &details)
 }

@@ -5,7 +5,7 @@ pub mod bench;
 pub mod compare;
 mod data_args;
 pub mod indicators;
-mod run_args;
+pub mod run_args;
 pub mod runs;
 mod sleeves;
 pub mod strategies;

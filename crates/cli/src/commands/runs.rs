@@ -6,6 +6,7 @@ use anyhow::{Result, anyhow, bail};
 use chrono::{NaiveDate, TimeZone, Utc};
 use clap::{Args, Subcommand, ValueEnum};
 use comfy_table::{Cell, CellAlignment, Table, presets::UTF8_FULL_CONDENSED};
+use gt_analytics::tearsheet::TearsheetData;
 use gt_store::{RunDetails, RunFilter, RunRecord};
 use serde_json::{Value, json};
 use std::io::Write;
@@ -66,6 +67,13 @@ enum RunsCommand {
         /// Write here instead of standard output.
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
+    },
+    /// Write a run's self-contained HTML report.
+    Report {
+        /// Run id.
+        id: String,
+        /// File to write, e.g. report.html.
+        out: PathBuf,
     },
     /// Delete a run.
     Delete {
@@ -198,6 +206,14 @@ pub fn run(args: &RunsArgs) -> Result<()> {
                 (ExportFormat::Csv, None) => write_trades_csv(std::io::stdout().lock(), &details.trades)?,
             }
             std::io::stdout().flush()?;
+            Ok(())
+        }
+        RunsCommand::Report { id, out } => {
+            let (record, details) = fetch(&url, id)?;
+            let data: TearsheetData = serde_json::from_value(details.chart)
+                .map_err(|_| anyhow!("run {id} was recorded without report data; run the backtest again"))?;
+            crate::report_html::write(out, &format!("Run {} — {}", record.id, record.run.strategy), &data)?;
+            outln!("Wrote {}.", out.display());
             Ok(())
         }
         RunsCommand::Delete { id } => {

@@ -1,0 +1,97 @@
+//! The HTML report opened in headless Chromium: every chart drawn with data,
+//! no script error, and a screenshot kept as a test artifact
+//! (`target/tmp/report.png`).
+
+use assert_cmd::Command;
+use std::path::Path;
+use std::process::Command as Process;
+
+/// Chromium's headless flags for this closed-network sandbox.
+const FLAGS: [&str; 8] = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+];
+
+fn chromium() -> Option<&'static str> {
+    let found = ["chromium", "chromium-browser", "google-chrome"]
+        .into_iter()
+        .find(|name| Process::new(name).arg("--version").output().is_ok_and(|o| o.status.success()));
+    if found.is_none() {
+        assert!(
+            std::env::var_os("GPT_TRADER_REQUIRE_CHROMIUM").is_none(),
+            "GPT_TRADER_REQUIRE_CHROMIUM is set but no Chromium is installed"
+        );
+        eprintln!("Chromium not installed (apt-get install chromium); skipping the browser test");
+    }
+    found
+}
+
+fn browse(browser: &str, profile: &Path, extra: &[&str], page: &Path) -> std::process::Output {
+    Process::new(browser)
+        .args(FLAGS)
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(["--window-size=1400,2600", "--virtual-time-budget=10000"])
+        .args(extra)
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .unwrap()
+}
+
+/// The value of `attribute` on the element whose opening tag contains `marker`.
+fn attribute(dom: &str, marker: &str, attribute: &str) -> Option<String> {
+    let start = dom.find(marker)?;
+    let tag = &dom[dom[..start].rfind('<')?..start + dom[start..].find('>')?];
+    let key = format!("{attribute}=\"");
+    let from = tag.find(&key)? + key.len();
+    Some(tag[from..from + tag[from..].find('"')?].to_owned())
+}
+
+#[test]
+fn html_report_renders_every_chart_in_chromium() {
+    let Some(browser) = chromium() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let page = dir.path().join("report.html");
+    Command::cargo_bin("gpt-trader")
+        .unwrap()
+        .args(["backtest", "--commission", "0.002", "--no-save", "--report"])
+        .arg(&page)
+        .assert()
+        .success();
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(!html.contains("<script src") && !html.contains("<link"), "self-contained, nothing fetched");
+
+    let output = browse(browser, &dir.path().join("profile-dom"), &["--dump-dom"], &page);
+    let dom = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(attribute(&dom, "data-errors", "data-errors").as_deref(), Some(""), "no script error");
+    assert_eq!(attribute(&dom, "data-charts", "data-charts").as_deref(), Some("4"), "four charts drawn");
+    for (id, at_least) in [
+        ("equity", 2148),
+        ("drawdown", 2148),
+        ("price", 2),
+        ("monthly", 100),
+        ("sharpe", 1000),
+        ("trades", 93),
+    ] {
+        let points: usize = attribute(&dom, &format!("id=\"{id}\""), "data-points")
+            .unwrap_or_else(|| panic!("{id} has no data"))
+            .parse()
+            .unwrap();
+        assert!(points >= at_least, "{id}: {points} points");
+    }
+    assert!(dom.matches("<canvas").count() >= 4, "the charts drew on canvases");
+
+    let shot = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report.png");
+    let _ = std::fs::remove_file(&shot);
+    browse(browser, &dir.path().join("profile-shot"), &[&format!("--screenshot={}", shot.display())], &page);
+    assert!(
+        std::fs::metadata(&shot).map(|m| m.len() > 50_000).unwrap_or(false),
+        "screenshot written to {}",
+        shot.display()
+    );
+}
