@@ -526,3 +526,36 @@ fn backtests_are_recorded_and_runs_can_be_listed_shown_compared_exported_and_del
     assert_eq!(output.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&output.stderr).contains(&format!("no run {a}")));
 }
+
+#[test]
+fn concurrent_processes_writing_runs_lose_nothing() {
+    let data = tempfile::tempdir().unwrap();
+    let binary = assert_cmd::cargo::cargo_bin("gpt-trader");
+    // Six processes at once on one new SQLite store (each also creates the schema if first).
+    let children: Vec<_> = (0..6)
+        .map(|i| {
+            std::process::Command::new(&binary)
+                .env("GPT_TRADER_DATA", data.path())
+                .args(["backtest", "--param", &format!("fast={}", 5 + i), "--format", "json"])
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let output = child.wait_with_output().unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    }
+    let output = Command::cargo_bin("gpt-trader")
+        .unwrap()
+        .env("GPT_TRADER_DATA", data.path())
+        .args(["runs", "list", "--format", "json"])
+        .output()
+        .unwrap();
+    let runs: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let mut fasts: Vec<String> =
+        runs.as_array().unwrap().iter().map(|r| r["params"]["fast"].as_str().unwrap().to_owned()).collect();
+    fasts.sort();
+    assert_eq!(fasts, ["10", "5", "6", "7", "8", "9"]);
+}
