@@ -33,6 +33,8 @@ struct Cli {
 enum Command {
     /// Backtest a strategy on a CSV file (or the bundled sample) and report statistics.
     Backtest(commands::backtest::BacktestArgs),
+    /// The local bar cache: import CSV files, list and show what is cached.
+    Data(commands::data::DataCommandArgs),
     /// Run several strategies on the same bars and compare them side by side with buy & hold.
     Compare(commands::compare::CompareArgs),
     /// List, show, compare, export and delete recorded runs.
@@ -50,6 +52,7 @@ fn main() -> ExitCode {
     let outcome = match cli.command {
         Command::Backtest(args) => commands::backtest::run(&args),
         Command::Compare(args) => commands::compare::run(&args),
+        Command::Data(args) => commands::data::run(&args),
         Command::Runs(args) => commands::runs::run(&args),
         Command::Strategies(args) => commands::strategies::run(&args),
         Command::Indicators(args) => commands::indicators::run(&args),

@@ -361,9 +361,10 @@ fn bad_risk_settings_are_all_reported_together() {
         &["backtest", "--max-drawdown-pct", "150", "--max-position-pct", "0"],
         "invalid risk settings: max_position_pct = 0 must be > 0 and <= 1000; max_drawdown_pct = 150 must be > 0 and <= 100",
     );
+    assert_fails_with(&["backtest", "--symbols", "TSLA"], "symbol TSLA is not in the local cache");
     assert_fails_with(
         &["backtest", "--symbols", "TSLA"],
-        "symbol TSLA is not in the data; available: AAPL, FB, GOOG, IBM, MSFT",
+        "nor the bundled sample (AAPL, FB, GOOG, IBM, MSFT); import it with `gpt-trader data import FILE.csv --symbol TSLA`",
     );
     assert_fails_with(
         &["backtest", "--universe", "sp500"],
@@ -558,4 +559,65 @@ fn concurrent_processes_writing_runs_lose_nothing() {
         runs.as_array().unwrap().iter().map(|r| r["params"]["fast"].as_str().unwrap().to_owned()).collect();
     fasts.sort();
     assert_eq!(fasts, ["10", "5", "6", "7", "8", "9"]);
+}
+
+#[test]
+fn imported_csv_files_are_cached_listed_shown_and_backtested_by_symbol() {
+    let data = tempfile::tempdir().unwrap();
+    let cli = |args: &[&str]| {
+        let output = Command::cargo_bin("gpt-trader")
+            .unwrap()
+            .env("GPT_TRADER_DATA", data.path())
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    // Import the first half of the file, then all of it: the second import merges.
+    let goog = std::fs::read_to_string(fixtures.join("GOOG.csv")).unwrap();
+    let half: String = goog.lines().take(1_000).map(|l| format!("{l}\n")).collect();
+    let half_path = data.path().join("half.csv");
+    std::fs::write(&half_path, half).unwrap();
+    let (code, out, err) = cli(&["data", "import", half_path.to_str().unwrap(), "--symbol", "goog"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("GOOG 1d: 999 bars cached"), "{out}");
+    let (_, out, _) =
+        cli(&["data", "import", fixtures.join("GOOG.csv").to_str().unwrap(), "--symbol", "GOOG"]);
+    assert!(out.contains("GOOG 1d: 2148 bars cached"), "{out}");
+
+    let (_, out, _) = cli(&["data", "list", "--format", "json"]);
+    let listed: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        listed,
+        serde_json::json!([{"symbol": "GOOG", "interval": "1d", "first": "2004-08-19", "last": "2013-03-01", "rows": 2148, "source": "csv"}])
+    );
+    let (_, out, _) = cli(&["data", "show", "GOOG", "--rows", "2"]);
+    assert!(out.contains("2004-08-19") && out.contains("2013-03-01") && out.contains("…"), "{out}");
+
+    // --symbols reads the cache: the same result as the file itself.
+    let (_, cached, _) = cli(&["backtest", "--symbols", "GOOG", "--no-save", "--format", "json"]);
+    let (_, from_file, _) = cli(&[
+        "backtest",
+        "--data",
+        fixtures.join("GOOG.csv").to_str().unwrap(),
+        "--no-save",
+        "--format",
+        "json",
+    ]);
+    let (cached, from_file): (Value, Value) =
+        (serde_json::from_str(&cached).unwrap(), serde_json::from_str(&from_file).unwrap());
+    assert_eq!(cached["stats"], from_file["stats"]);
+
+    let (code, _, err) =
+        cli(&["data", "import", fixtures.join("GOOG.csv").to_str().unwrap(), "--symbol", "../x"]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("is not a ticker"), "{err}");
+    let (code, _, err) = cli(&["data", "show", "MSFT"]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("MSFT 1d is not cached; import it with"), "{err}");
 }

@@ -140,4 +140,14 @@ pub enum DataError {
         /// Comma-separated known names.
         known: String,
     },
+    /// A cache file is damaged or not a cache file.
+    #[error(
+        "{file}: cannot read cached bars: {reason}; delete the file and fetch or import the symbol again"
+    )]
+    CorruptCache {
+        /// The file.
+        file: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
 }

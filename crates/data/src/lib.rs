@@ -8,6 +8,7 @@
 //! * [`synthetic`] makes deterministic random-walk bars for benchmarks and tests;
 //! * [`universe`] holds named symbol sets, such as the bundled `sample` stocks.
 
+pub mod cache;
 pub mod csv_bars;
 mod error;
 pub mod sample;

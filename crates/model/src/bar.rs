@@ -46,6 +46,24 @@ impl BarSeries {
         }
     }
 
+    /// A series from its columns; `None` unless all have the same length.
+    #[allow(clippy::too_many_arguments)]
+    pub fn from_columns(
+        symbol: Symbol,
+        ts: Vec<Timestamp>,
+        open: Vec<f64>,
+        high: Vec<f64>,
+        low: Vec<f64>,
+        close: Vec<f64>,
+        volume: Vec<f64>,
+    ) -> Option<Self> {
+        let n = ts.len();
+        [open.len(), high.len(), low.len(), close.len(), volume.len()]
+            .iter()
+            .all(|&len| len == n)
+            .then_some(Self { symbol, ts, open, high, low, close, volume })
+    }
+
     /// Appends a bar; the caller keeps bars in time order.
     pub fn push(&mut self, bar: Bar) {
         self.ts.push(bar.ts);

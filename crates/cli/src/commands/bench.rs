@@ -86,6 +86,19 @@ fn portfolio_500x10y(repeat: usize) -> BenchLine {
     BenchLine { name: "portfolio_500x10y", bars, seconds, bars_per_s: bars as f64 / seconds }
 }
 
+/// Reading 10 years of one-minute bars (252 days × 390 minutes) back from the local cache.
+fn cache_read_10y_1m(repeat: usize) -> BenchLine {
+    const BARS: usize = 252 * 390 * 10;
+    let dir = std::env::temp_dir().join(format!("gpt-trader-bench-cache-{}", std::process::id()));
+    let cache = gt_data::cache::BarCache::new(&dir);
+    cache
+        .store(&synthetic::random_walk(Symbol::new("SYN"), BARS, 7), "1m", "bench")
+        .expect("writable temp dir");
+    let seconds = median_seconds(repeat, || cache.load("SYN", "1m").expect("just written").expect("present"));
+    let _ = std::fs::remove_dir_all(&dir);
+    BenchLine { name: "cache_read_10y_1m", bars: BARS, seconds, bars_per_s: BARS as f64 / seconds }
+}
+
 /// Runs `work` `repeat` times and returns the median wall time in seconds;
 /// what `work` returns is dropped outside the timing.
 fn median_seconds<T>(repeat: usize, mut work: impl FnMut() -> T) -> f64 {
@@ -106,8 +119,11 @@ fn median_seconds<T>(repeat: usize, mut work: impl FnMut() -> T) -> f64 {
 type Bench = fn(usize) -> BenchLine;
 
 /// Every benchmark, by name.
-const BENCHES: [(&str, Bench); 2] =
-    [("sma_cross_1m", sma_cross_1m), ("portfolio_500x10y", portfolio_500x10y)];
+const BENCHES: [(&str, Bench); 3] = [
+    ("sma_cross_1m", sma_cross_1m),
+    ("portfolio_500x10y", portfolio_500x10y),
+    ("cache_read_10y_1m", cache_read_10y_1m),
+];
 
 /// `gpt-trader bench`.
 pub fn run(args: &BenchArgs) -> Result<()> {

@@ -60,8 +60,11 @@ impl DataArgs {
         if let Some(name) = &self.universe {
             series.extend(universe::load(name)?);
         }
+        if series.is_empty() && !self.symbols.is_empty() {
+            return from_cache_or_sample(&self.symbols);
+        }
         if series.is_empty() {
-            series = if self.symbols.is_empty() { vec![sample::goog()?] } else { universe::load("sample")? };
+            series = vec![sample::goog()?];
         }
         for (i, s) in series.iter().enumerate() {
             if series[..i].iter().any(|earlier| earlier.symbol() == s.symbol()) {
@@ -91,4 +94,37 @@ impl DataArgs {
         }
         Ok(series.remove(0))
     }
+}
+
+/// `--symbols` alone: each symbol's daily bars from the local cache, else
+/// from the bundled sample universe; a clear error naming the import command otherwise.
+fn from_cache_or_sample(symbols: &[String]) -> Result<Vec<BarSeries>> {
+    let cache = crate::commands::data::cache()?;
+    let mut sample: Option<Vec<BarSeries>> = None;
+    let mut chosen = Vec::with_capacity(symbols.len());
+    for wanted in symbols {
+        let wanted = wanted.trim().to_uppercase();
+        if chosen.iter().any(|s: &BarSeries| s.symbol().as_str() == wanted) {
+            bail!("symbol {wanted} is listed twice in --symbols");
+        }
+        if let Some((series, _)) = cache.load(&wanted, "1d")? {
+            chosen.push(series);
+            continue;
+        }
+        let sample = match &mut sample {
+            Some(sample) => sample,
+            None => sample.insert(universe::load("sample")?),
+        };
+        let Some(index) = sample.iter().position(|s| s.symbol().as_str() == wanted) else {
+            let bundled: Vec<&str> = sample.iter().map(|s| s.symbol().as_str()).collect();
+            bail!(
+                "symbol {wanted} is not in the local cache ({}) nor the bundled sample ({}); \
+                 import it with `gpt-trader data import FILE.csv --symbol {wanted}`",
+                cache.root().display(),
+                bundled.join(", ")
+            );
+        };
+        chosen.push(sample.swap_remove(index));
+    }
+    Ok(chosen)
 }

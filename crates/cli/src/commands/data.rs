@@ -1,0 +1,158 @@
+//! `gpt-trader data`: the local bar cache.
+
+use crate::output::OutputFormat;
+use crate::run_store::data_dir;
+use anyhow::{Result, bail};
+use clap::{Args, Subcommand};
+use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
+use gt_data::cache::BarCache;
+use gt_data::csv_bars;
+use gt_model::{BarSeries, Symbol};
+use std::path::PathBuf;
+
+/// Options of `gpt-trader data`.
+#[derive(Args, Debug)]
+pub struct DataCommandArgs {
+    #[command(subcommand)]
+    command: DataCommand,
+}
+
+#[derive(Subcommand, Debug)]
+enum DataCommand {
+    /// Bring a CSV file into the cache (validated like --data); merges with what is cached.
+    Import {
+        /// OHLCV CSV file.
+        file: PathBuf,
+        /// Symbol to file it under.
+        #[arg(long)]
+        symbol: String,
+        /// Bar interval it holds.
+        #[arg(long, default_value = "1d")]
+        interval: String,
+    },
+    /// List what is cached: symbol, interval, first and last bar, rows, source.
+    List {
+        /// A table, or JSON.
+        #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+        format: OutputFormat,
+    },
+    /// Print the first and last bars of a cached symbol.
+    Show {
+        /// Symbol.
+        symbol: String,
+        /// Bar interval.
+        #[arg(long, default_value = "1d")]
+        interval: String,
+        /// Bars from each end.
+        #[arg(long, default_value_t = 5)]
+        rows: usize,
+    },
+}
+
+/// The cache in the data folder: `DATA/bars`.
+pub fn cache() -> Result<BarCache> {
+    Ok(BarCache::new(data_dir()?.join("bars")))
+}
+
+/// Merges `incoming` into `existing`: every timestamp once, the incoming bar winning.
+fn merge(existing: Option<BarSeries>, incoming: BarSeries) -> BarSeries {
+    let Some(existing) = existing else { return incoming };
+    let mut bars: Vec<_> = (0..existing.len()).map(|i| existing.bar(i)).collect();
+    bars.retain(|bar| incoming.timestamps().binary_search(&bar.ts).is_err());
+    bars.extend((0..incoming.len()).map(|i| incoming.bar(i)));
+    bars.sort_by_key(|bar| bar.ts);
+    let mut merged = BarSeries::with_capacity(incoming.symbol().clone(), bars.len());
+    bars.into_iter().for_each(|bar| merged.push(bar));
+    merged
+}
+
+/// `gpt-trader data`.
+pub fn run(args: &DataCommandArgs) -> Result<()> {
+    let cache = cache()?;
+    match &args.command {
+        DataCommand::Import { file, symbol, interval } => {
+            let symbol = symbol.trim().to_uppercase();
+            if symbol.is_empty() || symbol.contains(['/', '\\', '.']) {
+                bail!("--symbol {symbol:?} is not a ticker (letters, digits, - and _ only)");
+            }
+            let incoming = csv_bars::load(file, Symbol::new(&symbol))?;
+            let existing = cache.load(&symbol, interval)?.map(|(series, _)| series);
+            let merged = merge(existing, incoming);
+            cache.store(&merged, interval, "csv")?;
+            outln!("{symbol} {interval}: {} bars cached in {}", merged.len(), cache.root().display());
+        }
+        DataCommand::List { format } => {
+            let entries = cache.entries()?;
+            let time = |ts: Option<gt_model::Timestamp>| {
+                ts.map_or_else(String::new, |t| {
+                    t.display(if t.is_midnight() {
+                        gt_model::TimeFormat::Date
+                    } else {
+                        gt_model::TimeFormat::DateTime
+                    })
+                    .to_string()
+                })
+            };
+            if *format == OutputFormat::Json {
+                let rows: Vec<serde_json::Value> = entries
+                    .iter()
+                    .map(|e| {
+                        serde_json::json!({"symbol": e.symbol, "interval": e.interval, "first": time(e.first),
+                            "last": time(e.last), "rows": e.rows, "source": e.source})
+                    })
+                    .collect();
+                outln!("{}", serde_json::to_string(&rows)?);
+                return Ok(());
+            }
+            let mut table = Table::new();
+            table
+                .load_preset(UTF8_FULL_CONDENSED)
+                .set_header(["symbol", "interval", "first", "last", "rows", "source"]);
+            for e in &entries {
+                table.add_row([
+                    e.symbol.clone(),
+                    e.interval.clone(),
+                    time(e.first),
+                    time(e.last),
+                    e.rows.to_string(),
+                    e.source.clone(),
+                ]);
+            }
+            outln!("{table}\n{} series in {}", entries.len(), cache.root().display());
+        }
+        DataCommand::Show { symbol, interval, rows } => {
+            let symbol = symbol.to_uppercase();
+            let Some((series, entry)) = cache.load(&symbol, interval)? else {
+                bail!(
+                    "{symbol} {interval} is not cached; import it with `gpt-trader data import FILE.csv --symbol {symbol}`"
+                );
+            };
+            let format = series.time_format();
+            let mut table = Table::new();
+            table
+                .load_preset(UTF8_FULL_CONDENSED)
+                .set_header(["time", "open", "high", "low", "close", "volume"]);
+            let shown: Vec<usize> = if series.len() <= 2 * rows {
+                (0..series.len()).collect()
+            } else {
+                (0..*rows).chain(series.len() - rows..series.len()).collect()
+            };
+            for (n, i) in shown.iter().enumerate() {
+                if n == *rows && series.len() > 2 * rows {
+                    table.add_row(["…", "", "", "", "", ""]);
+                }
+                let bar = series.bar(*i);
+                table.add_row([
+                    bar.ts.display(format).to_string(),
+                    bar.open.to_string(),
+                    bar.high.to_string(),
+                    bar.low.to_string(),
+                    bar.close.to_string(),
+                    bar.volume.to_string(),
+                ]);
+            }
+            outln!("{symbol} {interval} ({} bars from {})\n{table}", entry.rows, entry.source);
+        }
+    }
+    Ok(())
+}
