@@ -368,7 +368,7 @@ fn bad_risk_settings_are_all_reported_together() {
     );
     assert_fails_with(
         &["backtest", "--universe", "sp500"],
-        "unknown universe 'sp500'; built-in universes: sample",
+        "unknown universe 'sp500'; known: sample, us_liquid",
     );
 }
 
@@ -620,4 +620,31 @@ fn imported_csv_files_are_cached_listed_shown_and_backtested_by_symbol() {
     let (code, _, err) = cli(&["data", "show", "MSFT"]);
     assert_eq!(code, Some(1));
     assert!(err.contains("MSFT 1d is not cached; import it with"), "{err}");
+}
+
+#[test]
+fn universes_come_from_a_toml_file_in_the_data_folder() {
+    let data = tempfile::tempdir().unwrap();
+    std::fs::write(data.path().join("universes.toml"), "tech = [\"AAPL\", \"MSFT\"]\n").unwrap();
+    let run = |universe: &str| {
+        Command::cargo_bin("gpt-trader")
+            .unwrap()
+            .env("GPT_TRADER_DATA", data.path())
+            .args(["backtest", "--universe", universe, "--no-save", "--format", "json"])
+            .output()
+            .unwrap()
+    };
+    let output = run("tech");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let symbols: Vec<&String> = report["attribution"]["by_symbol"].as_object().unwrap().keys().collect();
+    assert_eq!(symbols, ["AAPL", "MSFT"]);
+    let missing = run("us_liquid");
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("symbol SPY is not in the local cache"));
+    let unknown = run("nope");
+    assert!(
+        String::from_utf8_lossy(&unknown.stderr)
+            .contains("unknown universe 'nope'; known: sample, us_liquid, tech")
+    );
 }

@@ -18,11 +18,14 @@ pub struct DataArgs {
     #[arg(long)]
     symbol: Option<String>,
 
-    /// A built-in universe of symbols (`sample`: AAPL, FB, GOOG, IBM, MSFT daily 2000-2013).
+    /// A universe: `sample` (bundled bars of AAPL, FB, GOOG, IBM, MSFT 2000-2013), `us_liquid`
+    /// (large US stocks and ETFs, bars from the cache), or a name from DATA/universes.toml
+    /// (`NAME = ["AAPL", "MSFT"]`).
     #[arg(long, value_name = "NAME")]
     universe: Option<String>,
 
-    /// Keep only these symbols (comma-separated) of the files or universe; alone, picks from `sample`.
+    /// Keep only these symbols (comma-separated) of the files or universe; alone, reads them
+    /// from the local cache (else the bundled sample).
     #[arg(long, value_delimiter = ',', value_name = "SYM,SYM")]
     symbols: Vec<String>,
 }
@@ -58,7 +61,10 @@ impl DataArgs {
             series.push(csv_bars::load(path, Symbol::new(&symbol))?);
         }
         if let Some(name) = &self.universe {
-            series.extend(universe::load(name)?);
+            match universe_symbols(name)? {
+                None => series.extend(universe::load(name)?),
+                Some(symbols) => series.extend(from_cache_or_sample(&symbols)?),
+            }
         }
         if series.is_empty() && !self.symbols.is_empty() {
             return from_cache_or_sample(&self.symbols);
@@ -93,6 +99,53 @@ impl DataArgs {
             bail!("this command works on one symbol; {} were given (pick one with --symbols)", series.len());
         }
         Ok(series.remove(0))
+    }
+}
+
+/// Large, liquid US stocks and ETFs: a starting universe whose bars come from the cache.
+const US_LIQUID: [&str; 12] =
+    ["SPY", "QQQ", "IWM", "AAPL", "MSFT", "AMZN", "GOOGL", "META", "NVDA", "JPM", "XOM", "JNJ"];
+
+/// The symbols of universe `name` when it is a list (`us_liquid` or DATA/universes.toml);
+/// `None` for universes with bundled bars (`sample`).
+fn universe_symbols(name: &str) -> Result<Option<Vec<String>>> {
+    if universe::BUILT_IN.iter().any(|(built_in, _)| *built_in == name) {
+        return Ok(None);
+    }
+    if name == "us_liquid" {
+        return Ok(Some(US_LIQUID.iter().map(|s| s.to_string()).collect()));
+    }
+    let path = crate::run_store::data_dir()?.join("universes.toml");
+    let known = || {
+        let mut names: Vec<String> = universe::BUILT_IN.iter().map(|(n, _)| n.to_string()).collect();
+        names.push("us_liquid".into());
+        names
+    };
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(_) => bail!(
+            "unknown universe '{name}'; known: {} (define others in {})",
+            known().join(", "),
+            path.display()
+        ),
+    };
+    let table: toml::Table = text.parse().map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    match table.get(name) {
+        Some(toml::Value::Array(items)) => items
+            .iter()
+            .map(|item| {
+                item.as_str()
+                    .map(str::to_owned)
+                    .ok_or_else(|| anyhow::anyhow!("{}: {name}: symbols must be strings", path.display()))
+            })
+            .collect::<Result<Vec<_>>>()
+            .map(Some),
+        Some(_) => bail!("{}: {name} must be a list of symbols", path.display()),
+        None => {
+            let mut names = known();
+            names.extend(table.keys().cloned());
+            bail!("unknown universe '{name}'; known: {}", names.join(", "))
+        }
     }
 }
 
