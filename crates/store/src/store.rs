@@ -71,20 +71,19 @@ pub struct Store {
 /// Runs saved by this process, to keep ids unique within a millisecond.
 static SAVED: AtomicU64 = AtomicU64::new(0);
 
-fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
-}
-
-/// A run id: creation time, process and a per-process counter, sortable by time.
-fn new_id(created_at_ms: i64) -> String {
+/// The creation time in ms and a run id: the time to the nanosecond (so ids
+/// sort by time), then the process and a per-process counter (so they are unique).
+fn new_id() -> (i64, String) {
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
     let count = SAVED.fetch_add(1, Ordering::Relaxed);
-    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.subsec_nanos());
-    format!(
-        "{created_at_ms:012x}-{:06x}{:04x}{:03x}",
+    let id = format!(
+        "{:012x}{:05x}-{:06x}{:03x}",
+        now.as_millis(),
+        now.subsec_nanos() % 1_000_000,
         std::process::id() & 0xff_ffff,
-        nanos & 0xffff,
         count & 0xfff
-    )
+    );
+    (now.as_millis() as i64, id)
 }
 
 impl Store {
@@ -133,8 +132,7 @@ impl Store {
 
     /// Stores a run and its details in one transaction; returns its id.
     pub async fn save(&self, run: &NewRun, details: &RunDetails) -> Result<String, StoreError> {
-        let created_at_ms = now_ms();
-        let id = new_id(created_at_ms);
+        let (created_at_ms, id) = new_id();
         let mut tx = self.pool.begin().await?;
         sqlx::query(
             "INSERT INTO runs (id, created_at, kind, strategy, symbols, params, config, data_fingerprint, \
