@@ -7,6 +7,13 @@ use serde_json::Value;
 use std::io::Write;
 use std::path::Path;
 
+/// The binary with its data folder (bar cache, run store, universes) in `dir`.
+fn gpt_trader_in(dir: &Path) -> Command {
+    let mut command = Command::cargo_bin("gpt-trader").unwrap();
+    command.env("GPT_TRADER_DATA", dir).env_remove("GPT_TRADER_DB");
+    command
+}
+
 /// The binary, with its data folder (and so its run store) in a temporary directory.
 fn gpt_trader() -> Command {
     let mut command = Command::cargo_bin("gpt-trader").unwrap();
@@ -460,12 +467,7 @@ fn run_file_problems_are_reported_together_with_their_paths() {
 fn backtests_are_recorded_and_runs_can_be_listed_shown_compared_exported_and_deleted() {
     let data = tempfile::tempdir().unwrap();
     let cli = |args: &[&str]| {
-        let output = Command::cargo_bin("gpt-trader")
-            .unwrap()
-            .env("GPT_TRADER_DATA", data.path())
-            .args(args)
-            .output()
-            .unwrap();
+        let output = gpt_trader_in(data.path()).args(args).output().unwrap();
         assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
         String::from_utf8(output.stdout).unwrap()
     };
@@ -518,12 +520,7 @@ fn backtests_are_recorded_and_runs_can_be_listed_shown_compared_exported_and_del
     assert!(html.contains("TradingView Lightweight Charts") && html.contains("\"benchmark\":["));
 
     assert!(cli(&["runs", "delete", a]).contains("Deleted"));
-    let output = Command::cargo_bin("gpt-trader")
-        .unwrap()
-        .env("GPT_TRADER_DATA", data.path())
-        .args(["runs", "show", a])
-        .output()
-        .unwrap();
+    let output = gpt_trader_in(data.path()).args(["runs", "show", a]).output().unwrap();
     assert_eq!(output.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&output.stderr).contains(&format!("no run {a}")));
 }
@@ -548,12 +545,7 @@ fn concurrent_processes_writing_runs_lose_nothing() {
         let output = child.wait_with_output().unwrap();
         assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     }
-    let output = Command::cargo_bin("gpt-trader")
-        .unwrap()
-        .env("GPT_TRADER_DATA", data.path())
-        .args(["runs", "list", "--format", "json"])
-        .output()
-        .unwrap();
+    let output = gpt_trader_in(data.path()).args(["runs", "list", "--format", "json"]).output().unwrap();
     let runs: Value = serde_json::from_slice(&output.stdout).unwrap();
     let mut fasts: Vec<String> =
         runs.as_array().unwrap().iter().map(|r| r["params"]["fast"].as_str().unwrap().to_owned()).collect();
@@ -565,12 +557,7 @@ fn concurrent_processes_writing_runs_lose_nothing() {
 fn imported_csv_files_are_cached_listed_shown_and_backtested_by_symbol() {
     let data = tempfile::tempdir().unwrap();
     let cli = |args: &[&str]| {
-        let output = Command::cargo_bin("gpt-trader")
-            .unwrap()
-            .env("GPT_TRADER_DATA", data.path())
-            .args(args)
-            .output()
-            .unwrap();
+        let output = gpt_trader_in(data.path()).args(args).output().unwrap();
         (
             output.status.code(),
             String::from_utf8_lossy(&output.stdout).into_owned(),
@@ -627,9 +614,7 @@ fn universes_come_from_a_toml_file_in_the_data_folder() {
     let data = tempfile::tempdir().unwrap();
     std::fs::write(data.path().join("universes.toml"), "tech = [\"AAPL\", \"MSFT\"]\n").unwrap();
     let run = |universe: &str| {
-        Command::cargo_bin("gpt-trader")
-            .unwrap()
-            .env("GPT_TRADER_DATA", data.path())
+        gpt_trader_in(data.path())
             .args(["backtest", "--universe", universe, "--no-save", "--format", "json"])
             .output()
             .unwrap()
