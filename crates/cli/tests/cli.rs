@@ -633,3 +633,35 @@ fn universes_come_from_a_toml_file_in_the_data_folder() {
             .contains("unknown universe 'nope'; known: sample, us_liquid, tech")
     );
 }
+
+#[test]
+fn intraday_bars_are_resampled_on_nyse_sessions() {
+    let data = tempfile::tempdir().unwrap();
+    // 2024-01-10, one-minute bars 09:25-09:44 New York (14:25-14:44 UTC): five before the open.
+    let mut csv = String::from("Date,Open,High,Low,Close,Volume\n");
+    for minute in 0..20 {
+        csv += &format!("2024-01-10 14:{:02}:00,{p},{p},{p},{p},100\n", 25 + minute, p = 100 + minute);
+    }
+    let file = data.path().join("min.csv");
+    std::fs::write(&file, csv).unwrap();
+    let run = |args: &[&str]| gpt_trader_in(data.path()).args(args).output().unwrap();
+    assert!(
+        run(&["data", "import", file.to_str().unwrap(), "--symbol", "X", "--interval", "1m"])
+            .status
+            .success()
+    );
+    let output = run(&["data", "resample", "X", "--from", "1m", "--to", "5m"]);
+    assert!(
+        String::from_utf8_lossy(&output.stdout).contains("X: 20 1m bars -> 3 5m bars"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let listed: Value = serde_json::from_slice(&run(&["data", "list", "--format", "json"]).stdout).unwrap();
+    let five = listed.as_array().unwrap().iter().find(|e| e["interval"] == "5m").unwrap();
+    assert_eq!(
+        (five["first"].as_str(), five["rows"].as_u64(), five["source"].as_str()),
+        (Some("2024-01-10 14:30:00"), Some(3), Some("resampled from 1m"))
+    );
+    let bad = run(&["data", "resample", "X", "--to", "7x"]);
+    assert_eq!(bad.status.code(), Some(1));
+}

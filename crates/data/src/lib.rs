@@ -9,8 +9,10 @@
 //! * [`universe`] holds named symbol sets, such as the bundled `sample` stocks.
 
 pub mod cache;
+pub mod calendar;
 pub mod csv_bars;
 mod error;
+pub mod resample;
 pub mod sample;
 pub mod synthetic;
 mod timestamp;

@@ -7,6 +7,7 @@ use clap::{Args, Subcommand};
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use gt_data::cache::BarCache;
 use gt_data::csv_bars;
+use gt_data::resample::{Interval, resample};
 use gt_model::{BarSeries, Symbol};
 use std::path::PathBuf;
 
@@ -35,6 +36,17 @@ enum DataCommand {
         /// A table, or JSON.
         #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
         format: OutputFormat,
+    },
+    /// Aggregate cached intraday bars to a longer interval on NYSE sessions (e.g. 1m to 5m, 1h, 1d).
+    Resample {
+        /// Symbol.
+        symbol: String,
+        /// Cached interval to read.
+        #[arg(long, default_value = "1m")]
+        from: String,
+        /// Interval to write: 5m, 15m, 30m, 1h, 1d, ...
+        #[arg(long)]
+        to: String,
     },
     /// Print the first and last bars of a cached symbol.
     Show {
@@ -80,6 +92,24 @@ pub fn run(args: &DataCommandArgs) -> Result<()> {
             let merged = merge(existing, incoming);
             cache.store(&merged, interval, "csv")?;
             outln!("{symbol} {interval}: {} bars cached in {}", merged.len(), cache.root().display());
+        }
+        DataCommand::Resample { symbol, from, to } => {
+            let symbol = symbol.to_uppercase();
+            let Some(interval) = Interval::parse(to) else {
+                bail!("--to {to:?} is not an interval; use e.g. 5m, 15m, 1h or 1d");
+            };
+            let Some((series, _)) = cache.load(&symbol, from)? else {
+                bail!(
+                    "{symbol} {from} is not cached; import it with `gpt-trader data import FILE.csv --symbol {symbol} --interval {from}`"
+                );
+            };
+            let resampled = resample(&series, interval);
+            cache.store(&resampled, to, &format!("resampled from {from}"))?;
+            outln!(
+                "{symbol}: {} {from} bars -> {} {to} bars (NYSE regular sessions)",
+                series.len(),
+                resampled.len()
+            );
         }
         DataCommand::List { format } => {
             let entries = cache.entries()?;

@@ -1,0 +1,161 @@
+//! Resampling intraday bars to longer intervals on NYSE sessions.
+//!
+//! Buckets are aligned to each day's regular-session open (so 1h bars are
+//! 09:30–10:30, …, 15:30–16:00 New York) and keyed by their start, as the
+//! input bars are; bars outside the regular session are left out; a day
+//! bucket is keyed by its exchange date at midnight UTC, like daily data.
+//! Open is the first bar's open, high the highest high, low the lowest low,
+//! close the last close, volume the sum.
+
+use crate::calendar::{exchange_date, session};
+use gt_model::{Bar, BarSeries, Timestamp};
+
+const MINUTE: i64 = 60_000_000_000;
+
+/// A target bar interval.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Interval {
+    /// A number of minutes (5m, 15m, 30m, 1h = 60m, …).
+    Minutes(u32),
+    /// One regular session.
+    Day,
+}
+
+impl Interval {
+    /// Parses `1m`, `5m`, `15m`, `30m`, `1h`, `2h`, `1d`.
+    pub fn parse(text: &str) -> Option<Self> {
+        let (number, unit) = text.split_at(text.len().checked_sub(1)?);
+        let n: u32 = number.parse().ok().filter(|n| *n > 0)?;
+        match unit {
+            "m" => Some(Interval::Minutes(n)),
+            "h" => Some(Interval::Minutes(n.checked_mul(60)?)),
+            "d" if n == 1 => Some(Interval::Day),
+            _ => None,
+        }
+    }
+}
+
+/// Key of the bucket `ts` falls in, or `None` outside the regular session.
+fn bucket(ts: Timestamp, interval: Interval) -> Option<Timestamp> {
+    let date = exchange_date(ts);
+    let day = session(date)?;
+    if ts < day.open || ts >= day.close {
+        return None;
+    }
+    match interval {
+        Interval::Day => Timestamp::from_naive_utc(date.and_hms_opt(0, 0, 0)?),
+        Interval::Minutes(minutes) => {
+            let width = i64::from(minutes) * MINUTE;
+            let offset = ts.nanos() - day.open.nanos();
+            Some(Timestamp::from_nanos(day.open.nanos() + offset.div_euclid(width) * width))
+        }
+    }
+}
+
+/// `series` (intraday, in time order) aggregated to `interval`.
+pub fn resample(series: &BarSeries, interval: Interval) -> BarSeries {
+    let mut out = BarSeries::with_capacity(series.symbol().clone(), series.len() / 4 + 1);
+    let mut current: Option<Bar> = None;
+    for i in 0..series.len() {
+        let bar = series.bar(i);
+        let Some(key) = bucket(bar.ts, interval) else { continue };
+        match &mut current {
+            Some(open) if open.ts == key => {
+                open.high = open.high.max(bar.high);
+                open.low = open.low.min(bar.low);
+                open.close = bar.close;
+                open.volume += bar.volume;
+            }
+            _ => {
+                if let Some(done) = current.replace(Bar { ts: key, ..bar }) {
+                    out.push(done);
+                }
+            }
+        }
+    }
+    if let Some(done) = current {
+        out.push(done);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::NaiveDate;
+    use gt_model::Symbol;
+
+    /// One-minute bars from `start` (UTC, "HH:MM") on `date`, closes 1, 2, 3, …
+    fn minutes(date: NaiveDate, start: (u32, u32), count: usize) -> BarSeries {
+        let first = Timestamp::from_naive_utc(date.and_hms_opt(start.0, start.1, 0).unwrap()).unwrap();
+        let mut series = BarSeries::with_capacity(Symbol::new("T"), count);
+        for i in 0..count {
+            let c = (i + 1) as f64;
+            series.push(Bar {
+                ts: Timestamp::from_nanos(first.nanos() + i as i64 * MINUTE),
+                open: c,
+                high: c + 0.5,
+                low: c - 0.5,
+                close: c,
+                volume: 10.0,
+            });
+        }
+        series
+    }
+
+    fn hhmm(ts: Timestamp) -> String {
+        ts.to_utc().format("%H:%M").to_string()
+    }
+
+    #[test]
+    fn five_minute_bars_start_at_the_open_and_drop_pre_market() {
+        // 2024-01-10 (EST): the session opens 14:30 UTC; bars from 14:28 to 14:41.
+        let date = NaiveDate::from_ymd_opt(2024, 1, 10).unwrap();
+        let out = resample(&minutes(date, (14, 28), 14), Interval::parse("5m").unwrap());
+        assert_eq!(out.len(), 3);
+        let first = out.bar(0);
+        // 14:30..14:34 are input bars 3..=7 (closes 3..7).
+        assert_eq!(
+            (hhmm(first.ts), first.open, first.high, first.low, first.close, first.volume),
+            ("14:30".into(), 3.0, 7.5, 2.5, 7.0, 50.0)
+        );
+        assert_eq!(hhmm(out.bar(2).ts), "14:40");
+        assert_eq!(out.bar(2).volume, 20.0, "the last bucket holds what exists: 14:40 and 14:41");
+    }
+
+    #[test]
+    fn hours_align_to_half_past_and_days_key_by_exchange_date() {
+        // 2024-07-10 (EDT): session 13:30–20:00 UTC; a full day of minutes from 13:00 to 20:29.
+        let date = NaiveDate::from_ymd_opt(2024, 7, 10).unwrap();
+        let day = minutes(date, (13, 0), 450);
+        let hours = resample(&day, Interval::parse("1h").unwrap());
+        let starts: Vec<String> = (0..hours.len()).map(|i| hhmm(hours.bar(i).ts)).collect();
+        assert_eq!(starts, ["13:30", "14:30", "15:30", "16:30", "17:30", "18:30", "19:30"]);
+        assert_eq!(hours.bar(6).volume, 300.0, "the last hour is the half hour to the close");
+        let daily = resample(&day, Interval::Day);
+        assert_eq!(daily.len(), 1);
+        assert!(daily.bar(0).ts.is_midnight());
+        assert_eq!(daily.bar(0).volume, 3_900.0, "390 regular-session minutes");
+    }
+
+    #[test]
+    fn early_close_and_holidays() {
+        // 2024-11-29 closes 18:00 UTC; 2024-11-28 (Thanksgiving) does not trade.
+        let friday =
+            resample(&minutes(NaiveDate::from_ymd_opt(2024, 11, 29).unwrap(), (14, 30), 400), Interval::Day);
+        assert_eq!(friday.bar(0).volume, 2_100.0, "210 minutes to 13:00 New York");
+        let thursday =
+            resample(&minutes(NaiveDate::from_ymd_opt(2024, 11, 28).unwrap(), (14, 30), 60), Interval::Day);
+        assert!(thursday.is_empty());
+    }
+
+    #[test]
+    fn interval_names() {
+        assert_eq!(Interval::parse("15m"), Some(Interval::Minutes(15)));
+        assert_eq!(Interval::parse("1h"), Some(Interval::Minutes(60)));
+        assert_eq!(Interval::parse("1d"), Some(Interval::Day));
+        for bad in ["", "m", "0m", "2d", "5x", "-5m"] {
+            assert_eq!(Interval::parse(bad), None, "{bad}");
+        }
+    }
+}
