@@ -665,3 +665,19 @@ fn intraday_bars_are_resampled_on_nyse_sessions() {
     let bad = run(&["data", "resample", "X", "--to", "7x"]);
     assert_eq!(bad.status.code(), Some(1));
 }
+
+#[test]
+fn an_unusable_run_store_still_prints_the_results_then_fails() {
+    let output =
+        gpt_trader().args(["backtest", "--db", "mysql://nowhere/db", "--format", "json"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let report: Value = serde_json::from_slice(&output.stdout).expect("the report is still printed");
+    assert_eq!(report["run_id"], Value::Null);
+    assert_eq!(report["stats"]["trades"], 93);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("the results above were not recorded") && stderr.contains("unsupported database URL"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.trim_end().lines().count(), 1);
+}

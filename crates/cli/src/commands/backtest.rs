@@ -134,9 +134,16 @@ pub fn run(args: &BacktestArgs) -> Result<()> {
     let report =
         Report::new(stats_of(&series, &result), &result.trades, &result.timeline, &result.equity, format);
     let chart = crate::report_html::chart_data(&series, &result, &report, &title)?;
-    let run_id = match &url {
-        Some(url) => Some(save(url, args, &series, &result, &report, &chart, &title, started.elapsed())?),
-        None => None,
+    // A store that cannot be written must not cost the user the results:
+    // they are still written and printed, and the failure ends the command.
+    let (run_id, save_error) = match &url {
+        Some(url) => match save(url, args, &series, &result, &report, &chart, &title, started.elapsed()) {
+            Ok(id) => (Some(id), None),
+            Err(error) => {
+                (None, Some(error.context("the results above were not recorded (use --no-save to skip)")))
+            }
+        },
+        None => (None, None),
     };
     if let Some(path) = &args.report {
         crate::report_html::write(path, &title, &chart)?;
@@ -148,15 +155,15 @@ pub fn run(args: &BacktestArgs) -> Result<()> {
         output::write_csv(path, &report.equity).with_context(|| format!("writing {}", path.display()))?;
     }
     match format_choice {
-        OutputFormat::Json => output::print_json(&report, &result, format, run_id.as_deref()),
+        OutputFormat::Json => output::print_json(&report, &result, format, run_id.as_deref())?,
         OutputFormat::Table => {
             output::print_table(&report, &result, format, &title)?;
-            if let Some(id) = run_id {
+            if let Some(id) = &run_id {
                 eprintln!("Saved as run {id} (gpt-trader runs show {id}).");
             }
-            Ok(())
         }
     }
+    save_error.map_or(Ok(()), Err)
 }
 
 #[allow(clippy::too_many_arguments)]
