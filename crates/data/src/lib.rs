@@ -18,5 +18,6 @@ pub mod synthetic;
 mod timestamp;
 pub mod universe;
 mod validate;
+pub mod yahoo;
 
 pub use error::DataError;

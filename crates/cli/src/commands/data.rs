@@ -3,11 +3,13 @@
 use crate::output::OutputFormat;
 use crate::run_store::data_dir;
 use anyhow::{Result, bail};
+use chrono::NaiveDate;
 use clap::{Args, Subcommand};
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use gt_data::cache::BarCache;
 use gt_data::csv_bars;
 use gt_data::resample::{Interval, resample};
+use gt_data::yahoo::{self, CorporateAction, YahooClient, adjust};
 use gt_model::{BarSeries, Symbol};
 use std::path::PathBuf;
 
@@ -20,6 +22,21 @@ pub struct DataCommandArgs {
 
 #[derive(Subcommand, Debug)]
 enum DataCommand {
+    /// Download daily history into the cache, incrementally (only what is missing is asked for).
+    Fetch {
+        /// Where from (Yahoo Finance's chart API; its URL from GPT_TRADER_YAHOO_URL if set).
+        #[arg(long, value_enum, default_value_t = Source::Yahoo)]
+        source: Source,
+        /// Symbols, comma-separated.
+        #[arg(long, value_delimiter = ',', required = true)]
+        symbols: Vec<String>,
+        /// First date wanted (YYYY-MM-DD).
+        #[arg(long)]
+        start: NaiveDate,
+        /// Day after the last date wanted (YYYY-MM-DD) [default: tomorrow].
+        #[arg(long)]
+        end: Option<NaiveDate>,
+    },
     /// Bring a CSV file into the cache (validated like --data); merges with what is cached.
     Import {
         /// OHLCV CSV file.
@@ -61,6 +78,68 @@ enum DataCommand {
     },
 }
 
+/// Market-data sources `data fetch` can use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum Source {
+    /// Yahoo Finance chart API (daily bars).
+    Yahoo,
+}
+
+/// Fetches what the cache lacks of `symbol` between `start` and `end`, keeps the
+/// raw bars (`1d-raw`) and corporate actions, and rewrites the adjusted `1d` series.
+fn fetch_symbol(
+    cache: &BarCache,
+    client: &YahooClient,
+    symbol: &str,
+    start: NaiveDate,
+    end: NaiveDate,
+) -> Result<String> {
+    let seconds = |date: NaiveDate| date.and_hms_opt(0, 0, 0).map_or(0, |t| t.and_utc().timestamp());
+    let cached = cache.load(symbol, "1d-raw")?.map(|(series, _)| series);
+    let actions_path = cache.root().join("1d-raw").join(format!("{symbol}.actions.json"));
+    let mut actions: Vec<CorporateAction> = match std::fs::read_to_string(&actions_path) {
+        Ok(text) => serde_json::from_str(&text)?,
+        Err(_) => Vec::new(),
+    };
+    // Ask only for what is missing: from the day after the last cached bar
+    // (unless the wanted start is before the first cached bar).
+    let from = match &cached {
+        Some(series)
+            if !series.is_empty()
+                && series.timestamps()[0]
+                    <= gt_model::Timestamp::from_nanos(seconds(start) * 1_000_000_000) =>
+        {
+            let last = series.timestamps()[series.len() - 1];
+            last.to_utc().date_naive() + chrono::Duration::days(1)
+        }
+        _ => start,
+    };
+    if from >= end {
+        return Ok(format!("{symbol}: up to date ({} bars)", cached.map_or(0, |s| s.len())));
+    }
+    let history = client.daily(symbol, seconds(from), seconds(end))?;
+    let fetched = history.bars.len();
+    let raw = merge(cached, history.bars);
+    for action in history.actions {
+        if !actions.contains(&action) {
+            actions.push(action);
+        }
+    }
+    actions.sort_by_key(CorporateAction::date);
+    // Raw bars and actions first, the adjusted series last: after a crash the
+    // next fetch finds the raw data and rebuilds the adjusted series.
+    cache.store(&raw, "1d-raw", "yahoo")?;
+    let temporary = actions_path.with_extension("json.tmp");
+    std::fs::write(&temporary, serde_json::to_string(&actions)?)?;
+    std::fs::rename(&temporary, &actions_path)?;
+    cache.store(&adjust(&raw, &actions), "1d", "yahoo (adjusted)")?;
+    Ok(format!(
+        "{symbol}: {fetched} new bars from {from}, {} cached, {} corporate actions",
+        raw.len(),
+        actions.len()
+    ))
+}
+
 /// The cache in the data folder: `DATA/bars`.
 pub fn cache() -> Result<BarCache> {
     Ok(BarCache::new(data_dir()?.join("bars")))
@@ -92,6 +171,27 @@ pub fn run(args: &DataCommandArgs) -> Result<()> {
             let merged = merge(existing, incoming);
             cache.store(&merged, interval, "csv")?;
             outln!("{symbol} {interval}: {} bars cached in {}", merged.len(), cache.root().display());
+        }
+        DataCommand::Fetch { source: Source::Yahoo, symbols, start, end } => {
+            let base =
+                std::env::var("GPT_TRADER_YAHOO_URL").unwrap_or_else(|_| yahoo::DEFAULT_BASE_URL.to_owned());
+            let client = YahooClient::new(&base, std::time::Duration::from_secs(1))?;
+            let end = end.unwrap_or_else(|| chrono::Utc::now().date_naive() + chrono::Duration::days(1));
+            if *start >= end {
+                bail!("--start {start} is not before --end {end}");
+            }
+            let mut failures = Vec::new();
+            for (n, symbol) in symbols.iter().enumerate() {
+                let symbol = symbol.trim().to_uppercase();
+                eprintln!("[{}/{}] {symbol} …", n + 1, symbols.len());
+                match fetch_symbol(&cache, &client, &symbol, *start, end) {
+                    Ok(line) => outln!("{line}"),
+                    Err(error) => failures.push(format!("{error:#}")),
+                }
+            }
+            if !failures.is_empty() {
+                bail!("{} of {} symbols failed: {}", failures.len(), symbols.len(), failures.join("; "));
+            }
         }
         DataCommand::Resample { symbol, from, to } => {
             let symbol = symbol.to_uppercase();

@@ -1,0 +1,128 @@
+//! `gpt-trader data fetch` against a local mock of Yahoo's chart API.
+
+use assert_cmd::Command;
+use serde_json::Value;
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+/// Serves `responses` (status, body) in order, one per connection; records request lines.
+fn mock(responses: Vec<(u16, String)>) -> (String, Arc<Mutex<Vec<String>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let requests = Arc::new(Mutex::new(Vec::new()));
+    let seen = Arc::clone(&requests);
+    std::thread::spawn(move || {
+        for (status, body) in responses {
+            let Ok((stream, _)) = listener.accept() else { return };
+            let mut reader = BufReader::new(stream);
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            seen.lock().unwrap().push(line.trim().to_owned());
+            let mut rest = String::new();
+            while reader.read_line(&mut rest).unwrap() > 2 {
+                rest.clear();
+            }
+            let head = format!(
+                "HTTP/1.1 {status} X\r\nContent-Length: {}\r\nRetry-After: 0\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            reader.get_mut().write_all((head + &body).as_bytes()).unwrap();
+        }
+    });
+    (url, requests)
+}
+
+fn chart(timestamps: &[i64], closes: &[f64], split_at: Option<i64>) -> String {
+    let list = |v: Vec<String>| v.join(",");
+    let events = split_at.map_or(String::new(), |t| {
+        format!(r#""events":{{"splits":{{"{t}":{{"date":{t},"numerator":4,"denominator":1}}}}}},"#)
+    });
+    format!(
+        r#"{{"chart":{{"result":[{{"timestamp":[{}],{events}"indicators":{{"quote":[{{"open":[{c}],"high":[{c}],"low":[{c}],"close":[{c}],"volume":[{v}]}}]}}}}],"error":null}}}}"#,
+        list(timestamps.iter().map(|t| t.to_string()).collect()),
+        c = list(closes.iter().map(|c| c.to_string()).collect()),
+        v = list(closes.iter().map(|_| "100".to_owned()).collect()),
+    )
+}
+
+fn fetch(data: &Path, url: &str, start: &str, end: &str) -> std::process::Output {
+    Command::cargo_bin("gpt-trader")
+        .unwrap()
+        .env("GPT_TRADER_DATA", data)
+        .env("GPT_TRADER_YAHOO_URL", url)
+        .args(["data", "fetch", "--source", "yahoo", "--symbols", "AAPL", "--start", start, "--end", end])
+        .output()
+        .unwrap()
+}
+
+fn listed(data: &Path) -> Value {
+    let output = Command::cargo_bin("gpt-trader")
+        .unwrap()
+        .env("GPT_TRADER_DATA", data)
+        .args(["data", "list", "--format", "json"])
+        .output()
+        .unwrap();
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+#[test]
+fn fetch_caches_adjusted_bars_asks_only_for_what_is_missing_and_survives_a_failed_fetch() {
+    let data = tempfile::tempdir().unwrap();
+    // Aug 27, 28 and 31 2020 (the 4:1 split takes effect Aug 31).
+    let first = chart(&[1598535000, 1598621400, 1598880600], &[500.0, 499.0, 129.0], Some(1598880600));
+    let later = chart(&[1599139800], &[120.0], None);
+    let failing: Vec<(u16, String)> = (0..5).map(|_| (503, String::new())).collect();
+    let mut responses = vec![(200, first)];
+    responses.extend(failing);
+    responses.push((200, later));
+    let (url, requests) = mock(responses);
+
+    let output = fetch(data.path(), &url, "2020-08-27", "2020-09-01");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        String::from_utf8_lossy(&output.stdout)
+            .contains("AAPL: 3 new bars from 2020-08-27, 3 cached, 1 corporate actions")
+    );
+    let adjusted =
+        listed(data.path()).as_array().unwrap().iter().find(|e| e["interval"] == "1d").unwrap().clone();
+    assert_eq!((adjusted["rows"].as_u64(), adjusted["first"].as_str()), (Some(3), Some("2020-08-27")));
+
+    // A second fetch asks from the day after the last cached bar; the server fails every retry.
+    let output = fetch(data.path(), &url, "2020-08-27", "2020-09-04");
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("HTTP 503 after 5 tries"));
+    assert!(
+        !std::fs::read_dir(data.path().join("bars/1d")).unwrap().any(|f| f
+            .unwrap()
+            .path()
+            .to_string_lossy()
+            .ends_with(".tmp"))
+    );
+    assert_eq!(
+        listed(data.path()).as_array().unwrap().iter().find(|e| e["interval"] == "1d").unwrap()["rows"],
+        3,
+        "the cache is as it was"
+    );
+
+    // The next fetch resumes where the cache ends and merges.
+    let output = fetch(data.path(), &url, "2020-08-27", "2020-09-04");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let requests = requests.lock().unwrap();
+    assert!(requests[1].contains("period1=1598918400"), "from 2020-09-01: {}", requests[1]);
+    assert!(requests.last().unwrap().contains("period1=1598918400"));
+    let entry =
+        listed(data.path()).as_array().unwrap().iter().find(|e| e["interval"] == "1d").unwrap().clone();
+    assert_eq!((entry["rows"].as_u64(), entry["last"].as_str()), (Some(4), Some("2020-09-03")));
+
+    // Backtests read the adjusted series: the split is no crash.
+    let output = Command::cargo_bin("gpt-trader")
+        .unwrap()
+        .env("GPT_TRADER_DATA", data.path())
+        .args(["data", "show", "AAPL", "--rows", "2"])
+        .output()
+        .unwrap();
+    let shown = String::from_utf8_lossy(&output.stdout);
+    assert!(shown.contains("125") && !shown.contains("500"), "pre-split prices divided by 4: {shown}");
+}
