@@ -126,3 +126,67 @@ fn fetch_caches_adjusted_bars_asks_only_for_what_is_missing_and_survives_a_faile
     let shown = String::from_utf8_lossy(&output.stdout);
     assert!(shown.contains("125") && !shown.contains("500"), "pre-split prices divided by 4: {shown}");
 }
+
+fn alpaca_fetch(data: &Path, url: &str, keys: bool, end: &str) -> std::process::Output {
+    let mut command = Command::cargo_bin("gpt-trader").unwrap();
+    command.env("GPT_TRADER_DATA", data).env("APCA_API_DATA_URL", url);
+    if keys {
+        command.env("APCA_API_KEY_ID", "id").env("APCA_API_SECRET_KEY", "secret");
+    } else {
+        command.env_remove("APCA_API_KEY_ID").env_remove("APCA_API_SECRET_KEY");
+    }
+    command
+        .args([
+            "data",
+            "fetch",
+            "--source",
+            "alpaca",
+            "--symbols",
+            "MSFT",
+            "--start",
+            "2021-02-01",
+            "--end",
+            end,
+        ])
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn alpaca_fetch_follows_pages_and_then_asks_only_for_new_bars() {
+    let data = tempfile::tempdir().unwrap();
+    let bar = |day: u32, close: f64| {
+        format!(
+            r#"{{"t":"2021-02-{day:02}T05:00:00Z","o":{close},"h":{close},"l":{close},"c":{close},"v":100}}"#
+        )
+    };
+    let page = |bars: Vec<String>, token: &str| {
+        format!(r#"{{"bars":[{}],"symbol":"MSFT","next_page_token":{token}}}"#, bars.join(","))
+    };
+    let (url, requests) = mock(vec![
+        (200, page(vec![bar(1, 239.0), bar(2, 240.0)], "\"TOKEN\"")),
+        (200, page(vec![bar(3, 243.0)], "null")),
+        (200, page(vec![bar(4, 242.0)], "null")),
+    ]);
+    let first = alpaca_fetch(data.path(), &url, true, "2021-02-04");
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    assert!(String::from_utf8_lossy(&first.stdout).contains("MSFT 1d: 3 new bars"));
+    let second = alpaca_fetch(data.path(), &url, true, "2021-02-05");
+    assert!(second.status.success(), "{}", String::from_utf8_lossy(&second.stderr));
+    let requests = requests.lock().unwrap();
+    assert!(requests[1].contains("page_token=TOKEN"), "{}", requests[1]);
+    assert!(requests[2].contains("start=2021-02-04T00%3A00%3A00Z"), "only what is missing: {}", requests[2]);
+    let entry =
+        listed(data.path()).as_array().unwrap().iter().find(|e| e["symbol"] == "MSFT").unwrap().clone();
+    assert_eq!(
+        (entry["rows"].as_u64(), entry["last"].as_str(), entry["source"].as_str()),
+        (Some(4), Some("2021-02-04"), Some("alpaca"))
+    );
+
+    let no_keys = alpaca_fetch(data.path(), &url, false, "2021-02-05");
+    assert_eq!(no_keys.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&no_keys.stderr)
+            .contains("Alpaca needs keys: set APCA_API_KEY_ID and APCA_API_SECRET_KEY")
+    );
+}

@@ -8,10 +8,12 @@
 //! * [`synthetic`] makes deterministic random-walk bars for benchmarks and tests;
 //! * [`universe`] holds named symbol sets, such as the bundled `sample` stocks.
 
+pub mod alpaca;
 pub mod cache;
 pub mod calendar;
 pub mod csv_bars;
 mod error;
+mod fetch;
 pub mod resample;
 pub mod sample;
 pub mod synthetic;
@@ -21,3 +23,4 @@ mod validate;
 pub mod yahoo;
 
 pub use error::DataError;
+pub use fetch::FetchError;

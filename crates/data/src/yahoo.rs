@@ -8,65 +8,13 @@
 //! dividend adjustment is done here, from the events, not taken from Yahoo.
 
 use crate::calendar::exchange_date;
+use crate::fetch::{FetchError, get_with_retries, http_client};
 use gt_model::{Bar, BarSeries, Symbol, Timestamp};
 use serde_json::Value;
 use std::time::Duration;
 
 /// The public host, used unless `GPT_TRADER_YAHOO_URL` says otherwise.
 pub const DEFAULT_BASE_URL: &str = "https://query1.finance.yahoo.com";
-
-/// Why a fetch failed.
-#[derive(Debug, thiserror::Error, PartialEq)]
-pub enum FetchError {
-    /// The service answered with an error of its own.
-    #[error("{symbol}: Yahoo says {code}: {description}")]
-    Api {
-        /// Symbol asked for.
-        symbol: String,
-        /// Yahoo's error code, e.g. `Not Found`.
-        code: String,
-        /// Its description.
-        description: String,
-    },
-    /// Still rate-limited or failing after every retry.
-    #[error("{symbol}: HTTP {status} after {tries} tries; try again later")]
-    GaveUp {
-        /// Symbol asked for.
-        symbol: String,
-        /// Last HTTP status.
-        status: u16,
-        /// Attempts made.
-        tries: u32,
-    },
-    /// Another HTTP status.
-    #[error("{symbol}: HTTP {status} from {url}")]
-    Status {
-        /// Symbol asked for.
-        symbol: String,
-        /// HTTP status.
-        status: u16,
-        /// URL without query.
-        url: String,
-    },
-    /// The connection failed.
-    #[error("{symbol}: cannot reach {url}: {message}")]
-    Transport {
-        /// Symbol asked for.
-        symbol: String,
-        /// URL without query.
-        url: String,
-        /// What failed.
-        message: String,
-    },
-    /// The answer is not shaped like a chart response.
-    #[error("{symbol}: unexpected response: {message}")]
-    Malformed {
-        /// Symbol asked for.
-        symbol: String,
-        /// What is missing or wrong.
-        message: String,
-    },
-}
 
 /// A dividend or split on an exchange date (midnight UTC), as reported.
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -117,17 +65,7 @@ impl CorporateAction {
 impl YahooClient {
     /// A client for `base_url` (e.g. [`DEFAULT_BASE_URL`] or a local mock); `backoff` is the first retry delay.
     pub fn new(base_url: &str, backoff: Duration) -> Result<Self, FetchError> {
-        // One TLS provider for the whole process: ring (no C toolchain beyond cc).
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let http = reqwest::blocking::Client::builder()
-            .user_agent(concat!("gpt-trader/", env!("CARGO_PKG_VERSION")))
-            .timeout(Duration::from_secs(30))
-            .build()
-            .map_err(|e| FetchError::Transport {
-                symbol: String::new(),
-                url: base_url.to_owned(),
-                message: e.to_string(),
-            })?;
+        let http = http_client(base_url)?;
         Ok(Self { base_url: base_url.trim_end_matches('/').to_owned(), http, max_tries: 5, backoff })
     }
 
@@ -137,53 +75,24 @@ impl YahooClient {
         let full = format!(
             "{url}?period1={start}&period2={end}&interval=1d&events=div%2Csplits&includeAdjustedClose=true"
         );
-        let mut delay = self.backoff;
-        for attempt in 1..=self.max_tries {
-            let response = self.http.get(&full).send().map_err(|e| FetchError::Transport {
+        let (status, body) =
+            get_with_retries(&self.http.get(&full), &url, symbol, self.max_tries, self.backoff)?;
+        // Errors arrive as chart.error, with 404 or 400 and sometimes 200.
+        let json: Option<Value> = serde_json::from_str(&body).ok();
+        if let Some(error) = json.as_ref().and_then(|j| j.pointer("/chart/error")).filter(|e| !e.is_null()) {
+            let text = |key: &str| error.get(key).and_then(Value::as_str).unwrap_or("").to_owned();
+            return Err(FetchError::Api {
                 symbol: symbol.to_owned(),
-                url: url.clone(),
-                message: e.to_string(),
-            })?;
-            let status = response.status().as_u16();
-            if status == 429 || status >= 500 {
-                if attempt == self.max_tries {
-                    return Err(FetchError::GaveUp { symbol: symbol.to_owned(), status, tries: attempt });
-                }
-                let asked =
-                    response.headers().get("retry-after").and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
-                std::thread::sleep(
-                    asked.map_or(delay, |s| Duration::from_secs(s).min(Duration::from_secs(60))),
-                );
-                delay *= 2;
-                continue;
-            }
-            let body = response.text().map_err(|e| FetchError::Transport {
-                symbol: symbol.to_owned(),
-                url: url.clone(),
-                message: e.to_string(),
-            })?;
-            // Errors arrive as chart.error, with 404 or 400 and sometimes 200.
-            let json: Option<Value> = serde_json::from_str(&body).ok();
-            if let Some(error) =
-                json.as_ref().and_then(|j| j.pointer("/chart/error")).filter(|e| !e.is_null())
-            {
-                let text = |key: &str| error.get(key).and_then(Value::as_str).unwrap_or("").to_owned();
-                return Err(FetchError::Api {
-                    symbol: symbol.to_owned(),
-                    code: text("code"),
-                    description: text("description"),
-                });
-            }
-            if status != 200 {
-                return Err(FetchError::Status { symbol: symbol.to_owned(), status, url });
-            }
-            let json = json.ok_or_else(|| FetchError::Malformed {
-                symbol: symbol.to_owned(),
-                message: "not JSON".into(),
-            })?;
-            return parse(symbol, &json);
+                code: text("code"),
+                description: text("description"),
+            });
         }
-        Err(FetchError::GaveUp { symbol: symbol.to_owned(), status: 429, tries: self.max_tries })
+        if status != 200 {
+            return Err(FetchError::Status { symbol: symbol.to_owned(), status, url });
+        }
+        let json = json
+            .ok_or_else(|| FetchError::Malformed { symbol: symbol.to_owned(), message: "not JSON".into() })?;
+        parse(symbol, &json)
     }
 }
 

@@ -6,6 +6,7 @@ use anyhow::{Result, bail};
 use chrono::NaiveDate;
 use clap::{Args, Subcommand};
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
+use gt_data::alpaca::{self, AlpacaClient, AlpacaKeys};
 use gt_data::cache::BarCache;
 use gt_data::csv_bars;
 use gt_data::resample::{Interval, resample};
@@ -36,6 +37,12 @@ enum DataCommand {
         /// Day after the last date wanted (YYYY-MM-DD) [default: tomorrow].
         #[arg(long)]
         end: Option<NaiveDate>,
+        /// Bar interval: 1d (both sources), 1h or 1m (Alpaca).
+        #[arg(long, default_value = "1d")]
+        interval: String,
+        /// Alpaca data feed: iex (free) or sip.
+        #[arg(long, default_value = "iex")]
+        alpaca_feed: String,
     },
     /// Bring a CSV file into the cache (validated like --data); merges with what is cached.
     Import {
@@ -78,11 +85,51 @@ enum DataCommand {
     },
 }
 
+/// Fetches one symbol into the cache and says what it did.
+type FetchOne = dyn Fn(&str) -> Result<String>;
+
 /// Market-data sources `data fetch` can use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 enum Source {
     /// Yahoo Finance chart API (daily bars).
     Yahoo,
+    /// Alpaca market data v2 (keys from APCA_API_KEY_ID / APCA_API_SECRET_KEY, URL from APCA_API_DATA_URL).
+    Alpaca,
+}
+
+/// Fetches what the cache lacks of `symbol` at `interval` from Alpaca (split-
+/// and dividend-adjusted by Alpaca) and merges it in.
+fn fetch_alpaca(
+    cache: &BarCache,
+    client: &AlpacaClient,
+    symbol: &str,
+    interval: &str,
+    (start, end): (NaiveDate, NaiveDate),
+) -> Result<String> {
+    let timeframe = match interval {
+        "1d" => "1Day",
+        "1h" => "1Hour",
+        "1m" => "1Min",
+        other => bail!("--interval {other:?}: Alpaca offers 1d, 1h or 1m"),
+    };
+    let cached = cache.load(symbol, interval)?.map(|(series, _)| series);
+    let from = match cached.as_ref().and_then(|s| s.timestamps().last().copied()) {
+        // Only what is missing: from just after the last cached bar.
+        Some(last) if cached.as_ref().is_some_and(|s| s.timestamps()[0].to_utc().date_naive() <= start) => {
+            last.to_utc() + chrono::Duration::seconds(if interval == "1d" { 86_400 } else { 1 })
+        }
+        _ => start.and_hms_opt(0, 0, 0).map_or_else(chrono::Utc::now, |t| t.and_utc()),
+    };
+    let end_time = end.and_hms_opt(0, 0, 0).map_or_else(chrono::Utc::now, |t| t.and_utc());
+    if from >= end_time {
+        return Ok(format!("{symbol} {interval}: up to date ({} bars)", cached.map_or(0, |s| s.len())));
+    }
+    let rfc = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let fetched = client.bars(symbol, timeframe, &rfc(from), &rfc(end_time), "all")?;
+    let count = fetched.len();
+    let merged = merge(cached, fetched);
+    cache.store(&merged, interval, "alpaca")?;
+    Ok(format!("{symbol} {interval}: {count} new bars from {}, {} cached", rfc(from), merged.len()))
 }
 
 /// Fetches what the cache lacks of `symbol` between `start` and `end`, keeps the
@@ -172,19 +219,38 @@ pub fn run(args: &DataCommandArgs) -> Result<()> {
             cache.store(&merged, interval, "csv")?;
             outln!("{symbol} {interval}: {} bars cached in {}", merged.len(), cache.root().display());
         }
-        DataCommand::Fetch { source: Source::Yahoo, symbols, start, end } => {
-            let base =
-                std::env::var("GPT_TRADER_YAHOO_URL").unwrap_or_else(|_| yahoo::DEFAULT_BASE_URL.to_owned());
-            let client = YahooClient::new(&base, std::time::Duration::from_secs(1))?;
+        DataCommand::Fetch { source, symbols, start, end, interval, alpaca_feed } => {
             let end = end.unwrap_or_else(|| chrono::Utc::now().date_naive() + chrono::Duration::days(1));
             if *start >= end {
                 bail!("--start {start} is not before --end {end}");
             }
+            let backoff = std::time::Duration::from_secs(1);
+            let fetch: Box<FetchOne> = match source {
+                Source::Yahoo => {
+                    if interval != "1d" {
+                        bail!(
+                            "--interval {interval:?}: Yahoo is fetched as daily bars (1d); use --source alpaca for 1h or 1m"
+                        );
+                    }
+                    let base = std::env::var("GPT_TRADER_YAHOO_URL")
+                        .unwrap_or_else(|_| yahoo::DEFAULT_BASE_URL.to_owned());
+                    let client = YahooClient::new(&base, backoff)?;
+                    let (cache, start) = (cache.clone(), *start);
+                    Box::new(move |symbol| fetch_symbol(&cache, &client, symbol, start, end))
+                }
+                Source::Alpaca => {
+                    let base = std::env::var("APCA_API_DATA_URL")
+                        .unwrap_or_else(|_| alpaca::DEFAULT_DATA_URL.to_owned());
+                    let client = AlpacaClient::new(&base, AlpacaKeys::from_env()?, alpaca_feed, backoff)?;
+                    let (cache, interval, start) = (cache.clone(), interval.clone(), *start);
+                    Box::new(move |symbol| fetch_alpaca(&cache, &client, symbol, &interval, (start, end)))
+                }
+            };
             let mut failures = Vec::new();
             for (n, symbol) in symbols.iter().enumerate() {
                 let symbol = symbol.trim().to_uppercase();
                 eprintln!("[{}/{}] {symbol} …", n + 1, symbols.len());
-                match fetch_symbol(&cache, &client, &symbol, *start, end) {
+                match fetch(&symbol) {
                     Ok(line) => outln!("{line}"),
                     Err(error) => failures.push(format!("{error:#}")),
                 }

@@ -1,0 +1,82 @@
+//! The Alpaca bars client against a local mock speaking its wire format.
+
+use super::*;
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+
+/// Serves `responses` in order, one per connection; records request lines and key headers.
+fn mock(responses: Vec<(u16, String)>) -> (String, Arc<Mutex<Vec<String>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let log = Arc::clone(&seen);
+    std::thread::spawn(move || {
+        for (status, body) in responses {
+            let Ok((stream, _)) = listener.accept() else { return };
+            let mut reader = BufReader::new(stream);
+            let mut request = String::new();
+            let mut line = String::new();
+            while reader.read_line(&mut line).unwrap() > 2 {
+                if line.starts_with("GET") || line.to_ascii_lowercase().starts_with("apca-api-key-id") {
+                    request += line.trim();
+                    request += " | ";
+                }
+                line.clear();
+            }
+            log.lock().unwrap().push(request);
+            let head =
+                format!("HTTP/1.1 {status} X\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
+            reader.get_mut().write_all((head + &body).as_bytes()).unwrap();
+        }
+    });
+    (url, seen)
+}
+
+fn client(url: &str) -> AlpacaClient {
+    let keys = AlpacaKeys { id: "key-id".into(), secret: "s3cret".into() };
+    AlpacaClient::new(url, keys, "iex", Duration::from_millis(5)).unwrap()
+}
+
+#[test]
+fn pages_are_followed_and_daily_bars_keyed_by_exchange_date() {
+    let page1 = r#"{"bars":[{"t":"2021-02-01T05:00:00Z","o":133.75,"h":135.38,"l":130.93,"c":134.14,"v":106239823,"n":712295,"vw":133.2}],"symbol":"AAPL","next_page_token":"QUFQTHxE"}"#;
+    let page2 = r#"{"bars":[{"t":"2021-02-02T05:00:00Z","o":135.73,"h":136.31,"l":134.61,"c":134.99,"v":83305400,"n":512011,"vw":135.4}],"symbol":"AAPL","next_page_token":null}"#;
+    let (url, seen) = mock(vec![(429, String::new()), (200, page1.into()), (200, page2.into())]);
+    let bars =
+        client(&url).bars("AAPL", "1Day", "2021-02-01T00:00:00Z", "2021-02-03T00:00:00Z", "all").unwrap();
+    assert_eq!(bars.len(), 2);
+    assert!(bars.timestamps().iter().all(|t| t.is_midnight()));
+    assert_eq!(bars.timestamps()[0].to_utc().format("%Y-%m-%d").to_string(), "2021-02-01");
+    assert_eq!(bars.closes(), [134.14, 134.99]);
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.len(), 3, "one retry after 429, then two pages");
+    assert!(
+        seen[1].contains("timeframe=1Day")
+            && seen[1].contains("feed=iex")
+            && seen[1].contains("adjustment=all")
+    );
+    assert!(seen[1].contains("start=2021-02-01T00%3A00%3A00Z"));
+    assert!(seen[2].contains("page_token=QUFQTHxE"), "{}", seen[2]);
+    assert!(seen[1].to_ascii_lowercase().contains("apca-api-key-id: key-id"));
+}
+
+#[test]
+fn refused_keys_are_reported_without_the_secret() {
+    let (url, _) = mock(vec![(403, r#"{"message":"forbidden"}"#.into())]);
+    let error = client(&url).bars("AAPL", "1Day", "a", "b", "raw").unwrap_err();
+    let text = error.to_string();
+    assert!(text.starts_with("AAPL: HTTP 403: forbidden; check APCA_API_KEY_ID"), "{text}");
+    assert!(!text.contains("s3cret") && !format!("{error:?}").contains("s3cret"));
+    assert_eq!(format!("{:?}", AlpacaKeys { id: "a".into(), secret: "s3cret".into() }), "AlpacaKeys(***)");
+}
+
+#[test]
+fn intraday_bars_keep_their_utc_time_and_bad_bars_are_reported() {
+    let body = r#"{"bars":[{"t":"2024-01-10T14:30:00Z","o":1,"h":2,"l":0.5,"c":1.5,"v":10}],"next_page_token":null}"#;
+    let (url, _) =
+        mock(vec![(200, body.into()), (200, r#"{"bars":[{"t":"2024-01-10T14:30:00Z","o":1}]}"#.into())]);
+    let bars = client(&url).bars("X", "1Min", "a", "b", "raw").unwrap();
+    assert_eq!(bars.timestamps()[0].to_utc().format("%H:%M").to_string(), "14:30");
+    assert!(matches!(client(&url).bars("X", "1Min", "a", "b", "raw"), Err(FetchError::Malformed { .. })));
+}
