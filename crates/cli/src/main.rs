@@ -25,6 +25,11 @@ use std::process::ExitCode;
 #[derive(Parser)]
 #[command(name = "gpt-trader", version, about, long_about)]
 struct Cli {
+    /// Folder for the bar cache, run store and universes [default: $GPT_TRADER_DATA, else
+    /// ~/.local/share/gpt-trader].
+    #[arg(long, global = true, value_name = "DIR")]
+    data_dir: Option<std::path::PathBuf>,
+
     #[command(subcommand)]
     command: Command,
 }
@@ -49,6 +54,9 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(dir) = cli.data_dir {
+        run_store::set_data_dir(dir);
+    }
     let outcome = match cli.command {
         Command::Backtest(args) => commands::backtest::run(&args),
         Command::Compare(args) => commands::compare::run(&args),

@@ -5,9 +5,20 @@ use gt_model::BarSeries;
 use gt_store::{NewRun, RunDetails, Store};
 use std::path::PathBuf;
 
-/// The folder GPT-Trader keeps its data in: `GPT_TRADER_DATA`, else
-/// `$XDG_DATA_HOME/gpt-trader`, else `~/.local/share/gpt-trader`.
+/// `--data-dir`, when given on the command line (set once, at start-up).
+static DATA_DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+
+/// Makes `dir` the data folder for this run (the global `--data-dir` option).
+pub fn set_data_dir(dir: PathBuf) {
+    let _ = DATA_DIR.set(dir);
+}
+
+/// The folder GPT-Trader keeps its data in: `--data-dir`, else
+/// `GPT_TRADER_DATA`, else `$XDG_DATA_HOME/gpt-trader`, else `~/.local/share/gpt-trader`.
 pub fn data_dir() -> Result<PathBuf> {
+    if let Some(dir) = DATA_DIR.get() {
+        return Ok(dir.clone());
+    }
     if let Some(dir) = std::env::var_os("GPT_TRADER_DATA") {
         return Ok(PathBuf::from(dir));
     }

@@ -681,3 +681,18 @@ fn an_unusable_run_store_still_prints_the_results_then_fails() {
     );
     assert_eq!(stderr.trim_end().lines().count(), 1);
 }
+
+#[test]
+fn data_dir_option_wins_over_the_environment() {
+    let (env_dir, flag_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/GOOG.csv");
+    gpt_trader_in(env_dir.path())
+        .args(["data", "import"])
+        .arg(&fixture)
+        .args(["--symbol", "GOOG", "--data-dir"])
+        .arg(flag_dir.path())
+        .assert()
+        .success();
+    assert!(flag_dir.path().join("bars/1d/GOOG.gtb").exists());
+    assert!(!env_dir.path().join("bars").exists());
+}
