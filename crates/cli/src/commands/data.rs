@@ -247,14 +247,24 @@ pub fn run(args: &DataCommandArgs) -> Result<()> {
                 }
             };
             let mut failures = Vec::new();
-            for (n, symbol) in symbols.iter().enumerate() {
+            // A progress bar on stderr (drawn only on a terminal), one result line per symbol on stdout.
+            let progress = indicatif::ProgressBar::new(symbols.len() as u64).with_style(
+                indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} {msg}")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            for symbol in symbols {
                 let symbol = symbol.trim().to_uppercase();
-                eprintln!("[{}/{}] {symbol} …", n + 1, symbols.len());
+                progress.set_message(format!("fetching {symbol}"));
                 match fetch(&symbol) {
-                    Ok(line) => outln!("{line}"),
+                    Ok(line) => progress.suspend(|| -> Result<()> {
+                        outln!("{line}");
+                        Ok(())
+                    })?,
                     Err(error) => failures.push(format!("{error:#}")),
                 }
+                progress.inc(1);
             }
+            progress.finish_and_clear();
             if !failures.is_empty() {
                 bail!("{} of {} symbols failed: {}", failures.len(), symbols.len(), failures.join("; "));
             }
