@@ -190,3 +190,38 @@ fn alpaca_fetch_follows_pages_and_then_asks_only_for_new_bars() {
             .contains("Alpaca needs keys: set APCA_API_KEY_ID and APCA_API_SECRET_KEY")
     );
 }
+
+#[test]
+fn alpaca_fetches_new_symbols_together() {
+    let data = tempfile::tempdir().unwrap();
+    let body = r#"{"bars":{"AAPL":[{"t":"2021-02-01T05:00:00Z","o":1,"h":1,"l":1,"c":1,"v":1}],"MSFT":[{"t":"2021-02-01T05:00:00Z","o":2,"h":2,"l":2,"c":2,"v":2}]},"next_page_token":null}"#;
+    // One multi-symbol request, then each symbol is up to date.
+    let (url, requests) = mock(vec![(200, body.to_owned())]);
+    let output = Command::cargo_bin("gpt-trader")
+        .unwrap()
+        .env("GPT_TRADER_DATA", data.path())
+        .env("APCA_API_DATA_URL", &url)
+        .env("APCA_API_KEY_ID", "id")
+        .env("APCA_API_SECRET_KEY", "secret")
+        .args([
+            "data",
+            "fetch",
+            "--source",
+            "alpaca",
+            "--symbols",
+            "AAPL,MSFT",
+            "--start",
+            "2021-02-01",
+            "--end",
+            "2021-02-02",
+        ])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("AAPL 1d: 1 new bars") && stdout.contains("MSFT 1d: up to date"), "{stdout}");
+    let requests = requests.lock().unwrap();
+    assert_eq!(requests.len(), 1);
+    assert!(requests[0].contains("/v2/stocks/bars?symbols=AAPL%2CMSFT"), "{}", requests[0]);
+    assert_eq!(listed(data.path()).as_array().unwrap().len(), 2);
+}

@@ -9,6 +9,7 @@ use crate::calendar::exchange_date;
 use crate::fetch::{FetchError, get_with_retries, http_client};
 use gt_model::{Bar, BarSeries, Symbol, Timestamp};
 use serde_json::Value;
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 /// The public market-data host, used unless `APCA_API_DATA_URL` says otherwise.
@@ -71,28 +72,78 @@ impl AlpacaClient {
         adjustment: &str,
     ) -> Result<BarSeries, FetchError> {
         let url = format!("{}/v2/stocks/{symbol}/bars", self.base_url);
-        let daily = timeframe == "1Day";
         let mut series = BarSeries::with_capacity(Symbol::new(symbol), 1024);
+        self.pages(
+            &url,
+            symbol,
+            &[("timeframe", timeframe), ("start", start), ("end", end), ("adjustment", adjustment)],
+            |page| {
+                for bar in page.get("bars").and_then(Value::as_array).into_iter().flatten() {
+                    series.push(parse_bar(symbol, bar, timeframe == "1Day")?);
+                }
+                Ok(())
+            },
+        )?;
+        Ok(series)
+    }
+
+    /// Bars of several symbols in one request series (`/v2/stocks/bars?symbols=...`),
+    /// by symbol; a symbol without bars in the range is absent.
+    pub fn bars_many(
+        &self,
+        symbols: &[String],
+        timeframe: &str,
+        start: &str,
+        end: &str,
+        adjustment: &str,
+    ) -> Result<BTreeMap<String, BarSeries>, FetchError> {
+        let url = format!("{}/v2/stocks/bars", self.base_url);
+        let label = symbols.join(",");
+        let query = [
+            ("symbols", label.as_str()),
+            ("timeframe", timeframe),
+            ("start", start),
+            ("end", end),
+            ("adjustment", adjustment),
+        ];
+        let mut out: BTreeMap<String, BarSeries> = BTreeMap::new();
+        self.pages(&url, &label, &query, |page| {
+            for (symbol, bars) in page.get("bars").and_then(Value::as_object).into_iter().flatten() {
+                let series = out
+                    .entry(symbol.clone())
+                    .or_insert_with(|| BarSeries::with_capacity(Symbol::new(symbol), 1024));
+                for bar in bars.as_array().into_iter().flatten() {
+                    series.push(parse_bar(symbol, bar, timeframe == "1Day")?);
+                }
+            }
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// Requests `url` with `query` page after page (following
+    /// `next_page_token`), handing each page's JSON to `on_page`.
+    fn pages(
+        &self,
+        url: &str,
+        label: &str,
+        query: &[(&str, &str)],
+        mut on_page: impl FnMut(&Value) -> Result<(), FetchError>,
+    ) -> Result<(), FetchError> {
         let mut page: Option<String> = None;
         loop {
-            let mut query = vec![
-                ("timeframe", timeframe.to_owned()),
-                ("start", start.to_owned()),
-                ("end", end.to_owned()),
-                ("adjustment", adjustment.to_owned()),
-                ("feed", self.feed.clone()),
-                ("limit", "10000".to_owned()),
-            ];
+            let mut encoded: Vec<String> = query.iter().map(|(k, v)| format!("{k}={}", encode(v))).collect();
+            encoded.push(format!("feed={}", encode(&self.feed)));
+            encoded.push("limit=10000".to_owned());
             if let Some(token) = &page {
-                query.push(("page_token", token.clone()));
+                encoded.push(format!("page_token={}", encode(token)));
             }
-            let encoded: Vec<String> = query.iter().map(|(k, v)| format!("{k}={}", encode(v))).collect();
             let request = self
                 .http
                 .get(format!("{url}?{}", encoded.join("&")))
                 .header("APCA-API-KEY-ID", &self.keys.id)
                 .header("APCA-API-SECRET-KEY", &self.keys.secret);
-            let (status, body) = get_with_retries(&request, &url, symbol, self.max_tries, self.backoff)?;
+            let (status, body) = get_with_retries(&request, url, label, self.max_tries, self.backoff)?;
             let json: Option<Value> = serde_json::from_str(&body).ok();
             let message = || {
                 json.as_ref().and_then(|j| j.get("message")).and_then(Value::as_str).unwrap_or("").to_owned()
@@ -101,23 +152,23 @@ impl AlpacaClient {
                 200 => {}
                 401 | 403 => {
                     return Err(FetchError::Unauthorized {
-                        symbol: symbol.to_owned(),
+                        symbol: label.to_owned(),
                         status,
                         message: message(),
                     });
                 }
-                _ => return Err(FetchError::Status { symbol: symbol.to_owned(), status, url }),
+                _ => {
+                    return Err(FetchError::Status { symbol: label.to_owned(), status, url: url.to_owned() });
+                }
             }
             let json = json.ok_or_else(|| FetchError::Malformed {
-                symbol: symbol.to_owned(),
+                symbol: label.to_owned(),
                 message: "not JSON".into(),
             })?;
-            for bar in json.get("bars").and_then(Value::as_array).into_iter().flatten() {
-                series.push(parse_bar(symbol, bar, daily)?);
-            }
+            on_page(&json)?;
             page = json.get("next_page_token").and_then(Value::as_str).map(str::to_owned);
             if page.is_none() {
-                return Ok(series);
+                return Ok(());
             }
         }
     }

@@ -80,3 +80,17 @@ fn intraday_bars_keep_their_utc_time_and_bad_bars_are_reported() {
     assert_eq!(bars.timestamps()[0].to_utc().format("%H:%M").to_string(), "14:30");
     assert!(matches!(client(&url).bars("X", "1Min", "a", "b", "raw"), Err(FetchError::Malformed { .. })));
 }
+
+#[test]
+fn several_symbols_come_in_one_paged_request() {
+    let page1 = r#"{"bars":{"AAPL":[{"t":"2021-02-01T05:00:00Z","o":1,"h":1,"l":1,"c":1,"v":1}],"MSFT":[{"t":"2021-02-01T05:00:00Z","o":2,"h":2,"l":2,"c":2,"v":2}]},"next_page_token":"P2"}"#;
+    let page2 = r#"{"bars":{"MSFT":[{"t":"2021-02-02T05:00:00Z","o":3,"h":3,"l":3,"c":3,"v":3}]},"next_page_token":null}"#;
+    let (url, seen) = mock(vec![(200, page1.into()), (200, page2.into())]);
+    let symbols = vec!["AAPL".to_owned(), "MSFT".to_owned(), "TSLA".to_owned()];
+    let bars = client(&url).bars_many(&symbols, "1Day", "a", "b", "all").unwrap();
+    assert_eq!(bars.keys().collect::<Vec<_>>(), ["AAPL", "MSFT"], "TSLA had no bars");
+    assert_eq!(bars["MSFT"].closes(), [2.0, 3.0], "bars of one symbol continue across pages");
+    let seen = seen.lock().unwrap();
+    assert!(seen[0].contains("GET /v2/stocks/bars?symbols=AAPL%2CMSFT%2CTSLA"), "{}", seen[0]);
+    assert!(seen[1].contains("page_token=P2"));
+}

@@ -97,6 +97,39 @@ enum Source {
     Alpaca,
 }
 
+/// Alpaca's name for a bar interval.
+fn alpaca_timeframe(interval: &str) -> Result<&'static str> {
+    match interval {
+        "1d" => Ok("1Day"),
+        "1h" => Ok("1Hour"),
+        "1m" => Ok("1Min"),
+        other => bail!("--interval {other:?}: Alpaca offers 1d, 1h or 1m"),
+    }
+}
+
+/// Fetches several uncached symbols in one multi-symbol request and caches them.
+fn fetch_alpaca_together(
+    cache: &BarCache,
+    client: &AlpacaClient,
+    symbols: &[String],
+    interval: &str,
+    (start, end): (NaiveDate, NaiveDate),
+) -> Result<Vec<String>> {
+    let day = |date: NaiveDate| format!("{date}T00:00:00Z");
+    let fetched = client.bars_many(symbols, alpaca_timeframe(interval)?, &day(start), &day(end), "all")?;
+    let mut lines = Vec::new();
+    for (symbol, series) in &fetched {
+        cache.store(series, interval, "alpaca")?;
+        lines.push(format!(
+            "{symbol} {interval}: {} new bars from {}, {} cached",
+            series.len(),
+            day(start),
+            series.len()
+        ));
+    }
+    Ok(lines)
+}
+
 /// Fetches what the cache lacks of `symbol` at `interval` from Alpaca (split-
 /// and dividend-adjusted by Alpaca) and merges it in.
 fn fetch_alpaca(
@@ -106,12 +139,7 @@ fn fetch_alpaca(
     interval: &str,
     (start, end): (NaiveDate, NaiveDate),
 ) -> Result<String> {
-    let timeframe = match interval {
-        "1d" => "1Day",
-        "1h" => "1Hour",
-        "1m" => "1Min",
-        other => bail!("--interval {other:?}: Alpaca offers 1d, 1h or 1m"),
-    };
+    let timeframe = alpaca_timeframe(interval)?;
     let cached = cache.load(symbol, interval)?.map(|(series, _)| series);
     let from = match cached.as_ref().and_then(|s| s.timestamps().last().copied()) {
         // Only what is missing: from just after the last cached bar.
@@ -242,6 +270,18 @@ pub fn run(args: &DataCommandArgs) -> Result<()> {
                     let base = std::env::var("APCA_API_DATA_URL")
                         .unwrap_or_else(|_| alpaca::DEFAULT_DATA_URL.to_owned());
                     let client = AlpacaClient::new(&base, AlpacaKeys::from_env()?, alpaca_feed, backoff)?;
+                    // Symbols not cached yet all start at --start: one multi-symbol request.
+                    let upper: Vec<String> = symbols.iter().map(|s| s.trim().to_uppercase()).collect();
+                    let fresh: Vec<String> = upper
+                        .iter()
+                        .filter(|s| matches!(cache.load(s, interval), Ok(None)))
+                        .cloned()
+                        .collect();
+                    if fresh.len() > 1 {
+                        for line in fetch_alpaca_together(&cache, &client, &fresh, interval, (*start, end))? {
+                            outln!("{line}");
+                        }
+                    }
                     let (cache, interval, start) = (cache.clone(), interval.clone(), *start);
                     Box::new(move |symbol| fetch_alpaca(&cache, &client, symbol, &interval, (start, end)))
                 }
