@@ -371,7 +371,7 @@ fn bad_risk_settings_are_all_reported_together() {
     assert_fails_with(&["backtest", "--symbols", "TSLA"], "symbol TSLA is not in the local cache");
     assert_fails_with(
         &["backtest", "--symbols", "TSLA"],
-        "nor the bundled sample (AAPL, FB, GOOG, IBM, MSFT); import it with `gpt-trader data import FILE.csv --symbol TSLA`",
+        "nor the bundled sample (AAPL, FB, GOOG, IBM, MSFT); fetch it with `gpt-trader data fetch --source yahoo --symbols TSLA --start 2015-01-01`",
     );
     assert_fails_with(
         &["backtest", "--universe", "sp500"],

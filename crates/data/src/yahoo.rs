@@ -71,9 +71,16 @@ impl YahooClient {
 
     /// Daily history of `symbol` from `start` to `end` (Unix seconds, end exclusive).
     pub fn daily(&self, symbol: &str, start: i64, end: i64) -> Result<History, FetchError> {
+        self.history(symbol, start, end, "1d")
+    }
+
+    /// History of `symbol` at `interval` (`1d`, `1h`, `1m`; Yahoo serves one-minute
+    /// bars for recent weeks only) from `start` to `end` (Unix seconds). Daily
+    /// bars are keyed by exchange date, intraday bars by their UTC start.
+    pub fn history(&self, symbol: &str, start: i64, end: i64, interval: &str) -> Result<History, FetchError> {
         let url = format!("{}/v8/finance/chart/{}", self.base_url, path_segment(symbol));
         let full = format!(
-            "{url}?period1={start}&period2={end}&interval=1d&events=div%2Csplits&includeAdjustedClose=true"
+            "{url}?period1={start}&period2={end}&interval={interval}&events=div%2Csplits&includeAdjustedClose=true"
         );
         let (status, body) =
             get_with_retries(&self.http.get(&full), &url, symbol, self.max_tries, self.backoff)?;
@@ -92,7 +99,7 @@ impl YahooClient {
         }
         let json = json
             .ok_or_else(|| FetchError::Malformed { symbol: symbol.to_owned(), message: "not JSON".into() })?;
-        parse(symbol, &json)
+        parse(symbol, &json, interval == "1d")
     }
 }
 
@@ -107,7 +114,7 @@ fn path_segment(text: &str) -> String {
 }
 
 /// Reads a chart response.
-fn parse(symbol: &str, json: &Value) -> Result<History, FetchError> {
+fn parse(symbol: &str, json: &Value, daily: bool) -> Result<History, FetchError> {
     let bad =
         |message: &str| FetchError::Malformed { symbol: symbol.to_owned(), message: message.to_owned() };
     let result = json.pointer("/chart/result/0").ok_or_else(|| bad("no chart.result"))?;
@@ -135,7 +142,12 @@ fn parse(symbol: &str, json: &Value) -> Result<History, FetchError> {
         else {
             continue; // a day without a quote
         };
-        let Some(ts) = date_of(seconds) else { continue };
+        let bar_time = if daily {
+            date_of(seconds)
+        } else {
+            seconds.checked_mul(1_000_000_000).map(Timestamp::from_nanos)
+        };
+        let Some(ts) = bar_time else { continue };
         if last.is_some_and(|previous| ts <= previous) {
             continue; // Yahoo sometimes repeats the current day
         }

@@ -120,3 +120,11 @@ fn unreachable_hosts_fail_clearly() {
         "{error}"
     );
 }
+
+#[test]
+fn intraday_bars_keep_their_utc_start() {
+    let (url, requests) = mock(vec![(200, "", chart())]);
+    let history = client(&url).history("AAPL", 0, 1, "1h").unwrap();
+    assert_eq!(history.bars.timestamps()[0], Timestamp::from_nanos(1_598_535_000_000_000_000));
+    assert!(requests.lock().unwrap()[0].contains("interval=1h"));
+}

@@ -166,33 +166,35 @@ fn fetch_symbol(
     cache: &BarCache,
     client: &YahooClient,
     symbol: &str,
-    start: NaiveDate,
-    end: NaiveDate,
+    interval: &str,
+    (start, end): (NaiveDate, NaiveDate),
 ) -> Result<String> {
     let seconds = |date: NaiveDate| date.and_hms_opt(0, 0, 0).map_or(0, |t| t.and_utc().timestamp());
-    let cached = cache.load(symbol, "1d-raw")?.map(|(series, _)| series);
-    let actions_path = cache.root().join("1d-raw").join(format!("{symbol}.actions.json"));
+    let raw_key = format!("{interval}-raw");
+    let cached = cache.load(symbol, &raw_key)?.map(|(series, _)| series);
+    let actions_path = cache.root().join(&raw_key).join(format!("{symbol}.actions.json"));
     let mut actions: Vec<CorporateAction> = match std::fs::read_to_string(&actions_path) {
         Ok(text) => serde_json::from_str(&text)?,
         Err(_) => Vec::new(),
     };
-    // Ask only for what is missing: from the day after the last cached bar
+    // Ask only for what is missing: from just after the last cached bar
     // (unless the wanted start is before the first cached bar).
-    let from = match &cached {
-        Some(series)
-            if !series.is_empty()
-                && series.timestamps()[0]
-                    <= gt_model::Timestamp::from_nanos(seconds(start) * 1_000_000_000) =>
-        {
+    let wanted_start = gt_model::Timestamp::from_nanos(seconds(start) * 1_000_000_000);
+    let from = match cached.as_ref().filter(|s| !s.is_empty() && s.timestamps()[0] <= wanted_start) {
+        Some(series) => {
             let last = series.timestamps()[series.len() - 1];
-            last.to_utc().date_naive() + chrono::Duration::days(1)
+            if interval == "1d" {
+                seconds(last.to_utc().date_naive() + chrono::Duration::days(1))
+            } else {
+                last.nanos().div_euclid(1_000_000_000) + 1
+            }
         }
-        _ => start,
+        None => seconds(start),
     };
-    if from >= end {
-        return Ok(format!("{symbol}: up to date ({} bars)", cached.map_or(0, |s| s.len())));
+    if from >= seconds(end) {
+        return Ok(format!("{symbol} {interval}: up to date ({} bars)", cached.map_or(0, |s| s.len())));
     }
-    let history = client.daily(symbol, seconds(from), seconds(end))?;
+    let history = client.history(symbol, from, seconds(end), interval)?;
     let fetched = history.bars.len();
     let raw = merge(cached, history.bars);
     for action in history.actions {
@@ -203,11 +205,13 @@ fn fetch_symbol(
     actions.sort_by_key(CorporateAction::date);
     // Raw bars and actions first, the adjusted series last: after a crash the
     // next fetch finds the raw data and rebuilds the adjusted series.
-    cache.store(&raw, "1d-raw", "yahoo")?;
+    cache.store(&raw, &raw_key, "yahoo")?;
     let temporary = actions_path.with_extension("json.tmp");
     std::fs::write(&temporary, serde_json::to_string(&actions)?)?;
     std::fs::rename(&temporary, &actions_path)?;
-    cache.store(&adjust(&raw, &actions), "1d", "yahoo (adjusted)")?;
+    cache.store(&adjust(&raw, &actions), interval, "yahoo (adjusted)")?;
+    let format = if interval == "1d" { gt_model::TimeFormat::Date } else { gt_model::TimeFormat::DateTime };
+    let from = gt_model::Timestamp::from_nanos(from * 1_000_000_000).display(format);
     Ok(format!(
         "{symbol}: {fetched} new bars from {from}, {} cached, {} corporate actions",
         raw.len(),
@@ -255,16 +259,14 @@ pub fn run(args: &DataCommandArgs) -> Result<()> {
             let backoff = std::time::Duration::from_secs(1);
             let fetch: Box<FetchOne> = match source {
                 Source::Yahoo => {
-                    if interval != "1d" {
-                        bail!(
-                            "--interval {interval:?}: Yahoo is fetched as daily bars (1d); use --source alpaca for 1h or 1m"
-                        );
+                    if !matches!(interval.as_str(), "1d" | "1h" | "1m") {
+                        bail!("--interval {interval:?}: use 1d, 1h or 1m");
                     }
                     let base = std::env::var("GPT_TRADER_YAHOO_URL")
                         .unwrap_or_else(|_| yahoo::DEFAULT_BASE_URL.to_owned());
                     let client = YahooClient::new(&base, backoff)?;
-                    let (cache, start) = (cache.clone(), *start);
-                    Box::new(move |symbol| fetch_symbol(&cache, &client, symbol, start, end))
+                    let (cache, start, interval) = (cache.clone(), *start, interval.clone());
+                    Box::new(move |symbol| fetch_symbol(&cache, &client, symbol, &interval, (start, end)))
                 }
                 Source::Alpaca => {
                     let base = std::env::var("APCA_API_DATA_URL")

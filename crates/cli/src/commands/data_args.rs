@@ -171,8 +171,9 @@ fn from_cache_or_sample(symbols: &[String]) -> Result<Vec<BarSeries>> {
         let Some(index) = sample.iter().position(|s| s.symbol().as_str() == wanted) else {
             let bundled: Vec<&str> = sample.iter().map(|s| s.symbol().as_str()).collect();
             bail!(
-                "symbol {wanted} is not in the local cache ({}) nor the bundled sample ({}); \
-                 import it with `gpt-trader data import FILE.csv --symbol {wanted}`",
+                "symbol {wanted} is not in the local cache ({}) nor the bundled sample ({}); fetch it with \
+                 `gpt-trader data fetch --source yahoo --symbols {wanted} --start 2015-01-01` or import a file \
+                 with `gpt-trader data import FILE.csv --symbol {wanted}`",
                 cache.root().display(),
                 bundled.join(", ")
             );
