@@ -2,36 +2,16 @@
 
 use assert_cmd::Command;
 use serde_json::Value;
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpListener;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
 
-/// Serves `responses` (status, body) in order, one per connection; records request lines.
-fn mock(responses: Vec<(u16, String)>) -> (String, Arc<Mutex<Vec<String>>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let requests = Arc::new(Mutex::new(Vec::new()));
-    let seen = Arc::clone(&requests);
-    std::thread::spawn(move || {
-        for (status, body) in responses {
-            let Ok((stream, _)) = listener.accept() else { return };
-            let mut reader = BufReader::new(stream);
-            let mut line = String::new();
-            reader.read_line(&mut line).unwrap();
-            seen.lock().unwrap().push(line.trim().to_owned());
-            let mut rest = String::new();
-            while reader.read_line(&mut rest).unwrap() > 2 {
-                rest.clear();
-            }
-            let head = format!(
-                "HTTP/1.1 {status} X\r\nContent-Length: {}\r\nRetry-After: 0\r\nConnection: close\r\n\r\n",
-                body.len()
-            );
-            reader.get_mut().write_all((head + &body).as_bytes()).unwrap();
-        }
-    });
-    (url, requests)
+/// Serves `(status, body)` replies in order (each allowing an immediate retry).
+fn mock(responses: Vec<(u16, String)>) -> (String, gt_testkit::RequestLog) {
+    gt_testkit::serve(
+        responses
+            .into_iter()
+            .map(|(status, body)| gt_testkit::Reply::new(status, body).header("Retry-After: 0"))
+            .collect(),
+    )
 }
 
 fn chart(timestamps: &[i64], closes: &[f64], split_at: Option<i64>) -> String {

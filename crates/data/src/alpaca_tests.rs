@@ -1,36 +1,11 @@
 //! The Alpaca bars client against a local mock speaking its wire format.
 
 use super::*;
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpListener;
-use std::sync::{Arc, Mutex};
+use gt_testkit::{Reply, serve};
 
-/// Serves `responses` in order, one per connection; records request lines and key headers.
-fn mock(responses: Vec<(u16, String)>) -> (String, Arc<Mutex<Vec<String>>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let log = Arc::clone(&seen);
-    std::thread::spawn(move || {
-        for (status, body) in responses {
-            let Ok((stream, _)) = listener.accept() else { return };
-            let mut reader = BufReader::new(stream);
-            let mut request = String::new();
-            let mut line = String::new();
-            while reader.read_line(&mut line).unwrap() > 2 {
-                if line.starts_with("GET") || line.to_ascii_lowercase().starts_with("apca-api-key-id") {
-                    request += line.trim();
-                    request += " | ";
-                }
-                line.clear();
-            }
-            log.lock().unwrap().push(request);
-            let head =
-                format!("HTTP/1.1 {status} X\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", body.len());
-            reader.get_mut().write_all((head + &body).as_bytes()).unwrap();
-        }
-    });
-    (url, seen)
+/// Serves `(status, body)` replies in order.
+fn mock(responses: Vec<(u16, String)>) -> (String, gt_testkit::RequestLog) {
+    serve(responses.into_iter().map(|(status, body)| Reply::new(status, body)).collect())
 }
 
 fn client(url: &str) -> AlpacaClient {

@@ -1,37 +1,19 @@
 //! The Yahoo client against a local mock server speaking the chart wire format.
 
 use super::*;
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpListener;
-use std::sync::{Arc, Mutex};
+use gt_testkit::{Reply, serve};
 
-/// Serves `responses` (status, extra header, body) in order, one per
-/// connection, and records each request line.
-fn mock(responses: Vec<(u16, &'static str, String)>) -> (String, Arc<Mutex<Vec<String>>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
-    let requests = Arc::new(Mutex::new(Vec::new()));
-    let seen = Arc::clone(&requests);
-    std::thread::spawn(move || {
-        for (status, header, body) in responses {
-            let Ok((stream, _)) = listener.accept() else { return };
-            let mut reader = BufReader::new(stream);
-            let mut line = String::new();
-            reader.read_line(&mut line).unwrap();
-            seen.lock().unwrap().push(line.trim().to_owned());
-            let mut rest = String::new();
-            while reader.read_line(&mut rest).unwrap() > 2 {
-                rest.clear();
-            }
-            let reason = if status == 200 { "OK" } else { "Error" };
-            let response = format!(
-                "HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n{header}\r\n{body}",
-                body.len()
-            );
-            reader.get_mut().write_all(response.as_bytes()).unwrap();
-        }
-    });
-    (url, requests)
+/// Serves `(status, extra header, body)` replies in order.
+fn mock(responses: Vec<(u16, &'static str, String)>) -> (String, gt_testkit::RequestLog) {
+    serve(
+        responses
+            .into_iter()
+            .map(|(status, header, body)| {
+                let reply = Reply::new(status, body);
+                if header.is_empty() { reply } else { reply.header(header.trim_end()) }
+            })
+            .collect(),
+    )
 }
 
 /// Five sessions around AAPL's 4:1 split of 2020-08-31, a null quote on
@@ -113,7 +95,7 @@ fn chart_errors_are_reported_with_yahoos_words() {
 
 #[test]
 fn unreachable_hosts_fail_clearly() {
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let error = client(&format!("http://127.0.0.1:{port}")).daily("AAPL", 0, 1).unwrap_err().to_string();
     assert!(
         error.starts_with(&format!("AAPL: cannot reach http://127.0.0.1:{port}/v8/finance/chart/AAPL")),

@@ -1,0 +1,71 @@
+//! A scripted HTTP/1.1 server on 127.0.0.1 for tests of the market-data
+//! clients: it answers each connection with the next canned response and
+//! records what was asked, so tests can check both sides of the wire.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::sync::{Arc, Mutex};
+
+/// One canned answer.
+#[derive(Clone, Debug)]
+pub struct Reply {
+    /// HTTP status code.
+    pub status: u16,
+    /// Extra header lines, e.g. `Retry-After: 0`.
+    pub headers: Vec<String>,
+    /// Body text.
+    pub body: String,
+}
+
+impl Reply {
+    /// A reply with `status` and `body` and no extra header.
+    pub fn new(status: u16, body: impl Into<String>) -> Self {
+        Self { status, headers: Vec::new(), body: body.into() }
+    }
+
+    /// Adds a header line.
+    pub fn header(mut self, line: &str) -> Self {
+        self.headers.push(line.to_owned());
+        self
+    }
+}
+
+/// What the server saw: each request's line and headers, one string per request.
+pub type RequestLog = Arc<Mutex<Vec<String>>>;
+
+/// Serves `replies` in order, one per connection, on a free loopback port;
+/// returns the base URL and the request log. The server stops after the last reply.
+pub fn serve(replies: Vec<Reply>) -> (String, RequestLog) {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("a free loopback port");
+    let url = format!("http://{}", listener.local_addr().expect("bound address"));
+    let log: RequestLog = Arc::new(Mutex::new(Vec::new()));
+    let seen = Arc::clone(&log);
+    std::thread::spawn(move || {
+        for reply in replies {
+            let Ok((stream, _)) = listener.accept() else { return };
+            let mut reader = BufReader::new(stream);
+            let mut request = String::new();
+            let mut line = String::new();
+            while reader.read_line(&mut line).unwrap_or(0) > 2 {
+                request.push_str(line.trim_end());
+                request.push('\n');
+                line.clear();
+            }
+            if let Ok(mut requests) = seen.lock() {
+                requests.push(request);
+            }
+            let mut head = format!(
+                "HTTP/1.1 {} Reply\r\nContent-Length: {}\r\nConnection: close\r\n",
+                reply.status,
+                reply.body.len()
+            );
+            for header in &reply.headers {
+                head.push_str(header);
+                head.push_str("\r\n");
+            }
+            head.push_str("\r\n");
+            let _ = reader.get_mut().write_all((head + &reply.body).as_bytes());
+        }
+    });
+    (url, log)
+}
