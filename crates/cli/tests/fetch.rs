@@ -107,7 +107,7 @@ fn fetch_caches_adjusted_bars_asks_only_for_what_is_missing_and_survives_a_faile
     assert!(shown.contains("125") && !shown.contains("500"), "pre-split prices divided by 4: {shown}");
 }
 
-fn alpaca_fetch(data: &Path, url: &str, keys: bool, end: &str) -> std::process::Output {
+fn alpaca_fetch(data: &Path, url: &str, keys: bool, symbols: &str, end: &str) -> std::process::Output {
     let mut command = Command::cargo_bin("gpt-trader").unwrap();
     command.env("GPT_TRADER_DATA", data).env("APCA_API_DATA_URL", url);
     if keys {
@@ -122,7 +122,7 @@ fn alpaca_fetch(data: &Path, url: &str, keys: bool, end: &str) -> std::process::
             "--source",
             "alpaca",
             "--symbols",
-            "MSFT",
+            symbols,
             "--start",
             "2021-02-01",
             "--end",
@@ -148,10 +148,10 @@ fn alpaca_fetch_follows_pages_and_then_asks_only_for_new_bars() {
         (200, page(vec![bar(3, 243.0)], "null")),
         (200, page(vec![bar(4, 242.0)], "null")),
     ]);
-    let first = alpaca_fetch(data.path(), &url, true, "2021-02-04");
+    let first = alpaca_fetch(data.path(), &url, true, "MSFT", "2021-02-04");
     assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
     assert!(String::from_utf8_lossy(&first.stdout).contains("MSFT 1d: 3 new bars"));
-    let second = alpaca_fetch(data.path(), &url, true, "2021-02-05");
+    let second = alpaca_fetch(data.path(), &url, true, "MSFT", "2021-02-05");
     assert!(second.status.success(), "{}", String::from_utf8_lossy(&second.stderr));
     let requests = requests.lock().unwrap();
     assert!(requests[1].contains("page_token=TOKEN"), "{}", requests[1]);
@@ -163,7 +163,7 @@ fn alpaca_fetch_follows_pages_and_then_asks_only_for_new_bars() {
         (Some(4), Some("2021-02-04"), Some("alpaca"))
     );
 
-    let no_keys = alpaca_fetch(data.path(), &url, false, "2021-02-05");
+    let no_keys = alpaca_fetch(data.path(), &url, false, "MSFT", "2021-02-05");
     assert_eq!(no_keys.status.code(), Some(1));
     assert!(
         String::from_utf8_lossy(&no_keys.stderr)
@@ -177,26 +177,7 @@ fn alpaca_fetches_new_symbols_together() {
     let body = r#"{"bars":{"AAPL":[{"t":"2021-02-01T05:00:00Z","o":1,"h":1,"l":1,"c":1,"v":1}],"MSFT":[{"t":"2021-02-01T05:00:00Z","o":2,"h":2,"l":2,"c":2,"v":2}]},"next_page_token":null}"#;
     // One multi-symbol request, then each symbol is up to date.
     let (url, requests) = mock(vec![(200, body.to_owned())]);
-    let output = Command::cargo_bin("gpt-trader")
-        .unwrap()
-        .env("GPT_TRADER_DATA", data.path())
-        .env("APCA_API_DATA_URL", &url)
-        .env("APCA_API_KEY_ID", "id")
-        .env("APCA_API_SECRET_KEY", "secret")
-        .args([
-            "data",
-            "fetch",
-            "--source",
-            "alpaca",
-            "--symbols",
-            "AAPL,MSFT",
-            "--start",
-            "2021-02-01",
-            "--end",
-            "2021-02-02",
-        ])
-        .output()
-        .unwrap();
+    let output = alpaca_fetch(data.path(), &url, true, "AAPL,MSFT", "2021-02-02");
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.contains("AAPL 1d: 1 new bars") && stdout.contains("MSFT 1d: up to date"), "{stdout}");
