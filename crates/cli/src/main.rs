@@ -48,6 +48,8 @@ enum Command {
     Strategies(commands::strategies::StrategiesArgs),
     /// Compute technical indicators over a CSV file (or the sample) and write them as CSV.
     Indicators(commands::indicators::IndicatorsArgs),
+    /// Paper trading: run a strategy as a session on live-paced bars, watch and steer it.
+    Paper(commands::paper::PaperArgs),
     /// Run the performance benchmarks; prints one JSON line per benchmark.
     Bench(commands::bench::BenchArgs),
 }
@@ -64,6 +66,7 @@ fn main() -> ExitCode {
         Command::Runs(args) => commands::runs::run(&args),
         Command::Strategies(args) => commands::strategies::run(&args),
         Command::Indicators(args) => commands::indicators::run(&args),
+        Command::Paper(args) => commands::paper::run(&args),
         Command::Bench(args) => commands::bench::run(&args),
     };
     match outcome {

@@ -2,7 +2,10 @@ use crate::protective::ProtectiveOrders;
 use crate::rebalance::{AllocationPlan, Rebalancer};
 use crate::result::{OpenLotAtEnd, Rebalance, RefusalRecord};
 use crate::sleeve_book::SleeveBook;
-use crate::{BacktestResult, BarSource, Clock, SeriesReplay, SimulatedClock, Sleeve};
+use crate::{
+    BacktestResult, BarSource, Clock, Command, SeriesReplay, SimulatedClock, Sleeve, StepObserver, StepView,
+    Unobserved,
+};
 use gt_execution::{
     BarUpdate, CancelReason, Cancellation, ExchangeConfig, ExecutionEvent, PreviousBar, Rejection,
     SimulatedExchange, Venue,
@@ -64,9 +67,21 @@ impl<C: Clock, V: Venue> Engine<C, V> {
     /// Runs the `sleeves` over every step of `source`, every order through `risk`.
     pub fn run(
         &mut self,
+        source: impl BarSource,
+        sleeves: &mut [Sleeve],
+        risk: &mut RiskEngine,
+    ) -> BacktestResult {
+        self.run_observed(source, sleeves, risk, &mut Unobserved)
+    }
+
+    /// [`Engine::run`], showing every step to `observer` and applying the
+    /// commands it returns (stop, flatten, kill, resume) between steps.
+    pub fn run_observed<O: StepObserver>(
+        &mut self,
         mut source: impl BarSource,
         sleeves: &mut [Sleeve],
         risk: &mut RiskEngine,
+        observer: &mut O,
     ) -> BacktestResult {
         let symbols = source.symbols().to_vec();
         let mut run = Run::new(self.config, source.expected_steps(), SleeveBook::new(sleeves, symbols.len()));
@@ -81,6 +96,8 @@ impl<C: Clock, V: Venue> Engine<C, V> {
         let mut step: Vec<(usize, Bar)> = Vec::with_capacity(symbols.len());
         let mut requests: Vec<OrderRequest> = Vec::new();
         let mut bankrupt_at = None;
+        let mut seen = Seen::default();
+        let mut commands = Vec::new();
 
         while let Some(ts) = source.next_step(&mut step) {
             let index = run.equity.len();
@@ -151,6 +168,23 @@ impl<C: Clock, V: Venue> Engine<C, V> {
                             sized_for_sleeve(request, &sleeve.name, share, shared, equity, bar.close);
                         run.route(&mut self.venue, risk, request, bar.close, index, ts);
                     }
+                }
+            }
+
+            if O::WATCHES {
+                // The observer sees the step, then again the effects of any
+                // commands it gave, until it has none left or asked to stop.
+                let mut stop = false;
+                loop {
+                    observer.after_step(&run.view(&self.venue, risk, &seen, index, ts), &mut commands);
+                    seen = run.seen();
+                    if commands.is_empty() || stop {
+                        break;
+                    }
+                    stop |= self.apply(&mut commands, &mut run, &slots, &mut protective, risk, (index, ts));
+                }
+                if stop {
+                    break;
                 }
             }
         }
@@ -267,6 +301,55 @@ impl<C: Clock, V: Venue> Engine<C, V> {
         }
     }
 
+    /// Applies an observer's `commands` after step `index`; true to stop the run.
+    fn apply(
+        &mut self,
+        commands: &mut Vec<Command>,
+        run: &mut Run,
+        slots: &[usize],
+        protective: &mut ProtectiveOrders,
+        risk: &mut RiskEngine,
+        (index, ts): (usize, Timestamp),
+    ) -> bool {
+        let mut stop = false;
+        for command in commands.drain(..) {
+            match command {
+                Command::Stop => stop = true,
+                Command::Flatten => self.flatten(run, slots, protective, index, ts),
+                Command::Kill { reason } => {
+                    risk.halt_now(index, ts, &reason);
+                    self.flatten(run, slots, protective, index, ts);
+                }
+                Command::Resume => risk.resume(),
+            }
+        }
+        stop
+    }
+
+    /// Withdraws every resting order and closes every position at its last close.
+    fn flatten(
+        &mut self,
+        run: &mut Run,
+        slots: &[usize],
+        protective: &mut ProtectiveOrders,
+        index: usize,
+        ts: Timestamp,
+    ) {
+        for (symbol, &slot) in slots.iter().enumerate() {
+            protective.forget(symbol);
+            let name = run.portfolio.position(slot).symbol().clone();
+            for order in self.venue.cancel_all(&name) {
+                run.cancellations.push(Cancellation {
+                    order,
+                    reason: CancelReason::Withdrawn,
+                    bar_index: index,
+                    ts,
+                });
+            }
+        }
+        self.liquidate(run, slots, index, ts);
+    }
+
     /// Closes every position at its last close (the account ran out of money).
     fn liquidate(&mut self, run: &mut Run, slots: &[usize], index: usize, ts: Timestamp) {
         for (symbol, &slot) in slots.iter().enumerate() {
@@ -311,6 +394,15 @@ fn sized_for_sleeve(
     request
 }
 
+/// Lengths of a run's logs at the end of the previous step.
+#[derive(Default)]
+struct Seen {
+    orders: usize,
+    fills: usize,
+    cancellations: usize,
+    refusals: usize,
+}
+
 /// The state one run accumulates.
 struct Run {
     portfolio: Portfolio,
@@ -350,6 +442,38 @@ impl Run {
         let id = OrderId(self.next_order_id);
         self.next_order_id += 1;
         Order { id, request, decided_bar: bar_index, decided_at: ts }
+    }
+
+    /// How long each log is now.
+    fn seen(&self) -> Seen {
+        Seen {
+            orders: self.orders.len(),
+            fills: self.fills.len(),
+            cancellations: self.cancellations.len(),
+            refusals: self.refusals.len(),
+        }
+    }
+
+    /// The step `index` as an observer sees it: what the logs gained since `seen`.
+    fn view<'a>(
+        &'a self,
+        venue: &'a impl Venue,
+        risk: &'a RiskEngine,
+        seen: &Seen,
+        index: usize,
+        ts: Timestamp,
+    ) -> StepView<'a> {
+        StepView {
+            index,
+            ts,
+            portfolio: &self.portfolio,
+            new_orders: &self.orders[seen.orders..],
+            new_fills: &self.fills[seen.fills..],
+            new_cancellations: &self.cancellations[seen.cancellations..],
+            new_refusals: &self.refusals[seen.refusals..],
+            resting_orders: venue.resting_orders(),
+            halt: risk.halt(),
+        }
     }
 
     /// Keeps `orders` in the order log, if the run keeps one.

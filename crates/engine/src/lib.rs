@@ -8,6 +8,7 @@
 
 mod clock;
 mod engine;
+mod observer;
 mod protective;
 mod rebalance;
 mod result;
@@ -17,6 +18,7 @@ mod source;
 
 pub use clock::{Clock, SimulatedClock};
 pub use engine::{Engine, EngineConfig, backtest, backtest_portfolio};
+pub use observer::{Command, StepObserver, StepView, Unobserved};
 pub use rebalance::{AllocationPlan, Schedule, WeightMethod};
 pub use result::{BacktestResult, OpenLotAtEnd, Rebalance, RefusalRecord};
 pub use sleeve::Sleeve;

@@ -21,6 +21,8 @@ pub enum CancelReason {
     NothingToClose,
     /// The run ended (positions were closed at the end) before the order could fill.
     EndOfRun,
+    /// Withdrawn on the user's request (`paper flatten` or `paper kill`).
+    Withdrawn,
     /// The order itself is malformed (non-positive size or price, fraction outside (0, 1]).
     Invalid {
         /// Which field is wrong.
@@ -38,6 +40,7 @@ impl CancelReason {
             CancelReason::ZeroQuantity { .. } => "zero_quantity",
             CancelReason::NothingToClose => "nothing_to_close",
             CancelReason::EndOfRun => "end_of_run",
+            CancelReason::Withdrawn => "withdrawn",
             CancelReason::Invalid { .. } => "invalid_order",
         }
     }
@@ -56,6 +59,7 @@ impl fmt::Display for CancelReason {
                 write!(f, "reduce-only order found no position to close")
             }
             CancelReason::EndOfRun => write!(f, "the run ended before the order could fill"),
+            CancelReason::Withdrawn => write!(f, "withdrawn on request (flatten or kill)"),
             CancelReason::Invalid { field, value } => write!(f, "invalid order: {field} = {value}"),
         }
     }

@@ -328,6 +328,10 @@ impl Venue for SimulatedExchange {
     fn open_orders(&self) -> usize {
         self.pending.len()
     }
+
+    fn resting_orders(&self) -> Vec<&Order> {
+        self.pending.iter().map(|p| &p.order).collect()
+    }
 }
 
 impl SimulatedExchange {

@@ -80,4 +80,7 @@ pub trait Venue {
 
     /// Orders accepted and not yet filled or cancelled.
     fn open_orders(&self) -> usize;
+
+    /// The orders accepted and not yet filled or cancelled, in queue order.
+    fn resting_orders(&self) -> Vec<&Order>;
 }

@@ -123,6 +123,23 @@ impl RiskEngine {
         self.halt.as_ref()
     }
 
+    /// Pulls the kill switch by hand at step `bar_index`: from now on only
+    /// orders that reduce a position pass, until [`RiskEngine::resume`].
+    pub fn halt_now(&mut self, bar_index: usize, ts: Timestamp, reason: &str) {
+        self.halt = Some(Halt { bar_index, ts, reason: HaltReason::Manual { reason: reason.to_owned() } });
+    }
+
+    /// Lifts a halt (manual or a loss limit's); the loss limits measure again
+    /// from the last equity seen, so a drawdown that tripped the switch does
+    /// not trip it again at once.
+    pub fn resume(&mut self) {
+        self.halt = None;
+        if !self.last_equity.is_nan() {
+            self.peak_equity = self.last_equity;
+            self.day_start_equity = self.last_equity;
+        }
+    }
+
     /// Records a symbol's bar (for volatility- and ATR-based sizing).
     #[inline]
     pub fn observe_bar(&mut self, symbol: &Symbol, bar: &Bar) {
@@ -215,7 +232,7 @@ impl RiskEngine {
         price: f64,
         account: &AccountView<'_>,
     ) -> Result<Option<Quantity>, Refusal> {
-        if self.passes_everything {
+        if self.passes_everything && self.halt.is_none() {
             return Ok(None);
         }
         let held =

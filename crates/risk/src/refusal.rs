@@ -18,6 +18,11 @@ pub enum HaltReason {
         /// The configured limit, in percent.
         limit_pct: f64,
     },
+    /// Someone pulled the kill switch by hand (`gpt-trader paper kill`).
+    Manual {
+        /// What they gave as the reason.
+        reason: String,
+    },
 }
 
 impl HaltReason {
@@ -26,6 +31,7 @@ impl HaltReason {
         match self {
             HaltReason::MaxDrawdown { .. } => "max_drawdown",
             HaltReason::DailyLoss { .. } => "max_daily_loss",
+            HaltReason::Manual { .. } => "manual",
         }
     }
 }
@@ -39,6 +45,7 @@ impl fmt::Display for HaltReason {
             HaltReason::DailyLoss { loss_pct, limit_pct } => {
                 write!(f, "daily loss {loss_pct:.2} % reached the {limit_pct} % limit")
             }
+            HaltReason::Manual { reason } => write!(f, "halted by hand: {reason}"),
         }
     }
 }

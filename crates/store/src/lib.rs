@@ -8,7 +8,9 @@
 //! leaves half a run behind.
 
 mod error;
+mod paper;
 mod store;
 
 pub use error::StoreError;
+pub use paper::{CommandRecord, FillRecord, OrderRecord, SessionRecord, StepJournal};
 pub use store::{NewRun, RunDetails, RunFilter, RunRecord, Store};

@@ -65,7 +65,7 @@ pub struct RunFilter {
 
 /// A connection pool to the run store.
 pub struct Store {
-    pool: AnyPool,
+    pub(crate) pool: AnyPool,
 }
 
 /// Runs saved by this process, to keep ids unique within a millisecond.

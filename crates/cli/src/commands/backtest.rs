@@ -1,21 +1,18 @@
 //! `gpt-trader backtest`.
 
-use crate::commands::data_args::DataArgs;
-use crate::commands::run_args::{ExecutionArgs, RiskArgs, parse_key_value, stats_of, time_format_of};
-use crate::commands::sleeves;
+use crate::commands::run_args::{stats_of, time_format_of};
+use crate::commands::run_spec::{PreparedRun, RunSpecArgs};
 use crate::output::{self, OutputFormat};
-use crate::run_config::{self, RunConfig};
+use crate::run_config::RunConfig;
 use crate::run_store;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use gt_analytics::Report;
 use gt_analytics::tearsheet::TearsheetData;
-use gt_engine::{BacktestResult, Sleeve, backtest_portfolio};
-use gt_model::{BarSeries, StrategyId};
-use gt_risk::RiskEngine;
+use gt_engine::{BacktestResult, backtest_portfolio};
+use gt_model::BarSeries;
 use gt_store::{NewRun, RunDetails};
-use gt_strategy::registry;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 /// Options of `gpt-trader backtest`.
@@ -36,26 +33,7 @@ one merged timeline, sharing one account: each instance sizes against an equal
 share of equity, and every order passes the risk checks.")]
 pub struct BacktestArgs {
     #[command(flatten)]
-    data: DataArgs,
-
-    /// Run file (TOML) with [data], [execution], [risk], [allocation] and [[strategies]];
-    /// options given on the command line win over it.
-    #[arg(long, value_name = "RUN.toml")]
-    config: Option<PathBuf>,
-
-    /// Strategy to run (see `gpt-trader strategies`) [default: demo_ma, or the run file's strategies].
-    #[arg(long)]
-    strategy: Option<String>,
-
-    /// Strategy parameter as key=value; repeat for several (e.g. --param fast=10 --param slow=20).
-    #[arg(long = "param", value_name = "KEY=VALUE", value_parser = parse_key_value)]
-    params: Vec<(String, String)>,
-
-    #[command(flatten)]
-    execution: ExecutionArgs,
-
-    #[command(flatten)]
-    risk: RiskArgs,
+    spec: RunSpecArgs,
 
     /// Output: a readable table (default), or one JSON object
     /// {stats, trades, equity, cancelled_orders, risk, attribution, rebalances}.
@@ -87,38 +65,14 @@ pub struct BacktestArgs {
 /// Runs the backtest the arguments (and run file) describe; returns the bars,
 /// the result and the names of the strategies.
 fn execute(args: &BacktestArgs, file: &RunConfig) -> Result<(Vec<BarSeries>, BacktestResult, String)> {
-    let base = args.config.as_deref().and_then(Path::parent).unwrap_or(Path::new("."));
-    let (mut config, exchange) = args.execution.configs(&file.execution)?;
-    let risk_config = args.risk.config(&file.risk)?;
-    let series = args.data.load_with(&file.data, base)?;
-    let mut sleeves = if args.strategy.is_some() || file.strategies.is_empty() {
-        let spec = registry::find(args.strategy.as_deref().unwrap_or("demo_ma"))?;
-        let params = spec.resolve(&args.params)?;
-        let members =
-            (0..series.len()).map(|i| spec.build(&params).map(|s| (i, s))).collect::<Result<Vec<_>, _>>()?;
-        vec![Sleeve { name: StrategyId::new(spec.name), weight: 1.0, members }]
-    } else {
-        if !args.params.is_empty() {
-            bail!(
-                "--param goes with --strategy; a run file's strategies take theirs under [[strategies]] params"
-            );
-        }
-        let (sleeves, plan) = sleeves::from_run_file(&file.strategies, &file.allocation, &series)?;
-        config.allocation = plan;
-        sleeves
-    };
-    let title = sleeves.iter().map(|s| s.name.to_string()).collect::<Vec<_>>().join(" + ");
-    let mut risk = RiskEngine::new(risk_config, exchange.fractional_units);
+    let PreparedRun { series, mut sleeves, mut risk, config, exchange, title } = args.spec.prepare(file)?;
     let result = backtest_portfolio(&series, &mut sleeves, &mut risk, config, exchange);
     Ok((series, result, title))
 }
 
 /// `gpt-trader backtest`.
 pub fn run(args: &BacktestArgs) -> Result<()> {
-    let file = match &args.config {
-        Some(path) => run_config::load(path)?,
-        None => RunConfig::default(),
-    };
+    let file = args.spec.run_file()?;
     let format_choice = match (args.format, file.output.format.as_deref()) {
         (Some(format), _) => format,
         (None, None | Some("table")) => OutputFormat::Table,
@@ -179,9 +133,9 @@ fn save(
     title: &str,
     elapsed: std::time::Duration,
 ) -> Result<String> {
-    let run_file = args.config.as_ref().and_then(|path| std::fs::read_to_string(path).ok());
+    let run_file = args.spec.config.as_ref().and_then(|path| std::fs::read_to_string(path).ok());
     let params: serde_json::Map<String, serde_json::Value> =
-        args.params.iter().map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone()))).collect();
+        args.spec.params.iter().map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone()))).collect();
     let refusals: Vec<serde_json::Value> = result
         .refusals
         .iter()

@@ -43,6 +43,11 @@ pub struct ExecutionArgs {
 }
 
 impl ExecutionArgs {
+    /// True when --finalize-trades (or the run file's `finalize_trades`) asks to close positions at the end.
+    pub fn finalize_trades_asked(&self, file: &ExecutionSection) -> bool {
+        self.finalize_trades || file.finalize_trades.unwrap_or(false)
+    }
+
     /// The validated engine and exchange settings: the command line, else the run file, else the defaults.
     pub fn configs(&self, file: &ExecutionSection) -> Result<(EngineConfig, ExchangeConfig)> {
         let cash = self.cash.or(file.cash).unwrap_or(10_000.0);

@@ -1,0 +1,479 @@
+//! `gpt-trader paper`: run a strategy as a paper-trading session, watch it,
+//! and steer it (stop, flatten, kill, resume).
+
+use crate::commands::paper_session::{
+    self, Drive, check_same_definition, defining_options, definition, drive, is_running, lock, open_store,
+    prepare_stored, total_steps,
+};
+use crate::commands::run_args::{stats_of, time_format_of};
+use crate::commands::run_spec::RunSpecArgs;
+use crate::output::{self, OutputFormat};
+use crate::run_store::database_url;
+use anyhow::{Result, anyhow, bail};
+use clap::{Args, Subcommand, ValueEnum};
+use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
+use gt_analytics::Report;
+use gt_live::Pacing;
+use gt_store::{SessionRecord, Store};
+use serde_json::{Value, json};
+use std::time::{Duration, Instant};
+
+/// Options of `gpt-trader paper`.
+#[derive(Args, Debug)]
+pub struct PaperArgs {
+    /// Run store URL, where sessions live [default: $GPT_TRADER_DB, else runs.db in the data folder].
+    #[arg(long, value_name = "URL", global = true)]
+    db: Option<String>,
+
+    #[command(subcommand)]
+    command: PaperCommand,
+}
+
+#[derive(Subcommand, Debug)]
+enum PaperCommand {
+    /// Run (or continue) a session: the backtest's strategies, risk checks and
+    /// accounting on bars played in real time, every step journaled.
+    Run(Box<PaperRunArgs>),
+    /// Positions, open orders, P&L, equity and risk state of a session.
+    Status {
+        #[command(flatten)]
+        session: SessionName,
+        /// A readable summary, or one JSON object.
+        #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+        format: OutputFormat,
+    },
+    /// Stop a running session after its current bar (it can be continued with `paper run`).
+    Stop(SessionName),
+    /// Cancel a session's open orders and close all its positions.
+    Flatten(SessionName),
+    /// The kill switch: cancel all, close all, and refuse new entries until `paper resume`.
+    Kill {
+        #[command(flatten)]
+        session: SessionName,
+        /// Why, kept with the halt and shown by `paper status`.
+        #[arg(long, default_value = "manual kill switch")]
+        reason: String,
+    },
+    /// Lift a halt (after `paper kill` or a loss limit): entries pass the risk checks again.
+    Resume(SessionName),
+    /// List the sessions in the store.
+    List,
+    /// Delete a stopped session and its journal.
+    Delete(SessionName),
+}
+
+/// The session a command is about.
+#[derive(Args, Debug)]
+struct SessionName {
+    /// Session name.
+    #[arg(long, default_value = "default", value_parser = parse_session_name)]
+    session: String,
+}
+
+/// Where orders go.
+#[derive(Clone, Copy, Debug, PartialEq, ValueEnum)]
+enum Broker {
+    /// Our simulated exchange: no keys, no network.
+    Sim,
+    /// An Alpaca paper account.
+    Alpaca,
+}
+
+/// Where bars come from.
+#[derive(Clone, Copy, Debug, PartialEq, ValueEnum)]
+enum Feed {
+    /// Bars of --data, cached --symbols or the bundled sample, played at --speed.
+    Replay,
+    /// Alpaca's market-data stream.
+    Alpaca,
+}
+
+/// Options of `gpt-trader paper run`.
+#[derive(Args, Debug)]
+#[command(after_long_help = "\
+Examples:
+  gpt-trader paper run                                  # demo_ma on the bundled sample, simulated fills
+  gpt-trader paper run --speed 5 --session demo         # five bars a second; watch with `paper status --session demo`
+  gpt-trader paper run --universe sample --strategy momentum --max-position-pct 25 --session folio
+  gpt-trader paper run --session demo --max-bars 100    # continue the session for 100 more bars
+
+A session's state lives in the run store under its name: every order (with a
+deterministic client order id), fill and the account after each bar. Run the
+same --session again to continue it; a session that was killed resumes where
+its journal ends, without sending any order twice. Its options are kept: give
+none to continue, or the same ones. `paper stop`, `flatten`, `kill` and
+`resume` reach a running session through the store (it looks between bars and
+while waiting for the next one), and also work on one that is not running.")]
+pub struct PaperRunArgs {
+    #[command(flatten)]
+    spec: RunSpecArgs,
+
+    /// Where orders go.
+    #[arg(long, value_enum, default_value_t = Broker::Sim)]
+    broker: Broker,
+
+    /// Where bars come from [default: replay with --broker sim, alpaca with --broker alpaca].
+    #[arg(long, value_enum)]
+    feed: Option<Feed>,
+
+    /// Replayed bars per second; 0 plays them as fast as possible.
+    #[arg(long, default_value_t = 0.0, value_name = "BARS_PER_SECOND")]
+    speed: f64,
+
+    #[command(flatten)]
+    session: SessionName,
+
+    /// Stop cleanly after this many new bars (the session can be continued).
+    #[arg(long, value_name = "N")]
+    max_bars: Option<usize>,
+
+    /// At the end: a readable table, or the same JSON object as `backtest` for the whole session.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    format: OutputFormat,
+}
+
+fn parse_session_name(text: &str) -> Result<String, String> {
+    let valid = !text.is_empty()
+        && text.len() <= 40
+        && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-');
+    if valid {
+        Ok(text.to_owned())
+    } else {
+        Err(format!("{text:?}: use 1 to 40 letters, digits, '_', '.' or '-'"))
+    }
+}
+
+/// `gpt-trader paper`.
+pub fn run(args: &PaperArgs) -> Result<()> {
+    let url = database_url(args.db.as_deref())?;
+    match &args.command {
+        PaperCommand::Run(run_args) => run_session(&url, run_args),
+        PaperCommand::Status { session, format } => status(&url, &session.session, *format),
+        PaperCommand::Stop(name) => control(&url, &name.session, "stop", None),
+        PaperCommand::Flatten(name) => control(&url, &name.session, "flatten", None),
+        PaperCommand::Kill { session, reason } => control(&url, &session.session, "kill", Some(reason)),
+        PaperCommand::Resume(name) => control(&url, &name.session, "resume", None),
+        PaperCommand::List => list(&url),
+        PaperCommand::Delete(name) => delete(&url, &name.session),
+    }
+}
+
+/// `paper run`.
+fn run_session(url: &str, args: &PaperRunArgs) -> Result<()> {
+    let name = &args.session.session;
+    if args.broker == Broker::Alpaca || args.feed == Some(Feed::Alpaca) {
+        bail!(
+            "--broker alpaca and --feed alpaca are not available yet: this version runs paper sessions on the \
+             simulated exchange (--broker sim) with replayed bars (--feed replay)"
+        );
+    }
+    if !(args.speed.is_finite() && args.speed >= 0.0) {
+        bail!(
+            "--speed must be 0 (as fast as possible) or a positive number of bars per second, got {}",
+            args.speed
+        );
+    }
+    if args.max_bars == Some(0) {
+        bail!("--max-bars must be at least 1");
+    }
+    let _lock = lock(name)?;
+    let (store, runtime) = open_store(url)?;
+    let existing = runtime.block_on(store.session(name))?;
+    let given: Vec<String> = std::env::args().skip_while(|a| a != "run").skip(1).collect();
+    let options = defining_options(&given);
+    let mut prepared = match &existing {
+        // Continuing with no options: the session's own.
+        Some(record) if options.is_empty() => prepare_stored(record)?,
+        _ => {
+            let file = args.spec.run_file()?;
+            if args.spec.execution.finalize_trades_asked(&file.execution) {
+                bail!(
+                    "--finalize-trades has no meaning for a paper session: use `paper flatten` to close positions"
+                );
+            }
+            args.spec.prepare(&file)?
+        }
+    };
+    let replay_until = match &existing {
+        Some(record) => {
+            if options.is_empty() {
+                eprintln!("Continuing session {name:?} after {} bars.", record.steps_done);
+            } else {
+                check_same_definition(name, &record.definition, &definition(&options, &prepared)?)?;
+            }
+            record.steps_done as usize
+        }
+        None => {
+            runtime.block_on(store.create_session(name, "sim", &definition(&options, &prepared)?))?;
+            0
+        }
+    };
+    runtime.block_on(store.set_session_state(name, "running"))?;
+    let pacing =
+        if args.speed == 0.0 { Pacing::AsFastAsPossible } else { Pacing::StepsPerSecond(args.speed) };
+    let (Drive { result, new_steps }, store, runtime) =
+        drive(store, runtime, name, &mut prepared, replay_until, pacing, args.max_bars)?;
+    let finished = result.timeline.len() >= total_steps(&prepared.series);
+    runtime.block_on(store.set_session_state(name, if finished { "finished" } else { "stopped" }))?;
+
+    let series = &prepared.series;
+    let format = time_format_of(series);
+    let report =
+        Report::new(stats_of(series, &result), &result.trades, &result.timeline, &result.equity, format);
+    match args.format {
+        OutputFormat::Json => output::print_json(&report, &result, format, None)?,
+        OutputFormat::Table => output::print_table(&report, &result, format, &prepared.title)?,
+    }
+    eprintln!(
+        "Session {name:?}: {} bars in all, {new_steps} new; {}. See `gpt-trader paper status --session {name}`.",
+        result.timeline.len(),
+        if finished { "the data is played out" } else { "stopped, continue with `gpt-trader paper run`" },
+    );
+    Ok(())
+}
+
+/// The stored session `name`, or a message naming the ones there are.
+async fn find_session(store: &Store, name: &str) -> Result<SessionRecord> {
+    if let Some(record) = store.session(name).await? {
+        return Ok(record);
+    }
+    let names: Vec<String> = store.sessions().await?.into_iter().map(|s| s.name).collect();
+    Err(anyhow!(
+        "no paper session {name:?} (sessions: {}); start one with `gpt-trader paper run --session {name}`",
+        if names.is_empty() { "none yet".to_owned() } else { names.join(", ") }
+    ))
+}
+
+/// `paper status`.
+fn status(url: &str, name: &str, format: OutputFormat) -> Result<()> {
+    let (store, runtime) = open_store(url)?;
+    let record = runtime.block_on(find_session(&store, name))?;
+    let commands = runtime.block_on(store.commands(name))?;
+    let running = is_running(name)?;
+    let state = match (running, record.state.as_str()) {
+        (true, _) => "running",
+        // Marked running by a process that no longer holds the lock: it died.
+        (false, "running") => "interrupted",
+        (false, other) => other,
+    };
+    let mut status = match &record.snapshot {
+        Value::Object(map) if !map.is_empty() => record.snapshot.clone(),
+        _ => json!({"equity": null, "cash": null, "positions": [], "open_orders": [], "halted": false,
+                    "halt_reason": null}),
+    };
+    let pending: Vec<Value> = commands
+        .iter()
+        .filter(|c| c.applied_step.is_none())
+        .map(|c| json!({"seq": c.seq, "command": c.command, "reason": c.reason}))
+        .collect();
+    status["session"] = json!(record.name);
+    status["broker"] = json!(record.broker);
+    status["state"] = json!(state);
+    status["steps_done"] = json!(record.steps_done);
+    status["pending_commands"] = Value::Array(pending);
+    status["reconciliation_mismatches"] = json!(0);
+    match format {
+        OutputFormat::Json => outln!("{}", serde_json::to_string_pretty(&status)?),
+        OutputFormat::Table => print_status(&status)?,
+    }
+    Ok(())
+}
+
+/// `paper status` as a readable summary.
+fn print_status(status: &Value) -> Result<()> {
+    let number = |key: &str| status[key].as_f64().map_or("-".to_owned(), |v| format!("{v:.2}"));
+    outln!(
+        "Session {} ({} broker): {}, {} bars done, last bar {}",
+        status["session"].as_str().unwrap_or("?"),
+        status["broker"].as_str().unwrap_or("?"),
+        status["state"].as_str().unwrap_or("?"),
+        status["steps_done"],
+        status["time"].as_str().unwrap_or("-"),
+    );
+    outln!("Equity {}   cash {}", number("equity"), number("cash"));
+    outln!("Realized P&L: today {}, total {}", number("realized_pnl_today"), number("realized_pnl_total"));
+    match status["halt_reason"].as_str() {
+        Some(reason) => {
+            outln!("Risk: HALTED ({reason}); new entries refused until `gpt-trader paper resume`")
+        }
+        None => outln!("Risk: trading"),
+    }
+    let positions = status["positions"].as_array().cloned().unwrap_or_default();
+    if positions.is_empty() {
+        outln!("No open position.");
+    } else {
+        let mut table = Table::new();
+        table.load_preset(UTF8_FULL_CONDENSED).set_header([
+            "Symbol",
+            "Qty",
+            "Avg entry",
+            "Market value",
+            "Unrealized P&L",
+        ]);
+        for p in &positions {
+            let cell = |key: &str| p[key].as_f64().map_or("-".to_owned(), |v| format!("{v:.2}"));
+            table.add_row([
+                p["symbol"].as_str().unwrap_or("?").to_owned(),
+                p["qty"].to_string(),
+                cell("avg_entry_price"),
+                cell("market_value"),
+                cell("unrealized_pnl"),
+            ]);
+        }
+        outln!("{table}");
+    }
+    let orders = status["open_orders"].as_array().cloned().unwrap_or_default();
+    if orders.is_empty() {
+        outln!("No open order.");
+    } else {
+        let mut table = Table::new();
+        table.load_preset(UTF8_FULL_CONDENSED).set_header([
+            "Client order id",
+            "Symbol",
+            "Side",
+            "Qty",
+            "Type",
+            "Status",
+        ]);
+        for o in &orders {
+            let text = |key: &str| o[key].as_str().unwrap_or("?").to_owned();
+            table.add_row([
+                text("client_order_id"),
+                text("symbol"),
+                text("side"),
+                text("qty"),
+                text("type"),
+                text("status"),
+            ]);
+        }
+        outln!("{table}");
+    }
+    if let Some(pending) = status["pending_commands"].as_array().filter(|p| !p.is_empty()) {
+        let names: Vec<&str> = pending.iter().filter_map(|c| c["command"].as_str()).collect();
+        outln!("Pending commands: {}", names.join(", "));
+    }
+    Ok(())
+}
+
+/// How long a command to a running session is waited for.
+const COMMAND_WAIT: Duration = Duration::from_secs(30);
+
+/// `paper stop|flatten|kill|resume`: queues the command; a running session
+/// applies it between bars (this waits to say so), one that is not running
+/// has it applied here, after replaying its journal.
+fn control(url: &str, name: &str, command: &str, reason: Option<&str>) -> Result<()> {
+    let (store, runtime) = open_store(url)?;
+    let record = runtime.block_on(find_session(&store, name))?;
+    if command != "stop" && record.broker != "sim" {
+        bail!("session {name:?} uses broker {}: not available in this version", record.broker);
+    }
+    // Hold the lock while deciding, so the session cannot start in between.
+    let held = paper_session::lock(name).ok();
+    let seq = runtime.block_on(store.queue_command(name, command, reason))?;
+    let Some(_lock) = held else {
+        return wait_until_applied(&store, &runtime, name, seq, command);
+    };
+    if command == "stop" || record.steps_done == 0 {
+        if command == "stop" {
+            // Nothing runs: the stop is moot.
+            let applied = gt_store::StepJournal {
+                steps_done: record.steps_done,
+                snapshot: record.snapshot.clone(),
+                applied_commands: vec![(seq, record.steps_done - 1)],
+                ..Default::default()
+            };
+            runtime.block_on(store.journal_step(name, &applied))?;
+            eprintln!("Session {name:?} is not running; nothing to stop.");
+        } else {
+            eprintln!("Session {name:?} has not traded yet: `{command}` applies at its first bar.");
+        }
+        return Ok(());
+    }
+    // Not running: replay the journal, apply the command after the last bar, journal its effects.
+    let mut prepared = prepare_stored(&record)?;
+    let replay_until = record.steps_done as usize - 1;
+    let (drive, store, runtime) =
+        drive(store, runtime, name, &mut prepared, replay_until, Pacing::AsFastAsPossible, Some(1))?;
+    let after = runtime.block_on(find_session(&store, name))?;
+    eprintln!(
+        "Session {name:?} (not running): `{command}` applied after bar {} ({} trades closed in all).",
+        drive.result.timeline.len(),
+        drive.result.trades.len()
+    );
+    summarize(&after.snapshot)
+}
+
+/// Waits for a running session to apply command `seq`.
+fn wait_until_applied(
+    store: &Store,
+    runtime: &tokio::runtime::Runtime,
+    name: &str,
+    seq: i64,
+    command: &str,
+) -> Result<()> {
+    let started = Instant::now();
+    while started.elapsed() < COMMAND_WAIT {
+        let commands = runtime.block_on(store.commands(name))?;
+        if let Some(step) = commands.iter().find(|c| c.seq == seq).and_then(|c| c.applied_step) {
+            eprintln!("Session {name:?} applied `{command}` after bar {}.", step + 1);
+            let record = runtime.block_on(find_session(store, name))?;
+            return summarize(&record.snapshot);
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    eprintln!(
+        "`{command}` is queued; session {name:?} has not applied it yet (it applies commands between bars)."
+    );
+    Ok(())
+}
+
+/// One line on stderr: equity, open positions and orders, halt.
+fn summarize(snapshot: &Value) -> Result<()> {
+    let count = |key: &str| snapshot[key].as_array().map_or(0, Vec::len);
+    eprintln!(
+        "Equity {:.2}, {} open positions, {} open orders{}.",
+        snapshot["equity"].as_f64().unwrap_or(f64::NAN),
+        count("positions"),
+        count("open_orders"),
+        snapshot["halt_reason"].as_str().map_or(String::new(), |r| format!(", halted: {r}"))
+    );
+    Ok(())
+}
+
+/// `paper list`.
+fn list(url: &str) -> Result<()> {
+    let (store, runtime) = open_store(url)?;
+    let sessions = runtime.block_on(store.sessions())?;
+    if sessions.is_empty() {
+        outln!("No paper session yet: start one with `gpt-trader paper run`.");
+        return Ok(());
+    }
+    let mut table = Table::new();
+    table
+        .load_preset(UTF8_FULL_CONDENSED)
+        .set_header(["Session", "Broker", "Strategy", "State", "Bars", "Equity"]);
+    for s in &sessions {
+        let state = if is_running(&s.name)? { "running" } else { s.state.as_str() };
+        table.add_row([
+            s.name.clone(),
+            s.broker.clone(),
+            s.definition["strategy"].as_str().unwrap_or("?").to_owned(),
+            state.to_owned(),
+            s.steps_done.to_string(),
+            s.snapshot["equity"].as_f64().map_or("-".to_owned(), |e| format!("{e:.2}")),
+        ]);
+    }
+    outln!("{table}");
+    Ok(())
+}
+
+/// `paper delete`.
+fn delete(url: &str, name: &str) -> Result<()> {
+    let _lock = lock(name)?;
+    let (store, runtime) = open_store(url)?;
+    if !runtime.block_on(store.delete_session(name))? {
+        runtime.block_on(find_session(&store, name))?;
+    }
+    eprintln!("Deleted session {name:?} and its journal.");
+    Ok(())
+}

@@ -1,0 +1,96 @@
+//! What a run trades and how: the options `backtest` and `paper run` share,
+//! and the run they describe, ready for the engine.
+
+use crate::commands::data_args::DataArgs;
+use crate::commands::run_args::{ExecutionArgs, RiskArgs, parse_key_value};
+use crate::commands::sleeves;
+use crate::run_config::{self, RunConfig};
+use anyhow::{Result, bail};
+use clap::Args;
+use gt_engine::{EngineConfig, Sleeve};
+use gt_execution::ExchangeConfig;
+use gt_model::{BarSeries, StrategyId};
+use gt_risk::RiskEngine;
+use gt_strategy::registry;
+use std::path::{Path, PathBuf};
+
+/// Data, strategies, costs and risk of a run.
+#[derive(Args, Debug)]
+pub struct RunSpecArgs {
+    #[command(flatten)]
+    pub data: DataArgs,
+
+    /// Run file (TOML) with [data], [execution], [risk], [allocation] and [[strategies]];
+    /// options given on the command line win over it.
+    #[arg(long, value_name = "RUN.toml")]
+    pub config: Option<PathBuf>,
+
+    /// Strategy to run (see `gpt-trader strategies`) [default: demo_ma, or the run file's strategies].
+    #[arg(long)]
+    pub strategy: Option<String>,
+
+    /// Strategy parameter as key=value; repeat for several (e.g. --param fast=10 --param slow=20).
+    #[arg(long = "param", value_name = "KEY=VALUE", value_parser = parse_key_value)]
+    pub params: Vec<(String, String)>,
+
+    #[command(flatten)]
+    pub execution: ExecutionArgs,
+
+    #[command(flatten)]
+    pub risk: RiskArgs,
+}
+
+/// A run ready for the engine.
+pub struct PreparedRun {
+    /// The bars, one series per symbol.
+    pub series: Vec<BarSeries>,
+    /// The strategies, one sleeve each.
+    pub sleeves: Vec<Sleeve>,
+    /// The risk engine every order passes.
+    pub risk: RiskEngine,
+    /// Cash, end-of-run handling, allocation.
+    pub config: EngineConfig,
+    /// Costs and fill timing.
+    pub exchange: ExchangeConfig,
+    /// The strategies' names, joined with ` + `.
+    pub title: String,
+}
+
+impl RunSpecArgs {
+    /// The run file named by `--config`, or an empty one.
+    pub fn run_file(&self) -> Result<RunConfig> {
+        match &self.config {
+            Some(path) => run_config::load(path),
+            None => Ok(RunConfig::default()),
+        }
+    }
+
+    /// Loads the bars and builds the strategies, risk engine and settings the
+    /// options (and run file `file`) describe.
+    pub fn prepare(&self, file: &RunConfig) -> Result<PreparedRun> {
+        let base = self.config.as_deref().and_then(Path::parent).unwrap_or(Path::new("."));
+        let (mut config, exchange) = self.execution.configs(&file.execution)?;
+        let risk_config = self.risk.config(&file.risk)?;
+        let series = self.data.load_with(&file.data, base)?;
+        let sleeves = if self.strategy.is_some() || file.strategies.is_empty() {
+            let spec = registry::find(self.strategy.as_deref().unwrap_or("demo_ma"))?;
+            let params = spec.resolve(&self.params)?;
+            let members = (0..series.len())
+                .map(|i| spec.build(&params).map(|s| (i, s)))
+                .collect::<Result<Vec<_>, _>>()?;
+            vec![Sleeve { name: StrategyId::new(spec.name), weight: 1.0, members }]
+        } else {
+            if !self.params.is_empty() {
+                bail!(
+                    "--param goes with --strategy; a run file's strategies take theirs under [[strategies]] params"
+                );
+            }
+            let (sleeves, plan) = sleeves::from_run_file(&file.strategies, &file.allocation, &series)?;
+            config.allocation = plan;
+            sleeves
+        };
+        let title = sleeves.iter().map(|s| s.name.to_string()).collect::<Vec<_>>().join(" + ");
+        let risk = RiskEngine::new(risk_config, exchange.fractional_units);
+        Ok(PreparedRun { series, sleeves, risk, config, exchange, title })
+    }
+}

@@ -1,0 +1,22 @@
+//! Paper trading: the backtest engine on a live clock, every step journaled.
+//!
+//! A session is the engine run by a [`SessionObserver`] that writes each time
+//! step (orders with deterministic client ids, fills, the account snapshot)
+//! to the store in one transaction, takes the operator's commands (stop,
+//! flatten, kill, resume) from the store between steps, and paces replayed
+//! bars. On the simulated venue the engine is deterministic, so a restarted
+//! session recovers by replaying its journaled steps (and the commands at the
+//! steps they took effect) without pacing or writing, then carries on live:
+//! nothing is sent twice and nothing is lost.
+
+mod client_id;
+mod error;
+mod lock;
+mod observer;
+mod snapshot;
+
+pub use client_id::client_order_id;
+pub use error::LiveError;
+pub use lock::SessionLock;
+pub use observer::{Pacing, SessionObserver};
+pub use snapshot::snapshot;
