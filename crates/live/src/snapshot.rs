@@ -36,6 +36,7 @@ pub fn snapshot(session: &str, broker: &str, step: &StepView<'_>, time_format: T
         "broker": broker,
         "step": step.index,
         "time": step.ts.display(time_format).to_string(),
+        "time_ms": step.ts.nanos() / 1_000_000,
         "equity": portfolio.equity(),
         "cash": portfolio.cash(),
         "positions": positions,

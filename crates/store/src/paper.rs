@@ -240,34 +240,28 @@ impl Store {
     ) -> Result<i64, StoreError> {
         let mut attempt = 0;
         loop {
-            // Two writers may pick the same number; the primary key turns one away and it retries.
-            let result = async {
-                let mut tx = self.pool.begin().await?;
-                let row = sqlx::query(
-                    "SELECT COALESCE(MAX(seq), 0) AS last FROM paper_commands WHERE session = $1",
-                )
-                .bind(session)
-                .fetch_one(&mut *tx)
-                .await?;
-                let seq: i64 = row.try_get::<i64, _>("last")? + 1;
-                sqlx::query(
-                    "INSERT INTO paper_commands (session, seq, command, reason, created_at) \
-                     VALUES ($1, $2, $3, $4, $5)",
-                )
-                .bind(session)
-                .bind(seq)
-                .bind(command)
-                .bind(reason.map(str::to_owned))
-                .bind(now_ms())
-                .execute(&mut *tx)
-                .await?;
-                tx.commit().await?;
-                Ok::<_, sqlx::Error>(seq)
-            }
-            .await;
+            // One statement, so SQLite takes the write lock at once (waiting
+            // for it rather than failing an upgrade); two PostgreSQL writers
+            // may still pick the same number, and the primary key turns one away.
+            let result = sqlx::query(
+                "INSERT INTO paper_commands (session, seq, command, reason, created_at) \
+                 SELECT $1, COALESCE(MAX(seq), 0) + 1, $2, $3, $4 FROM paper_commands WHERE session = $5 \
+                 RETURNING seq",
+            )
+            .bind(session)
+            .bind(command)
+            .bind(reason.map(str::to_owned))
+            .bind(now_ms())
+            .bind(session)
+            .fetch_one(&self.pool)
+            .await
+            .and_then(|row| row.try_get::<i64, _>("seq"));
             match result {
                 Ok(seq) => return Ok(seq),
-                Err(_) if attempt < 5 => attempt += 1,
+                Err(_) if attempt < 5 => {
+                    attempt += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(10 * attempt)).await;
+                }
                 Err(error) => return Err(error.into()),
             }
         }

@@ -3,7 +3,7 @@
 
 mod support;
 
-use gt_store::{NewRun, RunDetails, RunFilter, Store};
+use gt_store::{FillRecord, NewRun, OrderRecord, RunDetails, RunFilter, StepJournal, Store};
 use serde_json::json;
 
 fn run(strategy: &str, symbols: &[&str], return_pct: f64) -> NewRun {
@@ -95,10 +95,70 @@ fn concurrent_writers(url: &str) {
     });
 }
 
+/// Paper sessions: create, journal steps (idempotently), queue and apply commands, delete.
+async fn paper_suite(url: &str) {
+    let store = Store::open(url).await.unwrap();
+    store.create_session("s", "sim", &json!({"strategy": "demo_ma"})).await.unwrap();
+    assert!(store.create_session("s", "sim", &json!({})).await.is_err(), "names are unique");
+    let order = |status: &str, filled: &str| OrderRecord {
+        client_order_id: "s-demo_ma-GOOG-3-0".into(),
+        symbol: "GOOG".into(),
+        side: "buy".into(),
+        qty: "10".into(),
+        order_type: "market".into(),
+        status: status.into(),
+        filled_qty: filled.into(),
+        decided_step: 3,
+        broker_order_id: None,
+    };
+    let fill = FillRecord {
+        fill_id: "s-demo_ma-GOOG-3-0#1".into(),
+        client_order_id: "s-demo_ma-GOOG-3-0".into(),
+        symbol: "GOOG".into(),
+        side: "buy".into(),
+        qty: "10".into(),
+        price: "101.25".into(),
+        ts_ms: 1_000,
+    };
+    let first = StepJournal {
+        steps_done: 4,
+        snapshot: json!({"equity": 1.0}),
+        orders: vec![order("accepted", "0")],
+        ..Default::default()
+    };
+    store.journal_step("s", &first).await.unwrap();
+    let seq = store.queue_command("s", "kill", Some("why")).await.unwrap();
+    assert_eq!(store.queue_command("s", "resume", None).await.unwrap(), seq + 1);
+    let second = StepJournal {
+        steps_done: 5,
+        snapshot: json!({"equity": 2.0}),
+        orders: vec![order("filled", "10")],
+        fills: vec![fill.clone()],
+        applied_commands: vec![(seq, 4)],
+    };
+    // Written twice (a step re-journaled after a restart): no duplicate.
+    store.journal_step("s", &second).await.unwrap();
+    store.journal_step("s", &second).await.unwrap();
+    assert_eq!(store.orders("s").await.unwrap(), vec![order("filled", "10")]);
+    assert_eq!(store.fills("s").await.unwrap(), vec![fill]);
+    let commands = store.commands("s").await.unwrap();
+    assert_eq!(commands.iter().map(|c| c.applied_step).collect::<Vec<_>>(), vec![Some(4), None]);
+    assert_eq!(commands[0].reason.as_deref(), Some("why"));
+    let session = store.session("s").await.unwrap().unwrap();
+    assert_eq!((session.steps_done, session.snapshot["equity"].as_f64()), (5, Some(2.0)));
+    store.set_session_state("s", "running").await.unwrap();
+    assert_eq!(store.sessions().await.unwrap()[0].state, "running");
+    assert!(store.delete_session("s").await.unwrap());
+    assert!(store.session("s").await.unwrap().is_none());
+    assert!(store.orders("s").await.unwrap().is_empty(), "the journal goes with the session");
+}
+
 #[tokio::test]
 async fn sqlite_backend() {
     let dir = tempfile::tempdir().unwrap();
-    suite(&format!("sqlite://{}", dir.path().join("runs.db").display())).await;
+    let url = format!("sqlite://{}", dir.path().join("runs.db").display());
+    suite(&url).await;
+    paper_suite(&url).await;
 }
 
 #[test]
@@ -113,6 +173,7 @@ fn postgres_backend() {
     assert!(server.dir().exists());
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     runtime.block_on(suite(&server.url()));
+    runtime.block_on(paper_suite(&server.url()));
     concurrent_writers(&server.url());
 }
 

@@ -79,6 +79,7 @@ pub fn definition(options: &[String], prepared: &PreparedRun) -> Result<Value> {
         "options": options,
         "cwd": std::env::current_dir()?.display().to_string(),
         "strategy": prepared.title,
+        "strategies": prepared.strategies,
         "symbols": prepared.series.iter().map(|s| s.symbol().as_str()).collect::<Vec<_>>(),
         "data_fingerprint": run_store::fingerprint(&prepared.series),
         "settings": format!("{:?} {:?} {:?}", prepared.config, prepared.exchange, prepared.risk.config()),
@@ -86,7 +87,7 @@ pub fn definition(options: &[String], prepared: &PreparedRun) -> Result<Value> {
 }
 
 /// The keys of a definition that must match for a run to continue a session.
-const MUST_MATCH: [&str; 4] = ["strategy", "symbols", "data_fingerprint", "settings"];
+const MUST_MATCH: [&str; 5] = ["strategy", "strategies", "symbols", "data_fingerprint", "settings"];
 
 /// Fails when `given` would change what `stored`'s session trades.
 pub fn check_same_definition(session: &str, stored: &Value, given: &Value) -> Result<()> {
@@ -94,15 +95,13 @@ pub fn check_same_definition(session: &str, stored: &Value, given: &Value) -> Re
     if differing.is_empty() {
         return Ok(());
     }
+    let options: Vec<&str> =
+        stored["options"].as_array().map_or(Vec::new(), |o| o.iter().filter_map(Value::as_str).collect());
     bail!(
-        "session {session:?} was started with other settings ({} differ; it was started with: {}); \
+        "session {session:?} was started with other settings ({} differ; it was started with {}); \
          continue it with `gpt-trader paper run --session {session}` alone, or start a new --session",
         differing.join(", "),
-        stored["options"].as_array().map_or(String::new(), |o| o
-            .iter()
-            .filter_map(Value::as_str)
-            .collect::<Vec<_>>()
-            .join(" "))
+        if options.is_empty() { "the defaults".to_owned() } else { options.join(" ") }
     )
 }
 

@@ -54,6 +54,9 @@ pub struct PreparedRun {
     pub exchange: ExchangeConfig,
     /// The strategies' names, joined with ` + `.
     pub title: String,
+    /// The strategies with their resolved parameters and allocation, in words
+    /// (what a paper session must keep to be continued).
+    pub strategies: String,
 }
 
 impl RunSpecArgs {
@@ -72,9 +75,11 @@ impl RunSpecArgs {
         let (mut config, exchange) = self.execution.configs(&file.execution)?;
         let risk_config = self.risk.config(&file.risk)?;
         let series = self.data.load_with(&file.data, base)?;
+        let strategies;
         let sleeves = if self.strategy.is_some() || file.strategies.is_empty() {
             let spec = registry::find(self.strategy.as_deref().unwrap_or("demo_ma"))?;
             let params = spec.resolve(&self.params)?;
+            strategies = format!("{} {params:?}", spec.name);
             let members = (0..series.len())
                 .map(|i| spec.build(&params).map(|s| (i, s)))
                 .collect::<Result<Vec<_>, _>>()?;
@@ -86,11 +91,12 @@ impl RunSpecArgs {
                 );
             }
             let (sleeves, plan) = sleeves::from_run_file(&file.strategies, &file.allocation, &series)?;
+            strategies = format!("{:?} {:?}", file.strategies, file.allocation);
             config.allocation = plan;
             sleeves
         };
         let title = sleeves.iter().map(|s| s.name.to_string()).collect::<Vec<_>>().join(" + ");
         let risk = RiskEngine::new(risk_config, exchange.fractional_units);
-        Ok(PreparedRun { series, sleeves, risk, config, exchange, title })
+        Ok(PreparedRun { series, sleeves, risk, config, exchange, title, strategies })
     }
 }
