@@ -23,6 +23,21 @@ pub struct AlpacaKeys {
 }
 
 impl AlpacaKeys {
+    /// A key pair given directly (tests, or keys read from elsewhere).
+    pub fn new(id: &str, secret: &str) -> Self {
+        Self { id: id.to_owned(), secret: secret.to_owned() }
+    }
+
+    /// The key id (sent as `APCA-API-KEY-ID`).
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The secret (sent as `APCA-API-SECRET-KEY`); never log it.
+    pub fn secret(&self) -> &str {
+        &self.secret
+    }
+
     /// Keys from `APCA_API_KEY_ID` and `APCA_API_SECRET_KEY`.
     pub fn from_env() -> Result<Self, FetchError> {
         match (std::env::var("APCA_API_KEY_ID"), std::env::var("APCA_API_SECRET_KEY")) {

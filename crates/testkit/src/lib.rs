@@ -30,7 +30,8 @@ impl Reply {
     }
 }
 
-/// What the server saw: each request's line and headers, one string per request.
+/// What the server saw: each request's line and headers (then a blank line
+/// and the body, if it had one), one string per request.
 pub type RequestLog = Arc<Mutex<Vec<String>>>;
 
 /// Serves `replies` in order, one per connection, on a free loopback port;
@@ -46,10 +47,22 @@ pub fn serve(replies: Vec<Reply>) -> (String, RequestLog) {
             let mut reader = BufReader::new(stream);
             let mut request = String::new();
             let mut line = String::new();
+            let mut body_length = 0;
             while reader.read_line(&mut line).unwrap_or(0) > 2 {
+                if let Some((name, value)) = line.split_once(':')
+                    && name.eq_ignore_ascii_case("content-length")
+                {
+                    body_length = value.trim().parse().unwrap_or(0);
+                }
                 request.push_str(line.trim_end());
                 request.push('\n');
                 line.clear();
+            }
+            // The body, if any, follows the headers after a blank line.
+            let mut body = vec![0; body_length];
+            if std::io::Read::read_exact(&mut reader, &mut body).is_ok() && body_length > 0 {
+                request.push('\n');
+                request.push_str(&String::from_utf8_lossy(&body));
             }
             if let Ok(mut requests) = seen.lock() {
                 requests.push(request);
