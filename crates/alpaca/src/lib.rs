@@ -6,12 +6,17 @@
 //! (`APCA_API_BASE_URL`, `APCA_API_DATA_URL`, `APCA_API_STREAM_URL`) for
 //! tests, proxies and users. Decimals arrive as strings and are parsed exactly.
 
+mod bar_stream;
 mod error;
 mod rest;
+mod socket;
+mod trade_stream;
 mod types;
 
+pub use bar_stream::{BarStream, BarStreamEvent, DEFAULT_STREAM_URL, StreamBar};
 pub use error::AlpacaError;
 pub use rest::{PAPER_TRADING_URL, TradingClient};
+pub use trade_stream::{TradeStreamEvent, TradeUpdatesStream};
 pub use types::{
     Account, Asset, BrokerOrder, BrokerPosition, CalendarDay, MarketClock, MultiStatusItem, NewOrder,
     TradeUpdate,
