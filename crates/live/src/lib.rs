@@ -15,7 +15,7 @@ mod lock;
 mod observer;
 mod snapshot;
 
-pub use client_id::client_order_id;
+pub use client_id::ClientIds;
 pub use error::LiveError;
 pub use lock::SessionLock;
 pub use observer::{Pacing, SessionObserver};

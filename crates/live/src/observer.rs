@@ -1,5 +1,5 @@
 use crate::snapshot::{quantity_text, side_name, type_name};
-use crate::{LiveError, client_order_id, snapshot};
+use crate::{ClientIds, LiveError, snapshot};
 use gt_engine::{Command, StepObserver, StepView};
 use gt_model::{OrderId, TimeFormat};
 use gt_store::{CommandRecord, FillRecord, OrderRecord, StepJournal, Store};
@@ -41,6 +41,8 @@ pub struct SessionObserver {
     /// What the current step changed, not yet written.
     unwritten_orders: Vec<OrderRecord>,
     unwritten_fills: Vec<FillRecord>,
+    /// Names orders by session, strategy, symbol, bar and place.
+    ids: ClientIds,
     /// Orders not yet filled or cancelled, and how much of each has filled.
     open: HashMap<OrderId, OrderRecord>,
     fills_per_order: HashMap<OrderId, usize>,
@@ -81,6 +83,7 @@ impl SessionObserver {
             deadline: None,
             unwritten_orders: Vec::new(),
             unwritten_fills: Vec::new(),
+            ids: ClientIds::new(session),
             open: HashMap::new(),
             fills_per_order: HashMap::new(),
             handed_over: Vec::new(),
@@ -109,7 +112,7 @@ impl SessionObserver {
             self.open.insert(
                 order.id,
                 OrderRecord {
-                    client_order_id: client_order_id(&self.session, order),
+                    client_order_id: self.ids.id(order),
                     symbol: order.request.symbol.as_str().to_owned(),
                     side: side_name(order).to_owned(),
                     qty: quantity_text(order.request.quantity),
@@ -180,7 +183,9 @@ impl SessionObserver {
         let index = step.index as i64;
         let journal = StepJournal {
             steps_done: index + 1,
-            snapshot: snapshot(&self.session, &self.broker, step, self.time_format),
+            snapshot: snapshot(&self.session, &self.broker, step, self.time_format, &|order| {
+                self.open.get(&order.id).map_or_else(String::new, |o| o.client_order_id.clone())
+            }),
             orders: std::mem::take(&mut self.unwritten_orders),
             fills: std::mem::take(&mut self.unwritten_fills),
             applied_commands: self.handed_over.drain(..).map(|seq| (seq, index)).collect(),

@@ -1,4 +1,3 @@
-use crate::client_order_id;
 use gt_engine::StepView;
 use gt_model::{Order, OrderType, Quantity, TimeFormat};
 use serde_json::{Value, json};
@@ -6,8 +5,14 @@ use serde_json::{Value, json};
 /// The account after a step, as `paper status` shows it: equity, cash,
 /// positions (quantity, average entry, market value, unrealized P&L),
 /// resting orders, realized P&L (total and on the step's day) and the kill
-/// switch's state.
-pub fn snapshot(session: &str, broker: &str, step: &StepView<'_>, time_format: TimeFormat) -> Value {
+/// switch's state; `client_id` names the orders.
+pub fn snapshot(
+    session: &str,
+    broker: &str,
+    step: &StepView<'_>,
+    time_format: TimeFormat,
+    client_id: &dyn Fn(&Order) -> String,
+) -> Value {
     let portfolio = step.portfolio;
     let positions: Vec<Value> = portfolio
         .positions()
@@ -24,7 +29,7 @@ pub fn snapshot(session: &str, broker: &str, step: &StepView<'_>, time_format: T
             })
         })
         .collect();
-    let open_orders: Vec<Value> = step.resting_orders.iter().map(|o| order_json(session, o)).collect();
+    let open_orders: Vec<Value> = step.resting_orders.iter().map(|o| order_json(&client_id(o), o)).collect();
     let day = step.ts.epoch_day();
     let trades = portfolio.closed_trades();
     let realized_total: f64 = trades.iter().map(|t| t.pnl()).sum();
@@ -50,9 +55,9 @@ pub fn snapshot(session: &str, broker: &str, step: &StepView<'_>, time_format: T
 }
 
 /// A resting order as `paper status` lists it.
-fn order_json(session: &str, order: &Order) -> Value {
+fn order_json(client_order_id: &str, order: &Order) -> Value {
     json!({
-        "client_order_id": client_order_id(session, order),
+        "client_order_id": client_order_id,
         "symbol": order.request.symbol.as_str(),
         "side": side_name(order),
         "qty": quantity_text(order.request.quantity),
