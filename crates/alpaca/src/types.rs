@@ -141,6 +141,9 @@ pub struct NewOrder {
     /// Stop price, for stop and stop-limit orders.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub stop_price: Option<Decimal>,
+    /// Trail in percent, for trailing stops.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trail_percent: Option<Decimal>,
     /// Our id for it: deterministic, so a resend is recognised.
     pub client_order_id: String,
 }

@@ -42,6 +42,7 @@ fn market_buy(client_id: &str) -> NewOrder {
         time_in_force: "day".into(),
         limit_price: None,
         stop_price: None,
+        trail_percent: None,
         client_order_id: client_id.into(),
     }
 }

@@ -56,12 +56,34 @@ pub struct Engine<C: Clock, V: Venue> {
     config: EngineConfig,
     clock: C,
     venue: V,
+    opening: Vec<OpeningPosition>,
+}
+
+/// A position the account already holds when a run starts (a paper session
+/// restarted against a broker that kept its positions).
+#[derive(Clone, Debug, PartialEq)]
+pub struct OpeningPosition {
+    /// Instrument; it must be one of the run's symbols.
+    pub symbol: gt_model::Symbol,
+    /// Signed units.
+    pub quantity: f64,
+    /// Average entry price.
+    pub price: f64,
+    /// The strategy (sleeve) it belongs to.
+    pub strategy: Option<StrategyId>,
 }
 
 impl<C: Clock, V: Venue> Engine<C, V> {
     /// An engine with the given clock and venue.
     pub fn new(config: EngineConfig, clock: C, venue: V) -> Self {
-        Self { config, clock, venue }
+        Self { config, clock, venue, opening: Vec::new() }
+    }
+
+    /// Starts the run holding `positions`, booked at their prices before the
+    /// first bar (the starting cash should already be net of them).
+    pub fn with_opening_positions(mut self, positions: Vec<OpeningPosition>) -> Self {
+        self.opening = positions;
+        self
     }
 
     /// Runs the `sleeves` over every step of `source`, every order through `risk`.
@@ -102,6 +124,9 @@ impl<C: Clock, V: Venue> Engine<C, V> {
         while let Some(ts) = source.next_step(&mut step) {
             let index = run.equity.len();
             self.clock.advance_to(ts);
+            if index == 0 {
+                run.open_positions(std::mem::take(&mut self.opening), &symbols, &slots, ts);
+            }
             for (position_in_step, &(symbol, bar)) in step.iter().enumerate() {
                 let update = BarUpdate { index, bar, previous: previous[symbol] };
                 let slot = slots[symbol];
@@ -442,6 +467,34 @@ impl Run {
         let id = OrderId(self.next_order_id);
         self.next_order_id += 1;
         Order { id, request, decided_bar: bar_index, decided_at: ts }
+    }
+
+    /// Books positions held before the first bar, as fills at their prices.
+    fn open_positions(
+        &mut self,
+        positions: Vec<OpeningPosition>,
+        symbols: &[gt_model::Symbol],
+        slots: &[usize],
+        ts: Timestamp,
+    ) {
+        for opening in positions {
+            let Some(symbol) = symbols.iter().position(|s| *s == opening.symbol) else { continue };
+            let side = if opening.quantity > 0.0 { gt_model::Side::Buy } else { gt_model::Side::Sell };
+            let fill = Fill {
+                order_id: OrderId(u64::MAX),
+                symbol: opening.symbol,
+                side,
+                quantity: opening.quantity.abs(),
+                price: opening.price,
+                commission: 0.0,
+                bar_index: 0,
+                ts,
+                strategy: opening.strategy,
+            };
+            self.portfolio.apply_fill(slots[symbol], &fill);
+            self.portfolio.set_mark(slots[symbol], opening.price);
+            self.book.apply(&fill, symbol);
+        }
     }
 
     /// How long each log is now.

@@ -23,6 +23,15 @@ pub enum CancelReason {
     EndOfRun,
     /// Withdrawn on the user's request (`paper flatten` or `paper kill`).
     Withdrawn,
+    /// The broker refused or ended it (rejected, cancelled, expired), or it could not be sent.
+    Broker {
+        /// The broker's word for it.
+        message: String,
+    },
+    /// The market is closed and orders are not sent outside its hours.
+    MarketClosed,
+    /// Decided while the strategies warmed up on history: never sent.
+    WarmUp,
     /// The order itself is malformed (non-positive size or price, fraction outside (0, 1]).
     Invalid {
         /// Which field is wrong.
@@ -41,6 +50,9 @@ impl CancelReason {
             CancelReason::NothingToClose => "nothing_to_close",
             CancelReason::EndOfRun => "end_of_run",
             CancelReason::Withdrawn => "withdrawn",
+            CancelReason::Broker { .. } => "broker",
+            CancelReason::MarketClosed => "market_closed",
+            CancelReason::WarmUp => "warm_up",
             CancelReason::Invalid { .. } => "invalid_order",
         }
     }
@@ -60,6 +72,9 @@ impl fmt::Display for CancelReason {
             }
             CancelReason::EndOfRun => write!(f, "the run ended before the order could fill"),
             CancelReason::Withdrawn => write!(f, "withdrawn on request (flatten or kill)"),
+            CancelReason::Broker { message } => write!(f, "broker: {message}"),
+            CancelReason::MarketClosed => write!(f, "the market is closed"),
+            CancelReason::WarmUp => write!(f, "decided on warm-up history, not sent"),
             CancelReason::Invalid { field, value } => write!(f, "invalid order: {field} = {value}"),
         }
     }

@@ -14,6 +14,12 @@ pub enum LiveError {
         /// What went wrong.
         source: std::io::Error,
     },
+    /// The broker refused or failed a call.
+    #[error(transparent)]
+    Alpaca(#[from] gt_alpaca::AlpacaError),
+    /// A stream ended for good (e.g. its keys were refused).
+    #[error("{0}")]
+    Stream(String),
     /// The async runtime for store access could not start.
     #[error("cannot start the runtime: {0}")]
     Runtime(std::io::Error),

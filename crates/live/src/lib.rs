@@ -9,6 +9,7 @@
 //! steps they took effect) without pacing or writing, then carries on live:
 //! nothing is sent twice and nothing is lost.
 
+pub mod alpaca;
 mod client_id;
 mod error;
 mod lock;

@@ -48,6 +48,10 @@ pub struct SessionObserver {
     fills_per_order: HashMap<OrderId, usize>,
     /// Commands handed to the engine, to be journaled as applied with their effects.
     handed_over: Vec<i64>,
+    /// Reconciliation mismatches so far (shown by `paper status`).
+    mismatches: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
+    /// Whether fills go into the step journal.
+    journal_fills: bool,
     /// A stop was handed to the engine: no more waiting.
     stopping: bool,
     error: Option<LiveError>,
@@ -87,9 +91,24 @@ impl SessionObserver {
             open: HashMap::new(),
             fills_per_order: HashMap::new(),
             handed_over: Vec::new(),
+            mismatches: None,
+            journal_fills: true,
             stopping: false,
             error: None,
         }
+    }
+
+    /// Leaves fills out of the step journal: the venue journals them itself
+    /// as they arrive (under the broker's execution ids).
+    pub fn without_fill_journal(mut self) -> Self {
+        self.journal_fills = false;
+        self
+    }
+
+    /// Counts reconciliation mismatches into the snapshots from `counter`.
+    pub fn with_mismatch_counter(mut self, counter: std::sync::Arc<std::sync::atomic::AtomicU64>) -> Self {
+        self.mismatches = Some(counter);
+        self
     }
 
     /// Steps processed live (not replayed) in this run.
@@ -156,13 +175,16 @@ impl SessionObserver {
         for id in changed {
             let Some(record) = self.open.get_mut(&id) else { continue };
             let filled = record.filled_qty != "0";
-            let terminal = !resting.contains(&id);
-            if !record.status.starts_with("canceled") {
-                record.status = match (terminal, filled) {
-                    (false, false) => "accepted",
-                    (false, true) => "partially_filled",
-                    (true, true) => "filled",
-                    (true, false) => "canceled",
+            let resting = resting.contains(&id);
+            let cancelled = record.status.starts_with("canceled");
+            // An order that neither rests nor filled nor was cancelled is at a
+            // broker that has not reported its fill yet: it stays followed.
+            let terminal = cancelled || (filled && !resting);
+            if !cancelled {
+                record.status = match (resting, filled) {
+                    (_, false) => "accepted",
+                    (true, true) => "partially_filled",
+                    (false, true) => "filled",
                 }
                 .to_owned();
             }
@@ -181,11 +203,14 @@ impl SessionObserver {
     /// Writes the step to the store (one transaction).
     fn journal(&mut self, step: &StepView<'_>) -> Result<(), LiveError> {
         let index = step.index as i64;
+        let mut snapshot = snapshot(&self.session, &self.broker, step, self.time_format, &|order| {
+            self.open.get(&order.id).map_or_else(String::new, |o| o.client_order_id.clone())
+        });
+        let mismatches = self.mismatches.as_ref().map_or(0, |m| m.load(std::sync::atomic::Ordering::Relaxed));
+        snapshot["reconciliation_mismatches"] = serde_json::json!(mismatches);
         let journal = StepJournal {
             steps_done: index + 1,
-            snapshot: snapshot(&self.session, &self.broker, step, self.time_format, &|order| {
-                self.open.get(&order.id).map_or_else(String::new, |o| o.client_order_id.clone())
-            }),
+            snapshot,
             orders: std::mem::take(&mut self.unwritten_orders),
             fills: std::mem::take(&mut self.unwritten_fills),
             applied_commands: self.handed_over.drain(..).map(|seq| (seq, index)).collect(),
@@ -274,7 +299,9 @@ impl StepObserver for SessionObserver {
         }
         let (orders, fills) = self.track(step);
         self.unwritten_orders.extend(orders);
-        self.unwritten_fills.extend(fills);
+        if self.journal_fills {
+            self.unwritten_fills.extend(fills);
+        }
         let first_call = self.current_step != Some(step.index);
         if first_call {
             self.current_step = Some(step.index);

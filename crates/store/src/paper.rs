@@ -171,44 +171,10 @@ impl Store {
         let now = now_ms();
         let mut tx = self.pool.begin().await?;
         for order in &step.orders {
-            sqlx::query(
-                "INSERT INTO paper_orders (session, client_order_id, symbol, side, qty, order_type, status, \
-                 filled_qty, decided_step, broker_order_id, updated_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
-                 ON CONFLICT (session, client_order_id) DO UPDATE SET status = excluded.status, \
-                 filled_qty = excluded.filled_qty, \
-                 broker_order_id = COALESCE(excluded.broker_order_id, paper_orders.broker_order_id), \
-                 updated_at = excluded.updated_at",
-            )
-            .bind(session)
-            .bind(&order.client_order_id)
-            .bind(&order.symbol)
-            .bind(&order.side)
-            .bind(&order.qty)
-            .bind(&order.order_type)
-            .bind(&order.status)
-            .bind(&order.filled_qty)
-            .bind(order.decided_step)
-            .bind(order.broker_order_id.clone())
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+            upsert_order(&mut tx, session, order, now).await?;
         }
         for fill in &step.fills {
-            sqlx::query(
-                "INSERT INTO paper_fills (session, fill_id, client_order_id, symbol, side, qty, price, ts) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (session, fill_id) DO NOTHING",
-            )
-            .bind(session)
-            .bind(&fill.fill_id)
-            .bind(&fill.client_order_id)
-            .bind(&fill.symbol)
-            .bind(&fill.side)
-            .bind(&fill.qty)
-            .bind(&fill.price)
-            .bind(fill.ts_ms)
-            .execute(&mut *tx)
-            .await?;
+            insert_fill(&mut tx, session, fill).await?;
         }
         for &(seq, applied) in &step.applied_commands {
             sqlx::query("UPDATE paper_commands SET applied_step = $1 WHERE session = $2 AND seq = $3")
@@ -227,6 +193,22 @@ impl Store {
         .bind(session)
         .execute(&mut *tx)
         .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Writes one order of `session` (new, or its status and fill changed).
+    pub async fn record_order(&self, session: &str, order: &OrderRecord) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        upsert_order(&mut tx, session, order, now_ms()).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Writes one fill of `session` (ignored if its id is already there).
+    pub async fn record_fill(&self, session: &str, fill: &FillRecord) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        insert_fill(&mut tx, session, fill).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -336,6 +318,61 @@ impl Store {
             })
             .collect()
     }
+}
+
+/// Inserts `order`, or updates its status, fill and broker id.
+async fn upsert_order(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    session: &str,
+    order: &OrderRecord,
+    now: i64,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO paper_orders (session, client_order_id, symbol, side, qty, order_type, status, \
+         filled_qty, decided_step, broker_order_id, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) \
+         ON CONFLICT (session, client_order_id) DO UPDATE SET status = excluded.status, \
+         filled_qty = excluded.filled_qty, \
+         broker_order_id = COALESCE(excluded.broker_order_id, paper_orders.broker_order_id), \
+         updated_at = excluded.updated_at",
+    )
+    .bind(session)
+    .bind(&order.client_order_id)
+    .bind(&order.symbol)
+    .bind(&order.side)
+    .bind(&order.qty)
+    .bind(&order.order_type)
+    .bind(&order.status)
+    .bind(&order.filled_qty)
+    .bind(order.decided_step)
+    .bind(order.broker_order_id.clone())
+    .bind(now)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Inserts `fill` unless its id is already journaled.
+async fn insert_fill(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    session: &str,
+    fill: &FillRecord,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO paper_fills (session, fill_id, client_order_id, symbol, side, qty, price, ts) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (session, fill_id) DO NOTHING",
+    )
+    .bind(session)
+    .bind(&fill.fill_id)
+    .bind(&fill.client_order_id)
+    .bind(&fill.symbol)
+    .bind(&fill.side)
+    .bind(&fill.qty)
+    .bind(&fill.price)
+    .bind(fill.ts_ms)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 fn session_record(row: &AnyRow) -> Result<SessionRecord, StoreError> {

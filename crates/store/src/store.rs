@@ -63,7 +63,8 @@ pub struct RunFilter {
     pub since_ms: Option<i64>,
 }
 
-/// A connection pool to the run store.
+/// A connection pool to the run store (cheap to clone: clones share the pool).
+#[derive(Clone)]
 pub struct Store {
     pub(crate) pool: AnyPool,
 }

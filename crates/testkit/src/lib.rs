@@ -1,6 +1,9 @@
-//! A scripted HTTP/1.1 server on 127.0.0.1 for tests of the market-data
-//! clients: it answers each connection with the next canned response and
-//! records what was asked, so tests can check both sides of the wire.
+//! Test servers on 127.0.0.1: a scripted HTTP/1.1 server for the market-data
+//! clients (it answers each connection with the next canned response and
+//! records what was asked, so tests can check both sides of the wire), and a
+//! mock Alpaca ([`alpaca_mock`]) for paper sessions.
+
+pub mod alpaca_mock;
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;

@@ -92,6 +92,12 @@ impl DataArgs {
         Ok(chosen)
     }
 
+    /// The symbols named by `--symbols`, else by the run file's `[data] symbols`, upper-cased.
+    pub fn symbol_names(&self, file: &DataSection) -> Vec<String> {
+        let names = if self.symbols.is_empty() { &file.symbols } else { &self.symbols };
+        names.iter().map(|s| s.trim().to_uppercase()).filter(|s| !s.is_empty()).collect()
+    }
+
     /// Loads exactly one symbol's bars (for commands that work on one series).
     pub fn load_one(&self) -> Result<BarSeries> {
         let mut series = self.load()?;

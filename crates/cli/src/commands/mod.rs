@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+mod alpaca_paper;
 pub mod backtest;
 pub mod bench;
 pub mod compare;

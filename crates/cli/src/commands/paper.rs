@@ -1,12 +1,13 @@
 //! `gpt-trader paper`: run a strategy as a paper-trading session, watch it,
 //! and steer it (stop, flatten, kill, resume).
 
+use crate::commands::alpaca_paper;
 use crate::commands::paper_session::{
     self, Drive, check_same_definition, defining_options, definition, drive, is_running, lock, open_store,
-    prepare_stored, total_steps,
+    prepare_stored, total_steps, with_stored_spec,
 };
 use crate::commands::run_args::{stats_of, time_format_of};
-use crate::commands::run_spec::RunSpecArgs;
+use crate::commands::run_spec::{PreparedRun, RunSpecArgs};
 use crate::output::{self, OutputFormat};
 use crate::run_store::database_url;
 use anyhow::{Result, anyhow, bail};
@@ -123,6 +124,18 @@ pub struct PaperRunArgs {
     #[command(flatten)]
     session: SessionName,
 
+    /// Alpaca market-data feed for --feed alpaca: iex (free) or sip (all exchanges, paid plans).
+    #[arg(long, value_name = "FEED", default_value = "iex", value_parser = ["iex", "sip"])]
+    alpaca_feed: String,
+
+    /// Days of minute bars fetched from Alpaca to warm the strategies up before live bars.
+    #[arg(long, value_name = "DAYS", default_value_t = 5)]
+    warmup_days: u32,
+
+    /// Seconds between two reconciliations of positions with Alpaca (also after every reconnection).
+    #[arg(long, value_name = "SECS", default_value_t = 60)]
+    reconcile_every: u64,
+
     /// Stop cleanly after this many new bars (the session can be continued).
     #[arg(long, value_name = "N")]
     max_bars: Option<usize>,
@@ -161,11 +174,19 @@ pub fn run(args: &PaperArgs) -> Result<()> {
 /// `paper run`.
 fn run_session(url: &str, args: &PaperRunArgs) -> Result<()> {
     let name = &args.session.session;
-    if args.broker == Broker::Alpaca || args.feed == Some(Feed::Alpaca) {
-        bail!(
-            "--broker alpaca and --feed alpaca are not available yet: this version runs paper sessions on the \
-             simulated exchange (--broker sim) with replayed bars (--feed replay)"
-        );
+    let feed = args.feed.unwrap_or(match args.broker {
+        Broker::Sim => Feed::Replay,
+        Broker::Alpaca => Feed::Alpaca,
+    });
+    match (args.broker, feed) {
+        (Broker::Sim, Feed::Replay) | (Broker::Alpaca, Feed::Alpaca) => {}
+        (Broker::Alpaca, Feed::Replay) => {
+            bail!("--broker alpaca trades at Alpaca's live prices: use --feed alpaca (the default with it)")
+        }
+        (Broker::Sim, Feed::Alpaca) => bail!(
+            "--broker sim with --feed alpaca is not available yet: use --broker alpaca for live bars, or \
+             --feed replay to replay history on the simulated exchange"
+        ),
     }
     if !(args.speed.is_finite() && args.speed >= 0.0) {
         bail!(
@@ -181,39 +202,77 @@ fn run_session(url: &str, args: &PaperRunArgs) -> Result<()> {
     let existing = runtime.block_on(store.session(name))?;
     let given: Vec<String> = std::env::args().skip_while(|a| a != "run").skip(1).collect();
     let options = defining_options(&given);
-    let mut prepared = match &existing {
-        // Continuing with no options: the session's own.
-        Some(record) if options.is_empty() => prepare_stored(record)?,
-        _ => {
-            let file = args.spec.run_file()?;
-            if args.spec.execution.finalize_trades_asked(&file.execution) {
-                bail!(
-                    "--finalize-trades has no meaning for a paper session: use `paper flatten` to close positions"
-                );
-            }
-            args.spec.prepare(&file)?
+    let broker_name = match args.broker {
+        Broker::Sim => "sim",
+        Broker::Alpaca => "alpaca",
+    };
+    if let Some(record) = &existing
+        && record.broker != broker_name
+    {
+        bail!("session {name:?} trades on broker {}; it cannot continue on {broker_name}", record.broker);
+    }
+    // Continuing with no options: the session's own.
+    let use_stored = existing.is_some() && options.is_empty();
+    let live = args.broker == Broker::Alpaca;
+    let prepare = |spec: &RunSpecArgs| -> Result<PreparedRun> {
+        let file = spec.run_file()?;
+        if spec.execution.finalize_trades_asked(&file.execution) {
+            bail!(
+                "--finalize-trades has no meaning for a paper session: use `paper flatten` to close positions"
+            );
         }
+        if live {
+            let symbols = spec.data.symbol_names(&file.data);
+            let history = alpaca_paper::history(&symbols, args.warmup_days, &args.alpaca_feed)?;
+            spec.prepare_on(&file, history)
+        } else {
+            spec.prepare(&file)
+        }
+    };
+    let mut prepared = match &existing {
+        Some(record) if use_stored => with_stored_spec(record, prepare)?,
+        _ => prepare(&args.spec)?,
     };
     let replay_until = match &existing {
         Some(record) => {
-            if options.is_empty() {
+            if use_stored {
                 eprintln!("Continuing session {name:?} after {} bars.", record.steps_done);
             } else {
-                check_same_definition(name, &record.definition, &definition(&options, &prepared)?)?;
+                check_same_definition(name, &record.definition, &definition(&options, &prepared, live)?)?;
             }
             record.steps_done as usize
         }
         None => {
-            runtime.block_on(store.create_session(name, "sim", &definition(&options, &prepared)?))?;
+            runtime.block_on(store.create_session(
+                name,
+                broker_name,
+                &definition(&options, &prepared, live)?,
+            ))?;
             0
         }
     };
     runtime.block_on(store.set_session_state(name, "running"))?;
-    let pacing =
-        if args.speed == 0.0 { Pacing::AsFastAsPossible } else { Pacing::StepsPerSecond(args.speed) };
-    let (Drive { result, new_steps }, store, runtime) =
-        drive(store, runtime, name, &mut prepared, replay_until, pacing, args.max_bars)?;
-    let finished = result.timeline.len() >= total_steps(&prepared.series);
+    let (result, new_steps, finished, store, runtime) = if live {
+        let halted = existing.as_ref().and_then(|r| r.snapshot["halt_reason"].as_str().map(str::to_owned));
+        let every = Duration::from_secs(args.reconcile_every);
+        let outcome =
+            alpaca_paper::run(url, name, &mut prepared, args.max_bars, halted, &args.alpaca_feed, every)?;
+        if outcome.mismatches > 0 {
+            eprintln!(
+                "Reconciliation found {} mismatches (resolved in the broker's favour).",
+                outcome.mismatches
+            );
+        }
+        (outcome.result, outcome.new_steps, false, store, runtime)
+    } else {
+        let pacing =
+            if args.speed == 0.0 { Pacing::AsFastAsPossible } else { Pacing::StepsPerSecond(args.speed) };
+        let (Drive { result, new_steps }, store, runtime) =
+            drive(store, runtime, name, &mut prepared, replay_until, pacing, args.max_bars)?;
+        let finished = result.timeline.len() >= total_steps(&prepared.series);
+        (result, new_steps, finished, store, runtime)
+    };
+    // The runtime the store was opened on: its pool hands connections back on it.
     runtime.block_on(store.set_session_state(name, if finished { "finished" } else { "stopped" }))?;
 
     let series = &prepared.series;
@@ -271,7 +330,9 @@ fn status(url: &str, name: &str, format: OutputFormat) -> Result<()> {
     status["state"] = json!(state);
     status["steps_done"] = json!(record.steps_done);
     status["pending_commands"] = Value::Array(pending);
-    status["reconciliation_mismatches"] = json!(0);
+    if status.get("reconciliation_mismatches").is_none() {
+        status["reconciliation_mismatches"] = json!(0);
+    }
     match format {
         OutputFormat::Json => outln!("{}", serde_json::to_string_pretty(&status)?),
         OutputFormat::Table => print_status(&status)?,
@@ -364,25 +425,49 @@ const COMMAND_WAIT: Duration = Duration::from_secs(30);
 fn control(url: &str, name: &str, command: &str, reason: Option<&str>) -> Result<()> {
     let (store, runtime) = open_store(url)?;
     let record = runtime.block_on(find_session(&store, name))?;
-    if command != "stop" && record.broker != "sim" {
-        bail!("session {name:?} uses broker {}: not available in this version", record.broker);
-    }
     // Hold the lock while deciding, so the session cannot start in between.
     let held = paper_session::lock(name).ok();
     let seq = runtime.block_on(store.queue_command(name, command, reason))?;
     let Some(_lock) = held else {
         return wait_until_applied(&store, &runtime, name, seq, command);
     };
+    let mark_applied = |snapshot: Value| {
+        let applied = gt_store::StepJournal {
+            steps_done: record.steps_done,
+            snapshot,
+            applied_commands: vec![(seq, (record.steps_done - 1).max(0))],
+            ..Default::default()
+        };
+        runtime.block_on(store.journal_step(name, &applied))
+    };
+    if record.broker == "alpaca" && command != "stop" {
+        // The broker holds the state: act on the account, keep the halt for the next run.
+        let mut snapshot = record.snapshot.clone();
+        if command != "resume" {
+            alpaca_paper::flatten_account()?;
+            snapshot["positions"] = json!([]);
+            snapshot["open_orders"] = json!([]);
+        }
+        match (command, reason) {
+            ("kill", reason) => {
+                snapshot["halted"] = json!(true);
+                snapshot["halt_reason"] =
+                    json!(format!("halted by hand: {}", reason.unwrap_or("paper kill")));
+            }
+            ("resume", _) => {
+                snapshot["halted"] = json!(false);
+                snapshot["halt_reason"] = Value::Null;
+            }
+            _ => {}
+        }
+        mark_applied(snapshot.clone())?;
+        eprintln!("Session {name:?} (not running): `{command}` done.");
+        return summarize(&snapshot);
+    }
     if command == "stop" || record.steps_done == 0 {
         if command == "stop" {
             // Nothing runs: the stop is moot.
-            let applied = gt_store::StepJournal {
-                steps_done: record.steps_done,
-                snapshot: record.snapshot.clone(),
-                applied_commands: vec![(seq, record.steps_done - 1)],
-                ..Default::default()
-            };
-            runtime.block_on(store.journal_step(name, &applied))?;
+            mark_applied(record.snapshot.clone())?;
             eprintln!("Session {name:?} is not running; nothing to stop.");
         } else {
             eprintln!("Session {name:?} has not traded yet: `{command}` applies at its first bar.");

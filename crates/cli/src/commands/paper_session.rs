@@ -14,9 +14,21 @@ use gt_store::{SessionRecord, Store};
 use serde_json::{Value, json};
 use std::path::PathBuf;
 
-/// Options of `paper run` that do not change what the session trades, and
-/// so are not part of its stored definition (each takes a value).
-const NOT_DEFINING: [&str; 5] = ["--session", "--max-bars", "--speed", "--format", "--db"];
+/// Options of `paper run` that are not part of a session's stored definition
+/// (each takes a value): they do not change what it trades, or (the broker)
+/// are kept apart.
+const NOT_DEFINING: [&str; 10] = [
+    "--session",
+    "--max-bars",
+    "--speed",
+    "--format",
+    "--db",
+    "--warmup-days",
+    "--reconcile-every",
+    "--broker",
+    "--feed",
+    "--alpaca-feed",
+];
 
 /// Re-reads a session's stored options as `paper run` would.
 #[derive(Parser)]
@@ -74,14 +86,15 @@ pub fn open_store(url: &str) -> Result<(Store, tokio::runtime::Runtime)> {
 
 /// What a session's definition records: the options that define it, where
 /// they were given (relative paths), and what they resolved to.
-pub fn definition(options: &[String], prepared: &PreparedRun) -> Result<Value> {
+pub fn definition(options: &[String], prepared: &PreparedRun, live_data: bool) -> Result<Value> {
     Ok(json!({
         "options": options,
         "cwd": std::env::current_dir()?.display().to_string(),
         "strategy": prepared.title,
         "strategies": prepared.strategies,
         "symbols": prepared.series.iter().map(|s| s.symbol().as_str()).collect::<Vec<_>>(),
-        "data_fingerprint": run_store::fingerprint(&prepared.series),
+        // Live bars differ at every start; replayed ones must not change under a session.
+        "data_fingerprint": if live_data { "live".to_owned() } else { run_store::fingerprint(&prepared.series) },
         "settings": format!("{:?} {:?} {:?}", prepared.config, prepared.exchange, prepared.risk.config()),
     }))
 }
@@ -105,8 +118,12 @@ pub fn check_same_definition(session: &str, stored: &Value, given: &Value) -> Re
     )
 }
 
-/// Rebuilds the run a stored session was defined with, from where it was started.
-pub fn prepare_stored(record: &SessionRecord) -> Result<PreparedRun> {
+/// Runs `prepare` on the options a stored session was defined with, from
+/// the folder it was started in (its paths are relative to it).
+pub fn with_stored_spec<T>(
+    record: &SessionRecord,
+    prepare: impl FnOnce(&RunSpecArgs) -> Result<T>,
+) -> Result<T> {
     let options: Vec<String> = record.definition["options"]
         .as_array()
         .map(|o| o.iter().filter_map(Value::as_str).map(str::to_owned).collect())
@@ -119,9 +136,14 @@ pub fn prepare_stored(record: &SessionRecord) -> Result<PreparedRun> {
         std::env::set_current_dir(cwd)
             .with_context(|| format!("session {:?} was started in {}", record.name, cwd.display()))?;
     }
-    let prepared = stored.spec.run_file().and_then(|file| stored.spec.prepare(&file));
+    let prepared = prepare(&stored.spec);
     std::env::set_current_dir(here)?;
     prepared
+}
+
+/// Rebuilds the run a stored session was defined with.
+pub fn prepare_stored(record: &SessionRecord) -> Result<PreparedRun> {
+    with_stored_spec(record, |spec| spec.run_file().and_then(|file| spec.prepare(&file)))
 }
 
 /// Number of time steps on the merged timeline of `series`.

@@ -72,9 +72,14 @@ impl RunSpecArgs {
     /// options (and run file `file`) describe.
     pub fn prepare(&self, file: &RunConfig) -> Result<PreparedRun> {
         let base = self.config.as_deref().and_then(Path::parent).unwrap_or(Path::new("."));
+        let series = self.data.load_with(&file.data, base)?;
+        self.prepare_on(file, series)
+    }
+
+    /// Like [`RunSpecArgs::prepare`], on `series` obtained elsewhere (a broker's history).
+    pub fn prepare_on(&self, file: &RunConfig, series: Vec<BarSeries>) -> Result<PreparedRun> {
         let (mut config, exchange) = self.execution.configs(&file.execution)?;
         let risk_config = self.risk.config(&file.risk)?;
-        let series = self.data.load_with(&file.data, base)?;
         let strategies;
         let sleeves = if self.strategy.is_some() || file.strategies.is_empty() {
             let spec = registry::find(self.strategy.as_deref().unwrap_or("demo_ma"))?;

@@ -1,0 +1,91 @@
+//! `paper run --broker alpaca`: keys and URLs from the environment, the
+//! warm-up history from Alpaca's REST API, the session itself in gt-live.
+
+use crate::commands::run_spec::PreparedRun;
+use anyhow::{Context, Result, bail};
+use gt_alpaca::{DEFAULT_STREAM_URL, PAPER_TRADING_URL, TradingClient};
+use gt_data::alpaca::{self, AlpacaClient, AlpacaKeys};
+use gt_live::alpaca::{AlpacaEndpoints, AlpacaOutcome, AlpacaSession, AlpacaTimings};
+use gt_model::{BarSeries, Symbol};
+use std::time::Duration;
+
+/// First wait before a retry or reconnection (it doubles each time).
+const BACKOFF: Duration = Duration::from_millis(250);
+
+/// Where the Alpaca services are: `APCA_API_BASE_URL` (trading, default the
+/// paper host), `APCA_API_DATA_URL` and `APCA_API_STREAM_URL`.
+pub fn endpoints(feed: &str) -> AlpacaEndpoints {
+    let env = |name: &str, default: &str| std::env::var(name).unwrap_or_else(|_| default.to_owned());
+    AlpacaEndpoints {
+        trading_url: env("APCA_API_BASE_URL", PAPER_TRADING_URL),
+        data_url: env("APCA_API_DATA_URL", alpaca::DEFAULT_DATA_URL),
+        stream_url: env("APCA_API_STREAM_URL", DEFAULT_STREAM_URL),
+        feed: feed.to_owned(),
+    }
+}
+
+/// Minute bars of the last `days` days of `symbols`, to warm the strategies up.
+pub fn history(symbols: &[String], days: u32, feed: &str) -> Result<Vec<BarSeries>> {
+    if symbols.is_empty() {
+        bail!("--broker alpaca needs the symbols to trade: --symbols AAPL,MSFT");
+    }
+    let keys = AlpacaKeys::from_env()?;
+    let endpoints = endpoints(feed);
+    let client = AlpacaClient::new(&endpoints.data_url, keys, feed, BACKOFF)?;
+    let end = chrono::Utc::now();
+    let start = end - chrono::Duration::days(i64::from(days));
+    let format = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let mut fetched = client
+        .bars_many(symbols, "1Min", &format(start), &format(end), "raw")
+        .context("fetching the warm-up history")?;
+    Ok(symbols
+        .iter()
+        .map(|s| fetched.remove(s).unwrap_or_else(|| BarSeries::with_capacity(Symbol::new(s), 0)))
+        .collect())
+}
+
+/// Runs `prepared` as session `name` on the Alpaca paper account.
+pub fn run(
+    store_url: &str,
+    name: &str,
+    prepared: &mut PreparedRun,
+    max_steps: Option<usize>,
+    halted: Option<String>,
+    feed: &str,
+    reconcile_every: Duration,
+) -> Result<AlpacaOutcome> {
+    let session = AlpacaSession {
+        store_url,
+        session: name,
+        keys: AlpacaKeys::from_env()?,
+        endpoints: endpoints(feed),
+        timings: AlpacaTimings { backoff: BACKOFF, step_grace: Duration::from_secs(2), reconcile_every },
+        history: &prepared.series,
+        max_steps,
+        fractional: prepared.exchange.fractional_units,
+        halted,
+    };
+    Ok(session.run(&mut prepared.sleeves, &mut prepared.risk, prepared.config)?)
+}
+
+/// Cancels every open order and closes every position of the account (for
+/// `paper flatten` and `paper kill` on a session that is not running).
+pub fn flatten_account() -> Result<()> {
+    let client = TradingClient::new(&endpoints("iex").trading_url, AlpacaKeys::from_env()?, BACKOFF)?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let cancelled = runtime.block_on(client.cancel_all_orders())?;
+    let closed = runtime.block_on(client.close_all_positions())?;
+    let failed: Vec<String> = cancelled
+        .iter()
+        .chain(&closed)
+        .filter(|item| !(200..300).contains(&item.status))
+        .map(|item| {
+            format!("{} (HTTP {})", item.symbol.clone().or(item.id.clone()).unwrap_or_default(), item.status)
+        })
+        .collect();
+    eprintln!("Alpaca: {} orders cancelled, {} positions closing.", cancelled.len(), closed.len());
+    if !failed.is_empty() {
+        bail!("Alpaca could not cancel or close: {}", failed.join(", "));
+    }
+    Ok(())
+}

@@ -1,0 +1,239 @@
+//! `gpt-trader paper run --broker alpaca` end to end, against the mock
+//! Alpaca of gt-testkit (trading REST, trade-updates stream, market-data REST
+//! and stream on one loopback port): round trips, faults, and a session
+//! killed (SIGKILL) and restarted twenty times.
+
+use assert_cmd::Command;
+use gt_store::Store;
+use gt_testkit::alpaca_mock::{Fault, MockAlpaca, MockBar};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+/// `n` minute bars of the GOOG sample's prices (cycled), the first `history`
+/// of them in the hour before now: the warm-up a session fetches by REST.
+fn bars(n: usize, history: usize) -> Vec<MockBar> {
+    let goog = gt_data::sample::goog().unwrap();
+    let now = chrono::Utc::now().timestamp() / 60 * 60;
+    let start = chrono::DateTime::from_timestamp(now - 60 * history as i64, 0).unwrap();
+    (0..n)
+        .map(|i| {
+            let bar = goog.bar(i % goog.len());
+            MockBar {
+                symbol: "GOOG".into(),
+                time: (start + chrono::Duration::minutes(i as i64))
+                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                ohlc: [bar.open, bar.high, bar.low, bar.close],
+                volume: bar.volume,
+            }
+        })
+        .collect()
+}
+
+/// The environment that points the binary at `mock` (and the data folder at `dir`).
+fn envs(mock: &MockAlpaca, dir: &Path) -> Vec<(String, String)> {
+    let ws = mock.url().replacen("http://", "ws://", 1);
+    [
+        ("GPT_TRADER_DATA", dir.display().to_string()),
+        ("APCA_API_KEY_ID", "PKMOCK".to_owned()),
+        ("APCA_API_SECRET_KEY", "mock-s3cret".to_owned()),
+        ("APCA_API_BASE_URL", mock.url().to_owned()),
+        ("APCA_API_DATA_URL", mock.url().to_owned()),
+        ("APCA_API_STREAM_URL", ws),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect()
+}
+
+fn gpt_trader(mock: &MockAlpaca, dir: &Path) -> Command {
+    let mut command = Command::cargo_bin("gpt-trader").unwrap();
+    command.env_remove("GPT_TRADER_DB").envs(envs(mock, dir));
+    command
+}
+
+/// `paper run --broker alpaca` on GOOG for `session`, plus `extra` options; stdout and stderr.
+fn run(mock: &MockAlpaca, dir: &Path, session: &str, extra: &[&str]) -> (String, String) {
+    let mut args = vec!["paper", "run", "--broker", "alpaca", "--symbols", "GOOG", "--session", session];
+    args.extend(extra);
+    let output = gpt_trader(mock, dir).args(&args).timeout(Duration::from_secs(120)).output().unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    );
+    assert!(output.status.success(), "{args:?} failed: {stderr}");
+    (stdout, stderr)
+}
+
+fn status(mock: &MockAlpaca, dir: &Path, session: &str) -> Value {
+    let output = gpt_trader(mock, dir)
+        .args(["paper", "status", "--session", session, "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+/// Positions by symbol as `paper status` shows them.
+fn local_positions(status: &Value) -> BTreeMap<String, f64> {
+    status["positions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["symbol"].as_str().unwrap().to_owned(), p["qty"].as_f64().unwrap()))
+        .filter(|(_, q)| *q != 0.0)
+        .collect()
+}
+
+/// Net position per symbol from the session's journaled fills.
+fn journaled_positions(dir: &Path, session: &str) -> BTreeMap<String, f64> {
+    let url = format!("sqlite://{}", dir.join("runs.db").display());
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let fills = runtime.block_on(async { Store::open(&url).await.unwrap().fills(session).await.unwrap() });
+    let mut net: BTreeMap<String, f64> = BTreeMap::new();
+    for fill in fills {
+        let qty: f64 = fill.qty.parse().unwrap();
+        *net.entry(fill.symbol).or_default() += if fill.side == "buy" { qty } else { -qty };
+    }
+    net.retain(|_, q| q.abs() > 1e-9);
+    net
+}
+
+/// No client order id was ever submitted twice.
+fn assert_each_order_sent_once(mock: &MockAlpaca) {
+    let twice: Vec<(String, usize)> = mock.submissions().into_iter().filter(|(_, n)| *n > 1).collect();
+    assert!(twice.is_empty(), "orders sent more than once: {twice:?}");
+}
+
+#[test]
+fn ten_round_trips_against_the_mock_leave_the_same_positions_on_both_sides() {
+    let mock = MockAlpaca::start(10_000.0, bars(420, 60), 60, Duration::from_millis(10));
+    let dir = tempfile::tempdir().unwrap();
+    let (stdout, _) = run(&mock, dir.path(), "rt", &["--max-bars", "340", "--format", "json"]);
+    let report: Value = serde_json::from_str(&stdout).unwrap();
+    let trades = report["trades"].as_array().unwrap();
+    assert!(trades.len() >= 10, "{} round trips", trades.len());
+    assert!(mock.orders().len() >= 20);
+    assert_each_order_sent_once(&mock);
+    let state = status(&mock, dir.path(), "rt");
+    assert_eq!(state["broker"], "alpaca");
+    assert_eq!(local_positions(&state), mock.positions());
+    assert_eq!(journaled_positions(dir.path(), "rt"), mock.positions());
+}
+
+#[test]
+fn faults_are_survived_and_the_session_keeps_trading() {
+    let mock = MockAlpaca::start(10_000.0, bars(600, 60), 60, Duration::from_millis(10));
+    let dir = tempfile::tempdir().unwrap();
+    let dir_path = dir.path().to_owned();
+    let faults = [
+        Fault::RateLimited,
+        Fault::ServerErrorAfterAccept,
+        Fault::ServerError,
+        Fault::DuplicateAfterAccept,
+        Fault::PartialFills,
+        Fault::OutOfOrderEvents,
+        Fault::InsufficientBuyingPower,
+    ];
+    for fault in faults {
+        mock.inject(fault);
+    }
+    std::thread::scope(|scope| {
+        let session =
+            scope.spawn(|| run(&mock, &dir_path, "faults", &["--max-bars", "500", "--reconcile-every", "1"]));
+        // Drop both streams mid-session, once the order faults are used up.
+        let started = Instant::now();
+        while mock.pending_faults() > 0 && started.elapsed() < Duration::from_secs(60) {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        mock.inject(Fault::DropTradeStream);
+        std::thread::sleep(Duration::from_millis(300));
+        mock.inject(Fault::DropDataStream);
+        let (_, stderr) = session.join().unwrap();
+        assert!(stderr.contains("disconnected"), "{stderr}");
+    });
+    assert_eq!(mock.pending_faults(), 0, "every order fault was met");
+    // The order that failed with 500 after being accepted was looked up, not sent again;
+    // the one refused with 503 was sent again once.
+    let submissions = mock.submissions();
+    assert!(submissions.values().all(|&n| n <= 2), "{submissions:?}");
+    assert_eq!(
+        submissions.values().filter(|&&n| n == 2).count(),
+        2,
+        "the 429 and the 503 were each retried once"
+    );
+    let orders_before_drop = mock.orders().len();
+    assert!(orders_before_drop >= 20, "{orders_before_drop} orders");
+    let state = status(&mock, dir.path(), "faults");
+    assert_eq!(local_positions(&state), mock.positions());
+    assert_eq!(journaled_positions(dir.path(), "faults"), mock.positions());
+    // The refused order left a note and trading went on after it.
+    let url = format!("sqlite://{}", dir.path().join("runs.db").display());
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let orders = runtime.block_on(async { Store::open(&url).await.unwrap().orders("faults").await.unwrap() });
+    let refused = orders
+        .iter()
+        .position(|o| o.status.starts_with("canceled:broker"))
+        .expect("the refused order is journaled");
+    let statuses: Vec<&str> = orders.iter().map(|o| o.status.as_str()).collect();
+    assert!(
+        orders[refused + 1..].iter().any(|o| o.status == "filled"),
+        "trading went on after the refusal: {statuses:?}"
+    );
+}
+
+fn spawn(mock: &MockAlpaca, dir: &Path, session: &str) -> Child {
+    std::process::Command::new(assert_cmd::cargo::cargo_bin("gpt-trader"))
+        .env_remove("GPT_TRADER_DB")
+        .envs(envs(mock, dir))
+        .args(["paper", "run", "--broker", "alpaca", "--symbols", "GOOG", "--session", session])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap()
+}
+
+#[test]
+fn a_session_killed_twenty_times_sends_no_order_twice_and_loses_no_fill() {
+    let mock = MockAlpaca::start(10_000.0, bars(12_000, 60), 60, Duration::from_millis(10));
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    for round in 0..20 {
+        let mut child = spawn(&mock, dir, "crashy");
+        std::thread::sleep(Duration::from_millis(150 + next() % 400));
+        child.kill().unwrap(); // SIGKILL, at any point: mid-order, mid-journal, mid-fill
+        child.wait().unwrap();
+        assert_each_order_sent_once(&mock);
+        // Restarted: it settles the journal with the broker first; a short run then shows the broker's truth.
+        run(&mock, dir, "crashy", &["--max-bars", "3"]);
+        assert_each_order_sent_once(&mock);
+        let state = status(&mock, dir, "crashy");
+        assert_eq!(local_positions(&state), mock.positions(), "round {round}");
+        assert_eq!(journaled_positions(dir, "crashy"), mock.positions(), "round {round}: fills journaled");
+    }
+    assert!(mock.orders().len() >= 10, "{} orders in 20 rounds", mock.orders().len());
+}
+
+#[test]
+fn alpaca_sessions_explain_missing_keys_and_refused_keys() {
+    let mock = MockAlpaca::start(10_000.0, bars(100, 60), 60, Duration::from_millis(10));
+    let dir = tempfile::tempdir().unwrap();
+    let output = gpt_trader(&mock, dir.path())
+        .env_remove("APCA_API_KEY_ID")
+        .args(["paper", "run", "--broker", "alpaca", "--symbols", "GOOG"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("APCA_API_KEY_ID"));
+    let output = gpt_trader(&mock, dir.path()).args(["paper", "run", "--broker", "alpaca"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--symbols"));
+}

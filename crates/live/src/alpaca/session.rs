@@ -1,0 +1,464 @@
+use super::{AlpacaVenue, AlpacaVenueSetup, LiveBars};
+use crate::{LiveError, Pacing, SessionObserver};
+use gt_alpaca::{BarStream, BarStreamEvent, StreamBar, TradeUpdatesStream, TradingClient};
+use gt_data::alpaca::{AlpacaClient, AlpacaKeys};
+use gt_engine::{BacktestResult, Engine, EngineConfig, OpeningPosition, SimulatedClock, Sleeve};
+use gt_model::{BarSeries, Symbol, TimeFormat, Timestamp};
+use gt_risk::RiskEngine;
+use gt_store::{FillRecord, Store};
+use rust_decimal::prelude::ToPrimitive;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// Where a session's Alpaca services are (every URL can be overridden).
+#[derive(Clone, Debug)]
+pub struct AlpacaEndpoints {
+    /// Trading REST host (`APCA_API_BASE_URL`); its `/stream` carries trade updates.
+    pub trading_url: String,
+    /// Market-data REST host (`APCA_API_DATA_URL`), for back-fills.
+    pub data_url: String,
+    /// Market-data stream host (`APCA_API_STREAM_URL`).
+    pub stream_url: String,
+    /// `iex` or `sip`.
+    pub feed: String,
+}
+
+/// Timings of a session.
+#[derive(Clone, Copy, Debug)]
+pub struct AlpacaTimings {
+    /// First delay before a retry or reconnection (it doubles).
+    pub backoff: Duration,
+    /// How long a live step waits for symbols that have not reported yet.
+    pub step_grace: Duration,
+    /// Time between two reconciliations with the broker.
+    pub reconcile_every: Duration,
+}
+
+/// A paper session on an Alpaca paper account.
+pub struct AlpacaSession<'a> {
+    /// The store's URL (journal, commands); the session opens it on its own runtime.
+    pub store_url: &'a str,
+    /// Session name.
+    pub session: &'a str,
+    /// Keys.
+    pub keys: AlpacaKeys,
+    /// Service URLs.
+    pub endpoints: AlpacaEndpoints,
+    /// Timings.
+    pub timings: AlpacaTimings,
+    /// Warm-up history, one series per symbol (the symbols traded).
+    pub history: &'a [BarSeries],
+    /// Stop after this many live bars.
+    pub max_steps: Option<usize>,
+    /// Whether the account trades fractional units.
+    pub fractional: bool,
+    /// The halt to restore (the session was killed and not resumed).
+    pub halted: Option<String>,
+}
+
+/// How a session on Alpaca ended.
+pub struct AlpacaOutcome {
+    /// The run (warm-up and live steps; trades include positions found at the broker).
+    pub result: BacktestResult,
+    /// Live steps processed.
+    pub new_steps: usize,
+    /// Reconciliation mismatches found (and resolved in the broker's favour).
+    pub mismatches: u64,
+}
+
+/// Orders of a journal that may still change.
+const UNSETTLED: [&str; 7] =
+    ["intent", "unknown", "new", "accepted", "pending_new", "partially_filled", "pending_cancel"];
+
+impl AlpacaSession<'_> {
+    /// Recovers the session from the journal and the broker, then trades live
+    /// bars until the stream ends, `max_steps` or a stop.
+    pub fn run(
+        self,
+        sleeves: &mut [Sleeve],
+        risk: &mut RiskEngine,
+        mut config: EngineConfig,
+    ) -> Result<AlpacaOutcome, LiveError> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .map_err(LiveError::Runtime)?;
+        let client =
+            TradingClient::new(&self.endpoints.trading_url, self.keys.clone(), self.timings.backoff)?;
+        let owners = owners(self.history, sleeves);
+        // Opened on the runtime that keeps running, so the pool's own tasks run too.
+        let store = runtime.block_on(Store::open(self.store_url))?;
+
+        // Broker first: what happened to our orders while we were away, what is held.
+        self.settle_journal(&runtime, &client, &store, true)?;
+        let account = runtime.block_on(client.account())?;
+        let positions = runtime.block_on(client.positions())?;
+        let mut opening = Vec::new();
+        let mut held_value = 0.0;
+        for position in &positions {
+            let symbol = Symbol::new(&position.symbol);
+            let (Some(quantity), Some(price)) = (position.qty.to_f64(), position.avg_entry_price.to_f64())
+            else {
+                continue;
+            };
+            if !owners.contains_key(&symbol) {
+                eprintln!(
+                    "note: the account holds {quantity} {symbol}, which this session does not trade; left alone"
+                );
+                continue;
+            }
+            held_value += quantity * price;
+            opening.push(OpeningPosition {
+                symbol: symbol.clone(),
+                quantity,
+                price,
+                strategy: owners.get(&symbol).cloned(),
+            });
+        }
+        config.initial_cash = account.cash.to_f64().unwrap_or(0.0) + held_value;
+        config.keep_order_log = true;
+        config.finalize_trades = false;
+        if let Some(reason) = &self.halted {
+            risk.halt_now(0, Timestamp::from_nanos(0), reason);
+        }
+
+        // The streams: trade updates to the venue, bars to the engine.
+        let (update_tx, update_rx) = mpsc::channel(4096);
+        let trade_stream =
+            TradeUpdatesStream::new(&self.endpoints.trading_url, self.keys.clone(), self.timings.backoff);
+        let stream_error: Arc<Mutex<Option<String>>> = Arc::default();
+        let failed = Arc::clone(&stream_error);
+        runtime.spawn(async move {
+            if let Err(error) = trade_stream.run(update_tx).await {
+                *failed.lock().unwrap_or_else(|e| e.into_inner()) = Some(error.to_string());
+            }
+        });
+        let (bar_tx, bar_rx) = std::sync::mpsc::channel();
+        let symbols: Vec<String> = self.history.iter().map(|s| s.symbol().as_str().to_owned()).collect();
+        let bar_stream = BarStream::new(
+            &self.endpoints.stream_url,
+            &self.endpoints.feed,
+            self.keys.clone(),
+            symbols.clone(),
+            self.timings.backoff,
+        );
+        let backfill = Backfill { endpoints: self.endpoints.clone(), keys: self.keys.clone(), symbols };
+        runtime.spawn(forward_bars(bar_stream, bar_tx, backfill, Arc::clone(&stream_error)));
+
+        // Stops given while the session waits for a bar end it without waiting for the bar.
+        let stop = Arc::new(AtomicBool::new(false));
+        let done = Arc::new(AtomicBool::new(false));
+        let watcher = watch_for_stop(runtime.handle().clone(), store.clone(), self.session, &stop, &done);
+
+        let live = Arc::new(AtomicBool::new(false));
+        let mismatches = Arc::new(AtomicU64::new(0));
+        let venue = AlpacaVenue::new(AlpacaVenueSetup {
+            client,
+            runtime: runtime.handle().clone(),
+            store: store.clone(),
+            session: self.session.to_owned(),
+            updates: update_rx,
+            fractional: self.fractional,
+            live: Arc::clone(&live),
+            reconcile_every: self.timings.reconcile_every,
+            mismatches: Arc::clone(&mismatches),
+            owners,
+        });
+        let warmup = gt_engine::SeriesReplay::new(self.history);
+        let warmup_steps = count_steps(warmup);
+        // Multi-threaded, so the store's pool gets connections back while the engine waits for bars.
+        let journal_runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .map_err(LiveError::Runtime)?;
+        let commands = journal_runtime.block_on(store.commands(self.session))?;
+        // Commands of earlier runs were applied then; they are not replayed on live bars.
+        let commands = commands.into_iter().filter(|c| c.applied_step.is_none()).collect();
+        let mut observer = SessionObserver::new(
+            store.clone(),
+            journal_runtime,
+            self.session,
+            "alpaca",
+            TimeFormat::DateTime,
+            warmup_steps,
+            commands,
+            Pacing::AsFastAsPossible,
+            self.max_steps,
+        )
+        .with_mismatch_counter(Arc::clone(&mismatches))
+        .without_fill_journal();
+        let source = LiveBars::new(self.history, bar_rx, self.timings.step_grace, live, Arc::clone(&stop));
+        let result = Engine::new(config, SimulatedClock::default(), venue)
+            .with_opening_positions(opening)
+            .run_observed(source, sleeves, risk, &mut observer);
+        done.store(true, Ordering::Release);
+        let _ = watcher.join();
+        let new_steps = observer.new_steps();
+        let (_, journal_runtime) = observer.finish()?;
+        if stop.load(Ordering::Acquire) {
+            // The stop that ended the wait is done.
+            let last = result.timeline.len() as i64 - 1;
+            for command in journal_runtime.block_on(store.commands(self.session))? {
+                if command.applied_step.is_none() && command.command == "stop" {
+                    let applied = gt_store::StepJournal {
+                        steps_done: last + 1,
+                        snapshot: journal_runtime
+                            .block_on(store.session(self.session))?
+                            .map_or(serde_json::Value::Null, |s| s.snapshot),
+                        applied_commands: vec![(command.seq, last)],
+                        ..Default::default()
+                    };
+                    journal_runtime.block_on(store.journal_step(self.session, &applied))?;
+                }
+            }
+        }
+        // Orders sent on the last bar fill after it: settle them and show the broker's positions.
+        self.show_broker_state(&runtime, &self_client(&self)?, &store, &journal_runtime)?;
+        runtime.shutdown_timeout(Duration::from_millis(100));
+        if let Some(error) = stream_error.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            return Err(LiveError::Stream(error));
+        }
+        Ok(AlpacaOutcome { result, new_steps, mismatches: mismatches.load(Ordering::Relaxed) })
+    }
+
+    /// Writes the broker's positions, cash and equity into the session's
+    /// snapshot (its truth, after the orders of the last bar filled).
+    fn show_broker_state(
+        &self,
+        runtime: &tokio::runtime::Runtime,
+        client: &TradingClient,
+        store: &Store,
+        journal_runtime: &tokio::runtime::Runtime,
+    ) -> Result<(), LiveError> {
+        // Give the fills of orders sent on the last bar a moment to land.
+        for _ in 0..20 {
+            if runtime.block_on(client.open_orders())?.iter().all(|o| o.order_type != "market") {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        self.settle_journal(runtime, client, store, false)?;
+        let account = runtime.block_on(client.account())?;
+        let positions = runtime.block_on(client.positions())?;
+        let Some(record) = journal_runtime.block_on(store.session(self.session))? else { return Ok(()) };
+        let mut snapshot = record.snapshot;
+        let number = |d: Option<rust_decimal::Decimal>| d.and_then(|d| d.to_f64());
+        snapshot["positions"] = positions
+            .iter()
+            .map(|p| {
+                serde_json::json!({
+                    "symbol": p.symbol,
+                    "qty": number(Some(p.qty)),
+                    "avg_entry_price": number(Some(p.avg_entry_price)),
+                    "market_value": number(p.market_value),
+                    "unrealized_pnl": number(p.unrealized_pl),
+                })
+            })
+            .collect();
+        snapshot["cash"] = serde_json::json!(number(Some(account.cash)));
+        snapshot["equity"] = serde_json::json!(number(Some(account.equity)));
+        let open: Vec<serde_json::Value> = runtime
+            .block_on(client.open_orders())?
+            .iter()
+            .map(|o| {
+                serde_json::json!({"client_order_id": o.client_order_id, "symbol": o.symbol, "side": o.side,
+                    "qty": o.qty.map(|q| q.to_string()), "type": o.order_type, "status": o.status})
+            })
+            .collect();
+        snapshot["open_orders"] = serde_json::Value::Array(open);
+        let journal = gt_store::StepJournal { steps_done: record.steps_done, snapshot, ..Default::default() };
+        journal_runtime.block_on(store.journal_step(self.session, &journal))?;
+        Ok(())
+    }
+
+    /// Settles every journaled order that may have changed while no session
+    /// ran: records fills that happened meanwhile, marks what Alpaca never
+    /// received, and with `cancel_open` (at start) cancels what is still open:
+    /// its decision is stale.
+    fn settle_journal(
+        &self,
+        runtime: &tokio::runtime::Runtime,
+        client: &TradingClient,
+        store: &Store,
+        cancel_open: bool,
+    ) -> Result<(), LiveError> {
+        let orders = runtime.block_on(store.orders(self.session))?;
+        let fills = runtime.block_on(store.fills(self.session))?;
+        for mut order in orders.into_iter().filter(|o| UNSETTLED.contains(&o.status.as_str())) {
+            let Some(mut broker) = runtime.block_on(client.order_by_client_id(&order.client_order_id))?
+            else {
+                order.status = "never_sent".to_owned();
+                runtime.block_on(store.record_order(self.session, &order))?;
+                continue;
+            };
+            if cancel_open && !broker.is_final() {
+                if runtime.block_on(client.cancel_order(&broker.id))? {
+                    eprintln!("note: cancelled order {} left open by an earlier run", order.client_order_id);
+                }
+                if let Some(now) = runtime.block_on(client.order_by_client_id(&order.client_order_id))? {
+                    broker = now;
+                }
+            }
+            let journaled: rust_decimal::Decimal = fills
+                .iter()
+                .filter(|f| f.client_order_id == order.client_order_id)
+                .filter_map(|f| f.qty.parse::<rust_decimal::Decimal>().ok())
+                .sum();
+            if broker.filled_qty > journaled {
+                let missed = broker.filled_qty - journaled;
+                let fill = FillRecord {
+                    fill_id: format!("{}@{}", order.client_order_id, broker.filled_qty),
+                    client_order_id: order.client_order_id.clone(),
+                    symbol: broker.symbol.clone(),
+                    side: broker.side.clone(),
+                    qty: missed.to_string(),
+                    price: broker.filled_avg_price.unwrap_or_default().to_string(),
+                    ts_ms: 0,
+                };
+                runtime.block_on(store.record_fill(self.session, &fill))?;
+                eprintln!(
+                    "note: order {} filled {missed} while no session ran; journaled",
+                    order.client_order_id
+                );
+            }
+            order.status = broker.status.clone();
+            order.filled_qty = broker.filled_qty.to_string();
+            order.broker_order_id = Some(broker.id.clone());
+            runtime.block_on(store.record_order(self.session, &order))?;
+        }
+        Ok(())
+    }
+}
+
+/// A client of the session's trading host.
+fn self_client(session: &AlpacaSession<'_>) -> Result<TradingClient, LiveError> {
+    Ok(TradingClient::new(&session.endpoints.trading_url, session.keys.clone(), session.timings.backoff)?)
+}
+
+/// The sleeve each symbol's positions belong to: the first that trades it.
+fn owners(history: &[BarSeries], sleeves: &[Sleeve]) -> HashMap<Symbol, gt_model::StrategyId> {
+    let mut owners = HashMap::new();
+    for sleeve in sleeves {
+        for (index, _) in &sleeve.members {
+            if let Some(series) = history.get(*index) {
+                owners.entry(series.symbol().clone()).or_insert_with(|| sleeve.name.clone());
+            }
+        }
+    }
+    owners
+}
+
+fn count_steps(mut replay: gt_engine::SeriesReplay<'_>) -> usize {
+    use gt_engine::BarSource;
+    let mut bars = Vec::new();
+    let mut steps = 0;
+    while replay.next_step(&mut bars).is_some() {
+        steps += 1;
+    }
+    steps
+}
+
+/// What a reconnected bar stream needs to fetch the bars it missed.
+struct Backfill {
+    endpoints: AlpacaEndpoints,
+    keys: AlpacaKeys,
+    symbols: Vec<String>,
+}
+
+/// Passes the stream's bars to the engine thread; after a reconnection,
+/// fetches the minute bars of the gap by REST first.
+async fn forward_bars(
+    stream: BarStream,
+    bars: std::sync::mpsc::Sender<StreamBar>,
+    backfill: Backfill,
+    failed: Arc<Mutex<Option<String>>>,
+) {
+    let (tx, mut rx) = mpsc::channel(4096);
+    let running = tokio::spawn(stream.run(tx));
+    let mut last: Option<Timestamp> = None;
+    while let Some(event) = rx.recv().await {
+        match event {
+            BarStreamEvent::Bar(bar) => {
+                last = Some(last.map_or(bar.bar.ts, |t| t.max(bar.bar.ts)));
+                if bars.send(bar).is_err() {
+                    return;
+                }
+            }
+            BarStreamEvent::Connected { reconnected: true } => {
+                let Some(since) = last else { continue };
+                let Backfill { endpoints, keys, symbols } = &backfill;
+                let (endpoints, keys, symbols) = (endpoints.clone(), keys.clone(), symbols.clone());
+                let fetched =
+                    tokio::task::spawn_blocking(move || fetch_since(&endpoints, keys, &symbols, since)).await;
+                match fetched {
+                    Ok(Ok(missed)) => {
+                        for bar in missed {
+                            last = Some(last.map_or(bar.bar.ts, |t| t.max(bar.bar.ts)));
+                            if bars.send(bar).is_err() {
+                                return;
+                            }
+                        }
+                    }
+                    Ok(Err(error)) => eprintln!("back-fill after reconnecting failed: {error}"),
+                    Err(error) => eprintln!("back-fill after reconnecting failed: {error}"),
+                }
+            }
+            BarStreamEvent::Connected { reconnected: false } => {}
+            BarStreamEvent::Disconnected { reason } => {
+                eprintln!("bar stream disconnected ({reason}); reconnecting")
+            }
+        }
+    }
+    if let Ok(Err(error)) = running.await {
+        *failed.lock().unwrap_or_else(|e| e.into_inner()) = Some(error.to_string());
+    }
+}
+
+/// Minute bars of `symbols` after `since`, by REST, in time order.
+fn fetch_since(
+    endpoints: &AlpacaEndpoints,
+    keys: AlpacaKeys,
+    symbols: &[String],
+    since: Timestamp,
+) -> Result<Vec<StreamBar>, gt_data::FetchError> {
+    let client = AlpacaClient::new(&endpoints.data_url, keys, &endpoints.feed, Duration::from_millis(200))?;
+    let start =
+        (since.to_utc() + chrono::Duration::minutes(1)).to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let end = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let series = client.bars_many(symbols, "1Min", &start, &end, "raw")?;
+    let received = std::time::Instant::now();
+    let mut bars: Vec<StreamBar> = series
+        .into_iter()
+        .flat_map(|(symbol, series)| {
+            (0..series.len()).map(move |i| StreamBar { symbol: symbol.clone(), bar: series.bar(i), received })
+        })
+        .collect();
+    bars.sort_by_key(|b| b.bar.ts);
+    Ok(bars)
+}
+
+/// Looks for a pending `stop` every 200 ms until `done`, and raises `stop` when one comes.
+fn watch_for_stop(
+    runtime: tokio::runtime::Handle,
+    store: Store,
+    session: &str,
+    stop: &Arc<AtomicBool>,
+    done: &Arc<AtomicBool>,
+) -> std::thread::JoinHandle<()> {
+    let (session, stop, done) = (session.to_owned(), Arc::clone(stop), Arc::clone(done));
+    std::thread::spawn(move || {
+        while !done.load(Ordering::Acquire) {
+            if let Ok(commands) = runtime.block_on(store.commands(&session))
+                && commands.iter().any(|c| c.applied_step.is_none() && c.command == "stop")
+            {
+                stop.store(true, Ordering::Release);
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    })
+}
