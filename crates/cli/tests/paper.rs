@@ -273,7 +273,9 @@ fn paper_errors_are_one_clear_line() {
     let dir = tempfile::tempdir().unwrap();
     let dir = dir.path();
     assert!(fails(dir, &["paper", "status", "--session", "nope"]).contains("no paper session \"nope\""));
-    assert!(fails(dir, &["paper", "run", "--broker", "alpaca", "--feed", "replay"]).contains("use --feed alpaca"));
+    assert!(
+        fails(dir, &["paper", "run", "--broker", "alpaca", "--feed", "replay"]).contains("use --feed alpaca")
+    );
     assert!(fails(dir, &["paper", "run", "--session", "bad name"]).contains("use 1 to 40 letters"));
     assert!(fails(dir, &["paper", "run", "--speed=-1"]).contains("--speed"));
     assert!(fails(dir, &["paper", "run", "--finalize-trades"]).contains("paper flatten"));

@@ -237,3 +237,28 @@ fn alpaca_sessions_explain_missing_keys_and_refused_keys() {
     let output = gpt_trader(&mock, dir.path()).args(["paper", "run", "--broker", "alpaca"]).output().unwrap();
     assert!(String::from_utf8_lossy(&output.stderr).contains("--symbols"));
 }
+
+#[test]
+fn no_order_is_sent_while_the_market_is_closed() {
+    let mock = MockAlpaca::start(10_000.0, bars(400, 60), 60, Duration::from_millis(10));
+    mock.set_market_open(false);
+    let dir = tempfile::tempdir().unwrap();
+    run(&mock, dir.path(), "closed", &["--max-bars", "150"]);
+    assert!(mock.submissions().is_empty(), "{:?}", mock.submissions());
+    let url = format!("sqlite://{}", dir.path().join("runs.db").display());
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let orders = runtime.block_on(async { Store::open(&url).await.unwrap().orders("closed").await.unwrap() });
+    assert!(!orders.is_empty() && orders.iter().all(|o| o.status == "canceled:market_closed"), "{orders:?}");
+
+    // Queued instead, they go out once the market opens.
+    std::thread::scope(|scope| {
+        let session = scope
+            .spawn(|| run(&mock, dir.path(), "queued", &["--max-bars", "150", "--outside-hours", "queue"]));
+        std::thread::sleep(Duration::from_millis(800));
+        assert!(mock.submissions().is_empty());
+        mock.set_market_open(true);
+        session.join().unwrap();
+    });
+    assert!(!mock.submissions().is_empty());
+    assert_each_order_sent_once(&mock);
+}

@@ -67,6 +67,7 @@ struct State {
     published: Vec<MockBar>,
     faults: VecDeque<Fault>,
     next_id: u64,
+    closed: bool,
 }
 
 /// The mock; it serves until dropped.
@@ -159,6 +160,11 @@ impl MockAlpaca {
             }
             other => lock(&self.state).faults.push_back(other),
         }
+    }
+
+    /// Opens or closes the market (as `GET /v2/clock` reports it).
+    pub fn set_market_open(&self, open: bool) {
+        lock(&self.state).closed = !open;
     }
 
     /// Faults injected and not yet used.
@@ -382,8 +388,11 @@ fn route(method: &str, target: &str, body: &str, shared: &Shared) -> (u16, Strin
                       "pattern_day_trader": false, "daytrade_count": 0, "multiplier": "2"}),
             )
         }
-        ("GET", "/v2/clock") => ok(json!({"timestamp": now(), "is_open": true,
-            "next_open": "2030-01-02T09:30:00-05:00", "next_close": "2030-01-01T16:00:00-05:00"})),
+        ("GET", "/v2/clock") => {
+            // The next change is a second away, so a client reads the clock again soon.
+            let soon = (chrono::Utc::now() + chrono::Duration::seconds(1)).to_rfc3339();
+            ok(json!({"timestamp": now(), "is_open": !state.closed, "next_open": soon, "next_close": soon}))
+        }
         ("GET", "/v2/positions") => {
             let positions: Vec<Value> = state
                 .positions

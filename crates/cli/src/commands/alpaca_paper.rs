@@ -5,7 +5,7 @@ use crate::commands::run_spec::PreparedRun;
 use anyhow::{Context, Result, bail};
 use gt_alpaca::{DEFAULT_STREAM_URL, PAPER_TRADING_URL, TradingClient};
 use gt_data::alpaca::{self, AlpacaClient, AlpacaKeys};
-use gt_live::alpaca::{AlpacaEndpoints, AlpacaOutcome, AlpacaSession, AlpacaTimings};
+use gt_live::alpaca::{AlpacaEndpoints, AlpacaOutcome, AlpacaSession, AlpacaTimings, OutsideHours};
 use gt_model::{BarSeries, Symbol};
 use std::time::Duration;
 
@@ -44,26 +44,42 @@ pub fn history(symbols: &[String], days: u32, feed: &str) -> Result<Vec<BarSerie
         .collect())
 }
 
+/// How `paper run --broker alpaca` runs, beyond what the session trades.
+pub struct AlpacaRunOptions {
+    /// Stop after this many live bars.
+    pub max_steps: Option<usize>,
+    /// The halt to restore (killed and not resumed).
+    pub halted: Option<String>,
+    /// `iex` or `sip`.
+    pub feed: String,
+    /// Time between two reconciliations.
+    pub reconcile_every: Duration,
+    /// Orders decided while the market is closed.
+    pub outside_hours: OutsideHours,
+}
+
 /// Runs `prepared` as session `name` on the Alpaca paper account.
 pub fn run(
     store_url: &str,
     name: &str,
     prepared: &mut PreparedRun,
-    max_steps: Option<usize>,
-    halted: Option<String>,
-    feed: &str,
-    reconcile_every: Duration,
+    options: AlpacaRunOptions,
 ) -> Result<AlpacaOutcome> {
     let session = AlpacaSession {
         store_url,
         session: name,
         keys: AlpacaKeys::from_env()?,
-        endpoints: endpoints(feed),
-        timings: AlpacaTimings { backoff: BACKOFF, step_grace: Duration::from_secs(2), reconcile_every },
+        endpoints: endpoints(&options.feed),
+        timings: AlpacaTimings {
+            backoff: BACKOFF,
+            step_grace: Duration::from_secs(2),
+            reconcile_every: options.reconcile_every,
+        },
         history: &prepared.series,
-        max_steps,
+        max_steps: options.max_steps,
         fractional: prepared.exchange.fractional_units,
-        halted,
+        halted: options.halted,
+        outside_hours: options.outside_hours,
     };
     Ok(session.run(&mut prepared.sleeves, &mut prepared.risk, prepared.config)?)
 }

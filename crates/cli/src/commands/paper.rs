@@ -15,6 +15,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use gt_analytics::Report;
 use gt_live::Pacing;
+use gt_live::alpaca::OutsideHours;
 use gt_store::{SessionRecord, Store};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
@@ -80,6 +81,15 @@ enum Broker {
     Alpaca,
 }
 
+/// What to do with orders decided outside market hours.
+#[derive(Clone, Copy, Debug, PartialEq, ValueEnum)]
+enum OutsideHoursChoice {
+    /// Refuse them.
+    Refuse,
+    /// Hold them until the market opens.
+    Queue,
+}
+
 /// Where bars come from.
 #[derive(Clone, Copy, Debug, PartialEq, ValueEnum)]
 enum Feed {
@@ -131,6 +141,11 @@ pub struct PaperRunArgs {
     /// Days of minute bars fetched from Alpaca to warm the strategies up before live bars.
     #[arg(long, value_name = "DAYS", default_value_t = 5)]
     warmup_days: u32,
+
+    /// Orders decided while Alpaca's clock says the market is closed: refuse them, or queue them
+    /// until it opens. Either way none is sent while it is closed.
+    #[arg(long, value_enum, default_value_t = OutsideHoursChoice::Refuse)]
+    outside_hours: OutsideHoursChoice,
 
     /// Seconds between two reconciliations of positions with Alpaca (also after every reconnection).
     #[arg(long, value_name = "SECS", default_value_t = 60)]
@@ -254,9 +269,17 @@ fn run_session(url: &str, args: &PaperRunArgs) -> Result<()> {
     runtime.block_on(store.set_session_state(name, "running"))?;
     let (result, new_steps, finished, store, runtime) = if live {
         let halted = existing.as_ref().and_then(|r| r.snapshot["halt_reason"].as_str().map(str::to_owned));
-        let every = Duration::from_secs(args.reconcile_every);
-        let outcome =
-            alpaca_paper::run(url, name, &mut prepared, args.max_bars, halted, &args.alpaca_feed, every)?;
+        let options = alpaca_paper::AlpacaRunOptions {
+            max_steps: args.max_bars,
+            halted,
+            feed: args.alpaca_feed.clone(),
+            reconcile_every: Duration::from_secs(args.reconcile_every),
+            outside_hours: match args.outside_hours {
+                OutsideHoursChoice::Refuse => OutsideHours::Refuse,
+                OutsideHoursChoice::Queue => OutsideHours::Queue,
+            },
+        };
+        let outcome = alpaca_paper::run(url, name, &mut prepared, options)?;
         if outcome.mismatches > 0 {
             eprintln!(
                 "Reconciliation found {} mismatches (resolved in the broker's favour).",

@@ -7,4 +7,4 @@ mod venue;
 
 pub use live_bars::LiveBars;
 pub use session::{AlpacaEndpoints, AlpacaOutcome, AlpacaSession, AlpacaTimings};
-pub use venue::{AlpacaVenue, AlpacaVenueSetup};
+pub use venue::{AlpacaVenue, AlpacaVenueSetup, OutsideHours};

@@ -1,4 +1,4 @@
-use super::{AlpacaVenue, AlpacaVenueSetup, LiveBars};
+use super::{AlpacaVenue, AlpacaVenueSetup, LiveBars, OutsideHours};
 use crate::{LiveError, Pacing, SessionObserver};
 use gt_alpaca::{BarStream, BarStreamEvent, StreamBar, TradeUpdatesStream, TradingClient};
 use gt_data::alpaca::{AlpacaClient, AlpacaKeys};
@@ -57,6 +57,8 @@ pub struct AlpacaSession<'a> {
     pub fractional: bool,
     /// The halt to restore (the session was killed and not resumed).
     pub halted: Option<String>,
+    /// What happens to orders decided while the market is closed.
+    pub outside_hours: OutsideHours,
 }
 
 /// How a session on Alpaca ended.
@@ -69,9 +71,19 @@ pub struct AlpacaOutcome {
     pub mismatches: u64,
 }
 
-/// Orders of a journal that may still change.
-const UNSETTLED: [&str; 7] =
-    ["intent", "unknown", "new", "accepted", "pending_new", "partially_filled", "pending_cancel"];
+/// Journal statuses after which an order can change no more at the broker.
+const SETTLED: [&str; 4] = ["rejected", "never_sent", "expired", "filled"];
+
+/// True when a journaled order may have changed at the broker since, or
+/// may have fills the journal lacks: anything not cancelled, rejected or
+/// filled with every unit journaled.
+fn needs_settling(order: &gt_store::OrderRecord, journaled: rust_decimal::Decimal) -> bool {
+    if order.status.starts_with("canceled") {
+        return false;
+    }
+    let asked = order.qty.parse::<rust_decimal::Decimal>().ok();
+    !SETTLED.contains(&order.status.as_str()) || asked.is_none_or(|asked| journaled < asked)
+}
 
 impl AlpacaSession<'_> {
     /// Recovers the session from the journal and the broker, then trades live
@@ -167,6 +179,7 @@ impl AlpacaSession<'_> {
             reconcile_every: self.timings.reconcile_every,
             mismatches: Arc::clone(&mismatches),
             owners,
+            outside_hours: self.outside_hours,
         });
         let warmup = gt_engine::SeriesReplay::new(self.history);
         let warmup_steps = count_steps(warmup);
@@ -289,7 +302,14 @@ impl AlpacaSession<'_> {
     ) -> Result<(), LiveError> {
         let orders = runtime.block_on(store.orders(self.session))?;
         let fills = runtime.block_on(store.fills(self.session))?;
-        for mut order in orders.into_iter().filter(|o| UNSETTLED.contains(&o.status.as_str())) {
+        let journaled_of = |id: &str| -> rust_decimal::Decimal {
+            fills
+                .iter()
+                .filter(|f| f.client_order_id == id)
+                .filter_map(|f| f.qty.parse::<rust_decimal::Decimal>().ok())
+                .sum()
+        };
+        for mut order in orders.into_iter().filter(|o| needs_settling(o, journaled_of(&o.client_order_id))) {
             let Some(mut broker) = runtime.block_on(client.order_by_client_id(&order.client_order_id))?
             else {
                 order.status = "never_sent".to_owned();
@@ -304,11 +324,7 @@ impl AlpacaSession<'_> {
                     broker = now;
                 }
             }
-            let journaled: rust_decimal::Decimal = fills
-                .iter()
-                .filter(|f| f.client_order_id == order.client_order_id)
-                .filter_map(|f| f.qty.parse::<rust_decimal::Decimal>().ok())
-                .sum();
+            let journaled = journaled_of(&order.client_order_id);
             if broker.filled_qty > journaled {
                 let missed = broker.filled_qty - journaled;
                 let fill = FillRecord {

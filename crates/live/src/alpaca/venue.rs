@@ -12,10 +12,25 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
+/// What to do with an order decided while the market is closed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OutsideHours {
+    /// Refuse it (cancelled with `market_closed`).
+    Refuse,
+    /// Hold it and send it when the market opens.
+    Queue,
+}
+
+/// The market clock as last read, and when to read it again.
+struct MarketHours {
+    open: bool,
+    /// The next open or close, whichever changes `open`.
+    next_change: Option<chrono::DateTime<chrono::Utc>>,
+}
+
 /// An order at the broker, as we follow it.
 struct Working {
     order: Order,
-    client_order_id: String,
     /// Quantity filled so far and what it cost, from the broker's cumulative figures.
     filled: Decimal,
     filled_value: Decimal,
@@ -50,6 +65,10 @@ pub struct AlpacaVenue {
     owners: HashMap<Symbol, StrategyId>,
     /// Where the latest bar was (for fills booked outside `on_bar`).
     last_bar: (usize, Timestamp),
+    outside_hours: OutsideHours,
+    hours: Option<MarketHours>,
+    /// Orders held until the market opens, with their client ids.
+    queued: Vec<(Order, String)>,
 }
 
 /// How an [`AlpacaVenue`] is set up.
@@ -74,6 +93,8 @@ pub struct AlpacaVenueSetup {
     pub mismatches: Arc<AtomicU64>,
     /// The strategy a symbol's positions belong to (for positions found at the broker).
     pub owners: HashMap<Symbol, StrategyId>,
+    /// What happens to orders decided while the market is closed.
+    pub outside_hours: OutsideHours,
 }
 
 impl AlpacaVenue {
@@ -99,6 +120,49 @@ impl AlpacaVenue {
             mismatches: setup.mismatches,
             owners: setup.owners,
             last_bar: (0, Timestamp::from_nanos(0)),
+            outside_hours: setup.outside_hours,
+            hours: None,
+            queued: Vec::new(),
+        }
+    }
+
+    /// Whether the market is open, from Alpaca's clock (read again once the
+    /// next open or close has passed). An unreadable clock counts as closed:
+    /// orders are never sent blindly.
+    fn market_open(&mut self) -> bool {
+        let now = chrono::Utc::now();
+        if let Some(hours) = &self.hours
+            && hours.next_change.is_some_and(|change| now < change)
+        {
+            return hours.open;
+        }
+        match self.runtime.block_on(self.client.clock()) {
+            Ok(clock) => {
+                let parse = |text: &str| chrono::DateTime::parse_from_rfc3339(text).ok().map(|t| t.to_utc());
+                let next_change =
+                    if clock.is_open { parse(&clock.next_close) } else { parse(&clock.next_open) };
+                self.hours = Some(MarketHours { open: clock.is_open, next_change });
+                clock.is_open
+            }
+            Err(error) => {
+                eprintln!("cannot read Alpaca's clock ({error}); treating the market as closed");
+                self.hours = None;
+                false
+            }
+        }
+    }
+
+    /// Sends the orders held while the market was closed, once it is open.
+    fn send_queued(&mut self, events: &mut Vec<ExecutionEvent>) {
+        if self.queued.is_empty() || !self.market_open() {
+            return;
+        }
+        for (order, client_order_id) in std::mem::take(&mut self.queued) {
+            if let Err(rejection) = self.send(order, client_order_id) {
+                let Rejection { order, reason } = *rejection;
+                let (bar_index, ts) = self.last_bar;
+                events.push(ExecutionEvent::Cancelled(Cancellation { order, reason, bar_index, ts }));
+            }
         }
     }
 
@@ -305,15 +369,10 @@ impl AlpacaVenue {
             client_order_id: client_order_id.to_owned(),
         })
     }
-}
 
-impl Venue for AlpacaVenue {
-    fn submit(&mut self, order: Order) -> Result<(), Box<Rejection>> {
-        let client_order_id = self.ids.id(&order);
+    /// Sends `order` now: sized, its intent journaled, then submitted.
+    fn send(&mut self, order: Order, client_order_id: String) -> Result<(), Box<Rejection>> {
         let reject = |order: Order, reason: CancelReason| Err(Box::new(Rejection { order, reason }));
-        if !self.live.load(Ordering::Acquire) {
-            return reject(order, CancelReason::WarmUp);
-        }
         let units = self.units(&order);
         if !(units.is_finite() && units > 0.0) {
             return reject(order, CancelReason::ZeroQuantity { requested: units });
@@ -326,12 +385,13 @@ impl Venue for AlpacaVenue {
         self.journal(&client_order_id, &order, units, "intent", None);
         match self.runtime.block_on(self.client.submit_order(&new_order)) {
             Ok(broker) => {
-                self.journal(&client_order_id, &order, units, &broker.status, Some(&broker));
-                let working =
-                    Working { order, client_order_id, filled: Decimal::ZERO, filled_value: Decimal::ZERO };
-                self.working.insert(working.client_order_id.clone(), working);
-                // It may have filled already (the answer says so before the stream does).
+                let journaled = order.clone();
+                let working = Working { order, filled: Decimal::ZERO, filled_value: Decimal::ZERO };
+                self.working.insert(client_order_id.clone(), working);
+                // It may have filled already (the answer says so before the stream does):
+                // its fill is journaled before its status says so.
                 self.follow(&broker, None, None);
+                self.journal(&client_order_id, &journaled, units, &broker.status, Some(&broker));
                 Ok(())
             }
             Err(error) => {
@@ -348,6 +408,26 @@ impl Venue for AlpacaVenue {
             }
         }
     }
+}
+
+impl Venue for AlpacaVenue {
+    fn submit(&mut self, order: Order) -> Result<(), Box<Rejection>> {
+        let client_order_id = self.ids.id(&order);
+        let reject = |order: Order, reason: CancelReason| Err(Box::new(Rejection { order, reason }));
+        if !self.live.load(Ordering::Acquire) {
+            return reject(order, CancelReason::WarmUp);
+        }
+        if !self.market_open() {
+            return match self.outside_hours {
+                OutsideHours::Refuse => reject(order, CancelReason::MarketClosed),
+                OutsideHours::Queue => {
+                    self.queued.push((order, client_order_id));
+                    Ok(())
+                }
+            };
+        }
+        self.send(order, client_order_id)
+    }
 
     fn on_bar(
         &mut self,
@@ -363,6 +443,7 @@ impl Venue for AlpacaVenue {
             // The first symbol of a new step: hear the broker out.
             self.step = Some(update.index);
             self.drain_updates();
+            self.send_queued(events);
             let due = self.reconcile_due || self.last_reconcile.elapsed() >= self.reconcile_every;
             if due && self.live.load(Ordering::Acquire) {
                 self.reconcile(portfolio);
@@ -409,17 +490,22 @@ impl Venue for AlpacaVenue {
     }
 
     fn cancel_all(&mut self, symbol: &Symbol) -> Vec<Order> {
+        let (held, kept): (Vec<_>, Vec<_>) =
+            std::mem::take(&mut self.queued).into_iter().partition(|(o, _)| o.request.symbol == *symbol);
+        self.queued = kept;
+        let held = held.into_iter().map(|(order, _)| order);
         let ids: Vec<OrderId> =
             self.working.values().filter(|w| w.order.request.symbol == *symbol).map(|w| w.order.id).collect();
-        ids.into_iter().filter_map(|id| self.cancel(id)).collect()
+        ids.into_iter().filter_map(|id| self.cancel(id)).chain(held).collect()
     }
 
     fn open_orders(&self) -> usize {
-        self.working.len()
+        self.working.len() + self.queued.len()
     }
 
     fn resting_orders(&self) -> Vec<&Order> {
-        let mut orders: Vec<&Order> = self.working.values().map(|w| &w.order).collect();
+        let held = self.queued.iter().map(|(order, _)| order);
+        let mut orders: Vec<&Order> = self.working.values().map(|w| &w.order).chain(held).collect();
         orders.sort_by_key(|o| o.id);
         orders
     }
