@@ -103,6 +103,10 @@ impl Store {
                     if sqlite {
                         // Several processes may write at once: wait for the lock, don't fail.
                         sqlx::query("PRAGMA busy_timeout = 30000").execute(&mut *connection).await?;
+                        // With WAL, NORMAL commits survive a killed process (what the
+                        // paper journal must survive) without an fsync per commit; only
+                        // an OS crash or power loss can take back the last commits.
+                        sqlx::query("PRAGMA synchronous = NORMAL").execute(&mut *connection).await?;
                         sqlx::query("PRAGMA foreign_keys = ON").execute(&mut *connection).await?;
                     }
                     Ok(())

@@ -8,7 +8,7 @@ use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{broadcast, watch};
@@ -68,6 +68,12 @@ struct State {
     faults: VecDeque<Fault>,
     next_id: u64,
     closed: bool,
+    /// How far ahead the clock puts its next open or close.
+    clock_horizon_s: i64,
+    /// When each live bar was handed to the data connections.
+    bar_sent: Vec<Instant>,
+    /// When each order submission arrived.
+    order_arrived: Vec<Instant>,
 }
 
 /// The mock; it serves until dropped.
@@ -103,7 +109,7 @@ impl MockAlpaca {
             .enable_all()
             .build()
             .expect("a runtime for the mock");
-        let state = Arc::new(Mutex::new(State { cash, next_id: 1, ..State::default() }));
+        let state = Arc::new(Mutex::new(State { cash, next_id: 1, clock_horizon_s: 60, ..State::default() }));
         let (trades, _) = broadcast::channel(4096);
         let (data, _) = broadcast::channel(4096);
         let (drop_trades, drop_trades_rx) = watch::channel(0);
@@ -133,7 +139,9 @@ impl MockAlpaca {
                     fill_resting(&mut state, &bar, &publisher.trades);
                     json!([bar_json(&bar)]).to_string()
                 };
+                let sent = Instant::now();
                 let _ = publisher.data.send(message);
+                lock(&publisher.state).bar_sent.push(sent);
             }
         });
         runtime.spawn(async move {
@@ -162,9 +170,13 @@ impl MockAlpaca {
         }
     }
 
-    /// Opens or closes the market (as `GET /v2/clock` reports it).
+    /// Opens or closes the market (as `GET /v2/clock` reports it); from
+    /// then on the clock announces its next change a second ahead, so that
+    /// clients read it again soon.
     pub fn set_market_open(&self, open: bool) {
-        lock(&self.state).closed = !open;
+        let mut state = lock(&self.state);
+        state.closed = !open;
+        state.clock_horizon_s = 1;
     }
 
     /// Faults injected and not yet used.
@@ -195,6 +207,20 @@ impl MockAlpaca {
             .map(|o| {
                 let filled = o["filled_qty"].as_str().and_then(|q| q.parse().ok()).unwrap_or(0.0);
                 (o["client_order_id"].as_str().unwrap_or_default().to_owned(), filled)
+            })
+            .collect()
+    }
+
+    /// For each order submission, the time from the last live bar sent
+    /// before it to its arrival: what a client took to turn a bar into an order.
+    pub fn bar_to_order_latencies(&self) -> Vec<Duration> {
+        let state = lock(&self.state);
+        state
+            .order_arrived
+            .iter()
+            .filter_map(|arrived| {
+                let bar = state.bar_sent.iter().rev().find(|sent| *sent <= arrived)?;
+                Some(arrived.duration_since(*bar))
             })
             .collect()
     }
@@ -326,49 +352,56 @@ async fn data_stream(mut socket: Socket, shared: Shared) {
 
 /// Reads one HTTP request and answers it (the connection then closes).
 async fn http(mut stream: TcpStream, shared: Shared) {
-    let mut buffer = Vec::new();
+    // Kept alive, as Alpaca keeps them: requests follow one another on the connection.
+    let mut buffer: Vec<u8> = Vec::new();
     let mut chunk = [0u8; 4096];
-    let (head_end, length) = loop {
-        let Ok(n) = stream.read(&mut chunk).await else { return };
-        if n == 0 {
+    loop {
+        let (head_end, length) = loop {
+            if let Some(end) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
+                let head = String::from_utf8_lossy(&buffer[..end]).to_lowercase();
+                let length = head
+                    .lines()
+                    .find_map(|l| {
+                        l.strip_prefix("content-length:").and_then(|v| v.trim().parse::<usize>().ok())
+                    })
+                    .unwrap_or(0);
+                break (end + 4, length);
+            }
+            match stream.read(&mut chunk).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => buffer.extend_from_slice(&chunk[..n]),
+            }
+        };
+        let arrived = Instant::now();
+        while buffer.len() < head_end + length {
+            match stream.read(&mut chunk).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => buffer.extend_from_slice(&chunk[..n]),
+            }
+        }
+        let request: Vec<u8> = buffer.drain(..head_end + length).collect();
+        let head = String::from_utf8_lossy(&request[..head_end]).into_owned();
+        let body = String::from_utf8_lossy(&request[head_end..]).into_owned();
+        let mut words = head.split_whitespace();
+        let (method, target) = (words.next().unwrap_or(""), words.next().unwrap_or(""));
+        let keyed = head.to_lowercase().contains("apca-api-key-id:");
+        let (status, headers, body) = if keyed {
+            route(method, target, &body, arrived, &shared)
+        } else {
+            (401, String::new(), json!({"message": "unauthorized."}).to_string())
+        };
+        let response = format!(
+            "HTTP/1.1 {status} Mock\r\nContent-Type: application/json\r\nContent-Length: {}\r\n{headers}\r\n{body}",
+            body.len()
+        );
+        if stream.write_all(response.as_bytes()).await.is_err() {
             return;
         }
-        buffer.extend_from_slice(&chunk[..n]);
-        if let Some(end) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
-            let head = String::from_utf8_lossy(&buffer[..end]).to_lowercase();
-            let length = head
-                .lines()
-                .find_map(|l| l.strip_prefix("content-length:").and_then(|v| v.trim().parse::<usize>().ok()))
-                .unwrap_or(0);
-            break (end + 4, length);
-        }
-    };
-    while buffer.len() < head_end + length {
-        let Ok(n) = stream.read(&mut chunk).await else { return };
-        if n == 0 {
-            break;
-        }
-        buffer.extend_from_slice(&chunk[..n]);
     }
-    let head = String::from_utf8_lossy(&buffer[..head_end]).into_owned();
-    let body = String::from_utf8_lossy(&buffer[head_end..]).into_owned();
-    let mut words = head.split_whitespace();
-    let (method, target) = (words.next().unwrap_or(""), words.next().unwrap_or(""));
-    let keyed = head.to_lowercase().contains("apca-api-key-id:");
-    let (status, headers, body) = if keyed {
-        route(method, target, &body, &shared)
-    } else {
-        (401, String::new(), json!({"message": "unauthorized."}).to_string())
-    };
-    let response = format!(
-        "HTTP/1.1 {status} Mock\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n{headers}\r\n{body}",
-        body.len()
-    );
-    let _ = stream.write_all(response.as_bytes()).await;
 }
 
 /// `(status, extra header lines, body)` of a REST call.
-fn route(method: &str, target: &str, body: &str, shared: &Shared) -> (u16, String, String) {
+fn route(method: &str, target: &str, body: &str, arrived: Instant, shared: &Shared) -> (u16, String, String) {
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
     let param = |name: &str| {
         query
@@ -389,8 +422,7 @@ fn route(method: &str, target: &str, body: &str, shared: &Shared) -> (u16, Strin
             )
         }
         ("GET", "/v2/clock") => {
-            // The next change is a second away, so a client reads the clock again soon.
-            let soon = (chrono::Utc::now() + chrono::Duration::seconds(1)).to_rfc3339();
+            let soon = (chrono::Utc::now() + chrono::Duration::seconds(state.clock_horizon_s)).to_rfc3339();
             ok(json!({"timestamp": now(), "is_open": !state.closed, "next_open": soon, "next_close": soon}))
         }
         ("GET", "/v2/positions") => {
@@ -415,7 +447,7 @@ fn route(method: &str, target: &str, body: &str, shared: &Shared) -> (u16, Strin
                 }
             }
         }
-        ("POST", "/v2/orders") => submit(&mut state, body, &shared.trades),
+        ("POST", "/v2/orders") => submit(&mut state, body, arrived, &shared.trades),
         ("DELETE", "/v2/orders") => {
             let mut items = Vec::new();
             for order in state.orders.iter_mut().filter(|o| is_open(o)) {
@@ -487,12 +519,18 @@ fn route(method: &str, target: &str, body: &str, shared: &Shared) -> (u16, Strin
 }
 
 /// `POST /v2/orders`, with the next injected fault if any.
-fn submit(state: &mut State, body: &str, trades: &broadcast::Sender<String>) -> (u16, String, String) {
+fn submit(
+    state: &mut State,
+    body: &str,
+    arrived: Instant,
+    trades: &broadcast::Sender<String>,
+) -> (u16, String, String) {
     let Ok(request) = serde_json::from_str::<Value>(body) else {
         return (422, String::new(), json!({"code": 40010000, "message": "invalid body"}).to_string());
     };
     let client_id = request["client_order_id"].as_str().unwrap_or_default().to_owned();
     *state.posts.entry(client_id.clone()).or_insert(0) += 1;
+    state.order_arrived.push(arrived);
     let fault = state.faults.front().copied();
     let take_fault = |state: &mut State| state.faults.pop_front();
     match fault {

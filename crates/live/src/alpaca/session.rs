@@ -164,7 +164,9 @@ impl AlpacaSession<'_> {
         // Stops given while the session waits for a bar end it without waiting for the bar.
         let stop = Arc::new(AtomicBool::new(false));
         let done = Arc::new(AtomicBool::new(false));
-        let watcher = watch_for_stop(runtime.handle().clone(), store.clone(), self.session, &stop, &done);
+        // Its own pool: its polls never hold the connection an order's intent is written on.
+        let watcher_store = runtime.block_on(Store::open(self.store_url))?;
+        let watcher = watch_for_stop(runtime.handle().clone(), watcher_store, self.session, &stop, &done);
 
         let live = Arc::new(AtomicBool::new(false));
         let mismatches = Arc::new(AtomicU64::new(0));
