@@ -262,3 +262,110 @@ fn no_order_is_sent_while_the_market_is_closed() {
     assert!(!mock.submissions().is_empty());
     assert_each_order_sent_once(&mock);
 }
+
+/// Runs `paper CMD --session SESSION` (and `extra`) against `mock`; its stderr.
+fn command(mock: &MockAlpaca, dir: &Path, cmd: &str, session: &str, extra: &[&str]) -> String {
+    let mut args = vec!["paper", cmd, "--session", session];
+    args.extend(extra);
+    let output = gpt_trader(mock, dir).args(&args).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(output.status.success(), "{args:?}: {stderr}");
+    stderr
+}
+
+/// Waits until `test` holds of the session's status.
+fn wait_for(mock: &MockAlpaca, dir: &Path, session: &str, test: impl Fn(&Value) -> bool) -> Value {
+    let started = Instant::now();
+    loop {
+        let output = gpt_trader(mock, dir)
+            .args(["paper", "status", "--session", session, "--format", "json"])
+            .output()
+            .unwrap();
+        if output.status.success() {
+            let state: Value = serde_json::from_slice(&output.stdout).unwrap();
+            if test(&state) {
+                return state;
+            }
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "session {session} never got there");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn kill_resume_and_stop_reach_a_running_alpaca_session() {
+    let mock = MockAlpaca::start(10_000.0, bars(3000, 60), 60, Duration::from_millis(10));
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    std::thread::scope(|scope| {
+        let session = scope.spawn(|| run(&mock, dir, "steer", &[]));
+        // Once it holds a position, pull the kill switch.
+        wait_for(&mock, dir, "steer", |s| s["positions"].as_array().is_some_and(|p| !p.is_empty()));
+        let said = command(&mock, dir, "kill", "steer", &["--reason", "desk says stop"]);
+        assert!(said.contains("applied `kill`"), "{said}");
+        let killed = wait_for(&mock, dir, "steer", |s| s["positions"].as_array().is_some_and(Vec::is_empty));
+        assert_eq!(killed["halt_reason"], "halted by hand: desk says stop");
+        std::thread::sleep(Duration::from_millis(300));
+        assert!(mock.positions().is_empty(), "flat at the broker: {:?}", mock.positions());
+        let orders_while_halted = mock.orders().len();
+        std::thread::sleep(Duration::from_millis(500));
+        assert_eq!(mock.orders().len(), orders_while_halted, "no entry while halted");
+        command(&mock, dir, "resume", "steer", &[]);
+        let started = Instant::now();
+        while mock.orders().len() == orders_while_halted && started.elapsed() < Duration::from_secs(30) {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        assert!(mock.orders().len() > orders_while_halted, "trading again after resume");
+        command(&mock, dir, "stop", "steer", &[]);
+        session.join().unwrap();
+    });
+    assert_eq!(status(&mock, dir, "steer")["state"], "stopped");
+    assert_each_order_sent_once(&mock);
+}
+
+#[test]
+fn a_position_changed_by_hand_is_reconciled_in_the_brokers_favour() {
+    let mock = MockAlpaca::start(10_000.0, bars(3000, 60), 60, Duration::from_millis(10));
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    std::thread::scope(|scope| {
+        let session = scope.spawn(|| run(&mock, dir, "recon", &["--reconcile-every", "1"]));
+        wait_for(&mock, dir, "recon", |s| s["positions"].as_array().is_some_and(|p| !p.is_empty()));
+        // Someone trades in the account: the broker now holds 7 more.
+        let held = mock.positions().get("GOOG").copied().unwrap_or(0.0);
+        mock.set_position("GOOG", held + 7.0);
+        let state =
+            wait_for(&mock, dir, "recon", |s| s["reconciliation_mismatches"].as_u64().unwrap_or(0) > 0);
+        assert!(state["reconciliation_mismatches"].as_u64().unwrap() >= 1);
+        command(&mock, dir, "stop", "recon", &[]);
+        session.join().unwrap();
+    });
+    assert_eq!(local_positions(&status(&mock, dir, "recon")), mock.positions());
+}
+
+#[test]
+fn flatten_and_kill_work_on_an_alpaca_session_that_is_not_running() {
+    let mock = MockAlpaca::start(10_000.0, bars(600, 60), 60, Duration::from_millis(10));
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let mut bars_run = 0;
+    while mock.positions().is_empty() {
+        run(&mock, dir, "idle", &["--max-bars", "20"]);
+        bars_run += 20;
+        assert!(bars_run < 500, "demo_ma never took a position");
+    }
+    command(&mock, dir, "flatten", "idle", &[]);
+    assert!(mock.positions().is_empty());
+    assert!(local_positions(&status(&mock, dir, "idle")).is_empty());
+    command(&mock, dir, "kill", "idle", &["--reason", "weekend"]);
+    let state = status(&mock, dir, "idle");
+    assert_eq!(
+        (state["halted"].as_bool(), state["halt_reason"].as_str()),
+        (Some(true), Some("halted by hand: weekend"))
+    );
+    // Restarted, it is still halted: no entry goes out.
+    let orders = mock.orders().len();
+    run(&mock, dir, "idle", &["--max-bars", "60"]);
+    assert_eq!(mock.orders().len(), orders);
+    assert_eq!(status(&mock, dir, "idle")["halted"], true);
+}

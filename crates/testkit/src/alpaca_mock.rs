@@ -179,6 +179,15 @@ impl MockAlpaca {
         state.clock_horizon_s = 1;
     }
 
+    /// Changes a position behind the session's back (a trade made by hand in
+    /// the account): its quantity becomes `qty` at the last close.
+    pub fn set_position(&self, symbol: &str, qty: f64) {
+        let mut state = lock(&self.state);
+        let price = state.last_close.get(symbol).copied().unwrap_or(0.0);
+        let held = state.positions.get(symbol).map_or(0.0, |h| h.qty);
+        book(&mut state, symbol, qty - held, price);
+    }
+
     /// Faults injected and not yet used.
     pub fn pending_faults(&self) -> usize {
         lock(&self.state).faults.len()
