@@ -152,6 +152,9 @@ fn a_session_continued_in_pieces_makes_the_same_trades_and_status_tells_where_it
     let backtest = json(&ok(dir.path(), &["backtest", "--no-save", "--format", "json"]));
     assert_eq!(whole["trades"], backtest["trades"]);
     assert_eq!(status(dir.path(), "p")["state"], "finished");
+    assert!(ok(dir.path(), &["paper", "list"]).contains("finished"));
+    ok(dir.path(), &["paper", "delete", "--session", "p"]);
+    assert!(fails(dir.path(), &["paper", "status", "--session", "p"]).contains("no paper session \"p\""));
 }
 
 /// A session killed with SIGKILL at 20 random points and restarted each time

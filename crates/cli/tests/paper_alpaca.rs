@@ -224,7 +224,7 @@ fn a_session_killed_twenty_times_sends_no_order_twice_and_loses_no_fill() {
 }
 
 #[test]
-fn alpaca_sessions_explain_missing_keys_and_refused_keys() {
+fn alpaca_sessions_explain_missing_keys_and_symbols_and_unknown_symbols() {
     let mock = MockAlpaca::start(10_000.0, bars(100, 60), 60, Duration::from_millis(10));
     let dir = tempfile::tempdir().unwrap();
     let output = gpt_trader(&mock, dir.path())

@@ -17,6 +17,9 @@ pub enum LiveError {
     /// The broker refused or failed a call.
     #[error(transparent)]
     Alpaca(#[from] gt_alpaca::AlpacaError),
+    /// The account or an instrument cannot be traded as the session asks.
+    #[error("{0}")]
+    Refused(String),
     /// A stream ended for good (e.g. its keys were refused).
     #[error("{0}")]
     Stream(String),

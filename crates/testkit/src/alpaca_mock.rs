@@ -434,6 +434,18 @@ fn route(method: &str, target: &str, body: &str, arrived: Instant, shared: &Shar
             let soon = (chrono::Utc::now() + chrono::Duration::seconds(state.clock_horizon_s)).to_rfc3339();
             ok(json!({"timestamp": now(), "is_open": !state.closed, "next_open": soon, "next_close": soon}))
         }
+        ("GET", path) if path.starts_with("/v2/assets/") => {
+            let symbol = &path["/v2/assets/".len()..];
+            if state.published.iter().any(|b| b.symbol == symbol) {
+                ok(
+                    json!({"id": "b0b6dd9d-8b9b-48a9-ba46-b9d54906e415", "class": "us_equity", "exchange": "NASDAQ",
+                          "symbol": symbol, "name": format!("{symbol} Inc."), "status": "active", "tradable": true,
+                          "marginable": true, "shortable": true, "easy_to_borrow": true, "fractionable": true}),
+                )
+            } else {
+                (404, String::new(), json!({"code": 40410000, "message": "asset not found"}).to_string())
+            }
+        }
         ("GET", "/v2/positions") => {
             let positions: Vec<Value> = state
                 .positions

@@ -279,7 +279,14 @@ fn run_session(url: &str, args: &PaperRunArgs) -> Result<()> {
                 OutsideHoursChoice::Queue => OutsideHours::Queue,
             },
         };
-        let outcome = alpaca_paper::run(url, name, &mut prepared, options)?;
+        let outcome = match alpaca_paper::run(url, name, &mut prepared, options) {
+            Ok(outcome) => outcome,
+            Err(error) => {
+                // It did not run: say so in the store, then report why.
+                let _ = runtime.block_on(store.set_session_state(name, "stopped"));
+                return Err(error);
+            }
+        };
         if outcome.mismatches > 0 {
             eprintln!(
                 "Reconciliation found {} mismatches (resolved in the broker's favour).",

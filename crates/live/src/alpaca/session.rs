@@ -107,7 +107,11 @@ impl AlpacaSession<'_> {
 
         // Broker first: what happened to our orders while we were away, what is held.
         self.settle_journal(&runtime, &client, &store, true)?;
+        self.check_assets(&runtime, &client)?;
         let account = runtime.block_on(client.account())?;
+        if account.trading_blocked {
+            return Err(LiveError::Refused(format!("Alpaca account {} has trading blocked", account.id)));
+        }
         let positions = runtime.block_on(client.positions())?;
         let mut opening = Vec::new();
         let mut held_value = 0.0;
@@ -239,6 +243,42 @@ impl AlpacaSession<'_> {
             return Err(LiveError::Stream(error));
         }
         Ok(AlpacaOutcome { result, new_steps, mismatches: mismatches.load(Ordering::Relaxed) })
+    }
+
+    /// Fails unless every symbol is tradable (and fractionable, if the
+    /// session trades fractions); warns of symbols that cannot be shorted.
+    fn check_assets(
+        &self,
+        runtime: &tokio::runtime::Runtime,
+        client: &TradingClient,
+    ) -> Result<(), LiveError> {
+        for series in self.history {
+            let symbol = series.symbol().as_str();
+            let asset = match runtime.block_on(client.asset(symbol)) {
+                Ok(asset) => asset,
+                Err(gt_alpaca::AlpacaError::NotFound { .. }) => {
+                    return Err(LiveError::Refused(format!("Alpaca does not know the symbol {symbol}")));
+                }
+                Err(error) => return Err(error.into()),
+            };
+            if !asset.tradable || asset.status != "active" {
+                return Err(LiveError::Refused(format!(
+                    "{symbol} is not tradable on Alpaca ({})",
+                    asset.status
+                )));
+            }
+            if self.fractional && !asset.fractionable {
+                return Err(LiveError::Refused(format!(
+                    "{symbol} cannot be traded in fractions on Alpaca: drop --fractional"
+                )));
+            }
+            if !asset.shortable {
+                eprintln!(
+                    "note: Alpaca does not allow shorting {symbol}; short entries will be refused by the broker"
+                );
+            }
+        }
+        Ok(())
     }
 
     /// Writes the broker's positions, cash and equity into the session's
