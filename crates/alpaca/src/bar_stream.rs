@@ -1,7 +1,7 @@
 //! The market-data stream of minute bars: `{APCA_API_STREAM_URL}/v2/{feed}`.
 
 use crate::AlpacaError;
-use crate::socket::{Ended, Socket, connect, next_delay, next_text, send};
+use crate::socket::{Connection, Ended, Socket, next_text, run_reconnecting, send};
 use gt_data::alpaca::AlpacaKeys;
 use gt_model::{Bar, Timestamp};
 use serde_json::{Value, json};
@@ -72,43 +72,40 @@ impl BarStream {
     /// reconnects with doubling delays whenever the connection drops. Ends
     /// when `events` is closed, or with an error when Alpaca refuses for good.
     pub async fn run(self, events: mpsc::Sender<BarStreamEvent>) -> Result<(), AlpacaError> {
-        let mut reconnected = false;
-        let mut delay = self.backoff;
-        loop {
-            match self.session(&events, reconnected, &mut delay).await {
-                Ended::ReceiverGone => return Ok(()),
-                Ended::Fatal(error) => return Err(error),
-                Ended::Dropped(reason) => {
-                    if events.send(BarStreamEvent::Disconnected { reason }).await.is_err() {
-                        return Ok(());
-                    }
-                }
-            }
-            tokio::time::sleep(delay).await;
-            delay = next_delay(delay);
-            reconnected = true;
-        }
+        run_reconnecting(&self, events).await
+    }
+}
+
+impl Connection for BarStream {
+    type Event = BarStreamEvent;
+
+    fn url(&self) -> &str {
+        &self.url
     }
 
-    async fn session(
-        &self,
-        events: &mpsc::Sender<BarStreamEvent>,
-        reconnected: bool,
-        delay: &mut Duration,
-    ) -> Ended {
-        let mut socket = match connect(&self.url).await {
-            Ok(socket) => socket,
-            Err(ended) => return ended,
-        };
-        if let Err(ended) = self.handshake(&mut socket).await {
-            return ended;
-        }
-        *delay = self.backoff;
-        if events.send(BarStreamEvent::Connected { reconnected }).await.is_err() {
-            return Ended::ReceiverGone;
-        }
+    fn backoff(&self) -> Duration {
+        self.backoff
+    }
+
+    fn connected(reconnected: bool) -> BarStreamEvent {
+        BarStreamEvent::Connected { reconnected }
+    }
+
+    fn disconnected(reason: String) -> BarStreamEvent {
+        BarStreamEvent::Disconnected { reason }
+    }
+
+    async fn handshake(&self, socket: &mut Socket) -> Result<(), Ended> {
+        self.expect(socket, "success", Some("connected")).await?;
+        send(socket, &json!({"action": "auth", "key": self.keys.id(), "secret": self.keys.secret()})).await?;
+        self.expect(socket, "success", Some("authenticated")).await?;
+        send(socket, &json!({"action": "subscribe", "bars": self.symbols})).await?;
+        self.expect(socket, "subscription", None).await
+    }
+
+    async fn listen(&self, socket: &mut Socket, events: &mpsc::Sender<BarStreamEvent>) -> Ended {
         loop {
-            let text = match next_text(&mut socket).await {
+            let text = match next_text(socket).await {
                 Ok(text) => text,
                 Err(ended) => return ended,
             };
@@ -130,16 +127,9 @@ impl BarStream {
             }
         }
     }
+}
 
-    /// Waits for `connected`, authenticates, subscribes to the bars.
-    async fn handshake(&self, socket: &mut Socket) -> Result<(), Ended> {
-        self.expect(socket, "success", Some("connected")).await?;
-        send(socket, &json!({"action": "auth", "key": self.keys.id(), "secret": self.keys.secret()})).await?;
-        self.expect(socket, "success", Some("authenticated")).await?;
-        send(socket, &json!({"action": "subscribe", "bars": self.symbols})).await?;
-        self.expect(socket, "subscription", None).await
-    }
-
+impl BarStream {
     /// Reads until a message of type `kind` (with `msg`, if given) arrives; an error message ends it.
     async fn expect(&self, socket: &mut Socket, kind: &str, msg: Option<&str>) -> Result<(), Ended> {
         loop {

@@ -1,10 +1,11 @@
 //! What both streams share: connecting (ws or wss, rustls with ring),
-//! reading text or binary frames, and the reconnect delay.
+//! reading text or binary frames, and reconnecting.
 
 use crate::AlpacaError;
 use futures_util::{SinkExt, StreamExt};
 use std::time::Duration;
 use tokio::net::TcpStream;
+use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
@@ -66,7 +67,64 @@ pub(crate) async fn next_text(socket: &mut Socket) -> Result<String, Ended> {
     }
 }
 
-/// The next reconnection delay after `delay`: doubled, at most [`MAX_RECONNECT_DELAY`].
-pub(crate) fn next_delay(delay: Duration) -> Duration {
-    (delay * 2).min(MAX_RECONNECT_DELAY)
+/// One of Alpaca's streams, as [`run_reconnecting`] drives it.
+pub(crate) trait Connection {
+    /// What the stream reports.
+    type Event: Send;
+
+    /// Its WebSocket URL.
+    fn url(&self) -> &str;
+
+    /// The first wait before connecting again (it doubles while connections fail).
+    fn backoff(&self) -> Duration;
+
+    /// The event that says a connection is ready.
+    fn connected(reconnected: bool) -> Self::Event;
+
+    /// The event that says a connection dropped.
+    fn disconnected(reason: String) -> Self::Event;
+
+    /// Authenticates and subscribes on a new connection.
+    async fn handshake(&self, socket: &mut Socket) -> Result<(), Ended>;
+
+    /// Turns the connection's messages into events until it ends.
+    async fn listen(&self, socket: &mut Socket, events: &mpsc::Sender<Self::Event>) -> Ended;
+}
+
+/// Connects, hands the stream's events to `events`, and connects again with
+/// doubling delays (reset by a successful handshake) whenever the connection
+/// drops. Ends when `events` is closed, or with the error that refused it for good.
+pub(crate) async fn run_reconnecting<C: Connection>(
+    stream: &C,
+    events: mpsc::Sender<C::Event>,
+) -> Result<(), AlpacaError> {
+    let mut reconnected = false;
+    let mut delay = stream.backoff();
+    loop {
+        let ended = match connect(stream.url()).await {
+            Err(ended) => ended,
+            Ok(mut socket) => match stream.handshake(&mut socket).await {
+                Err(ended) => ended,
+                Ok(()) => {
+                    delay = stream.backoff();
+                    if events.send(C::connected(reconnected)).await.is_err() {
+                        return Ok(());
+                    }
+                    stream.listen(&mut socket, &events).await
+                }
+            },
+        };
+        match ended {
+            Ended::ReceiverGone => return Ok(()),
+            Ended::Fatal(error) => return Err(error),
+            Ended::Dropped(reason) => {
+                if events.send(C::disconnected(reason)).await.is_err() {
+                    return Ok(());
+                }
+            }
+        }
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(MAX_RECONNECT_DELAY);
+        reconnected = true;
+    }
 }

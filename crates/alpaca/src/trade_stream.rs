@@ -1,6 +1,6 @@
 //! The `trade_updates` stream: every change to our orders, as it happens.
 
-use crate::socket::{Ended, Socket, connect, next_delay, next_text, send};
+use crate::socket::{Connection, Ended, Socket, next_text, run_reconnecting, send};
 use crate::{AlpacaError, TradeUpdate};
 use gt_data::alpaca::AlpacaKeys;
 use serde_json::{Value, json};
@@ -56,44 +56,32 @@ impl TradeUpdatesStream {
     /// reconnects with doubling delays whenever the connection drops. Ends
     /// when `events` is closed, or with an error when the keys are refused.
     pub async fn run(self, events: mpsc::Sender<TradeStreamEvent>) -> Result<(), AlpacaError> {
-        let mut reconnected = false;
-        let mut delay = self.backoff;
-        loop {
-            match self.session(&events, reconnected, &mut delay).await {
-                Ended::ReceiverGone => return Ok(()),
-                Ended::Fatal(error) => return Err(error),
-                Ended::Dropped(reason) => {
-                    if events.send(TradeStreamEvent::Disconnected { reason }).await.is_err() {
-                        return Ok(());
-                    }
-                }
-            }
-            tokio::time::sleep(delay).await;
-            delay = next_delay(delay);
-            reconnected = true;
-        }
+        run_reconnecting(&self, events).await
+    }
+}
+
+impl Connection for TradeUpdatesStream {
+    type Event = TradeStreamEvent;
+
+    fn url(&self) -> &str {
+        &self.url
     }
 
-    /// One connection, from handshake to its end.
-    async fn session(
-        &self,
-        events: &mpsc::Sender<TradeStreamEvent>,
-        reconnected: bool,
-        delay: &mut Duration,
-    ) -> Ended {
-        let mut socket = match connect(&self.url).await {
-            Ok(socket) => socket,
-            Err(ended) => return ended,
-        };
-        if let Err(ended) = self.handshake(&mut socket).await {
-            return ended;
-        }
-        *delay = self.backoff;
-        if events.send(TradeStreamEvent::Connected { reconnected }).await.is_err() {
-            return Ended::ReceiverGone;
-        }
+    fn backoff(&self) -> Duration {
+        self.backoff
+    }
+
+    fn connected(reconnected: bool) -> TradeStreamEvent {
+        TradeStreamEvent::Connected { reconnected }
+    }
+
+    fn disconnected(reason: String) -> TradeStreamEvent {
+        TradeStreamEvent::Disconnected { reason }
+    }
+
+    async fn listen(&self, socket: &mut Socket, events: &mpsc::Sender<TradeStreamEvent>) -> Ended {
         loop {
-            let text = match next_text(&mut socket).await {
+            let text = match next_text(socket).await {
                 Ok(text) => text,
                 Err(ended) => return ended,
             };

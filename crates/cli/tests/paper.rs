@@ -168,16 +168,10 @@ fn a_session_killed_twenty_times_resumes_without_duplicates_or_losses() {
     let (clean_orders, clean_fills, _) = journal(dir, "clean");
 
     // A fixed-seed generator: the kill points are random but the test is repeatable.
-    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
-    let mut next = move || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed
-    };
+    let mut random = gt_testkit::Xorshift::new(0x9e37_79b9_7f4a_7c15);
     for round in 0..20 {
         let mut child = spawn(dir, &["paper", "run", "--session", "crashy", "--speed", "1000"]);
-        std::thread::sleep(Duration::from_millis(30 + next() % 120));
+        std::thread::sleep(Duration::from_millis(30 + random.next_u64() % 120));
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
         let (orders, fills, steps) = journal(dir, "crashy");

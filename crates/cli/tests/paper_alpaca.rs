@@ -200,16 +200,10 @@ fn a_session_killed_twenty_times_sends_no_order_twice_and_loses_no_fill() {
     let mock = MockAlpaca::start(10_000.0, bars(12_000, 60), 60, Duration::from_millis(10));
     let dir = tempfile::tempdir().unwrap();
     let dir = dir.path();
-    let mut seed: u64 = 0x2545_f491_4f6c_dd1d;
-    let mut next = move || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed
-    };
+    let mut random = gt_testkit::Xorshift::new(0x2545_f491_4f6c_dd1d);
     for round in 0..20 {
         let mut child = spawn(&mock, dir, "crashy");
-        std::thread::sleep(Duration::from_millis(150 + next() % 400));
+        std::thread::sleep(Duration::from_millis(150 + random.next_u64() % 400));
         child.kill().unwrap(); // SIGKILL, at any point: mid-order, mid-journal, mid-fill
         child.wait().unwrap();
         assert_each_order_sent_once(&mock);

@@ -5,6 +5,25 @@
 
 pub mod alpaca_mock;
 
+/// A tiny fixed-seed random generator (xorshift64): tests that pick random
+/// points (where to kill a process) stay repeatable.
+pub struct Xorshift(u64);
+
+impl Xorshift {
+    /// A generator from a non-zero `seed`.
+    pub fn new(seed: u64) -> Self {
+        Self(seed.max(1))
+    }
+
+    /// The next number.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+}
+
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
