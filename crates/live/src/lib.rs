@@ -19,5 +19,5 @@ mod snapshot;
 pub use client_id::ClientIds;
 pub use error::LiveError;
 pub use lock::SessionLock;
-pub use observer::{Pacing, SessionObserver};
+pub use observer::{Pacing, SessionObserver, StepReport};
 pub use snapshot::snapshot;

@@ -9,6 +9,9 @@ use std::time::{Duration, Instant};
 /// How often a waiting session looks for the operator's commands.
 const COMMAND_POLL: Duration = Duration::from_millis(50);
 
+/// Told about each live step of a session (progress bars, log lines).
+pub type StepReport = Box<dyn FnMut(&StepView<'_>)>;
+
 /// How fast replayed bars are played.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Pacing {
@@ -52,6 +55,8 @@ pub struct SessionObserver {
     mismatches: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
     /// Whether fills go into the step journal.
     journal_fills: bool,
+    /// Told about each live step.
+    report: Option<StepReport>,
     /// A stop was handed to the engine: no more waiting.
     stopping: bool,
     error: Option<LiveError>,
@@ -93,6 +98,7 @@ impl SessionObserver {
             handed_over: Vec::new(),
             mismatches: None,
             journal_fills: true,
+            report: None,
             stopping: false,
             error: None,
         }
@@ -102,6 +108,13 @@ impl SessionObserver {
     /// as they arrive (under the broker's execution ids).
     pub fn without_fill_journal(mut self) -> Self {
         self.journal_fills = false;
+        self
+    }
+
+    /// Calls `report` after each live step is journaled (and again after a
+    /// command's effects): progress bars, log lines.
+    pub fn with_step_report(mut self, report: StepReport) -> Self {
+        self.report = Some(report);
         self
     }
 
@@ -258,6 +271,11 @@ impl SessionObserver {
         commands: &mut Vec<Command>,
     ) -> Result<(), LiveError> {
         self.journal(step)?;
+        let news =
+            !step.new_orders.is_empty() || !step.new_fills.is_empty() || !step.new_cancellations.is_empty();
+        if let Some(report) = self.report.as_mut().filter(|_| first_call || news) {
+            report(step);
+        }
         if first_call {
             self.new_steps += 1;
         }

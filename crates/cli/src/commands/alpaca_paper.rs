@@ -1,6 +1,7 @@
 //! `paper run --broker alpaca`: keys and URLs from the environment, the
 //! warm-up history from Alpaca's REST API, the session itself in gt-live.
 
+use crate::commands::paper_report::StepReport;
 use crate::commands::run_spec::PreparedRun;
 use anyhow::{Context, Result, bail};
 use gt_alpaca::{DEFAULT_STREAM_URL, PAPER_TRADING_URL, TradingClient};
@@ -56,6 +57,8 @@ pub struct AlpacaRunOptions {
     pub reconcile_every: Duration,
     /// Orders decided while the market is closed.
     pub outside_hours: OutsideHours,
+    /// Told about each live bar.
+    pub report: StepReport,
 }
 
 /// Runs `prepared` as session `name` on the Alpaca paper account.
@@ -80,6 +83,7 @@ pub fn run(
         fractional: prepared.exchange.fractional_units,
         halted: options.halted,
         outside_hours: options.outside_hours,
+        report: Some(options.report),
     };
     Ok(session.run(&mut prepared.sleeves, &mut prepared.risk, prepared.config)?)
 }

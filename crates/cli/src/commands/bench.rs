@@ -175,6 +175,7 @@ fn paper_latency(_repeat: usize) -> Value {
         fractional: false,
         halted: None,
         outside_hours: OutsideHours::Refuse,
+        report: None,
     };
     let mut sleeves =
         [Sleeve { name: StrategyId::new("every_bar"), weight: 1.0, members: vec![(0, Box::new(EveryBar))] }];

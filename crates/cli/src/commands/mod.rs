@@ -8,6 +8,7 @@ pub mod data;
 mod data_args;
 pub mod indicators;
 pub mod paper;
+mod paper_report;
 mod paper_session;
 pub mod run_args;
 pub mod run_spec;

@@ -1,13 +1,13 @@
 //! `gpt-trader paper`: run a strategy as a paper-trading session, watch it,
 //! and steer it (stop, flatten, kill, resume).
 
-use crate::commands::alpaca_paper;
 use crate::commands::paper_session::{
     self, Drive, check_same_definition, defining_options, definition, drive, is_running, lock, open_store,
     prepare_stored, total_steps, with_stored_spec,
 };
 use crate::commands::run_args::{stats_of, time_format_of};
 use crate::commands::run_spec::{PreparedRun, RunSpecArgs};
+use crate::commands::{alpaca_paper, paper_report};
 use crate::output::{self, OutputFormat};
 use crate::run_store::database_url;
 use anyhow::{Result, anyhow, bail};
@@ -274,6 +274,7 @@ fn run_session(url: &str, args: &PaperRunArgs) -> Result<()> {
             halted,
             feed: args.alpaca_feed.clone(),
             reconcile_every: Duration::from_secs(args.reconcile_every),
+            report: paper_report::bar_lines(gt_model::TimeFormat::DateTime),
             outside_hours: match args.outside_hours {
                 OutsideHoursChoice::Refuse => OutsideHours::Refuse,
                 OutsideHoursChoice::Queue => OutsideHours::Queue,
@@ -295,10 +296,13 @@ fn run_session(url: &str, args: &PaperRunArgs) -> Result<()> {
         }
         (outcome.result, outcome.new_steps, false, store, runtime)
     } else {
-        let pacing =
-            if args.speed == 0.0 { Pacing::AsFastAsPossible } else { Pacing::StepsPerSecond(args.speed) };
+        let (pacing, report) = if args.speed == 0.0 {
+            (Pacing::AsFastAsPossible, paper_report::progress_bar(total_steps(&prepared.series)))
+        } else {
+            (Pacing::StepsPerSecond(args.speed), paper_report::bar_lines(time_format_of(&prepared.series)))
+        };
         let (Drive { result, new_steps }, store, runtime) =
-            drive(store, runtime, name, &mut prepared, replay_until, pacing, args.max_bars)?;
+            drive(store, runtime, name, &mut prepared, replay_until, pacing, args.max_bars, Some(report))?;
         let finished = result.timeline.len() >= total_steps(&prepared.series);
         (result, new_steps, finished, store, runtime)
     };
@@ -508,7 +512,7 @@ fn control(url: &str, name: &str, command: &str, reason: Option<&str>) -> Result
     let mut prepared = prepare_stored(&record)?;
     let replay_until = record.steps_done as usize - 1;
     let (drive, store, runtime) =
-        drive(store, runtime, name, &mut prepared, replay_until, Pacing::AsFastAsPossible, Some(1))?;
+        drive(store, runtime, name, &mut prepared, replay_until, Pacing::AsFastAsPossible, Some(1), None)?;
     let after = runtime.block_on(find_session(&store, name))?;
     eprintln!(
         "Session {name:?} (not running): `{command}` applied after bar {} ({} trades closed in all).",

@@ -1,6 +1,7 @@
 //! Running a paper session on the simulated venue: its definition, its lock,
 //! and the engine driven by the session observer.
 
+use crate::commands::paper_report::StepReport;
 use crate::commands::run_args::time_format_of;
 use crate::commands::run_spec::{PreparedRun, RunSpecArgs};
 use crate::run_store::{self, redacted};
@@ -175,6 +176,7 @@ pub fn drive(
     replay_until: usize,
     pacing: Pacing,
     max_steps: Option<usize>,
+    report: Option<StepReport>,
 ) -> Result<(Drive, Store, tokio::runtime::Runtime)> {
     let commands = runtime.block_on(store.commands(session))?;
     let time_format = time_format_of(&prepared.series);
@@ -189,6 +191,9 @@ pub fn drive(
         pacing,
         max_steps,
     );
+    if let Some(report) = report {
+        observer = observer.with_step_report(report);
+    }
     let mut config = prepared.config;
     config.keep_order_log = true;
     config.finalize_trades = false;

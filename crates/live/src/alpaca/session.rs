@@ -59,6 +59,8 @@ pub struct AlpacaSession<'a> {
     pub halted: Option<String>,
     /// What happens to orders decided while the market is closed.
     pub outside_hours: OutsideHours,
+    /// Told about each live bar (log lines).
+    pub report: Option<crate::StepReport>,
 }
 
 /// How a session on Alpaca ended.
@@ -89,7 +91,7 @@ impl AlpacaSession<'_> {
     /// Recovers the session from the journal and the broker, then trades live
     /// bars until the stream ends, `max_steps` or a stop.
     pub fn run(
-        self,
+        mut self,
         sleeves: &mut [Sleeve],
         risk: &mut RiskEngine,
         mut config: EngineConfig,
@@ -211,6 +213,9 @@ impl AlpacaSession<'_> {
         )
         .with_mismatch_counter(Arc::clone(&mismatches))
         .without_fill_journal();
+        if let Some(report) = self.report.take() {
+            observer = observer.with_step_report(report);
+        }
         let source = LiveBars::new(self.history, bar_rx, self.timings.step_grace, live, Arc::clone(&stop));
         let result = Engine::new(config, SimulatedClock::default(), venue)
             .with_opening_positions(opening)
