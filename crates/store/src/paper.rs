@@ -199,18 +199,16 @@ impl Store {
 
     /// Writes one order of `session` (new, or its status and fill changed).
     pub async fn record_order(&self, session: &str, order: &OrderRecord) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
-        upsert_order(&mut tx, session, order, now_ms()).await?;
-        tx.commit().await?;
-        Ok(())
+        // One statement commits on its own: no round trips for BEGIN and COMMIT
+        // (this write stands between a decision and its order leaving).
+        let mut connection = self.pool.acquire().await?;
+        upsert_order(&mut connection, session, order, now_ms()).await
     }
 
     /// Writes one fill of `session` (ignored if its id is already there).
     pub async fn record_fill(&self, session: &str, fill: &FillRecord) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
-        insert_fill(&mut tx, session, fill).await?;
-        tx.commit().await?;
-        Ok(())
+        let mut connection = self.pool.acquire().await?;
+        insert_fill(&mut connection, session, fill).await
     }
 
     /// Queues `command` for `session`; returns its sequence number.
@@ -322,7 +320,7 @@ impl Store {
 
 /// Inserts `order`, or updates its status, fill and broker id.
 async fn upsert_order(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    connection: &mut sqlx::AnyConnection,
     session: &str,
     order: &OrderRecord,
     now: i64,
@@ -347,14 +345,14 @@ async fn upsert_order(
     .bind(order.decided_step)
     .bind(order.broker_order_id.clone())
     .bind(now)
-    .execute(&mut **tx)
+    .execute(connection)
     .await?;
     Ok(())
 }
 
 /// Inserts `fill` unless its id is already journaled.
 async fn insert_fill(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    connection: &mut sqlx::AnyConnection,
     session: &str,
     fill: &FillRecord,
 ) -> Result<(), StoreError> {
@@ -370,7 +368,7 @@ async fn insert_fill(
     .bind(&fill.qty)
     .bind(&fill.price)
     .bind(fill.ts_ms)
-    .execute(&mut **tx)
+    .execute(connection)
     .await?;
     Ok(())
 }
