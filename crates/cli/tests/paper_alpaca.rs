@@ -152,8 +152,11 @@ fn faults_are_survived_and_the_session_keeps_trading() {
         std::thread::sleep(Duration::from_millis(300));
         mock.inject(Fault::DropDataStream);
         let (_, stderr) = session.join().unwrap();
-        assert!(stderr.contains("disconnected"), "{stderr}");
+        assert!(stderr.contains("trade updates disconnected"), "{stderr}");
+        assert!(stderr.contains("bar stream disconnected"), "{stderr}");
     });
+    // The warm-up, then the gap left by the dropped bar stream, fetched by REST.
+    assert_eq!(mock.bar_requests(), 2);
     assert_eq!(mock.pending_faults(), 0, "every order fault was met");
     // The order that failed with 500 after being accepted was looked up, not sent again;
     // the one refused with 503 was sent again once.

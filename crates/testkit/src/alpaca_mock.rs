@@ -74,6 +74,8 @@ struct State {
     bar_sent: Vec<Instant>,
     /// When each order submission arrived.
     order_arrived: Vec<Instant>,
+    /// Market-data REST requests for bars (warm-ups and back-fills).
+    bar_requests: usize,
 }
 
 /// The mock; it serves until dropped.
@@ -232,6 +234,11 @@ impl MockAlpaca {
                 Some(arrived.duration_since(*bar))
             })
             .collect()
+    }
+
+    /// How many times bars were asked for by REST (a warm-up, then one per back-fill).
+    pub fn bar_requests(&self) -> usize {
+        lock(&self.state).bar_requests
     }
 
     /// Bars published so far.
@@ -514,6 +521,7 @@ fn route(method: &str, target: &str, body: &str, arrived: Instant, shared: &Shar
             (207, String::new(), Value::Array(items).to_string())
         }
         ("GET", "/v2/stocks/bars") => {
+            state.bar_requests += 1;
             let symbols = param("symbols").unwrap_or_default().replace("%2C", ",");
             let start = param("start").unwrap_or_default().replace("%3A", ":");
             let end = param("end").unwrap_or_default().replace("%3A", ":");
