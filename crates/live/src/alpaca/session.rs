@@ -97,7 +97,7 @@ impl AlpacaSession<'_> {
         mut config: EngineConfig,
     ) -> Result<AlpacaOutcome, LiveError> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
+            .worker_threads(1)
             .enable_all()
             .build()
             .map_err(LiveError::Runtime)?;
