@@ -115,6 +115,15 @@ fn ten_round_trips_against_the_mock_leave_the_same_positions_on_both_sides() {
     let report: Value = serde_json::from_str(&stdout).unwrap();
     let trades = report["trades"].as_array().unwrap();
     assert!(trades.len() >= 10, "{} round trips", trades.len());
+    // The statistics cover the warm-up and the live bars, buy & hold included.
+    let seen = report["equity"].as_array().unwrap().len();
+    assert!(seen >= 60 + 340);
+    // Step i of the run is the mock's bar i: buy & hold must end at the last live close.
+    let closes: Vec<f64> = bars(420, 60).iter().map(|b| b.ohlc[3]).collect();
+    let buy_and_hold = report["stats"]["buy_hold_return_pct"].as_f64().unwrap();
+    let ends_at_last_close =
+        (0..seen).any(|f| ((closes[seen - 1] / closes[f] - 1.0) * 100.0 - buy_and_hold).abs() < 1e-6);
+    assert!(ends_at_last_close, "buy & hold {buy_and_hold} does not end at the last live bar");
     assert!(mock.orders().len() >= 20);
     assert_each_order_sent_once(&mock);
     let state = status(&mock, dir.path(), "rt");

@@ -16,6 +16,21 @@ pub trait BarSource {
     fn expected_steps(&self) -> usize;
 }
 
+/// A source lent to a run, to be looked at once the run is over.
+impl<S: BarSource> BarSource for &mut S {
+    fn symbols(&self) -> &[Symbol] {
+        (**self).symbols()
+    }
+
+    fn next_step(&mut self, bars: &mut Vec<(usize, Bar)>) -> Option<Timestamp> {
+        (**self).next_step(bars)
+    }
+
+    fn expected_steps(&self) -> usize {
+        (**self).expected_steps()
+    }
+}
+
 /// Replays several [`BarSeries`] on their merged timeline.
 pub struct SeriesReplay<'a> {
     series: &'a [BarSeries],

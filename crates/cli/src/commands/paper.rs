@@ -294,6 +294,8 @@ fn run_session(url: &str, args: &PaperRunArgs) -> Result<()> {
                 outcome.mismatches
             );
         }
+        // The statistics (buy & hold included) cover the live bars too.
+        prepared.series = outcome.bars;
         (outcome.result, outcome.new_steps, false, store, runtime)
     } else {
         let (pacing, report) = if args.speed == 0.0 {

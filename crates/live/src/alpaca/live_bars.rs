@@ -27,6 +27,8 @@ pub struct LiveBars<'a> {
     last_time: Option<Timestamp>,
     live: Arc<AtomicBool>,
     stop: Arc<AtomicBool>,
+    /// The live bars handed out, by symbol index.
+    played: Vec<Vec<Bar>>,
 }
 
 impl<'a> LiveBars<'a> {
@@ -51,7 +53,26 @@ impl<'a> LiveBars<'a> {
             last_time: None,
             live,
             stop,
+            played: vec![Vec::new(); history.len()],
         }
+    }
+
+    /// The history with the live bars handed out after it: every bar the run saw.
+    pub fn bars_seen(&self, history: &[BarSeries]) -> Vec<BarSeries> {
+        history
+            .iter()
+            .zip(&self.played)
+            .map(|(series, live)| {
+                let mut all = BarSeries::with_capacity(series.symbol().clone(), series.len() + live.len());
+                for i in 0..series.len() {
+                    all.push(series.bar(i));
+                }
+                for bar in live {
+                    all.push(*bar);
+                }
+                all
+            })
+            .collect()
     }
 
     /// Files a streamed bar under its step; bars of steps already handed out are dropped.
@@ -78,6 +99,9 @@ impl<'a> LiveBars<'a> {
         }
         let mut step = self.waiting.remove(&ts).unwrap_or_default();
         step.sort_by_key(|(i, _)| *i);
+        for (index, bar) in &step {
+            self.played[*index].push(*bar);
+        }
         bars.clear();
         bars.extend(step);
         self.first_seen = (!self.waiting.is_empty()).then(Instant::now);

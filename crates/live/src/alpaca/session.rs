@@ -71,6 +71,8 @@ pub struct AlpacaOutcome {
     pub new_steps: usize,
     /// Reconciliation mismatches found (and resolved in the broker's favour).
     pub mismatches: u64,
+    /// Every bar the run saw, by symbol: the warm-up history and the live bars.
+    pub bars: Vec<BarSeries>,
 }
 
 /// Journal statuses after which an order can change no more at the broker.
@@ -216,10 +218,12 @@ impl AlpacaSession<'_> {
         if let Some(report) = self.report.take() {
             observer = observer.with_step_report(report);
         }
-        let source = LiveBars::new(self.history, bar_rx, self.timings.step_grace, live, Arc::clone(&stop));
+        let mut source =
+            LiveBars::new(self.history, bar_rx, self.timings.step_grace, live, Arc::clone(&stop));
         let result = Engine::new(config, SimulatedClock::default(), venue)
             .with_opening_positions(opening)
-            .run_observed(source, sleeves, risk, &mut observer);
+            .run_observed(&mut source, sleeves, risk, &mut observer);
+        let bars = source.bars_seen(self.history);
         done.store(true, Ordering::Release);
         let _ = watcher.join();
         let new_steps = observer.new_steps();
@@ -247,7 +251,7 @@ impl AlpacaSession<'_> {
         if let Some(error) = stream_error.lock().unwrap_or_else(|e| e.into_inner()).take() {
             return Err(LiveError::Stream(error));
         }
-        Ok(AlpacaOutcome { result, new_steps, mismatches: mismatches.load(Ordering::Relaxed) })
+        Ok(AlpacaOutcome { result, new_steps, mismatches: mismatches.load(Ordering::Relaxed), bars })
     }
 
     /// Fails unless every symbol is tradable (and fractionable, if the
