@@ -8,6 +8,11 @@
 //! session recovers by replaying its journaled steps (and the commands at the
 //! steps they took effect) without pacing or writing, then carries on live:
 //! nothing is sent twice and nothing is lost.
+//!
+//! On an Alpaca paper account ([`alpaca`]) the venue is the broker and the
+//! bars come from its stream: intents are journaled before orders leave,
+//! fills are followed on the trade-updates stream, positions are reconciled
+//! with the broker, and a restart settles the journal with the broker first.
 
 pub mod alpaca;
 mod client_id;
