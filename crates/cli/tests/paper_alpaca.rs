@@ -12,15 +12,22 @@ use std::path::Path;
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-/// `n` minute bars of the GOOG sample's prices (cycled), the first `history`
-/// of them in the hour before now: the warm-up a session fetches by REST.
+/// `n` minute bars of the GOOG sample's prices (forward, then back, so that
+/// prices never jump), the first `history` of them in the hour before now:
+/// the warm-up a session fetches by REST; the rest are stamped after it.
 fn bars(n: usize, history: usize) -> Vec<MockBar> {
-    let goog = gt_data::sample::goog().unwrap();
     let now = chrono::Utc::now().timestamp() / 60 * 60;
-    let start = chrono::DateTime::from_timestamp(now - 60 * history as i64, 0).unwrap();
+    minute_bars(n, now - 60 * history as i64)
+}
+
+/// `n` minute bars of the GOOG sample's prices from `start` (Unix seconds).
+fn minute_bars(n: usize, start: i64) -> Vec<MockBar> {
+    let goog = gt_data::sample::goog().unwrap();
+    let start = chrono::DateTime::from_timestamp(start, 0).unwrap();
     (0..n)
         .map(|i| {
-            let bar = goog.bar(i % goog.len());
+            let lap = i % (2 * goog.len());
+            let bar = goog.bar(if lap < goog.len() { lap } else { 2 * goog.len() - 1 - lap });
             MockBar {
                 symbol: "GOOG".into(),
                 time: (start + chrono::Duration::minutes(i as i64))
@@ -109,21 +116,24 @@ fn assert_each_order_sent_once(mock: &MockAlpaca) {
 
 #[test]
 fn ten_round_trips_against_the_mock_leave_the_same_positions_on_both_sides() {
-    let mock = MockAlpaca::start(10_000.0, bars(420, 60), 60, Duration::from_millis(10));
+    let bars = bars(420, 60);
+    let mock = MockAlpaca::start(10_000.0, bars.clone(), 60, Duration::from_millis(10));
     let dir = tempfile::tempdir().unwrap();
     let (stdout, _) = run(&mock, dir.path(), "rt", &["--max-bars", "340", "--format", "json"]);
     let report: Value = serde_json::from_str(&stdout).unwrap();
     let trades = report["trades"].as_array().unwrap();
     assert!(trades.len() >= 10, "{} round trips", trades.len());
-    // The statistics cover the warm-up and the live bars, buy & hold included.
-    let seen = report["equity"].as_array().unwrap().len();
-    assert!(seen >= 60 + 340);
-    // Step i of the run is the mock's bar i: buy & hold must end at the last live close.
-    let closes: Vec<f64> = bars(420, 60).iter().map(|b| b.ohlc[3]).collect();
+    // The statistics cover the warm-up and the live bars: buy & hold ends at
+    // the close of the mock's bar at the run's last time.
+    let equity = report["equity"].as_array().unwrap();
+    assert!(equity.len() >= 340);
+    let last_time = equity.last().unwrap()["time"].as_str().unwrap().replace(' ', "T") + "Z";
+    let last = bars.iter().position(|b| b.time == last_time).expect("the last bar is the mock's");
     let buy_and_hold = report["stats"]["buy_hold_return_pct"].as_f64().unwrap();
-    let ends_at_last_close =
-        (0..seen).any(|f| ((closes[seen - 1] / closes[f] - 1.0) * 100.0 - buy_and_hold).abs() < 1e-6);
-    assert!(ends_at_last_close, "buy & hold {buy_and_hold} does not end at the last live bar");
+    let ends_there = bars[..=last]
+        .iter()
+        .any(|first| ((bars[last].ohlc[3] / first.ohlc[3] - 1.0) * 100.0 - buy_and_hold).abs() < 1e-6);
+    assert!(ends_there, "buy & hold {buy_and_hold} does not end at the close of {last_time}");
     assert!(mock.orders().len() >= 20);
     assert_each_order_sent_once(&mock);
     let state = status(&mock, dir.path(), "rt");
@@ -164,8 +174,9 @@ fn faults_are_survived_and_the_session_keeps_trading() {
         assert!(stderr.contains("trade updates disconnected"), "{stderr}");
         assert!(stderr.contains("bar stream disconnected"), "{stderr}");
     });
-    // The warm-up, then the gap left by the dropped bar stream, fetched by REST.
-    assert_eq!(mock.bar_requests(), 2);
+    // The warm-up, the bars between it and the first subscription, then the
+    // gap left by the dropped bar stream: each fetched by REST.
+    assert_eq!(mock.bar_requests(), 3);
     assert_eq!(mock.pending_faults(), 0, "every order fault was met");
     // The order that failed with 500 after being accepted was looked up, not sent again;
     // the one refused with 503 was sent again once.

@@ -110,6 +110,10 @@ impl AlpacaSession<'_> {
         let store = runtime.block_on(Store::open(self.store_url))?;
 
         // Broker first: what happened to our orders while we were away, what is held.
+        eprintln!(
+            "Session {:?}: settling the journal with Alpaca ({}).",
+            self.session, self.endpoints.trading_url
+        );
         self.settle_journal(&runtime, &client, &store, true)?;
         self.check_assets(&runtime, &client)?;
         let account = runtime.block_on(client.account())?;
@@ -166,7 +170,9 @@ impl AlpacaSession<'_> {
             symbols.clone(),
             self.timings.backoff,
         );
-        let backfill = Backfill { endpoints: self.endpoints.clone(), keys: self.keys.clone(), symbols };
+        let history_end = self.history.iter().filter_map(|s| s.timestamps().last().copied()).max();
+        let backfill =
+            Backfill { endpoints: self.endpoints.clone(), keys: self.keys.clone(), symbols, history_end };
         runtime.spawn(forward_bars(bar_stream, bar_tx, backfill, Arc::clone(&stream_error)));
 
         // Stops given while the session waits for a bar end it without waiting for the bar.
@@ -218,6 +224,10 @@ impl AlpacaSession<'_> {
         if let Some(report) = self.report.take() {
             observer = observer.with_step_report(report);
         }
+        eprintln!(
+            "Session {:?}: {} warm-up bars; waiting for live bars from {}.",
+            self.session, warmup_steps, self.endpoints.stream_url
+        );
         let mut source =
             LiveBars::new(self.history, bar_rx, self.timings.step_grace, live, Arc::clone(&stop));
         let result = Engine::new(config, SimulatedClock::default(), venue)
@@ -430,15 +440,19 @@ fn count_steps(mut replay: gt_engine::SeriesReplay<'_>) -> usize {
     steps
 }
 
-/// What a reconnected bar stream needs to fetch the bars it missed.
+/// What a (re)connected bar stream needs to fetch the bars it missed.
 struct Backfill {
     endpoints: AlpacaEndpoints,
     keys: AlpacaKeys,
     symbols: Vec<String>,
+    /// The last bar of the warm-up history.
+    history_end: Option<Timestamp>,
 }
 
-/// Passes the stream's bars to the engine thread; after a reconnection,
-/// fetches the minute bars of the gap by REST first.
+/// Passes the stream's bars to the engine thread; on every connection,
+/// first fetches by REST the minute bars since the last one seen (or since the
+/// warm-up history): those published while it was down, or, on the first
+/// connection, between the history's fetch and the subscription.
 async fn forward_bars(
     stream: BarStream,
     bars: std::sync::mpsc::Sender<StreamBar>,
@@ -447,7 +461,7 @@ async fn forward_bars(
 ) {
     let (tx, mut rx) = mpsc::channel(4096);
     let running = tokio::spawn(stream.run(tx));
-    let mut last: Option<Timestamp> = None;
+    let mut last: Option<Timestamp> = backfill.history_end;
     while let Some(event) = rx.recv().await {
         match event {
             BarStreamEvent::Bar(bar) => {
@@ -456,9 +470,9 @@ async fn forward_bars(
                     return;
                 }
             }
-            BarStreamEvent::Connected { reconnected: true } => {
+            BarStreamEvent::Connected { .. } => {
                 let Some(since) = last else { continue };
-                let Backfill { endpoints, keys, symbols } = &backfill;
+                let Backfill { endpoints, keys, symbols, .. } = &backfill;
                 let (endpoints, keys, symbols) = (endpoints.clone(), keys.clone(), symbols.clone());
                 let fetched =
                     tokio::task::spawn_blocking(move || fetch_since(&endpoints, keys, &symbols, since)).await;
@@ -475,7 +489,6 @@ async fn forward_bars(
                     Err(error) => eprintln!("back-fill after reconnecting failed: {error}"),
                 }
             }
-            BarStreamEvent::Connected { reconnected: false } => {}
             BarStreamEvent::Disconnected { reason } => {
                 eprintln!("bar stream disconnected ({reason}); reconnecting")
             }
