@@ -80,6 +80,7 @@ fn journal(dir: &Path, session: &str) -> (Vec<OrderRecord>, Vec<FillRecord>, i64
         let steps = store.session(session).await.unwrap().unwrap().steps_done;
         let mut orders = store.orders(session).await.unwrap();
         let mut fills = store.fills(session).await.unwrap();
+        store.close().await;
         // Ids start with the session's name; without it two sessions' journals compare.
         let prefix = format!("{session}-");
         for order in &mut orders {

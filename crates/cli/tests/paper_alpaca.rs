@@ -94,11 +94,18 @@ fn local_positions(status: &Value) -> BTreeMap<String, f64> {
         .collect()
 }
 
-/// Net position per symbol from the session's journaled fills.
+/// Net position per symbol from the session's journaled fills. (The store is
+/// closed before its runtime goes: a connection left behind in this
+/// long-lived process could hold SQLite's lock and stall the sessions.)
 fn journaled_positions(dir: &Path, session: &str) -> BTreeMap<String, f64> {
     let url = format!("sqlite://{}", dir.join("runs.db").display());
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let fills = runtime.block_on(async { Store::open(&url).await.unwrap().fills(session).await.unwrap() });
+    let fills = runtime.block_on(async {
+        let store = Store::open(&url).await.unwrap();
+        let fills = store.fills(session).await.unwrap();
+        store.close().await;
+        fills
+    });
     let mut net: BTreeMap<String, f64> = BTreeMap::new();
     for fill in fills {
         let qty: f64 = fill.qty.parse().unwrap();
@@ -195,7 +202,12 @@ fn faults_are_survived_and_the_session_keeps_trading() {
     // The refused order left a note and trading went on after it.
     let url = format!("sqlite://{}", dir.path().join("runs.db").display());
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let orders = runtime.block_on(async { Store::open(&url).await.unwrap().orders("faults").await.unwrap() });
+    let orders = runtime.block_on(async {
+        let store = Store::open(&url).await.unwrap();
+        let orders = store.orders("faults").await.unwrap();
+        store.close().await;
+        orders
+    });
     let refused = orders
         .iter()
         .position(|o| o.status.starts_with("canceled:broker"))
@@ -264,7 +276,12 @@ fn no_order_is_sent_while_the_market_is_closed() {
     assert!(mock.submissions().is_empty(), "{:?}", mock.submissions());
     let url = format!("sqlite://{}", dir.path().join("runs.db").display());
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let orders = runtime.block_on(async { Store::open(&url).await.unwrap().orders("closed").await.unwrap() });
+    let orders = runtime.block_on(async {
+        let store = Store::open(&url).await.unwrap();
+        let orders = store.orders("closed").await.unwrap();
+        store.close().await;
+        orders
+    });
     assert!(!orders.is_empty() && orders.iter().all(|o| o.status == "canceled:market_closed"), "{orders:?}");
 
     // Queued instead, they go out once the market opens.

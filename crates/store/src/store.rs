@@ -135,6 +135,13 @@ impl Store {
         Ok(Self { pool })
     }
 
+    /// Closes the pool: waits for connections in use to come back, then
+    /// closes them all (a short-lived user should, so that no connection
+    /// outlives its runtime holding a lock).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
     /// Stores a run and its details in one transaction; returns its id.
     pub async fn save(&self, run: &NewRun, details: &RunDetails) -> Result<String, StoreError> {
         let (created_at_ms, id) = new_id();
