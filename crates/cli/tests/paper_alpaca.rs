@@ -4,7 +4,7 @@
 //! killed (SIGKILL) and restarted twenty times.
 
 use assert_cmd::Command;
-use gt_store::Store;
+use gt_store::{FillRecord, OrderRecord, Store};
 use gt_testkit::alpaca_mock::{Fault, MockAlpaca, MockBar};
 use serde_json::Value;
 use std::collections::BTreeMap;
@@ -94,20 +94,24 @@ fn local_positions(status: &Value) -> BTreeMap<String, f64> {
         .collect()
 }
 
-/// Net position per symbol from the session's journaled fills. (The store is
-/// closed before its runtime goes: a connection left behind in this
+/// The orders and fills `session` journaled in the store of `dir`. (The store
+/// is closed before its runtime goes: a connection left behind in this
 /// long-lived process could hold SQLite's lock and stall the sessions.)
-fn journaled_positions(dir: &Path, session: &str) -> BTreeMap<String, f64> {
+fn journal(dir: &Path, session: &str) -> (Vec<OrderRecord>, Vec<FillRecord>) {
     let url = format!("sqlite://{}", dir.join("runs.db").display());
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let fills = runtime.block_on(async {
+    runtime.block_on(async {
         let store = Store::open(&url).await.unwrap();
-        let fills = store.fills(session).await.unwrap();
+        let journal = (store.orders(session).await.unwrap(), store.fills(session).await.unwrap());
         store.close().await;
-        fills
-    });
+        journal
+    })
+}
+
+/// Net position per symbol from the session's journaled fills.
+fn journaled_positions(dir: &Path, session: &str) -> BTreeMap<String, f64> {
     let mut net: BTreeMap<String, f64> = BTreeMap::new();
-    for fill in fills {
+    for fill in journal(dir, session).1 {
         let qty: f64 = fill.qty.parse().unwrap();
         *net.entry(fill.symbol).or_default() += if fill.side == "buy" { qty } else { -qty };
     }
@@ -200,14 +204,7 @@ fn faults_are_survived_and_the_session_keeps_trading() {
     assert_eq!(local_positions(&state), mock.positions());
     assert_eq!(journaled_positions(dir.path(), "faults"), mock.positions());
     // The refused order left a note and trading went on after it.
-    let url = format!("sqlite://{}", dir.path().join("runs.db").display());
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let orders = runtime.block_on(async {
-        let store = Store::open(&url).await.unwrap();
-        let orders = store.orders("faults").await.unwrap();
-        store.close().await;
-        orders
-    });
+    let (orders, _) = journal(dir.path(), "faults");
     let refused = orders
         .iter()
         .position(|o| o.status.starts_with("canceled:broker"))
@@ -274,14 +271,7 @@ fn no_order_is_sent_while_the_market_is_closed() {
     let dir = tempfile::tempdir().unwrap();
     run(&mock, dir.path(), "closed", &["--max-bars", "150"]);
     assert!(mock.submissions().is_empty(), "{:?}", mock.submissions());
-    let url = format!("sqlite://{}", dir.path().join("runs.db").display());
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    let orders = runtime.block_on(async {
-        let store = Store::open(&url).await.unwrap();
-        let orders = store.orders("closed").await.unwrap();
-        store.close().await;
-        orders
-    });
+    let (orders, _) = journal(dir.path(), "closed");
     assert!(!orders.is_empty() && orders.iter().all(|o| o.status == "canceled:market_closed"), "{orders:?}");
 
     // Queued instead, they go out once the market opens.

@@ -250,9 +250,9 @@ impl SessionObserver {
         loop {
             let pending: Vec<CommandRecord> = self
                 .runtime
-                .block_on(self.store.commands(&self.session))?
+                .block_on(self.store.pending_commands(&self.session))?
                 .into_iter()
-                .filter(|c| c.applied_step.is_none() && !self.handed_over.contains(&c.seq))
+                .filter(|c| !self.handed_over.contains(&c.seq))
                 .collect();
             let now = Instant::now();
             if !pending.is_empty() || now >= deadline {

@@ -249,12 +249,27 @@ impl Store {
 
     /// The session's commands in arrival order, applied and pending.
     pub async fn commands(&self, session: &str) -> Result<Vec<CommandRecord>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT seq, command, reason, applied_step FROM paper_commands WHERE session = $1 ORDER BY seq",
-        )
-        .bind(session)
-        .fetch_all(&self.pool)
-        .await?;
+        self.commands_where(session, false).await
+    }
+
+    /// The session's commands not applied yet, in arrival order (what a
+    /// running session polls for: it does not grow with the session's history).
+    pub async fn pending_commands(&self, session: &str) -> Result<Vec<CommandRecord>, StoreError> {
+        self.commands_where(session, true).await
+    }
+
+    async fn commands_where(
+        &self,
+        session: &str,
+        pending_only: bool,
+    ) -> Result<Vec<CommandRecord>, StoreError> {
+        let sql = if pending_only {
+            "SELECT seq, command, reason, applied_step FROM paper_commands \
+             WHERE session = $1 AND applied_step IS NULL ORDER BY seq"
+        } else {
+            "SELECT seq, command, reason, applied_step FROM paper_commands WHERE session = $1 ORDER BY seq"
+        };
+        let rows = sqlx::query(sql).bind(session).fetch_all(&self.pool).await?;
         rows.iter()
             .map(|row| {
                 Ok(CommandRecord {

@@ -144,6 +144,8 @@ async fn paper_suite(url: &str) {
     let commands = store.commands("s").await.unwrap();
     assert_eq!(commands.iter().map(|c| c.applied_step).collect::<Vec<_>>(), vec![Some(4), None]);
     assert_eq!(commands[0].reason.as_deref(), Some("why"));
+    let pending = store.pending_commands("s").await.unwrap();
+    assert_eq!(pending.iter().map(|c| c.command.as_str()).collect::<Vec<_>>(), ["resume"]);
     let session = store.session("s").await.unwrap().unwrap();
     assert_eq!((session.steps_done, session.snapshot["equity"].as_f64()), (5, Some(2.0)));
     store.set_session_state("s", "running").await.unwrap();

@@ -533,8 +533,8 @@ fn watch_for_stop(
     let (session, stop, done) = (session.to_owned(), Arc::clone(stop), Arc::clone(done));
     std::thread::spawn(move || {
         while !done.load(Ordering::Acquire) {
-            if let Ok(commands) = runtime.block_on(store.commands(&session))
-                && commands.iter().any(|c| c.applied_step.is_none() && c.command == "stop")
+            if let Ok(commands) = runtime.block_on(store.pending_commands(&session))
+                && commands.iter().any(|c| c.command == "stop")
             {
                 stop.store(true, Ordering::Release);
             }
