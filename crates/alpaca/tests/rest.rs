@@ -8,6 +8,9 @@ use rust_decimal::Decimal;
 use std::str::FromStr;
 use std::time::Duration;
 
+/// Longest a test here may take waiting on the client against a scripted server before it fails as hung.
+const WAIT_LIMIT: std::time::Duration = std::time::Duration::from_secs(120);
+
 fn client(url: &str) -> TradingClient {
     TradingClient::new(url, AlpacaKeys::new("PKTEST", "s3cret-key"), Duration::from_millis(1)).unwrap()
 }
@@ -49,6 +52,7 @@ fn market_buy(client_id: &str) -> NewOrder {
 
 #[test]
 fn account_and_positions_parse_decimal_strings_exactly() {
+    let _watchdog = gt_testkit::Watchdog::new(WAIT_LIMIT);
     let account = r#"{"id":"e6fe16f3-64a4-4921-8928-cadf02f92f98","account_number":"PA2ABCDEF","status":"ACTIVE",
         "currency":"USD","cash":"4000.32","portfolio_value":"103820.56","equity":"103820.56","buying_power":"262113.632",
         "trading_blocked":false,"transfers_blocked":false,"account_blocked":false,"pattern_day_trader":false,
@@ -79,6 +83,7 @@ fn account_and_positions_parse_decimal_strings_exactly() {
 
 #[test]
 fn an_order_goes_out_with_its_client_id_and_string_quantities() {
+    let _watchdog = gt_testkit::Watchdog::new(WAIT_LIMIT);
     let (url, log) = serve(vec![Reply::new(200, order_body("s-demo-AAPL-3-0", "accepted", "0"))]);
     let order = runtime().block_on(client(&url).submit_order(&market_buy("s-demo-AAPL-3-0"))).unwrap();
     assert_eq!((order.status.as_str(), order.qty, order.filled_qty), ("accepted", Some(dec("10")), dec("0")));
@@ -92,6 +97,7 @@ fn an_order_goes_out_with_its_client_id_and_string_quantities() {
 
 #[test]
 fn rate_limits_are_waited_out_as_the_headers_say() {
+    let _watchdog = gt_testkit::Watchdog::new(WAIT_LIMIT);
     let (url, log) = serve(vec![
         Reply::new(429, r#"{"code":42910000,"message":"rate limit exceeded"}"#)
             .header("X-RateLimit-Limit: 200")
@@ -107,6 +113,7 @@ fn rate_limits_are_waited_out_as_the_headers_say() {
 
 #[test]
 fn a_lost_submission_is_looked_up_before_it_is_sent_again() {
+    let _watchdog = gt_testkit::Watchdog::new(WAIT_LIMIT);
     // 5xx, and Alpaca does not have it: resend.
     let (url, log) = serve(vec![
         Reply::new(503, "upstream connect error"),
@@ -134,6 +141,7 @@ fn a_lost_submission_is_looked_up_before_it_is_sent_again() {
 
 #[test]
 fn a_duplicate_client_order_id_returns_the_order_already_there() {
+    let _watchdog = gt_testkit::Watchdog::new(WAIT_LIMIT);
     let (url, _) = serve(vec![
         Reply::new(422, r#"{"code":40010001,"message":"client_order_id must be unique"}"#),
         Reply::new(200, order_body("c4", "partially_filled", "4")),
@@ -144,6 +152,7 @@ fn a_duplicate_client_order_id_returns_the_order_already_there() {
 
 #[test]
 fn refusals_are_typed_and_never_show_the_secret() {
+    let _watchdog = gt_testkit::Watchdog::new(WAIT_LIMIT);
     let (url, _) = serve(vec![
         Reply::new(403, r#"{"code":40310000,"message":"insufficient buying power"}"#),
         Reply::new(422, r#"{"code":40010001,"message":"qty must be > 0"}"#),
@@ -166,6 +175,7 @@ fn refusals_are_typed_and_never_show_the_secret() {
 
 #[test]
 fn reads_retry_server_errors_but_give_up_in_the_end() {
+    let _watchdog = gt_testkit::Watchdog::new(WAIT_LIMIT);
     let replies = (0..5).map(|_| Reply::new(502, "bad gateway")).collect();
     let (url, log) = serve(replies);
     let error = runtime().block_on(client(&url).clock()).unwrap_err();
@@ -175,6 +185,7 @@ fn reads_retry_server_errors_but_give_up_in_the_end() {
 
 #[test]
 fn cancel_all_and_close_all_read_the_multi_status_lists() {
+    let _watchdog = gt_testkit::Watchdog::new(WAIT_LIMIT);
     let cancelled = format!(
         r#"[{{"id":"61e69015-8549-4bfd-b9c3-01e75843f47d","status":200,"body":{}}},
            {{"id":"9b2e52a2-0d6a-4b6e-9e4b-0a1f6b3c1d2e","status":500,"body":{{"code":50010000,"message":"internal"}}}}]"#,
@@ -197,6 +208,7 @@ fn cancel_all_and_close_all_read_the_multi_status_lists() {
 
 #[test]
 fn clock_calendar_and_assets_parse() {
+    let _watchdog = gt_testkit::Watchdog::new(WAIT_LIMIT);
     let (url, _) = serve(vec![
         Reply::new(
             200,

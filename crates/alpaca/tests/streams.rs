@@ -13,6 +13,9 @@ use tokio::sync::mpsc;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
 
+/// Longest a test here may take waiting on a stream against a loopback server before it fails as hung.
+const WAIT_LIMIT: std::time::Duration = std::time::Duration::from_secs(120);
+
 type Server = WebSocketStream<TcpStream>;
 
 /// Serves WebSocket connections on a free loopback port, the n-th (from 0) by `script(n, socket)`.
@@ -86,6 +89,7 @@ async fn collect<T>(events: &mut mpsc::Receiver<T>, n: usize) -> Vec<T> {
 
 #[tokio::test]
 async fn bars_stream_in_and_a_dropped_connection_is_made_again() {
+    let _watchdog = gt_testkit::Watchdog::new(WAIT_LIMIT);
     let url = ws_server(|n, mut socket| async move {
         data_handshake(&mut socket).await;
         if n == 0 {
@@ -115,6 +119,7 @@ async fn bars_stream_in_and_a_dropped_connection_is_made_again() {
 
 #[tokio::test]
 async fn refused_keys_end_the_bar_stream_with_alpacas_message() {
+    let _watchdog = gt_testkit::Watchdog::new(WAIT_LIMIT);
     let url = ws_server(|_, mut socket| async move {
         send_text(&mut socket, json!([{"T": "success", "msg": "connected"}])).await;
         read_json(&mut socket).await;
@@ -135,6 +140,7 @@ async fn refused_keys_end_the_bar_stream_with_alpacas_message() {
 
 #[tokio::test]
 async fn a_slow_client_error_is_survived_by_reconnecting() {
+    let _watchdog = gt_testkit::Watchdog::new(WAIT_LIMIT);
     let url = ws_server(|n, mut socket| async move {
         data_handshake(&mut socket).await;
         if n == 0 {
@@ -186,6 +192,7 @@ fn update(event: &str, status: &str, filled: &str, execution: Option<(&str, &str
 
 #[tokio::test]
 async fn trade_updates_arrive_in_binary_and_text_frames_and_survive_a_drop() {
+    let _watchdog = gt_testkit::Watchdog::new(WAIT_LIMIT);
     let url = ws_server(|n, mut socket| async move {
         trading_handshake(&mut socket).await;
         if n == 0 {
@@ -230,6 +237,7 @@ async fn trade_updates_arrive_in_binary_and_text_frames_and_survive_a_drop() {
 
 #[tokio::test]
 async fn unauthorized_trade_stream_ends_with_an_error() {
+    let _watchdog = gt_testkit::Watchdog::new(WAIT_LIMIT);
     let url = ws_server(|_, mut socket| async move {
         read_json(&mut socket).await;
         send_binary(
@@ -249,6 +257,7 @@ async fn unauthorized_trade_stream_ends_with_an_error() {
 
 #[test]
 fn the_trade_stream_url_follows_the_trading_host() {
+    let _watchdog = gt_testkit::Watchdog::new(WAIT_LIMIT);
     let https =
         TradeUpdatesStream::new("https://paper-api.alpaca.markets/", keys(), Duration::from_millis(1));
     assert_eq!(https.url(), "wss://paper-api.alpaca.markets/stream");

@@ -6,6 +6,7 @@ use proptest::prelude::*;
 use serde_json::Value;
 use std::io::Write;
 use std::path::Path;
+use std::time::Duration;
 
 /// The binary with its data folder (bar cache, run store, universes) in `dir`.
 fn gpt_trader_in(dir: &Path) -> Command {
@@ -211,7 +212,8 @@ fn help_teaches_the_options() {
 
 #[test]
 fn bench_prints_one_json_line_per_benchmark() {
-    let output = gpt_trader().args(["bench", "--repeat", "1"]).output().unwrap();
+    let output =
+        gpt_trader().args(["bench", "--repeat", "1"]).timeout(Duration::from_secs(300)).output().unwrap();
     assert!(output.status.success());
     let stdout = String::from_utf8(output.stdout).unwrap();
     let line: Value = serde_json::from_str(stdout.lines().next().unwrap()).unwrap();
@@ -219,6 +221,11 @@ fn bench_prints_one_json_line_per_benchmark() {
     assert_eq!(line["bars"], 1_000_000);
     assert!(line["seconds"].as_f64().unwrap() > 0.0);
     assert!(line["bars_per_s"].as_f64().unwrap() > 0.0);
+    let names: Vec<String> = stdout
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap()["name"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(names, ["sma_cross_1m", "portfolio_500x10y", "cache_read_10y_1m"]);
 }
 
 proptest! {

@@ -4,6 +4,9 @@ use assert_cmd::Command;
 use serde_json::Value;
 use std::path::Path;
 
+/// Longest a test here may take waiting on a fetch from a mock server before it fails as hung.
+const WAIT_LIMIT: std::time::Duration = std::time::Duration::from_secs(120);
+
 /// Serves `(status, body)` replies in order (each allowing an immediate retry).
 fn mock(responses: Vec<(u16, String)>) -> (String, gt_testkit::RequestLog) {
     gt_testkit::serve(
@@ -33,6 +36,7 @@ fn fetch(data: &Path, url: &str, start: &str, end: &str) -> std::process::Output
         .env("GPT_TRADER_DATA", data)
         .env("GPT_TRADER_YAHOO_URL", url)
         .args(["data", "fetch", "--source", "yahoo", "--symbols", "AAPL", "--start", start, "--end", end])
+        .timeout(WAIT_LIMIT)
         .output()
         .unwrap()
 }
@@ -49,6 +53,7 @@ fn listed(data: &Path) -> Value {
 
 #[test]
 fn fetch_caches_adjusted_bars_asks_only_for_what_is_missing_and_survives_a_failed_fetch() {
+    let _watchdog = gt_testkit::Watchdog::new(WAIT_LIMIT);
     let data = tempfile::tempdir().unwrap();
     // Aug 27, 28 and 31 2020 (the 4:1 split takes effect Aug 31).
     let first = chart(&[1598535000, 1598621400, 1598880600], &[500.0, 499.0, 129.0], Some(1598880600));
@@ -134,6 +139,7 @@ fn alpaca_fetch(data: &Path, url: &str, keys: bool, symbols: &str, end: &str) ->
 
 #[test]
 fn alpaca_fetch_follows_pages_and_then_asks_only_for_new_bars() {
+    let _watchdog = gt_testkit::Watchdog::new(WAIT_LIMIT);
     let data = tempfile::tempdir().unwrap();
     let bar = |day: u32, close: f64| {
         format!(
@@ -173,6 +179,7 @@ fn alpaca_fetch_follows_pages_and_then_asks_only_for_new_bars() {
 
 #[test]
 fn alpaca_fetches_new_symbols_together() {
+    let _watchdog = gt_testkit::Watchdog::new(WAIT_LIMIT);
     let data = tempfile::tempdir().unwrap();
     let body = r#"{"bars":{"AAPL":[{"t":"2021-02-01T05:00:00Z","o":1,"h":1,"l":1,"c":1,"v":1}],"MSFT":[{"t":"2021-02-01T05:00:00Z","o":2,"h":2,"l":2,"c":2,"v":2}]},"next_page_token":null}"#;
     // One multi-symbol request, then each symbol is up to date.

@@ -9,9 +9,16 @@ use std::path::Path;
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
+/// Longest one command of the binary may run before it is killed.
+const COMMAND_LIMIT: Duration = Duration::from_secs(120);
+
+/// Longest a test here may take waiting on a paper session before it fails as hung.
+const WAIT_LIMIT: Duration = Duration::from_secs(600);
+
 /// The binary with its data folder (and so its run store) in `dir`.
 fn gpt_trader(dir: &Path) -> Command {
     let mut command = Command::cargo_bin("gpt-trader").unwrap();
+    command.timeout(COMMAND_LIMIT);
     command.env("GPT_TRADER_DATA", dir).env_remove("GPT_TRADER_DB");
     command
 }
@@ -96,6 +103,7 @@ fn journal(dir: &Path, session: &str) -> (Vec<OrderRecord>, Vec<FillRecord>, i64
 
 #[test]
 fn a_paper_session_on_the_sample_makes_exactly_the_backtests_trades() {
+    let _watchdog = gt_testkit::Watchdog::new(WAIT_LIMIT);
     let dir = tempfile::tempdir().unwrap();
     let paper = json(&ok(dir.path(), &["paper", "run", "--format", "json"]));
     let backtest = json(&ok(dir.path(), &["backtest", "--no-save", "--format", "json"]));
@@ -107,6 +115,7 @@ fn a_paper_session_on_the_sample_makes_exactly_the_backtests_trades() {
 
 #[test]
 fn a_portfolio_session_with_risk_limits_and_exits_matches_its_backtest() {
+    let _watchdog = gt_testkit::Watchdog::new(WAIT_LIMIT);
     let dir = tempfile::tempdir().unwrap();
     let options = [
         "--universe",
@@ -133,6 +142,7 @@ fn a_portfolio_session_with_risk_limits_and_exits_matches_its_backtest() {
 
 #[test]
 fn a_session_continued_in_pieces_makes_the_same_trades_and_status_tells_where_it_is() {
+    let _watchdog = gt_testkit::Watchdog::new(WAIT_LIMIT);
     let dir = tempfile::tempdir().unwrap();
     let first =
         json(&ok(dir.path(), &["paper", "run", "--session", "p", "--max-bars", "700", "--format", "json"]));
@@ -163,6 +173,7 @@ fn a_session_continued_in_pieces_makes_the_same_trades_and_status_tells_where_it
 /// no fill lost, and its trades are the backtest's.
 #[test]
 fn a_session_killed_twenty_times_resumes_without_duplicates_or_losses() {
+    let _watchdog = gt_testkit::Watchdog::new(WAIT_LIMIT);
     let dir = tempfile::tempdir().unwrap();
     let dir = dir.path();
     ok(dir, &["paper", "run", "--session", "clean"]);
@@ -201,6 +212,7 @@ fn a_session_killed_twenty_times_resumes_without_duplicates_or_losses() {
 
 #[test]
 fn stop_and_kill_reach_a_running_session() {
+    let _watchdog = gt_testkit::Watchdog::new(WAIT_LIMIT);
     let dir = tempfile::tempdir().unwrap();
     let dir = dir.path();
     let mut child = spawn(dir, &["paper", "run", "--session", "live", "--speed", "100"]);
@@ -230,6 +242,7 @@ fn stop_and_kill_reach_a_running_session() {
 
 #[test]
 fn a_killed_session_refuses_entries_until_resumed() {
+    let _watchdog = gt_testkit::Watchdog::new(WAIT_LIMIT);
     let dir = tempfile::tempdir().unwrap();
     let dir = dir.path();
     ok(dir, &["paper", "run", "--session", "k", "--max-bars", "400"]);
@@ -248,6 +261,7 @@ fn a_killed_session_refuses_entries_until_resumed() {
 
 #[test]
 fn flatten_on_a_stopped_session_closes_everything_and_is_kept_on_replay() {
+    let _watchdog = gt_testkit::Watchdog::new(WAIT_LIMIT);
     let dir = tempfile::tempdir().unwrap();
     let dir = dir.path();
     ok(dir, &["paper", "run", "--session", "f", "--max-bars", "70"]);
@@ -268,6 +282,7 @@ fn flatten_on_a_stopped_session_closes_everything_and_is_kept_on_replay() {
 
 #[test]
 fn paper_errors_are_one_clear_line() {
+    let _watchdog = gt_testkit::Watchdog::new(WAIT_LIMIT);
     let dir = tempfile::tempdir().unwrap();
     let dir = dir.path();
     assert!(fails(dir, &["paper", "status", "--session", "nope"]).contains("no paper session \"nope\""));

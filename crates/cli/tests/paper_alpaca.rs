@@ -12,6 +12,12 @@ use std::path::Path;
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
+/// Longest one command of the binary may run before it is killed.
+const COMMAND_LIMIT: Duration = Duration::from_secs(120);
+
+/// Longest a test here may take waiting on a paper session on the mock Alpaca before it fails as hung.
+const WAIT_LIMIT: Duration = Duration::from_secs(600);
+
 /// `n` minute bars of the GOOG sample's prices (forward, then back, so that
 /// prices never jump), the first `history` of them in the hour before now:
 /// the warm-up a session fetches by REST; the rest are stamped after it.
@@ -57,6 +63,7 @@ fn envs(mock: &MockAlpaca, dir: &Path) -> Vec<(String, String)> {
 
 fn gpt_trader(mock: &MockAlpaca, dir: &Path) -> Command {
     let mut command = Command::cargo_bin("gpt-trader").unwrap();
+    command.timeout(COMMAND_LIMIT);
     command.env_remove("GPT_TRADER_DB").envs(envs(mock, dir));
     command
 }
@@ -65,7 +72,7 @@ fn gpt_trader(mock: &MockAlpaca, dir: &Path) -> Command {
 fn run(mock: &MockAlpaca, dir: &Path, session: &str, extra: &[&str]) -> (String, String) {
     let mut args = vec!["paper", "run", "--broker", "alpaca", "--symbols", "GOOG", "--session", session];
     args.extend(extra);
-    let output = gpt_trader(mock, dir).args(&args).timeout(Duration::from_secs(120)).output().unwrap();
+    let output = gpt_trader(mock, dir).args(&args).output().unwrap();
     let (stdout, stderr) = (
         String::from_utf8_lossy(&output.stdout).into_owned(),
         String::from_utf8_lossy(&output.stderr).into_owned(),
@@ -127,6 +134,7 @@ fn assert_each_order_sent_once(mock: &MockAlpaca) {
 
 #[test]
 fn ten_round_trips_against_the_mock_leave_the_same_positions_on_both_sides() {
+    let _watchdog = gt_testkit::Watchdog::new(WAIT_LIMIT);
     let bars = bars(420, 60);
     let mock = MockAlpaca::start(10_000.0, bars.clone(), 60, Duration::from_millis(10));
     let dir = tempfile::tempdir().unwrap();
@@ -155,6 +163,7 @@ fn ten_round_trips_against_the_mock_leave_the_same_positions_on_both_sides() {
 
 #[test]
 fn faults_are_survived_and_the_session_keeps_trading() {
+    let _watchdog = gt_testkit::Watchdog::new(WAIT_LIMIT);
     let mock = MockAlpaca::start(10_000.0, bars(600, 60), 60, Duration::from_millis(10));
     let dir = tempfile::tempdir().unwrap();
     let dir_path = dir.path().to_owned();
@@ -229,6 +238,7 @@ fn spawn(mock: &MockAlpaca, dir: &Path, session: &str) -> Child {
 
 #[test]
 fn a_session_killed_twenty_times_sends_no_order_twice_and_loses_no_fill() {
+    let _watchdog = gt_testkit::Watchdog::new(WAIT_LIMIT);
     let mock = MockAlpaca::start(10_000.0, bars(12_000, 60), 60, Duration::from_millis(10));
     let dir = tempfile::tempdir().unwrap();
     let dir = dir.path();
@@ -251,6 +261,7 @@ fn a_session_killed_twenty_times_sends_no_order_twice_and_loses_no_fill() {
 
 #[test]
 fn alpaca_sessions_explain_missing_keys_and_symbols_and_unknown_symbols() {
+    let _watchdog = gt_testkit::Watchdog::new(WAIT_LIMIT);
     let mock = MockAlpaca::start(10_000.0, bars(100, 60), 60, Duration::from_millis(10));
     let dir = tempfile::tempdir().unwrap();
     let output = gpt_trader(&mock, dir.path())
@@ -266,6 +277,7 @@ fn alpaca_sessions_explain_missing_keys_and_symbols_and_unknown_symbols() {
 
 #[test]
 fn no_order_is_sent_while_the_market_is_closed() {
+    let _watchdog = gt_testkit::Watchdog::new(WAIT_LIMIT);
     let mock = MockAlpaca::start(10_000.0, bars(400, 60), 60, Duration::from_millis(10));
     mock.set_market_open(false);
     let dir = tempfile::tempdir().unwrap();
@@ -318,6 +330,7 @@ fn wait_for(mock: &MockAlpaca, dir: &Path, session: &str, test: impl Fn(&Value) 
 
 #[test]
 fn kill_resume_and_stop_reach_a_running_alpaca_session() {
+    let _watchdog = gt_testkit::Watchdog::new(WAIT_LIMIT);
     let mock = MockAlpaca::start(10_000.0, bars(3000, 60), 60, Duration::from_millis(10));
     let dir = tempfile::tempdir().unwrap();
     let dir = dir.path();
@@ -349,6 +362,7 @@ fn kill_resume_and_stop_reach_a_running_alpaca_session() {
 
 #[test]
 fn a_position_changed_by_hand_is_reconciled_in_the_brokers_favour() {
+    let _watchdog = gt_testkit::Watchdog::new(WAIT_LIMIT);
     let mock = MockAlpaca::start(10_000.0, bars(3000, 60), 60, Duration::from_millis(10));
     let dir = tempfile::tempdir().unwrap();
     let dir = dir.path();
@@ -369,6 +383,7 @@ fn a_position_changed_by_hand_is_reconciled_in_the_brokers_favour() {
 
 #[test]
 fn flatten_and_kill_work_on_an_alpaca_session_that_is_not_running() {
+    let _watchdog = gt_testkit::Watchdog::new(WAIT_LIMIT);
     let mock = MockAlpaca::start(10_000.0, bars(600, 60), 60, Duration::from_millis(10));
     let dir = tempfile::tempdir().unwrap();
     let dir = dir.path();

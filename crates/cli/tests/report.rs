@@ -6,6 +6,9 @@ use assert_cmd::Command;
 use std::path::Path;
 use std::process::Command as Process;
 
+/// Longest a test here may take waiting on headless Chromium before it fails as hung.
+const WAIT_LIMIT: std::time::Duration = std::time::Duration::from_secs(180);
+
 /// Chromium's headless flags for this closed-network sandbox.
 const FLAGS: [&str; 8] = [
     "--headless",
@@ -54,6 +57,7 @@ fn attribute(dom: &str, marker: &str, attribute: &str) -> Option<String> {
 
 #[test]
 fn html_report_renders_every_chart_in_chromium() {
+    let _watchdog = gt_testkit::Watchdog::new(WAIT_LIMIT);
     let Some(browser) = chromium() else { return };
     let dir = tempfile::tempdir().unwrap();
     let page = dir.path().join("report.html");

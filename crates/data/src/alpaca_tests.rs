@@ -3,6 +3,9 @@
 use super::*;
 use gt_testkit::{Reply, serve};
 
+/// Longest a test here may take waiting on the client against a scripted server before it fails as hung.
+const WAIT_LIMIT: std::time::Duration = std::time::Duration::from_secs(120);
+
 /// Serves `(status, body)` replies in order.
 fn mock(responses: Vec<(u16, String)>) -> (String, gt_testkit::RequestLog) {
     serve(responses.into_iter().map(|(status, body)| Reply::new(status, body)).collect())
@@ -15,6 +18,7 @@ fn client(url: &str) -> AlpacaClient {
 
 #[test]
 fn pages_are_followed_and_daily_bars_keyed_by_exchange_date() {
+    let _watchdog = gt_testkit::Watchdog::new(WAIT_LIMIT);
     let page1 = r#"{"bars":[{"t":"2021-02-01T05:00:00Z","o":133.75,"h":135.38,"l":130.93,"c":134.14,"v":106239823,"n":712295,"vw":133.2}],"symbol":"AAPL","next_page_token":"QUFQTHxE"}"#;
     let page2 = r#"{"bars":[{"t":"2021-02-02T05:00:00Z","o":135.73,"h":136.31,"l":134.61,"c":134.99,"v":83305400,"n":512011,"vw":135.4}],"symbol":"AAPL","next_page_token":null}"#;
     let (url, seen) = mock(vec![(429, String::new()), (200, page1.into()), (200, page2.into())]);
@@ -38,6 +42,7 @@ fn pages_are_followed_and_daily_bars_keyed_by_exchange_date() {
 
 #[test]
 fn refused_keys_are_reported_without_the_secret() {
+    let _watchdog = gt_testkit::Watchdog::new(WAIT_LIMIT);
     let (url, _) = mock(vec![(403, r#"{"message":"forbidden"}"#.into())]);
     let error = client(&url).bars("AAPL", "1Day", "a", "b", "raw").unwrap_err();
     let text = error.to_string();
@@ -48,6 +53,7 @@ fn refused_keys_are_reported_without_the_secret() {
 
 #[test]
 fn intraday_bars_keep_their_utc_time_and_bad_bars_are_reported() {
+    let _watchdog = gt_testkit::Watchdog::new(WAIT_LIMIT);
     let body = r#"{"bars":[{"t":"2024-01-10T14:30:00Z","o":1,"h":2,"l":0.5,"c":1.5,"v":10}],"next_page_token":null}"#;
     let (url, _) =
         mock(vec![(200, body.into()), (200, r#"{"bars":[{"t":"2024-01-10T14:30:00Z","o":1}]}"#.into())]);
@@ -58,6 +64,7 @@ fn intraday_bars_keep_their_utc_time_and_bad_bars_are_reported() {
 
 #[test]
 fn several_symbols_come_in_one_paged_request() {
+    let _watchdog = gt_testkit::Watchdog::new(WAIT_LIMIT);
     let page1 = r#"{"bars":{"AAPL":[{"t":"2021-02-01T05:00:00Z","o":1,"h":1,"l":1,"c":1,"v":1}],"MSFT":[{"t":"2021-02-01T05:00:00Z","o":2,"h":2,"l":2,"c":2,"v":2}]},"next_page_token":"P2"}"#;
     let page2 = r#"{"bars":{"MSFT":[{"t":"2021-02-02T05:00:00Z","o":3,"h":3,"l":3,"c":3,"v":3}]},"next_page_token":null}"#;
     let (url, seen) = mock(vec![(200, page1.into()), (200, page2.into())]);

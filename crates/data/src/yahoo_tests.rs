@@ -3,6 +3,9 @@
 use super::*;
 use gt_testkit::{Reply, serve};
 
+/// Longest a test here may take waiting on the client against a scripted server before it fails as hung.
+const WAIT_LIMIT: std::time::Duration = std::time::Duration::from_secs(120);
+
 /// Serves `(status, extra header, body)` replies in order.
 fn mock(responses: Vec<(u16, &'static str, String)>) -> (String, gt_testkit::RequestLog) {
     serve(
@@ -35,6 +38,7 @@ fn client(url: &str) -> YahooClient {
 
 #[test]
 fn parses_bars_by_exchange_date_skipping_null_quotes() {
+    let _watchdog = gt_testkit::Watchdog::new(WAIT_LIMIT);
     let (url, requests) = mock(vec![(200, "", chart())]);
     let history = client(&url).daily("AAPL", 1_598_400_000, 1_599_100_000).unwrap();
     let bars = &history.bars;
@@ -55,6 +59,7 @@ fn parses_bars_by_exchange_date_skipping_null_quotes() {
 
 #[test]
 fn split_and_dividend_adjustment_is_computed_from_the_events() {
+    let _watchdog = gt_testkit::Watchdog::new(WAIT_LIMIT);
     let (url, _) = mock(vec![(200, "", chart())]);
     let history = client(&url).daily("AAPL", 0, 1).unwrap();
     let adjusted = adjust(&history.bars, &history.actions);
@@ -71,6 +76,7 @@ fn split_and_dividend_adjustment_is_computed_from_the_events() {
 
 #[test]
 fn rate_limits_and_server_errors_are_retried_then_given_up() {
+    let _watchdog = gt_testkit::Watchdog::new(WAIT_LIMIT);
     let (url, requests) =
         mock(vec![(429, "Retry-After: 0\r\n", String::new()), (503, "", String::new()), (200, "", chart())]);
     assert_eq!(client(&url).daily("AAPL", 0, 1).unwrap().bars.len(), 4);
@@ -84,6 +90,7 @@ fn rate_limits_and_server_errors_are_retried_then_given_up() {
 
 #[test]
 fn chart_errors_are_reported_with_yahoos_words() {
+    let _watchdog = gt_testkit::Watchdog::new(WAIT_LIMIT);
     let body = r#"{"chart":{"result":null,"error":{"code":"Not Found","description":"No data found, symbol may be delisted"}}}"#;
     let (url, _) = mock(vec![(404, "", body.to_owned())]);
     let error = client(&url).daily("NOPE", 0, 1).unwrap_err().to_string();
@@ -95,6 +102,7 @@ fn chart_errors_are_reported_with_yahoos_words() {
 
 #[test]
 fn unreachable_hosts_fail_clearly() {
+    let _watchdog = gt_testkit::Watchdog::new(WAIT_LIMIT);
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let error = client(&format!("http://127.0.0.1:{port}")).daily("AAPL", 0, 1).unwrap_err().to_string();
     assert!(
@@ -105,6 +113,7 @@ fn unreachable_hosts_fail_clearly() {
 
 #[test]
 fn intraday_bars_keep_their_utc_start() {
+    let _watchdog = gt_testkit::Watchdog::new(WAIT_LIMIT);
     let (url, requests) = mock(vec![(200, "", chart())]);
     let history = client(&url).history("AAPL", 0, 1, "1h").unwrap();
     assert_eq!(history.bars.timestamps()[0], Timestamp::from_nanos(1_598_535_000_000_000_000));

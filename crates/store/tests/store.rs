@@ -6,6 +6,9 @@ mod support;
 use gt_store::{FillRecord, NewRun, OrderRecord, RunDetails, RunFilter, StepJournal, Store};
 use serde_json::json;
 
+/// Longest a test here may take waiting on a store, with a PostgreSQL server started for it before it fails as hung.
+const WAIT_LIMIT: std::time::Duration = std::time::Duration::from_secs(300);
+
 fn run(strategy: &str, symbols: &[&str], return_pct: f64) -> NewRun {
     NewRun {
         kind: "backtest".to_owned(),
@@ -157,6 +160,7 @@ async fn paper_suite(url: &str) {
 
 #[tokio::test]
 async fn sqlite_backend() {
+    let _watchdog = gt_testkit::Watchdog::new(WAIT_LIMIT);
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("runs.db").display());
     suite(&url).await;
@@ -165,12 +169,14 @@ async fn sqlite_backend() {
 
 #[test]
 fn sqlite_concurrent_writers() {
+    let _watchdog = gt_testkit::Watchdog::new(WAIT_LIMIT);
     let dir = tempfile::tempdir().unwrap();
     concurrent_writers(&format!("sqlite://{}", dir.path().join("runs.db").display()));
 }
 
 #[test]
 fn postgres_backend() {
+    let _watchdog = gt_testkit::Watchdog::new(WAIT_LIMIT);
     let Some(server) = support::Postgres::start() else { return };
     assert!(server.dir().exists());
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
@@ -181,6 +187,7 @@ fn postgres_backend() {
 
 #[tokio::test]
 async fn unsupported_urls_are_refused_clearly() {
+    let _watchdog = gt_testkit::Watchdog::new(WAIT_LIMIT);
     let error = Store::open("mysql://localhost/db").await.err().unwrap().to_string();
     assert!(error.starts_with("unsupported database URL \"mysql://localhost/db\""), "{error}");
 }

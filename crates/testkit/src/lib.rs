@@ -4,6 +4,9 @@
 //! mock Alpaca ([`alpaca_mock`]) for paper sessions.
 
 pub mod alpaca_mock;
+mod watchdog;
+
+pub use watchdog::Watchdog;
 
 /// A tiny fixed-seed random generator (xorshift64): tests that pick random
 /// points (where to kill a process) stay repeatable.

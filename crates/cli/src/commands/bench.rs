@@ -12,7 +12,6 @@ use gt_risk::{ProtectiveExits, RiskConfig, RiskEngine, RiskLimits, Sizing};
 use gt_strategy::Strategy;
 use gt_strategy::demo_ma::DemoMa;
 use serde::Serialize;
-use serde_json::Value;
 use std::time::Instant;
 
 /// Options of `gpt-trader bench`.
@@ -100,114 +99,6 @@ fn cache_read_10y_1m(repeat: usize) -> BenchLine {
     BenchLine { name: "cache_read_10y_1m", bars: BARS, seconds, bars_per_s: BARS as f64 / seconds }
 }
 
-/// Buys one unit when flat and sells it when long, on every bar: an order per bar.
-struct EveryBar;
-
-impl Strategy for EveryBar {
-    fn warmup_bars(&self) -> usize {
-        0
-    }
-
-    fn on_bar(&mut self, ctx: &mut gt_strategy::StrategyContext<'_>) {
-        if ctx.position() == 0.0 {
-            ctx.buy(gt_model::Quantity::Units(1.0));
-        } else {
-            ctx.close_position();
-        }
-    }
-}
-
-/// Bars streamed to the paper session in `paper_latency`.
-const LATENCY_BARS: usize = 400;
-
-/// Orders of `paper_latency` left out of its statistics: those decided on
-/// bars that queued while the session was starting.
-const LATENCY_WARMUP_ORDERS: usize = 10;
-
-/// A paper session on the mock Alpaca (loopback): from a bar message leaving
-/// the mock's stream to the order request reaching the mock, through the
-/// stream client, the engine step, the strategy, the risk check, the order's
-/// intent journaled in SQLite, and the REST submission. One order per bar;
-/// p50, p90 and p99 over the session's orders after the first ten (not repeated).
-fn paper_latency(_repeat: usize) -> Value {
-    use gt_live::alpaca::{AlpacaEndpoints, AlpacaSession, AlpacaTimings, OutsideHours};
-    use gt_testkit::alpaca_mock::{MockAlpaca, MockBar};
-    let history = 30;
-    let start = chrono::Utc::now().timestamp() / 60 * 60 - 60 * history as i64;
-    let bars: Vec<MockBar> = (0..history + LATENCY_BARS)
-        .map(|i| {
-            let close = 100.0 + (i % 7) as f64;
-            let time = chrono::DateTime::from_timestamp(start + 60 * i as i64, 0).unwrap_or_default();
-            MockBar {
-                symbol: "SYN".into(),
-                time: time.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                ohlc: [close, close + 1.0, close - 1.0, close],
-                volume: 1_000.0,
-            }
-        })
-        .collect();
-    let mock = MockAlpaca::start(1_000_000.0, bars, history, std::time::Duration::from_millis(10));
-    let dir = std::env::temp_dir().join(format!("gpt-trader-bench-paper-{}", std::process::id()));
-    let _ = std::fs::create_dir_all(&dir);
-    let store_url = format!("sqlite://{}", dir.join("bench.db").display());
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
-    let created = runtime.block_on(async {
-        let store = gt_store::Store::open(&store_url).await?;
-        store.create_session("bench", "alpaca", &serde_json::json!({})).await
-    });
-    if let Err(error) = created {
-        return serde_json::json!({"name": "paper_latency", "error": error.to_string()});
-    }
-    let history: Vec<BarSeries> = vec![BarSeries::with_capacity(Symbol::new("SYN"), 0)];
-    let session = AlpacaSession {
-        store_url: &store_url,
-        session: "bench",
-        keys: gt_data::alpaca::AlpacaKeys::new("PKBENCH", "bench"),
-        endpoints: AlpacaEndpoints {
-            trading_url: mock.url().to_owned(),
-            data_url: mock.url().to_owned(),
-            stream_url: mock.url().replacen("http://", "ws://", 1),
-            feed: "iex".into(),
-        },
-        timings: AlpacaTimings {
-            backoff: std::time::Duration::from_millis(50),
-            step_grace: std::time::Duration::from_millis(100),
-            reconcile_every: std::time::Duration::from_secs(3600),
-        },
-        history: &history,
-        max_steps: Some(LATENCY_BARS - 10),
-        fractional: false,
-        halted: None,
-        outside_hours: OutsideHours::Refuse,
-        report: None,
-    };
-    let mut sleeves =
-        [Sleeve { name: StrategyId::new("every_bar"), weight: 1.0, members: vec![(0, Box::new(EveryBar))] }];
-    let mut risk = RiskEngine::new(RiskConfig::default(), false);
-    let outcome = session.run(&mut sleeves, &mut risk, EngineConfig::with_cash(1_000_000.0));
-    let _ = std::fs::remove_dir_all(&dir);
-    if let Err(error) = outcome {
-        return serde_json::json!({"name": "paper_latency", "error": error.to_string()});
-    }
-    // The first orders wait for the session to start (bars published meanwhile queue up): left out.
-    let mut latencies: Vec<f64> = mock
-        .bar_to_order_latencies()
-        .iter()
-        .skip(LATENCY_WARMUP_ORDERS)
-        .map(|d| d.as_secs_f64() * 1e6)
-        .collect();
-    latencies.sort_by(f64::total_cmp);
-    let quantile = |q: f64| latencies.get(((latencies.len() as f64 - 1.0) * q).round() as usize).copied();
-    serde_json::json!({
-        "name": "paper_latency",
-        "orders": latencies.len(),
-        "p50_us": quantile(0.5),
-        "p90_us": quantile(0.9),
-        "p99_us": quantile(0.99),
-        "max_us": latencies.last(),
-    })
-}
-
 /// Runs `work` `repeat` times and returns the median wall time in seconds;
 /// what `work` returns is dropped outside the timing.
 fn median_seconds<T>(repeat: usize, mut work: impl FnMut() -> T) -> f64 {
@@ -225,19 +116,14 @@ fn median_seconds<T>(repeat: usize, mut work: impl FnMut() -> T) -> f64 {
 }
 
 /// A benchmark: takes the number of timed repetitions, gives its result line.
-type Bench = fn(usize) -> Value;
+type Bench = fn(usize) -> BenchLine;
 
-/// A throughput benchmark's line.
-fn throughput(bench: fn(usize) -> BenchLine) -> impl Fn(usize) -> Value {
-    move |repeat| serde_json::to_value(bench(repeat)).unwrap_or(Value::Null)
-}
-
-/// Every benchmark, by name.
-const BENCHES: [(&str, Bench); 4] = [
-    ("sma_cross_1m", |repeat| throughput(sma_cross_1m)(repeat)),
-    ("portfolio_500x10y", |repeat| throughput(portfolio_500x10y)(repeat)),
-    ("cache_read_10y_1m", |repeat| throughput(cache_read_10y_1m)(repeat)),
-    ("paper_latency", paper_latency),
+/// Every benchmark, by name. (`paper_latency`, which needs the mock Alpaca,
+/// is a bench target of gt-live: `cargo bench -p gt-live --bench paper_latency`.)
+const BENCHES: [(&str, Bench); 3] = [
+    ("sma_cross_1m", sma_cross_1m),
+    ("portfolio_500x10y", portfolio_500x10y),
+    ("cache_read_10y_1m", cache_read_10y_1m),
 ];
 
 /// `gpt-trader bench`.
@@ -252,7 +138,7 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         bail!("no benchmark matches the filter; benchmarks: {}", names.join(", "));
     }
     for (_, bench) in selected {
-        outln!("{}", bench(args.repeat));
+        outln!("{}", serde_json::to_string(&bench(args.repeat))?);
     }
     Ok(())
 }
