@@ -133,6 +133,7 @@ fn alpaca_fetch(data: &Path, url: &str, keys: bool, symbols: &str, end: &str) ->
             "--end",
             end,
         ])
+        .timeout(WAIT_LIMIT)
         .output()
         .unwrap()
 }
@@ -192,4 +193,22 @@ fn alpaca_fetches_new_symbols_together() {
     assert_eq!(requests.len(), 1);
     assert!(requests[0].contains("/v2/stocks/bars?symbols=AAPL%2CMSFT"), "{}", requests[0]);
     assert_eq!(listed(data.path()).as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn an_empty_alpaca_answer_says_so_on_stderr() {
+    let _watchdog = gt_testkit::Watchdog::new(WAIT_LIMIT);
+    let data = tempfile::tempdir().unwrap();
+    // The empty answer alpaca-py's tests record, for the multi-symbol and then each single-symbol request.
+    let empty = r#"{"bars": {}, "next_page_token": null}"#.to_owned();
+    let (url, _) = mock(vec![(200, empty.clone()), (200, empty.clone()), (200, empty)]);
+    let output = alpaca_fetch(data.path(), &url, true, "AAPL,MSFT", "2021-02-02");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    for symbol in ["AAPL", "MSFT"] {
+        assert!(
+            stderr.contains(&format!("note: Alpaca returned no 1d bars for {symbol} from 2021-02-01")),
+            "{stderr}"
+        );
+    }
 }

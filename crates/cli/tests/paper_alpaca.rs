@@ -236,13 +236,15 @@ fn spawn(mock: &MockAlpaca, dir: &Path, session: &str) -> Child {
         .unwrap()
 }
 
-#[test]
-fn a_session_killed_twenty_times_sends_no_order_twice_and_loses_no_fill() {
-    let _watchdog = gt_testkit::Watchdog::new(WAIT_LIMIT);
-    let mock = MockAlpaca::start(10_000.0, bars(12_000, 60), 60, Duration::from_millis(10));
+/// Kills (SIGKILL) a `demo_ma` session (shorts on, its default) twenty
+/// times at random points, each time restarting it for a few bars: no order
+/// is ever sent twice, every fill is journaled, and the session's positions
+/// are the broker's after each restart.
+fn kill_twenty_times(bars: Vec<MockBar>, seed: u64) {
+    let mock = MockAlpaca::start(10_000.0, bars, 60, Duration::from_millis(10));
     let dir = tempfile::tempdir().unwrap();
     let dir = dir.path();
-    let mut random = gt_testkit::Xorshift::new(0x2545_f491_4f6c_dd1d);
+    let mut random = gt_testkit::Xorshift::new(seed);
     for round in 0..20 {
         let mut child = spawn(&mock, dir, "crashy");
         std::thread::sleep(Duration::from_millis(150 + random.next_u64() % 400));
@@ -257,6 +259,33 @@ fn a_session_killed_twenty_times_sends_no_order_twice_and_loses_no_fill() {
         assert_eq!(journaled_positions(dir, "crashy"), mock.positions(), "round {round}: fills journaled");
     }
     assert!(mock.orders().len() >= 10, "{} orders in 20 rounds", mock.orders().len());
+}
+
+/// How many times the SIGKILL tests repeat (`GT_SIGKILL_REPEATS`, default 1):
+/// `GT_SIGKILL_REPEATS=50 cargo test -p gpt-trader --test paper_alpaca killed`
+/// is how a rare failure is hunted down.
+fn sigkill_repeats() -> u64 {
+    std::env::var("GT_SIGKILL_REPEATS").ok().and_then(|n| n.parse().ok()).unwrap_or(1)
+}
+
+#[test]
+fn a_session_killed_twenty_times_sends_no_order_twice_and_loses_no_fill() {
+    let _watchdog = gt_testkit::Watchdog::new(WAIT_LIMIT * sigkill_repeats() as u32);
+    for repeat in 0..sigkill_repeats() {
+        kill_twenty_times(bars(12_000, 60), 0x2545_f491_4f6c_dd1d + repeat);
+    }
+}
+
+/// Bars stamped two days ago: a restarted session marks what it holds over
+/// old warm-up closes, and a short rides whatever rally the replayed prices
+/// hold (the variant that once stalled a restarted session).
+#[test]
+fn a_session_on_past_dated_bars_killed_twenty_times_sends_no_order_twice_and_loses_no_fill() {
+    let _watchdog = gt_testkit::Watchdog::new(WAIT_LIMIT * sigkill_repeats() as u32);
+    let two_days_ago = chrono::Utc::now().timestamp() / 60 * 60 - 2 * 86_400;
+    for repeat in 0..sigkill_repeats() {
+        kill_twenty_times(minute_bars(12_000, two_days_ago), 0x9e37_79b9_7f4a_7c15 + repeat);
+    }
 }
 
 #[test]
@@ -407,4 +436,83 @@ fn flatten_and_kill_work_on_an_alpaca_session_that_is_not_running() {
     run(&mock, dir, "idle", &["--max-bars", "60"]);
     assert_eq!(mock.orders().len(), orders);
     assert_eq!(status(&mock, dir, "idle")["halted"], true);
+}
+
+/// The bars of `bars` at the times a session's equity curve shows, as a CSV file for `backtest`.
+fn bars_seen_as_csv(bars: &[MockBar], report: &Value, path: &Path) {
+    let mut csv = String::from("Date,Open,High,Low,Close,Volume\n");
+    for point in report["equity"].as_array().unwrap() {
+        let time = point["time"].as_str().unwrap().replace(' ', "T") + "Z";
+        let bar = bars.iter().find(|b| b.time == time).expect("a bar the mock published");
+        let [open, high, low, close] = bar.ohlc;
+        csv.push_str(&format!("{},{open},{high},{low},{close},{}\n", bar.time, bar.volume));
+    }
+    std::fs::write(path, csv).unwrap();
+}
+
+/// Signed sizes of a report's closed trades, in order.
+fn trade_sizes(report: &Value) -> Vec<f64> {
+    report["trades"].as_array().unwrap().iter().map(|t| t["size"].as_f64().unwrap()).collect()
+}
+
+#[test]
+fn reversals_are_sized_on_alpaca_as_the_simulated_exchange_sizes_them() {
+    let _watchdog = gt_testkit::Watchdog::new(WAIT_LIMIT);
+    // No warm-up history (every decision can be sent), bars far enough apart
+    // that an order reaches the mock before the next bar moves its price.
+    // (One bar is published before the session starts: the mock lists the symbols it has bars of.)
+    let bars = bars(400, 1);
+    let mock = MockAlpaca::start(10_000.0, bars.clone(), 1, Duration::from_millis(50));
+    let dir = tempfile::tempdir().unwrap();
+    let (stdout, _) =
+        run(&mock, dir.path(), "rev", &["--warmup-days", "0", "--max-bars", "300", "--format", "json"]);
+    let live: Value = serde_json::from_str(&stdout).unwrap();
+    assert_each_order_sent_once(&mock);
+
+    // The same bars through the simulated exchange; orders fill at the
+    // decision bar's close there, as the mock fills them on arrival.
+    let csv = dir.path().join("seen.csv");
+    bars_seen_as_csv(&bars, &live, &csv);
+    let output = gpt_trader(&mock, dir.path())
+        .args(["backtest", "--data", csv.to_str().unwrap(), "--symbol", "GOOG", "--trade-on-close"])
+        .args(["--cash", "10000", "--no-save", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let simulated: Value = serde_json::from_slice(&output.stdout).unwrap();
+
+    let (on_alpaca, simulated) = (trade_sizes(&live), trade_sizes(&simulated));
+    let reversals = on_alpaca.windows(2).filter(|w| w[0] * w[1] < 0.0).count();
+    assert!(reversals >= 3, "{reversals} reversals in {on_alpaca:?}");
+    assert_eq!(on_alpaca.len(), simulated.len(), "alpaca {on_alpaca:?}\nsimulated {simulated:?}");
+    // Equal but for a fill price moved by a bar that beat an order to the mock (2 % at most).
+    for (a, s) in on_alpaca.iter().zip(&simulated) {
+        assert!(a * s > 0.0 && (a / s - 1.0).abs() <= 0.02, "alpaca {on_alpaca:?}\nsimulated {simulated:?}");
+    }
+}
+
+#[test]
+fn an_alpaca_sessions_report_covers_every_run_of_it() {
+    let _watchdog = gt_testkit::Watchdog::new(WAIT_LIMIT);
+    let mock = MockAlpaca::start(10_000.0, bars(900, 60), 60, Duration::from_millis(10));
+    let dir = tempfile::tempdir().unwrap();
+    let piece = |n: &str| -> Value {
+        let (stdout, _) = run(&mock, dir.path(), "pieces", &["--max-bars", n, "--format", "json"]);
+        serde_json::from_str(&stdout).unwrap()
+    };
+    let first = piece("150");
+    let second = piece("150");
+    let times = |report: &Value| -> Vec<String> {
+        report["equity"].as_array().unwrap().iter().map(|p| p["time"].as_str().unwrap().to_owned()).collect()
+    };
+    let (before, after) = (times(&first), times(&second));
+    assert_eq!(before.len(), 150, "the first run's live bars");
+    assert_eq!(after.len(), 300, "both runs' live bars");
+    assert_eq!(after[..150], before[..], "the first run's curve is the start of the whole session's");
+    assert!(after.windows(2).all(|w| w[0] < w[1]), "one timeline, in order");
+    // The trades the first run closed are the whole session's first ones.
+    let closed = first["trades"].as_array().unwrap();
+    assert!(!closed.is_empty(), "demo_ma traded in 150 bars");
+    assert_eq!(second["trades"].as_array().unwrap()[..closed.len()], closed[..]);
+    assert!(second["trades"].as_array().unwrap().len() > closed.len());
 }

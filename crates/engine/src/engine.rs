@@ -28,6 +28,22 @@ pub struct EngineConfig {
     pub keep_order_log: bool,
     /// How sleeve weights move during the run.
     pub allocation: AllocationPlan,
+    /// What happens when equity reaches zero.
+    pub on_ruin: OnRuin,
+}
+
+/// What the engine does at the first step whose equity is zero or less.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum OnRuin {
+    /// Close everything at the last closes and end the run; the equity curve
+    /// stays at zero to the end of the data (backtesting.py's bankruptcy).
+    /// For simulated venues on finite sources.
+    #[default]
+    Liquidate,
+    /// Halt trading (only orders that reduce a position pass) and go on: the
+    /// account is a broker's, and margin calls are the broker's to make. A
+    /// live source never ends, so it is never drained.
+    Halt,
 }
 
 impl EngineConfig {
@@ -38,6 +54,7 @@ impl EngineConfig {
             finalize_trades: false,
             keep_order_log: true,
             allocation: AllocationPlan::Static,
+            on_ruin: OnRuin::Liquidate,
         }
     }
 }
@@ -57,6 +74,7 @@ pub struct Engine<C: Clock, V: Venue> {
     clock: C,
     venue: V,
     opening: Vec<OpeningPosition>,
+    opening_step: usize,
 }
 
 /// A position the account already holds when a run starts (a paper session
@@ -76,13 +94,17 @@ pub struct OpeningPosition {
 impl<C: Clock, V: Venue> Engine<C, V> {
     /// An engine with the given clock and venue.
     pub fn new(config: EngineConfig, clock: C, venue: V) -> Self {
-        Self { config, clock, venue, opening: Vec::new() }
+        Self { config, clock, venue, opening: Vec::new(), opening_step: 0 }
     }
 
-    /// Starts the run holding `positions`, booked at their prices before the
-    /// first bar (the starting cash should already be net of them).
-    pub fn with_opening_positions(mut self, positions: Vec<OpeningPosition>) -> Self {
+    /// Takes on `positions` at their prices just before step `at_step` (a
+    /// restarted paper session: the broker's positions of now, taken on at the
+    /// first live step, after the warm-up history). The starting cash should
+    /// be the account's cash plus their value at those prices, so equity is
+    /// the account's throughout.
+    pub fn with_opening_positions(mut self, positions: Vec<OpeningPosition>, at_step: usize) -> Self {
         self.opening = positions;
+        self.opening_step = at_step;
         self
     }
 
@@ -124,8 +146,8 @@ impl<C: Clock, V: Venue> Engine<C, V> {
         while let Some(ts) = source.next_step(&mut step) {
             let index = run.equity.len();
             self.clock.advance_to(ts);
-            if index == 0 {
-                run.open_positions(std::mem::take(&mut self.opening), &symbols, &slots, ts);
+            if index == self.opening_step && !self.opening.is_empty() {
+                run.open_positions(std::mem::take(&mut self.opening), &symbols, &slots, index, ts);
             }
             for (position_in_step, &(symbol, bar)) in step.iter().enumerate() {
                 let update = BarUpdate { index, bar, previous: previous[symbol] };
@@ -154,9 +176,14 @@ impl<C: Clock, V: Venue> Engine<C, V> {
             risk.on_equity(index, ts, equity);
 
             if equity <= 0.0 {
-                bankrupt_at = Some(index);
-                self.liquidate(&mut run, &slots, index, ts);
-                break;
+                match self.config.on_ruin {
+                    OnRuin::Liquidate => {
+                        bankrupt_at = Some(index);
+                        self.liquidate(&mut run, &slots, index, ts);
+                        break;
+                    }
+                    OnRuin::Halt => risk.halt_on_ruin(index, ts, equity),
+                }
             }
 
             if let Some(weights) = rebalancer.weights_due(ts, sleeves) {
@@ -201,7 +228,8 @@ impl<C: Clock, V: Venue> Engine<C, V> {
                 // commands it gave, until it has none left or asked to stop.
                 let mut stop = false;
                 loop {
-                    observer.after_step(&run.view(&self.venue, risk, &seen, index, ts), &mut commands);
+                    let view = run.view(&self.venue, risk, &seen, (index, ts), (&symbols, &step));
+                    observer.after_step(&view, &mut commands);
                     seen = run.seen();
                     if commands.is_empty() || stop {
                         break;
@@ -475,6 +503,7 @@ impl Run {
         positions: Vec<OpeningPosition>,
         symbols: &[gt_model::Symbol],
         slots: &[usize],
+        index: usize,
         ts: Timestamp,
     ) {
         for opening in positions {
@@ -487,7 +516,7 @@ impl Run {
                 quantity: opening.quantity.abs(),
                 price: opening.price,
                 commission: 0.0,
-                bar_index: 0,
+                bar_index: index,
                 ts,
                 strategy: opening.strategy,
             };
@@ -513,12 +542,14 @@ impl Run {
         venue: &'a impl Venue,
         risk: &'a RiskEngine,
         seen: &Seen,
-        index: usize,
-        ts: Timestamp,
+        (index, ts): (usize, Timestamp),
+        (symbols, bars): (&'a [gt_model::Symbol], &'a [(usize, Bar)]),
     ) -> StepView<'a> {
         StepView {
             index,
             ts,
+            symbols,
+            bars,
             portfolio: &self.portfolio,
             new_orders: &self.orders[seen.orders..],
             new_fills: &self.fills[seen.fills..],

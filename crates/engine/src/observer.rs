@@ -1,6 +1,6 @@
 use crate::RefusalRecord;
 use gt_execution::Cancellation;
-use gt_model::{Fill, Order, Portfolio, Timestamp};
+use gt_model::{Bar, Fill, Order, Portfolio, Symbol, Timestamp};
 use gt_risk::Halt;
 
 /// What happened in one time step, shown to a [`StepObserver`] once the
@@ -10,6 +10,10 @@ pub struct StepView<'a> {
     pub index: usize,
     /// The step's time.
     pub ts: Timestamp,
+    /// The run's symbols.
+    pub symbols: &'a [Symbol],
+    /// The step's bars: `(index into symbols, bar)`, for the symbols that have one.
+    pub bars: &'a [(usize, Bar)],
     /// The account, marked at this step's closes.
     pub portfolio: &'a Portfolio,
     /// Orders sent to the venue during this step (strategy orders, protective exits, commands).

@@ -20,9 +20,11 @@ mod error;
 mod lock;
 mod observer;
 mod snapshot;
+mod whole_session;
 
 pub use client_id::ClientIds;
 pub use error::LiveError;
 pub use lock::SessionLock;
 pub use observer::{Pacing, SessionObserver, StepReport};
 pub use snapshot::snapshot;
+pub use whole_session::WholeSession;

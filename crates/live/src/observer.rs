@@ -2,7 +2,7 @@ use crate::snapshot::{quantity_text, side_name, type_name};
 use crate::{ClientIds, LiveError, snapshot};
 use gt_engine::{Command, StepObserver, StepView};
 use gt_model::{OrderId, TimeFormat};
-use gt_store::{CommandRecord, FillRecord, OrderRecord, StepJournal, Store};
+use gt_store::{CommandRecord, FillRecord, OrderRecord, StepJournal, StepRecord, Store};
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
@@ -227,6 +227,7 @@ impl SessionObserver {
             orders: std::mem::take(&mut self.unwritten_orders),
             fills: std::mem::take(&mut self.unwritten_fills),
             applied_commands: self.handed_over.drain(..).map(|seq| (seq, index)).collect(),
+            step: Some(step_record(step)),
         };
         self.runtime.block_on(self.store.journal_step(&self.session, &journal))?;
         Ok(())
@@ -298,6 +299,19 @@ impl SessionObserver {
         }
         Ok(())
     }
+}
+
+/// The step as the store keeps it: time, equity, bars.
+fn step_record(step: &StepView<'_>) -> StepRecord {
+    let bars: serde_json::Map<String, serde_json::Value> = step
+        .bars
+        .iter()
+        .map(|(symbol, bar)| {
+            let name = step.symbols[*symbol].as_str().to_owned();
+            (name, serde_json::json!([bar.open, bar.high, bar.low, bar.close, bar.volume]))
+        })
+        .collect();
+    StepRecord { ts: step.ts.nanos(), equity: step.portfolio.equity(), bars: serde_json::Value::Object(bars) }
 }
 
 /// The engine command a stored command stands for.

@@ -129,6 +129,14 @@ impl RiskEngine {
         self.halt = Some(Halt { bar_index, ts, reason: HaltReason::Manual { reason: reason.to_owned() } });
     }
 
+    /// Halts at step `bar_index` because equity reached `equity` (zero or
+    /// less), unless trading is halted already.
+    pub fn halt_on_ruin(&mut self, bar_index: usize, ts: Timestamp, equity: f64) {
+        if self.halt.is_none() {
+            self.halt = Some(Halt { bar_index, ts, reason: HaltReason::NoEquity { equity } });
+        }
+    }
+
     /// Lifts a halt (manual or a loss limit's); the loss limits measure again
     /// from the last equity seen, so a drawdown that tripped the switch does
     /// not trip it again at once.

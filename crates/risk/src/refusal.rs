@@ -18,6 +18,12 @@ pub enum HaltReason {
         /// The configured limit, in percent.
         limit_pct: f64,
     },
+    /// Equity reached zero or less on a broker's account: no new positions;
+    /// the broker makes its own margin calls.
+    NoEquity {
+        /// Equity at that step.
+        equity: f64,
+    },
     /// Someone pulled the kill switch by hand (`gpt-trader paper kill`).
     Manual {
         /// What they gave as the reason.
@@ -31,6 +37,7 @@ impl HaltReason {
         match self {
             HaltReason::MaxDrawdown { .. } => "max_drawdown",
             HaltReason::DailyLoss { .. } => "max_daily_loss",
+            HaltReason::NoEquity { .. } => "no_equity",
             HaltReason::Manual { .. } => "manual",
         }
     }
@@ -44,6 +51,9 @@ impl fmt::Display for HaltReason {
             }
             HaltReason::DailyLoss { loss_pct, limit_pct } => {
                 write!(f, "daily loss {loss_pct:.2} % reached the {limit_pct} % limit")
+            }
+            HaltReason::NoEquity { equity } => {
+                write!(f, "equity reached {equity:.2}: no new positions (the broker handles margin)")
             }
             HaltReason::Manual { reason } => write!(f, "halted by hand: {reason}"),
         }

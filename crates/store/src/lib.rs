@@ -12,5 +12,5 @@ mod paper;
 mod store;
 
 pub use error::StoreError;
-pub use paper::{CommandRecord, FillRecord, OrderRecord, SessionRecord, StepJournal};
+pub use paper::{CommandRecord, FillRecord, OrderRecord, SessionRecord, StepJournal, StepRecord};
 pub use store::{NewRun, RunDetails, RunFilter, RunRecord, Store};

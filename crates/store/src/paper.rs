@@ -96,6 +96,19 @@ pub struct StepJournal {
     pub fills: Vec<FillRecord>,
     /// Commands applied at this step: `(seq, step)`.
     pub applied_commands: Vec<(i64, i64)>,
+    /// The step itself (its time, bars and equity), for a live step.
+    pub step: Option<StepRecord>,
+}
+
+/// One live step of a session, as its statistics need it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StepRecord {
+    /// The step's time, ns since the epoch.
+    pub ts: i64,
+    /// The account's equity after the step.
+    pub equity: f64,
+    /// The step's bars: symbol -> `[open, high, low, close, volume]`.
+    pub bars: Value,
 }
 
 fn now_ms() -> i64 {
@@ -184,6 +197,18 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
+        if let Some(record) = &step.step {
+            sqlx::query(
+                "INSERT INTO paper_steps (session, ts, equity, bars) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (session, ts) DO UPDATE SET equity = excluded.equity, bars = excluded.bars",
+            )
+            .bind(session)
+            .bind(record.ts)
+            .bind(record.equity)
+            .bind(record.bars.to_string())
+            .execute(&mut *tx)
+            .await?;
+        }
         sqlx::query(
             "UPDATE paper_sessions SET steps_done = $1, snapshot = $2, updated_at = $3 WHERE name = $4",
         )
@@ -247,6 +272,33 @@ impl Store {
         }
     }
 
+    /// The time (ns) of the session's latest journaled live step, if any.
+    pub async fn last_step_time(&self, session: &str) -> Result<Option<i64>, StoreError> {
+        let row = sqlx::query("SELECT MAX(ts) AS last FROM paper_steps WHERE session = $1")
+            .bind(session)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get::<Option<i64>, _>("last")?)
+    }
+
+    /// The session's live steps in time order, from every run of it.
+    pub async fn steps(&self, session: &str) -> Result<Vec<StepRecord>, StoreError> {
+        let rows = sqlx::query("SELECT ts, equity, bars FROM paper_steps WHERE session = $1 ORDER BY ts")
+            .bind(session)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                let bars: String = row.try_get("bars")?;
+                Ok(StepRecord {
+                    ts: row.try_get("ts")?,
+                    equity: row.try_get("equity")?,
+                    bars: serde_json::from_str(&bars).unwrap_or(Value::Null),
+                })
+            })
+            .collect()
+    }
+
     /// The session's commands in arrival order, applied and pending.
     pub async fn commands(&self, session: &str) -> Result<Vec<CommandRecord>, StoreError> {
         self.commands_where(session, false).await
@@ -308,11 +360,12 @@ impl Store {
             .collect()
     }
 
-    /// The session's fills in time order.
+    /// The session's fills in time order, and within a time in the order
+    /// their orders were placed (client ids number them at each bar).
     pub async fn fills(&self, session: &str) -> Result<Vec<FillRecord>, StoreError> {
         let rows = sqlx::query(
             "SELECT fill_id, client_order_id, symbol, side, qty, price, ts FROM paper_fills \
-             WHERE session = $1 ORDER BY ts, fill_id",
+             WHERE session = $1 ORDER BY ts, client_order_id, fill_id",
         )
         .bind(session)
         .fetch_all(&self.pool)

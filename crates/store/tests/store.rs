@@ -3,7 +3,7 @@
 
 mod support;
 
-use gt_store::{FillRecord, NewRun, OrderRecord, RunDetails, RunFilter, StepJournal, Store};
+use gt_store::{FillRecord, NewRun, OrderRecord, RunDetails, RunFilter, StepJournal, StepRecord, Store};
 use serde_json::json;
 
 /// Longest a test here may take waiting on a store, with a PostgreSQL server started for it before it fails as hung.
@@ -138,12 +138,34 @@ async fn paper_suite(url: &str) {
         orders: vec![order("filled", "10")],
         fills: vec![fill.clone()],
         applied_commands: vec![(seq, 4)],
+        step: Some(StepRecord {
+            ts: 120_000_000_000,
+            equity: 10_000.25,
+            bars: json!({"AAPL": [1, 2, 0.5, 1.5, 10]}),
+        }),
     };
     // Written twice (a step re-journaled after a restart): no duplicate.
     store.journal_step("s", &second).await.unwrap();
     store.journal_step("s", &second).await.unwrap();
     assert_eq!(store.orders("s").await.unwrap(), vec![order("filled", "10")]);
     assert_eq!(store.fills("s").await.unwrap(), vec![fill]);
+    // The step is kept once, its equity exactly; a later step comes after it.
+    let later = StepRecord { ts: 180_000_000_000, equity: 0.1 + 0.2, bars: json!({}) };
+    let third = StepJournal {
+        steps_done: 5,
+        snapshot: json!({"equity": 2.0}),
+        step: Some(later),
+        ..Default::default()
+    };
+    store.journal_step("s", &third).await.unwrap();
+    let steps = store.steps("s").await.unwrap();
+    assert_eq!(
+        steps.iter().map(|s| (s.ts, s.equity)).collect::<Vec<_>>(),
+        [(120_000_000_000, 10_000.25), (180_000_000_000, 0.1 + 0.2)]
+    );
+    assert_eq!(steps[0].bars["AAPL"][3], 1.5);
+    assert_eq!(store.last_step_time("s").await.unwrap(), Some(180_000_000_000));
+    assert_eq!(store.last_step_time("nobody").await.unwrap(), None);
     let commands = store.commands("s").await.unwrap();
     assert_eq!(commands.iter().map(|c| c.applied_step).collect::<Vec<_>>(), vec![Some(4), None]);
     assert_eq!(commands[0].reason.as_deref(), Some("why"));

@@ -433,7 +433,7 @@ fn route(method: &str, target: &str, body: &str, arrived: Instant, shared: &Shar
             ok(
                 json!({"id": "e6fe16f3-64a4-4921-8928-cadf02f92f98", "account_number": "PA2MOCK", "status": "ACTIVE",
                       "currency": "USD", "cash": money(state.cash), "portfolio_value": money(equity),
-                      "equity": money(equity), "buying_power": money(2.0 * equity), "trading_blocked": false,
+                      "equity": money(equity), "buying_power": money(buying_power(&state)), "trading_blocked": false,
                       "pattern_day_trader": false, "daytrade_count": 0, "multiplier": "2"}),
             )
         }
@@ -600,7 +600,19 @@ fn submit(
     let side = request["side"].as_str().unwrap_or("buy").to_owned();
     let order_type = request["type"].as_str().unwrap_or("market").to_owned();
     let price = state.last_close.get(&symbol).copied().unwrap_or(0.0);
-    if side == "buy" && qty * price > 2.0 * equity(state) {
+    // As Alpaca: only the part of an order that opens or adds to a position
+    // (long or short) needs buying power; covering or selling what is held never does.
+    let held = state.positions.get(&symbol).map_or(0.0, |h| h.qty);
+    let signed = if side == "buy" { qty } else { -qty };
+    let opening = if held * signed < 0.0 { (qty - held.abs()).max(0.0) } else { qty };
+    if opening > 0.0 && signed < 0.0 && equity(state) < SHORTING_MIN_EQUITY {
+        return (
+            403,
+            String::new(),
+            json!({"code": 40310000, "message": "account is not allowed to short"}).to_string(),
+        );
+    }
+    if opening * price > buying_power(state) {
         return (
             403,
             String::new(),
@@ -779,6 +791,19 @@ fn fill_resting(state: &mut State, bar: &MockBar, trades: &broadcast::Sender<Str
 
 fn is_open(order: &Value) -> bool {
     matches!(order["status"].as_str(), Some("new" | "accepted" | "pending_new" | "partially_filled"))
+}
+
+/// Equity an account needs to sell short on Alpaca (a margin account).
+const SHORTING_MIN_EQUITY: f64 = 2_000.0;
+
+/// Reg T buying power: twice the equity, less what positions already use.
+fn buying_power(state: &State) -> f64 {
+    let gross: f64 = state
+        .positions
+        .iter()
+        .map(|(s, h)| (h.qty * state.last_close.get(s).copied().unwrap_or(h.avg)).abs())
+        .sum();
+    (2.0 * equity(state) - gross).max(0.0)
 }
 
 fn equity(state: &State) -> f64 {

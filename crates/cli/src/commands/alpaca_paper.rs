@@ -41,7 +41,16 @@ pub fn history(symbols: &[String], days: u32, feed: &str) -> Result<Vec<BarSerie
         .context("fetching the warm-up history")?;
     Ok(symbols
         .iter()
-        .map(|s| fetched.remove(s).unwrap_or_else(|| BarSeries::with_capacity(Symbol::new(s), 0)))
+        .map(|s| {
+            fetched.remove(s).unwrap_or_else(|| {
+                eprintln!(
+                    "note: Alpaca returned no minute bars for {s} from {} to {}: no warm-up history",
+                    format(start),
+                    format(end)
+                );
+                BarSeries::with_capacity(Symbol::new(s), 0)
+            })
+        })
         .collect())
 }
 

@@ -117,6 +117,13 @@ fn fetch_alpaca_together(
 ) -> Result<Vec<String>> {
     let day = |date: NaiveDate| format!("{date}T00:00:00Z");
     let fetched = client.bars_many(symbols, alpaca_timeframe(interval)?, &day(start), &day(end), "all")?;
+    for symbol in symbols.iter().filter(|s| !fetched.contains_key(*s)) {
+        eprintln!(
+            "note: Alpaca returned no {interval} bars for {symbol} from {} to {}",
+            day(start),
+            day(end)
+        );
+    }
     let mut lines = Vec::new();
     for (symbol, series) in &fetched {
         cache.store(series, interval, "alpaca")?;
@@ -155,6 +162,13 @@ fn fetch_alpaca(
     let rfc = |t: chrono::DateTime<chrono::Utc>| t.format("%Y-%m-%dT%H:%M:%SZ").to_string();
     let fetched = client.bars(symbol, timeframe, &rfc(from), &rfc(end_time), "all")?;
     let count = fetched.len();
+    if count == 0 {
+        eprintln!(
+            "note: Alpaca returned no {interval} bars for {symbol} from {} to {}",
+            rfc(from),
+            rfc(end_time)
+        );
+    }
     let merged = merge(cached, fetched);
     cache.store(&merged, interval, "alpaca")?;
     Ok(format!("{symbol} {interval}: {count} new bars from {}, {} cached", rfc(from), merged.len()))

@@ -4,7 +4,7 @@ use crate::run_config::{ExecutionSection, RiskSection};
 use anyhow::{Result, bail};
 use clap::Args;
 use gt_analytics::{Stats, StatsInput, compute_stats, equal_weight_index};
-use gt_engine::{AllocationPlan, BacktestResult, EngineConfig};
+use gt_engine::{AllocationPlan, BacktestResult, EngineConfig, OnRuin};
 use gt_execution::{CostModel, ExchangeConfig};
 use gt_model::{BarSeries, TimeFormat};
 use gt_risk::{ProtectiveExits, RiskConfig, RiskLimits, Sizing};
@@ -66,6 +66,7 @@ impl ExecutionArgs {
                 finalize_trades: flag(self.finalize_trades, file.finalize_trades),
                 keep_order_log: false,
                 allocation: AllocationPlan::Static,
+                on_ruin: OnRuin::Liquidate,
             },
             ExchangeConfig {
                 costs,

@@ -1,5 +1,5 @@
 use super::{AlpacaVenue, AlpacaVenueSetup, LiveBars, OutsideHours};
-use crate::{LiveError, Pacing, SessionObserver};
+use crate::{LiveError, Pacing, SessionObserver, WholeSession};
 use gt_alpaca::{BarStream, BarStreamEvent, StreamBar, TradeUpdatesStream, TradingClient};
 use gt_data::alpaca::{AlpacaClient, AlpacaKeys};
 use gt_engine::{BacktestResult, Engine, EngineConfig, OpeningPosition, SimulatedClock, Sleeve};
@@ -65,28 +65,32 @@ pub struct AlpacaSession<'a> {
 
 /// How a session on Alpaca ended.
 pub struct AlpacaOutcome {
-    /// The run (warm-up and live steps; trades include positions found at the broker).
+    /// The session since it began, every run of it (its live steps, rebuilt
+    /// from the journal), with this run's orders, refusals and halt.
     pub result: BacktestResult,
     /// Live steps processed.
     pub new_steps: usize,
     /// Reconciliation mismatches found (and resolved in the broker's favour).
     pub mismatches: u64,
-    /// Every bar the run saw, by symbol: the warm-up history and the live bars.
+    /// Every live bar of the session since it began, by symbol (the warm-up
+    /// history and this run's bars while no step is journaled yet).
     pub bars: Vec<BarSeries>,
 }
 
-/// Journal statuses after which an order can change no more at the broker.
-const SETTLED: [&str; 4] = ["rejected", "never_sent", "expired", "filled"];
+/// Journal statuses after which an order can change no more at the broker,
+/// its fills all journaled (they are written before the final status).
+const FINAL: [&str; 3] = ["rejected", "never_sent", "expired"];
 
 /// True when a journaled order may have changed at the broker since, or
-/// may have fills the journal lacks: anything not cancelled, rejected or
-/// filled with every unit journaled.
+/// may have fills the journal lacks: anything not final, and a `filled`
+/// order with fewer units journaled than it asked for.
 fn needs_settling(order: &gt_store::OrderRecord, journaled: rust_decimal::Decimal) -> bool {
-    if order.status.starts_with("canceled") {
+    let status = order.status.as_str();
+    if status.starts_with("canceled") || FINAL.contains(&status) {
         return false;
     }
     let asked = order.qty.parse::<rust_decimal::Decimal>().ok();
-    !SETTLED.contains(&order.status.as_str()) || asked.is_none_or(|asked| journaled < asked)
+    status != "filled" || asked.is_none_or(|asked| journaled < asked)
 }
 
 impl AlpacaSession<'_> {
@@ -121,12 +125,14 @@ impl AlpacaSession<'_> {
             return Err(LiveError::Refused(format!("Alpaca account {} has trading blocked", account.id)));
         }
         let positions = runtime.block_on(client.positions())?;
+        // The broker's positions of now, at their current prices, so that
+        // equity is the account's from the first bar on.
         let mut opening = Vec::new();
         let mut held_value = 0.0;
         for position in &positions {
             let symbol = Symbol::new(&position.symbol);
-            let (Some(quantity), Some(price)) = (position.qty.to_f64(), position.avg_entry_price.to_f64())
-            else {
+            let price = position.current_price.unwrap_or(position.avg_entry_price);
+            let (Some(quantity), Some(price)) = (position.qty.to_f64(), price.to_f64()) else {
                 continue;
             };
             if !owners.contains_key(&symbol) {
@@ -146,6 +152,7 @@ impl AlpacaSession<'_> {
         config.initial_cash = account.cash.to_f64().unwrap_or(0.0) + held_value;
         config.keep_order_log = true;
         config.finalize_trades = false;
+        config.on_ruin = gt_engine::OnRuin::Halt;
         if let Some(reason) = &self.halted {
             risk.halt_now(0, Timestamp::from_nanos(0), reason);
         }
@@ -194,23 +201,20 @@ impl AlpacaSession<'_> {
             live: Arc::clone(&live),
             reconcile_every: self.timings.reconcile_every,
             mismatches: Arc::clone(&mismatches),
-            owners,
+            owners: owners.clone(),
             outside_hours: self.outside_hours,
         });
         let warmup = gt_engine::SeriesReplay::new(self.history);
         let warmup_steps = count_steps(warmup);
-        // Multi-threaded, so the store's pool gets connections back while the engine waits for bars.
-        let journal_runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .map_err(LiveError::Runtime)?;
-        let commands = journal_runtime.block_on(store.commands(self.session))?;
+        let commands = runtime.block_on(store.commands(self.session))?;
         // Commands of earlier runs were applied then; they are not replayed on live bars.
         let commands = commands.into_iter().filter(|c| c.applied_step.is_none()).collect();
+        // One runtime for the whole session: the streams, the REST calls and
+        // the store's pool run on its worker; the observer lends it to the
+        // journal while the engine runs, and gives it back at the end.
         let mut observer = SessionObserver::new(
             store.clone(),
-            journal_runtime,
+            runtime,
             self.session,
             "alpaca",
             TimeFormat::DateTime,
@@ -231,32 +235,38 @@ impl AlpacaSession<'_> {
         let mut source =
             LiveBars::new(self.history, bar_rx, self.timings.step_grace, live, Arc::clone(&stop));
         let result = Engine::new(config, SimulatedClock::default(), venue)
-            .with_opening_positions(opening)
+            .with_opening_positions(opening, warmup_steps)
             .run_observed(&mut source, sleeves, risk, &mut observer);
         let bars = source.bars_seen(self.history);
         done.store(true, Ordering::Release);
         let _ = watcher.join();
         let new_steps = observer.new_steps();
-        let (_, journal_runtime) = observer.finish()?;
+        let (_, runtime) = observer.finish()?;
         if stop.load(Ordering::Acquire) {
             // The stop that ended the wait is done.
             let last = result.timeline.len() as i64 - 1;
-            for command in journal_runtime.block_on(store.commands(self.session))? {
+            for command in runtime.block_on(store.commands(self.session))? {
                 if command.applied_step.is_none() && command.command == "stop" {
                     let applied = gt_store::StepJournal {
                         steps_done: last + 1,
-                        snapshot: journal_runtime
+                        snapshot: runtime
                             .block_on(store.session(self.session))?
                             .map_or(serde_json::Value::Null, |s| s.snapshot),
                         applied_commands: vec![(command.seq, last)],
                         ..Default::default()
                     };
-                    journal_runtime.block_on(store.journal_step(self.session, &applied))?;
+                    runtime.block_on(store.journal_step(self.session, &applied))?;
                 }
             }
         }
         // Orders sent on the last bar fill after it: settle them and show the broker's positions.
-        self.show_broker_state(&runtime, &self_client(&self)?, &store, &journal_runtime)?;
+        self.show_broker_state(&runtime, &self_client(&self)?, &store)?;
+        // What the session did since it began, every run of it, from the journal.
+        let steps = runtime.block_on(store.steps(self.session))?;
+        let fills = runtime.block_on(store.fills(self.session))?;
+        let symbols: Vec<Symbol> = self.history.iter().map(|s| s.symbol().clone()).collect();
+        let (result, whole_bars) = WholeSession::rebuild(&symbols, &steps, &fills, &owners).over(result);
+        let bars = whole_bars.unwrap_or(bars);
         runtime.shutdown_timeout(Duration::from_millis(100));
         if let Some(error) = stream_error.lock().unwrap_or_else(|e| e.into_inner()).take() {
             return Err(LiveError::Stream(error));
@@ -307,7 +317,6 @@ impl AlpacaSession<'_> {
         runtime: &tokio::runtime::Runtime,
         client: &TradingClient,
         store: &Store,
-        journal_runtime: &tokio::runtime::Runtime,
     ) -> Result<(), LiveError> {
         // Give the fills of orders sent on the last bar a moment to land.
         for _ in 0..20 {
@@ -319,7 +328,7 @@ impl AlpacaSession<'_> {
         self.settle_journal(runtime, client, store, false)?;
         let account = runtime.block_on(client.account())?;
         let positions = runtime.block_on(client.positions())?;
-        let Some(record) = journal_runtime.block_on(store.session(self.session))? else { return Ok(()) };
+        let Some(record) = runtime.block_on(store.session(self.session))? else { return Ok(()) };
         let mut snapshot = record.snapshot;
         let number = |d: Option<rust_decimal::Decimal>| d.and_then(|d| d.to_f64());
         snapshot["positions"] = positions
@@ -346,7 +355,7 @@ impl AlpacaSession<'_> {
             .collect();
         snapshot["open_orders"] = serde_json::Value::Array(open);
         let journal = gt_store::StepJournal { steps_done: record.steps_done, snapshot, ..Default::default() };
-        journal_runtime.block_on(store.journal_step(self.session, &journal))?;
+        runtime.block_on(store.journal_step(self.session, &journal))?;
         Ok(())
     }
 
@@ -363,6 +372,9 @@ impl AlpacaSession<'_> {
     ) -> Result<(), LiveError> {
         let orders = runtime.block_on(store.orders(self.session))?;
         let fills = runtime.block_on(store.fills(self.session))?;
+        // Fills that happened while no session ran are placed after the last step seen.
+        let missed_at_ms =
+            runtime.block_on(store.last_step_time(self.session))?.map_or(0, |ns| ns / 1_000_000 + 1);
         let journaled_of = |id: &str| -> rust_decimal::Decimal {
             fills
                 .iter()
@@ -395,7 +407,7 @@ impl AlpacaSession<'_> {
                     side: broker.side.clone(),
                     qty: missed.to_string(),
                     price: broker.filled_avg_price.unwrap_or_default().to_string(),
-                    ts_ms: 0,
+                    ts_ms: missed_at_ms,
                 };
                 runtime.block_on(store.record_fill(self.session, &fill))?;
                 eprintln!(

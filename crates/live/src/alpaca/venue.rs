@@ -54,7 +54,11 @@ pub struct AlpacaVenue {
     /// Events waiting for their symbol's next bar.
     waiting: HashMap<Symbol, Vec<ExecutionEvent>>,
     last_close: HashMap<Symbol, f64>,
-    available: f64,
+    /// The account's cash and each symbol's position at the latest bar,
+    /// moved by the market orders sent since (as if filled at the last close):
+    /// what equity fractions are sized against.
+    cash: f64,
+    held: HashMap<Symbol, f64>,
     fractional: bool,
     live: Arc<AtomicBool>,
     step: Option<usize>,
@@ -110,7 +114,8 @@ impl AlpacaVenue {
             working: HashMap::new(),
             waiting: HashMap::new(),
             last_close: HashMap::new(),
-            available: 0.0,
+            cash: 0.0,
+            held: HashMap::new(),
             fractional: setup.fractional,
             live: setup.live,
             step: None,
@@ -166,13 +171,38 @@ impl AlpacaVenue {
         }
     }
 
+    /// Counts a market order of `units` as filled at the last close for the
+    /// sizing of the orders that follow it on this step. So the opening leg of
+    /// a reversal (a close, then an entry the other way) is sized after the
+    /// close's proceeds, as the simulated exchange sizes it.
+    fn expect_filled(&mut self, order: &Order, units: f64) {
+        if !matches!(order.request.order_type, OrderType::Market) {
+            return;
+        }
+        let symbol = &order.request.symbol;
+        let signed = if order.request.side == Side::Buy { units } else { -units };
+        *self.held.entry(symbol.clone()).or_insert(0.0) += signed;
+        self.cash -= signed * self.last_close.get(symbol).copied().unwrap_or(0.0);
+    }
+
+    /// Equity not tied up in positions, at the last closes: what new positions may use.
+    fn available(&self) -> f64 {
+        let (mut equity, mut gross) = (self.cash, 0.0);
+        for (symbol, held) in &self.held {
+            let price = self.last_close.get(symbol).copied().unwrap_or(0.0);
+            equity += held * price;
+            gross += (held * price).abs();
+        }
+        (equity - gross).max(0.0)
+    }
+
     /// Units to ask for: as given, or an equity fraction at the last close.
     fn units(&self, order: &Order) -> f64 {
         let units = match order.request.quantity {
             Quantity::Units(units) => units,
             Quantity::EquityFraction(fraction) => {
                 let price = self.last_close.get(&order.request.symbol).copied().unwrap_or(f64::NAN);
-                fraction * self.available / price
+                fraction * self.available() / price
             }
         };
         if self.fractional { (units * 1e9).floor() / 1e9 } else { units.floor() }
@@ -385,6 +415,7 @@ impl AlpacaVenue {
         self.journal(&client_order_id, &order, units, "intent", None);
         match self.runtime.block_on(self.client.submit_order(&new_order)) {
             Ok(broker) => {
+                self.expect_filled(&order, units);
                 let journaled = order.clone();
                 let working = Working { order, filled: Decimal::ZERO, filled_value: Decimal::ZERO };
                 self.working.insert(client_order_id.clone(), working);
@@ -460,7 +491,8 @@ impl Venue for AlpacaVenue {
                 cancelled => events.push(cancelled),
             }
         }
-        self.available = portfolio.margin_available();
+        self.cash = portfolio.cash();
+        self.held.insert(symbol, portfolio.position(slot).quantity());
     }
 
     fn execute_now(
