@@ -1,9 +1,9 @@
 //! Where runs are recorded, and how a backtest becomes a stored run.
 
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
 use gt_model::BarSeries;
 use gt_store::{NewRun, RunDetails, Store};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// `--data-dir`, when given on the command line (set once, at start-up).
 static DATA_DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
@@ -86,9 +86,58 @@ pub fn fingerprint(series: &[BarSeries]) -> String {
     format!("{hash:016x}")
 }
 
-/// Saves a run; returns its id.
-pub fn save(url: &str, run: &NewRun, details: &RunDetails) -> Result<String> {
-    with_store(url, async |store| Ok(store.save(run, details).await?))
+/// A run store opened before a run, so that one that cannot be written is
+/// found before any work is done.
+pub struct OpenStore {
+    runtime: tokio::runtime::Runtime,
+    store: Store,
+}
+
+impl OpenStore {
+    /// Opens the store at `url` (creating its schema if needed).
+    pub fn open(url: &str) -> Result<Self> {
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+        let store = runtime
+            .block_on(Store::open(url))
+            .with_context(|| format!("opening the run store {} (use --no-save to skip it)", redacted(url)))?;
+        Ok(Self { runtime, store })
+    }
+
+    /// Saves a run; returns its id.
+    pub fn save(&self, run: &NewRun, details: &RunDetails) -> Result<String> {
+        Ok(self.runtime.block_on(self.store.save(run, details))?)
+    }
+}
+
+impl Drop for OpenStore {
+    fn drop(&mut self) {
+        // Connections are handed back on the runtime they came from.
+        self.runtime.block_on(self.store.close());
+    }
+}
+
+/// Fails unless a file can be written at `path`: its folder exists and takes
+/// new files, and `path` is not a folder. Nothing is left behind.
+pub fn check_writable(path: &Path, what: &str) -> Result<()> {
+    let shown = path.display();
+    if path.is_dir() {
+        bail!("{what} {shown} is a folder; give a file name");
+    }
+    let folder = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    if !folder.is_dir() {
+        bail!("{what} {shown}: the folder {} does not exist", folder.display());
+    }
+    let probe = folder.join(format!(".gpt-trader-write-check-{}", std::process::id()));
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)
+        .map_err(|e| anyhow::anyhow!("{what} {shown}: cannot write in {}: {e}", folder.display()))?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(())
 }
 
 #[cfg(test)]

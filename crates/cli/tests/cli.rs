@@ -674,19 +674,52 @@ fn intraday_bars_are_resampled_on_nyse_sessions() {
 }
 
 #[test]
-fn an_unusable_run_store_still_prints_the_results_then_fails() {
+fn an_unusable_run_store_fails_before_the_run() {
     let output =
         gpt_trader().args(["backtest", "--db", "mysql://nowhere/db", "--format", "json"]).output().unwrap();
     assert_eq!(output.status.code(), Some(1));
-    let report: Value = serde_json::from_slice(&output.stdout).expect("the report is still printed");
-    assert_eq!(report["run_id"], Value::Null);
-    assert_eq!(report["stats"]["trades"], 93);
+    assert!(output.stdout.is_empty(), "nothing printed: the run did not happen");
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        stderr.contains("the results above were not recorded") && stderr.contains("unsupported database URL"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("unsupported database URL") && stderr.contains("--no-save"), "{stderr}");
     assert_eq!(stderr.trim_end().lines().count(), 1);
+}
+
+#[test]
+fn an_output_that_cannot_be_written_fails_before_the_run_and_records_nothing() {
+    let data = tempfile::tempdir().unwrap();
+    let runs = || -> Vec<Value> {
+        let output = gpt_trader_in(data.path()).args(["runs", "list", "--format", "json"]).output().unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        serde_json::from_slice::<Value>(&output.stdout).unwrap().as_array().unwrap().clone()
+    };
+    let missing_folder = data.path().join("no/such/folder/out.html");
+    let cases: [(&str, &std::path::Path, &str); 3] = [
+        ("--report", &missing_folder, "does not exist"),
+        ("--trades-out", data.path(), "is a folder"),
+        ("--equity-out", &data.path().join("nowhere/equity.csv"), "does not exist"),
+    ];
+    for (option, path, says) in cases {
+        let output =
+            gpt_trader_in(data.path()).args(["backtest", option, path.to_str().unwrap()]).output().unwrap();
+        assert_eq!(output.status.code(), Some(1), "{option}");
+        assert!(output.stdout.is_empty(), "{option}: the run did not happen");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(option) && stderr.contains(says), "{option}: {stderr}");
+        assert!(runs().is_empty(), "{option}: a failed command recorded a run");
+    }
+    // With a writable path the same run is recorded, once.
+    let report = data.path().join("out.html");
+    let output =
+        gpt_trader_in(data.path()).args(["backtest", "--report", report.to_str().unwrap()]).output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(runs().len(), 1);
+    assert!(
+        std::fs::read_dir(data.path()).unwrap().all(|e| !e
+            .unwrap()
+            .file_name()
+            .to_string_lossy()
+            .starts_with(".gpt-trader-write-check"))
+    );
 }
 
 #[test]

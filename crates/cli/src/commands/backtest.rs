@@ -82,24 +82,26 @@ pub fn run(args: &BacktestArgs) -> Result<()> {
     };
     let trades_out = args.trades_out.clone().or_else(|| file.output.trades_out.as_ref().map(PathBuf::from));
     let equity_out = args.equity_out.clone().or_else(|| file.output.equity_out.as_ref().map(PathBuf::from));
-    let url = if args.no_save { None } else { Some(run_store::database_url(args.db.as_deref())?) };
+    // Everything that could keep the results from being kept is checked
+    // first: a run that cannot be written fails at once and records nothing.
+    let store = if args.no_save {
+        None
+    } else {
+        Some(run_store::OpenStore::open(&run_store::database_url(args.db.as_deref())?)?)
+    };
+    for (path, what) in
+        [(&args.report, "--report"), (&trades_out, "--trades-out"), (&equity_out, "--equity-out")]
+    {
+        if let Some(path) = path {
+            run_store::check_writable(path, what)?;
+        }
+    }
     let started = Instant::now();
     let (series, result, title) = execute(args, &file)?;
     let format = time_format_of(&series);
     let report =
         Report::new(stats_of(&series, &result), &result.trades, &result.timeline, &result.equity, format);
     let chart = crate::report_html::chart_data(&series, &result, &report, &title)?;
-    // A store that cannot be written must not cost the user the results:
-    // they are still written and printed, and the failure ends the command.
-    let (run_id, save_error) = match &url {
-        Some(url) => match save(url, args, &series, &result, &report, &chart, &title, started.elapsed()) {
-            Ok(id) => (Some(id), None),
-            Err(error) => {
-                (None, Some(error.context("the results above were not recorded (use --no-save to skip)")))
-            }
-        },
-        None => (None, None),
-    };
     if let Some(path) = &args.report {
         crate::report_html::write(path, &title, &chart)?;
     }
@@ -109,6 +111,11 @@ pub fn run(args: &BacktestArgs) -> Result<()> {
     if let Some(path) = &equity_out {
         output::write_csv(path, &report.equity).with_context(|| format!("writing {}", path.display()))?;
     }
+    // Recorded last, once every output is written.
+    let run_id = match &store {
+        Some(store) => Some(save(store, args, &series, &result, &report, &chart, &title, started.elapsed())?),
+        None => None,
+    };
     match format_choice {
         OutputFormat::Json => output::print_json(&report, &result, format, run_id.as_deref())?,
         OutputFormat::Table => {
@@ -118,14 +125,14 @@ pub fn run(args: &BacktestArgs) -> Result<()> {
             }
         }
     }
-    save_error.map_or(Ok(()), Err)
+    Ok(())
 }
 
 #[allow(clippy::too_many_arguments)]
 /// Records the run: what was asked (arguments and run file), the data's
 /// fingerprint, the statistics, trades, equity curve and refusals.
 fn save(
-    url: &str,
+    store: &run_store::OpenStore,
     args: &BacktestArgs,
     series: &[BarSeries],
     result: &BacktestResult,
@@ -167,5 +174,5 @@ fn save(
         refusals: serde_json::Value::Array(refusals),
         chart: serde_json::to_value(chart)?,
     };
-    run_store::save(url, &run, &details)
+    store.save(&run, &details)
 }
