@@ -2,7 +2,7 @@
 
 use crate::Stats;
 use crate::drawdown::drawdown_fractions;
-use gt_model::{Symbol, TimeFormat, Timestamp, Trade};
+use gt_model::{FormattedTime, Symbol, TimeFormat, Timestamp, Trade};
 use serde::Serialize;
 
 /// One closed trade as reported.
@@ -57,8 +57,8 @@ impl TradeRecord {
 /// One point of the equity curve.
 #[derive(Clone, Debug, Serialize)]
 pub struct EquityPoint {
-    /// Bar time.
-    pub time: String,
+    /// Bar time (written when the curve is printed or saved).
+    pub time: FormattedTime,
     /// Equity after the bar.
     pub equity: f64,
     /// Percent below the running peak (0 at a new high, positive below it).
@@ -94,7 +94,7 @@ impl Report {
                 .zip(equity)
                 .zip(drawdowns)
                 .map(|((ts, value), dd)| EquityPoint {
-                    time: ts.display(format).to_string(),
+                    time: ts.display(format),
                     equity: *value,
                     drawdown_pct: dd * 100.0,
                 })

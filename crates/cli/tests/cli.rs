@@ -225,7 +225,21 @@ fn bench_prints_one_json_line_per_benchmark() {
         .lines()
         .map(|l| serde_json::from_str::<Value>(l).unwrap()["name"].as_str().unwrap().to_owned())
         .collect();
-    assert_eq!(names, ["sma_cross_1m", "portfolio_500x10y", "cache_read_10y_1m"]);
+    assert_eq!(
+        names,
+        [
+            "sma_cross_1m",
+            "portfolio_500x10y",
+            "cache_read_10y_1m",
+            "cli_backtest_1m_csv",
+            "cli_backtest_1m_cache"
+        ]
+    );
+    // The end-to-end ones say where their time goes.
+    let csv: Value = serde_json::from_str(stdout.lines().nth(3).unwrap()).unwrap();
+    for phase in ["load_s", "run_s", "stats_s"] {
+        assert!(csv["phases"][phase].as_f64().unwrap() > 0.0, "{phase}: {csv}");
+    }
 }
 
 proptest! {

@@ -76,7 +76,9 @@ pub fn read(reader: impl Read, source: &Path, symbol: Symbol) -> Result<BarSerie
 
     let mut series = BarSeries::with_capacity(symbol, 4096);
     let mut record = csv::StringRecord::new();
-    let mut previous: Option<(Timestamp, u64, String)> = None;
+    // The previous row's time, line and text (one buffer, reused: no allocation per row).
+    let mut previous: Option<(Timestamp, u64)> = None;
+    let mut previous_text = String::new();
     while csv.read_record(&mut record).map_err(malformed)? {
         let line = record.position().map_or(0, csv::Position::line);
         let field = |index: usize| record.get(index).unwrap_or("");
@@ -86,7 +88,7 @@ pub fn read(reader: impl Read, source: &Path, symbol: Symbol) -> Result<BarSerie
             line,
             value: date_text.to_owned(),
         })?;
-        if let Some((previous_ts, previous_line, previous_text)) = &previous {
+        if let Some((previous_ts, previous_line)) = &previous {
             if ts == *previous_ts {
                 return Err(DataError::Duplicate {
                     file: source.to_path_buf(),
@@ -113,7 +115,9 @@ pub fn read(reader: impl Read, source: &Path, symbol: Symbol) -> Result<BarSerie
             volume: columns.volume.map(field),
         };
         series.push(checked_bar(source, &row, ts)?);
-        previous = Some((ts, line, date_text.to_owned()));
+        previous = Some((ts, line));
+        previous_text.clear();
+        previous_text.push_str(date_text);
     }
     if series.is_empty() {
         return Err(DataError::Empty { file: source.to_path_buf() });

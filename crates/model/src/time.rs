@@ -1,4 +1,4 @@
-use chrono::{DateTime, NaiveDateTime, Timelike, Utc};
+use chrono::{DateTime, Datelike, NaiveDateTime, Timelike, Utc};
 use std::fmt;
 
 /// Nanoseconds in one day.
@@ -47,8 +47,8 @@ impl Timestamp {
     }
 
     /// Renders the instant in `format`.
-    pub fn display(self, format: TimeFormat) -> impl fmt::Display {
-        TimestampDisplay(self, format)
+    pub fn display(self, format: TimeFormat) -> FormattedTime {
+        FormattedTime(self, format)
     }
 }
 
@@ -73,18 +73,43 @@ pub enum TimeFormat {
     DateTime,
 }
 
-struct TimestampDisplay(Timestamp, TimeFormat);
+/// An instant and how to write it: formatted only when displayed or
+/// serialized (as a string), so a million-point equity curve that is never
+/// printed costs no formatting.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FormattedTime(Timestamp, TimeFormat);
 
-impl fmt::Display for TimestampDisplay {
+impl fmt::Display for FormattedTime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let utc = self.0.to_utc();
-        match self.1 {
-            TimeFormat::Date => write!(f, "{}", utc.format("%Y-%m-%d")),
-            TimeFormat::DateTime if utc.nanosecond() == 0 => {
-                write!(f, "{}", utc.format("%Y-%m-%d %H:%M:%S"))
-            }
-            TimeFormat::DateTime => write!(f, "{}", utc.format("%Y-%m-%d %H:%M:%S%.f")),
+        let (year, month, day) = (utc.year(), utc.month(), utc.day());
+        if !(0..=9999).contains(&year) {
+            return match self.1 {
+                TimeFormat::Date => write!(f, "{}", utc.format("%Y-%m-%d")),
+                TimeFormat::DateTime => write!(f, "{}", utc.format("%Y-%m-%d %H:%M:%S%.f")),
+            };
         }
+        // Written field by field: chrono's strftime parses its pattern on every call.
+        match self.1 {
+            TimeFormat::Date => write!(f, "{year:04}-{month:02}-{day:02}"),
+            TimeFormat::DateTime => {
+                let (hour, minute, second) = (utc.hour(), utc.minute(), utc.second());
+                write!(f, "{year:04}-{month:02}-{day:02} {hour:02}:{minute:02}:{second:02}")?;
+                // As chrono's `%.f`: milli-, micro- or nanoseconds, whichever is exact.
+                match utc.nanosecond() {
+                    0 => Ok(()),
+                    nanos if nanos % 1_000_000 == 0 => write!(f, ".{:03}", nanos / 1_000_000),
+                    nanos if nanos % 1_000 == 0 => write!(f, ".{:06}", nanos / 1_000),
+                    nanos => write!(f, ".{nanos:09}"),
+                }
+            }
+        }
+    }
+}
+
+impl serde::Serialize for FormattedTime {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
     }
 }
 
@@ -100,6 +125,33 @@ mod tests {
         assert!(ts.is_midnight());
         assert_eq!(ts.display(TimeFormat::Date).to_string(), "2004-08-19");
         assert_eq!(ts.display(TimeFormat::DateTime).to_string(), "2004-08-19 00:00:00");
+    }
+
+    #[test]
+    fn the_written_fields_agree_with_chrono() {
+        let nanos = [
+            0,
+            1_092_873_600_000_000_000,
+            1_577_891_400_000_000_000,
+            1_577_891_400_120_000_000,
+            1_577_891_400_000_120_000,
+            1_577_891_400_000_000_120,
+            -1_000_000_000,
+            i64::MAX,
+        ];
+        for ns in nanos {
+            let ts = Timestamp::from_nanos(ns);
+            let utc = ts.to_utc();
+            assert_eq!(ts.display(TimeFormat::Date).to_string(), utc.format("%Y-%m-%d").to_string());
+            assert_eq!(
+                ts.display(TimeFormat::DateTime).to_string(),
+                utc.format("%Y-%m-%d %H:%M:%S%.f").to_string()
+            );
+        }
+        assert_eq!(
+            serde_json::to_string(&Timestamp::from_nanos(0).display(TimeFormat::Date)).unwrap(),
+            "\"1970-01-01\""
+        );
     }
 
     #[test]

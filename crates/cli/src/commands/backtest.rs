@@ -101,9 +101,14 @@ pub fn run(args: &BacktestArgs) -> Result<()> {
     let format = time_format_of(&series);
     let report =
         Report::new(stats_of(&series, &result), &result.trades, &result.timeline, &result.equity, format);
-    let chart = crate::report_html::chart_data(&series, &result, &report, &title)?;
-    if let Some(path) = &args.report {
-        crate::report_html::write(path, &title, &chart)?;
+    // The charts' data, only when a report or the store will keep it.
+    let chart = if args.report.is_some() || store.is_some() {
+        Some(crate::report_html::chart_data(&series, &result, &report, &title)?)
+    } else {
+        None
+    };
+    if let (Some(path), Some(chart)) = (&args.report, &chart) {
+        crate::report_html::write(path, &title, chart)?;
     }
     if let Some(path) = &trades_out {
         output::write_csv(path, &report.trades).with_context(|| format!("writing {}", path.display()))?;
@@ -113,7 +118,10 @@ pub fn run(args: &BacktestArgs) -> Result<()> {
     }
     // Recorded last, once every output is written.
     let run_id = match &store {
-        Some(store) => Some(save(store, args, &series, &result, &report, &chart, &title, started.elapsed())?),
+        Some(store) => {
+            let chart = chart.as_ref().context("the charts are drawn for the store")?;
+            Some(save(store, args, &series, &result, &report, chart, &title, started.elapsed())?)
+        }
         None => None,
     };
     match format_choice {

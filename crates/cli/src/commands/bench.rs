@@ -33,6 +33,138 @@ struct BenchLine {
     bars: usize,
     seconds: f64,
     bars_per_s: f64,
+    /// Where the time of an end-to-end benchmark goes (seconds per phase, measured in-process).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    phases: Option<Phases>,
+}
+
+/// The phases of a `backtest` command, each timed on its own (median).
+#[derive(Serialize)]
+struct Phases {
+    /// Reading and validating the bars (CSV) or reading them back (cache).
+    load_s: f64,
+    /// The engine run.
+    run_s: f64,
+    /// Statistics and the report (trade list, equity curve).
+    stats_s: f64,
+}
+
+/// Bars of the end-to-end benchmarks.
+const END_TO_END_BARS: usize = 1_000_000;
+
+/// A temporary folder, removed when dropped.
+struct TempDir(std::path::PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> Result<Self> {
+        let dir = std::env::temp_dir().join(format!("gpt-trader-bench-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir)?;
+        Ok(Self(dir))
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Writes `bars` as a CSV file in the layout `backtest --data` reads (prices to 4 decimals).
+fn write_csv(bars: &BarSeries, path: &std::path::Path) -> Result<()> {
+    use std::io::Write;
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
+    writeln!(out, "Date,Open,High,Low,Close,Volume")?;
+    for i in 0..bars.len() {
+        let bar = bars.bar(i);
+        let time = bar.ts.to_utc().format("%Y-%m-%d %H:%M:%S");
+        writeln!(
+            out,
+            "{time},{:.4},{:.4},{:.4},{:.4},{}",
+            bar.open, bar.high, bar.low, bar.close, bar.volume
+        )?;
+    }
+    out.flush()?;
+    Ok(())
+}
+
+/// Runs this program with `args` (stdout discarded) `repeat` times; the median wall time.
+fn time_command(repeat: usize, args: &[&str], data_dir: &std::path::Path) -> Result<f64> {
+    let program = std::env::current_exe()?;
+    let mut failure = None;
+    let seconds = median_seconds(repeat, || {
+        let status = std::process::Command::new(&program)
+            .args(args)
+            .env("GPT_TRADER_DATA", data_dir)
+            .stdout(std::process::Stdio::null())
+            .status();
+        if !status.as_ref().is_ok_and(std::process::ExitStatus::success) {
+            failure = Some(format!("{args:?}: {status:?}"));
+        }
+    });
+    match failure {
+        Some(failure) => bail!("the benchmarked command failed: {failure}"),
+        None => Ok(seconds),
+    }
+}
+
+/// The engine run and the statistics of `backtest`'s default (demo_ma, 10,000 cash) on `series`, timed apart.
+fn run_and_stats_phases(repeat: usize, series: &BarSeries) -> (f64, f64) {
+    let config = EngineConfig { keep_order_log: false, ..EngineConfig::with_cash(10_000.0) };
+    let strategy = || Box::new(DemoMa::new(10, 20, true).expect("valid periods"));
+    let run_s = median_seconds(repeat, || backtest(series, strategy(), config, ExchangeConfig::default()));
+    let result = backtest(series, strategy(), config, ExchangeConfig::default());
+    let series = std::slice::from_ref(series);
+    let stats_s = median_seconds(repeat, || {
+        let format = crate::commands::run_args::time_format_of(series);
+        gt_analytics::Report::new(
+            stats_of(series, &result),
+            &result.trades,
+            &result.timeline,
+            &result.equity,
+            format,
+        )
+    });
+    (run_s, stats_s)
+}
+
+/// The whole `gpt-trader backtest --data FILE.csv --no-save` on a CSV file of
+/// 1,000,000 one-minute bars it writes first (about 60 MB): parse, validate,
+/// run, statistics, table, as a separate process.
+fn cli_backtest_1m_csv(repeat: usize) -> Result<BenchLine> {
+    let dir = TempDir::new("csv")?;
+    let series = synthetic::random_walk(Symbol::new("SYN"), END_TO_END_BARS, 11);
+    let path = dir.0.join("SYN.csv");
+    write_csv(&series, &path)?;
+    let file = path.to_string_lossy().into_owned();
+    let seconds = time_command(repeat, &["backtest", "--data", &file, "--no-save"], &dir.0)?;
+    let load_s = median_seconds(repeat, || gt_data::csv_bars::load(&path, Symbol::new("SYN")));
+    let (run_s, stats_s) = run_and_stats_phases(repeat, &series);
+    Ok(BenchLine {
+        name: "cli_backtest_1m_csv",
+        bars: END_TO_END_BARS,
+        seconds,
+        bars_per_s: END_TO_END_BARS as f64 / seconds,
+        phases: Some(Phases { load_s, run_s, stats_s }),
+    })
+}
+
+/// The whole `gpt-trader backtest --symbols SYN --no-save` with the 1,000,000
+/// bars in the local bar cache, as a separate process.
+fn cli_backtest_1m_cache(repeat: usize) -> Result<BenchLine> {
+    let dir = TempDir::new("cache")?;
+    let series = synthetic::random_walk(Symbol::new("SYN"), END_TO_END_BARS, 11);
+    let cache = gt_data::cache::BarCache::new(dir.0.join("bars"));
+    cache.store(&series, "1d", "bench")?;
+    let seconds = time_command(repeat, &["backtest", "--symbols", "SYN", "--no-save"], &dir.0)?;
+    let load_s = median_seconds(repeat, || cache.load("SYN", "1d"));
+    let (run_s, stats_s) = run_and_stats_phases(repeat, &series);
+    Ok(BenchLine {
+        name: "cli_backtest_1m_cache",
+        bars: END_TO_END_BARS,
+        seconds,
+        bars_per_s: END_TO_END_BARS as f64 / seconds,
+        phases: Some(Phases { load_s, run_s, stats_s }),
+    })
 }
 
 /// SMA-cross (10/20, shorts allowed) over 1,000,000 synthetic one-minute bars:
@@ -50,7 +182,7 @@ fn sma_cross_1m(repeat: usize) -> BenchLine {
     let seconds = median_seconds(repeat, || {
         backtest(&bars, Box::new(DemoMa::new(10, 20, true).expect("valid periods")), config, exchange)
     });
-    BenchLine { name: "sma_cross_1m", bars: BARS, seconds, bars_per_s: BARS as f64 / seconds }
+    BenchLine { name: "sma_cross_1m", bars: BARS, seconds, bars_per_s: BARS as f64 / seconds, phases: None }
 }
 
 /// 500 symbols × 10 years of synthetic daily bars (2,520 each), SMA-cross on
@@ -83,7 +215,7 @@ fn portfolio_500x10y(repeat: usize) -> BenchLine {
         result
     });
     let bars = SYMBOLS * DAYS;
-    BenchLine { name: "portfolio_500x10y", bars, seconds, bars_per_s: bars as f64 / seconds }
+    BenchLine { name: "portfolio_500x10y", bars, seconds, bars_per_s: bars as f64 / seconds, phases: None }
 }
 
 /// Reading 10 years of one-minute bars (252 days × 390 minutes) back from the local cache.
@@ -96,7 +228,13 @@ fn cache_read_10y_1m(repeat: usize) -> BenchLine {
         .expect("writable temp dir");
     let seconds = median_seconds(repeat, || cache.load("SYN", "1m").expect("just written").expect("present"));
     let _ = std::fs::remove_dir_all(&dir);
-    BenchLine { name: "cache_read_10y_1m", bars: BARS, seconds, bars_per_s: BARS as f64 / seconds }
+    BenchLine {
+        name: "cache_read_10y_1m",
+        bars: BARS,
+        seconds,
+        bars_per_s: BARS as f64 / seconds,
+        phases: None,
+    }
 }
 
 /// Runs `work` `repeat` times and returns the median wall time in seconds;
@@ -116,14 +254,16 @@ fn median_seconds<T>(repeat: usize, mut work: impl FnMut() -> T) -> f64 {
 }
 
 /// A benchmark: takes the number of timed repetitions, gives its result line.
-type Bench = fn(usize) -> BenchLine;
+type Bench = fn(usize) -> Result<BenchLine>;
 
 /// Every benchmark, by name. (`paper_latency`, which needs the mock Alpaca,
 /// is a bench target of gt-live: `cargo bench -p gt-live --bench paper_latency`.)
-const BENCHES: [(&str, Bench); 3] = [
-    ("sma_cross_1m", sma_cross_1m),
-    ("portfolio_500x10y", portfolio_500x10y),
-    ("cache_read_10y_1m", cache_read_10y_1m),
+const BENCHES: [(&str, Bench); 5] = [
+    ("sma_cross_1m", |repeat| Ok(sma_cross_1m(repeat))),
+    ("portfolio_500x10y", |repeat| Ok(portfolio_500x10y(repeat))),
+    ("cache_read_10y_1m", |repeat| Ok(cache_read_10y_1m(repeat))),
+    ("cli_backtest_1m_csv", cli_backtest_1m_csv),
+    ("cli_backtest_1m_cache", cli_backtest_1m_cache),
 ];
 
 /// `gpt-trader bench`.
@@ -138,7 +278,7 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         bail!("no benchmark matches the filter; benchmarks: {}", names.join(", "));
     }
     for (_, bench) in selected {
-        outln!("{}", serde_json::to_string(&bench(args.repeat))?);
+        outln!("{}", serde_json::to_string(&bench(args.repeat)?)?);
     }
     Ok(())
 }
