@@ -696,6 +696,23 @@ fn an_unusable_run_store_fails_before_the_run() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("unsupported database URL") && stderr.contains("--no-save"), "{stderr}");
     assert_eq!(stderr.trim_end().lines().count(), 1);
+
+    // A server that is not there and a file that is no database: the real
+    // cause, said once, at once (not a pool timing out after 30 s).
+    let not_a_database = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(not_a_database.path(), "Date,Open\n2020-01-01,1\n").unwrap();
+    let cases = [
+        ("postgres://trader@127.0.0.1:9/runs".to_owned(), "Connection refused"),
+        (format!("sqlite://{}", not_a_database.path().display()), "file is not a database"),
+    ];
+    for (url, cause) in cases {
+        let started = std::time::Instant::now();
+        let output = gpt_trader().args(["backtest", "--db", &url]).output().unwrap();
+        assert!(started.elapsed() < Duration::from_secs(10), "{url}: {:?}", started.elapsed());
+        assert_eq!(output.status.code(), Some(1));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(stderr.matches(cause).count(), 1, "{url}: the cause once: {stderr}");
+    }
 }
 
 #[test]

@@ -13,4 +13,4 @@ mod store;
 
 pub use error::StoreError;
 pub use paper::{CommandRecord, FillRecord, OrderRecord, SessionRecord, StepJournal, StepRecord};
-pub use store::{NewRun, RunDetails, RunFilter, RunRecord, Store};
+pub use store::{CONNECT_TIMEOUT, NewRun, RunDetails, RunFilter, RunRecord, Store};

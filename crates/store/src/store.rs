@@ -5,6 +5,32 @@ use sqlx::{AnyPool, Row};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+/// Longest [`Store::open`] waits for the first connection.
+pub const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Longest a query waits for a connection of the pool (SQLite's pool has one;
+/// another process may hold the write lock meanwhile).
+const ACQUIRE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Connects once to `url` and reads from it, within `timeout`: the real cause
+/// of a store that cannot be used (refused, unknown host, authentication,
+/// not a database, permission denied).
+async fn probe(url: &str, sqlite: bool, timeout: std::time::Duration) -> Result<(), StoreError> {
+    use sqlx::Connection;
+    let attempt = async {
+        let mut connection = sqlx::AnyConnection::connect(url).await?;
+        // SQLite opens files lazily: reading the schema is what finds a file that is no database.
+        let check = if sqlite { "PRAGMA schema_version" } else { "SELECT 1" };
+        sqlx::query(check).execute(&mut connection).await?;
+        connection.close().await?;
+        Ok::<(), sqlx::Error>(())
+    };
+    match tokio::time::timeout(timeout, attempt).await {
+        Ok(result) => result.map_err(StoreError::from),
+        Err(_) => Err(StoreError::Unreachable { seconds: timeout.as_secs() }),
+    }
+}
+
 /// What a run is, before it has an id.
 #[derive(Clone, Debug, PartialEq)]
 pub struct NewRun {
@@ -88,15 +114,27 @@ fn new_id() -> (i64, String) {
 }
 
 impl Store {
-    /// Opens (creating if needed) the store at `url` and brings its schema up to date.
+    /// Opens (creating if needed) the store at `url` and brings its schema up
+    /// to date; a database that cannot be reached within [`CONNECT_TIMEOUT`]
+    /// is reported then.
     pub async fn open(url: &str) -> Result<Self, StoreError> {
+        Self::open_within(url, CONNECT_TIMEOUT).await
+    }
+
+    /// [`Store::open`], waiting at most `connect_timeout` for the first connection.
+    pub async fn open_within(url: &str, connect_timeout: std::time::Duration) -> Result<Self, StoreError> {
         sqlx::any::install_default_drivers();
         let sqlite = url.starts_with("sqlite:");
         if !sqlite && !url.starts_with("postgres://") && !url.starts_with("postgresql://") {
             return Err(StoreError::UnsupportedUrl(url.to_owned()));
         }
         let url = if sqlite && !url.contains('?') { format!("{url}?mode=rwc") } else { url.to_owned() };
+        // One connection first, alone: the pool would retry a refused
+        // connection or a file that is no database until its acquire timeout,
+        // then say only that it timed out. This says why, at once.
+        probe(&url, sqlite, connect_timeout).await?;
         let pool = AnyPoolOptions::new()
+            .acquire_timeout(ACQUIRE_TIMEOUT)
             .max_connections(if sqlite { 1 } else { 4 })
             .after_connect(move |connection, _| {
                 Box::pin(async move {
