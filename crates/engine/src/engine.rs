@@ -635,19 +635,7 @@ impl Run {
         warmup_bars: usize,
         bankrupt_at: Option<usize>,
     ) -> BacktestResult {
-        let open_lots = slots
-            .iter()
-            .flat_map(|&slot| {
-                let position = self.portfolio.position(slot);
-                position.open_lots().map(move |lot| OpenLotAtEnd {
-                    symbol: position.symbol().clone(),
-                    strategy: lot.strategy.cloned(),
-                    size: lot.size,
-                    entry_bar: lot.entry_bar,
-                    unrealized_pnl: lot.size * (position.mark_price() - lot.entry_price) - lot.entry_fee,
-                })
-            })
-            .collect();
+        let open_lots = OpenLotAtEnd::all_in(&self.portfolio, slots);
         BacktestResult {
             symbols,
             sleeves,

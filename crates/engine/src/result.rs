@@ -1,5 +1,5 @@
 use gt_execution::Cancellation;
-use gt_model::{Fill, Order, StrategyId, Symbol, Timestamp, Trade};
+use gt_model::{Fill, Order, Portfolio, StrategyId, Symbol, Timestamp, Trade};
 use gt_risk::{Halt, Refusal};
 
 /// An order the risk engine refused, with where and for whom.
@@ -43,6 +43,25 @@ pub struct OpenLotAtEnd {
     pub entry_bar: usize,
     /// Profit if closed at the last close, after the entry fee.
     pub unrealized_pnl: f64,
+}
+
+impl OpenLotAtEnd {
+    /// Every lot still open in `portfolio`'s positions at `slots`, marked at their last prices.
+    pub fn all_in(portfolio: &Portfolio, slots: &[usize]) -> Vec<Self> {
+        slots
+            .iter()
+            .flat_map(|&slot| {
+                let position = portfolio.position(slot);
+                position.open_lots().map(move |lot| Self {
+                    symbol: position.symbol().clone(),
+                    strategy: lot.strategy.cloned(),
+                    size: lot.size,
+                    entry_bar: lot.entry_bar,
+                    unrealized_pnl: lot.size * (position.mark_price() - lot.entry_price) - lot.entry_fee,
+                })
+            })
+            .collect()
+    }
 }
 
 /// Everything a run produced, ready for statistics, attribution and reports.

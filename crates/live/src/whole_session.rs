@@ -73,19 +73,7 @@ impl WholeSession {
                 portfolio.set_mark(slot, close);
             }
         }
-        let open_lots = slots
-            .iter()
-            .flat_map(|&slot| {
-                let position = portfolio.position(slot);
-                position.open_lots().map(move |lot| OpenLotAtEnd {
-                    symbol: position.symbol().clone(),
-                    strategy: lot.strategy.cloned(),
-                    size: lot.size,
-                    entry_bar: lot.entry_bar,
-                    unrealized_pnl: lot.size * (position.mark_price() - lot.entry_price) - lot.entry_fee,
-                })
-            })
-            .collect();
+        let open_lots = OpenLotAtEnd::all_in(&portfolio, &slots);
         Self {
             equity: steps.iter().map(|s| s.equity).collect(),
             timeline,

@@ -107,6 +107,25 @@ fn time_command(repeat: usize, args: &[&str], data_dir: &std::path::Path) -> Res
     }
 }
 
+/// The line of an end-to-end benchmark that took `seconds` in all and
+/// `load_s` to load `series`; the run and statistics phases are timed here.
+fn end_to_end_line(
+    name: &'static str,
+    seconds: f64,
+    load_s: f64,
+    repeat: usize,
+    series: &BarSeries,
+) -> BenchLine {
+    let (run_s, stats_s) = run_and_stats_phases(repeat, series);
+    BenchLine {
+        name,
+        bars: series.len(),
+        seconds,
+        bars_per_s: series.len() as f64 / seconds,
+        phases: Some(Phases { load_s, run_s, stats_s }),
+    }
+}
+
 /// The engine run and the statistics of `backtest`'s default (demo_ma, 10,000 cash) on `series`, timed apart.
 fn run_and_stats_phases(repeat: usize, series: &BarSeries) -> (f64, f64) {
     let config = EngineConfig { keep_order_log: false, ..EngineConfig::with_cash(10_000.0) };
@@ -138,14 +157,7 @@ fn cli_backtest_1m_csv(repeat: usize) -> Result<BenchLine> {
     let file = path.to_string_lossy().into_owned();
     let seconds = time_command(repeat, &["backtest", "--data", &file, "--no-save"], &dir.0)?;
     let load_s = median_seconds(repeat, || gt_data::csv_bars::load(&path, Symbol::new("SYN")));
-    let (run_s, stats_s) = run_and_stats_phases(repeat, &series);
-    Ok(BenchLine {
-        name: "cli_backtest_1m_csv",
-        bars: END_TO_END_BARS,
-        seconds,
-        bars_per_s: END_TO_END_BARS as f64 / seconds,
-        phases: Some(Phases { load_s, run_s, stats_s }),
-    })
+    Ok(end_to_end_line("cli_backtest_1m_csv", seconds, load_s, repeat, &series))
 }
 
 /// The whole `gpt-trader backtest --symbols SYN --no-save` with the 1,000,000
@@ -157,14 +169,7 @@ fn cli_backtest_1m_cache(repeat: usize) -> Result<BenchLine> {
     cache.store(&series, "1d", "bench")?;
     let seconds = time_command(repeat, &["backtest", "--symbols", "SYN", "--no-save"], &dir.0)?;
     let load_s = median_seconds(repeat, || cache.load("SYN", "1d"));
-    let (run_s, stats_s) = run_and_stats_phases(repeat, &series);
-    Ok(BenchLine {
-        name: "cli_backtest_1m_cache",
-        bars: END_TO_END_BARS,
-        seconds,
-        bars_per_s: END_TO_END_BARS as f64 / seconds,
-        phases: Some(Phases { load_s, run_s, stats_s }),
-    })
+    Ok(end_to_end_line("cli_backtest_1m_cache", seconds, load_s, repeat, &series))
 }
 
 /// SMA-cross (10/20, shorts allowed) over 1,000,000 synthetic one-minute bars:
