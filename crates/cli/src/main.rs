@@ -12,6 +12,7 @@ macro_rules! outln {
 mod commands;
 mod output;
 mod report_html;
+mod run_check;
 mod run_config;
 mod run_store;
 

@@ -196,11 +196,19 @@ impl Reader {
     }
 }
 
-/// Reads and checks the run file at `path`; every problem is reported in one error.
+/// Reads and checks the run file at `path` (its keys and types, then its
+/// values); every problem is reported in one error.
 pub fn load(path: &Path) -> anyhow::Result<RunConfig> {
     let text =
         std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{}: cannot read: {e}", path.display()))?;
-    parse(&text).map_err(|problems| anyhow::anyhow!("{}: {}", path.display(), problems.join("; ")))
+    let config =
+        parse(&text).map_err(|problems| anyhow::anyhow!("{}: {}", path.display(), problems.join("; ")))?;
+    let problems = crate::run_check::problems(&config);
+    if problems.is_empty() {
+        Ok(config)
+    } else {
+        Err(anyhow::anyhow!("{}: {}", path.display(), problems.join("; ")))
+    }
 }
 
 /// Parses run-file text; `Err` lists every problem found.

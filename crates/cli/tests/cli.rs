@@ -485,6 +485,61 @@ fn run_file_problems_are_reported_together_with_their_paths() {
 }
 
 #[test]
+fn a_run_file_with_ten_mistakes_gets_all_ten_in_one_error_with_their_key_paths() {
+    let (_dir, path) = run_file(
+        r#"
+        [output]
+        format = "yaml"
+        [execution]
+        cash = -5
+        commission = 0.5
+        [risk]
+        max_drawdown_pct = 150
+        sizing = "half"
+        [allocation]
+        method = "magic"
+        [[strategies]]
+        strategy = "demo_ma"
+        params = { fast = "quick", slow = 10 }
+        [[strategies]]
+        strategy = "moon_shot"
+        [[strategies]]
+        strategy = "trend_breakout"
+        params = { lookbak = 20 }
+        [[strategies]]
+        strategy = "demo_ma"
+        name = "demo_ma"
+        params = { fast = 5, slow = 10 }
+        "#,
+    );
+    let output = gpt_trader().args(["backtest", "--config"]).arg(&path).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(output.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.trim_end().lines().count(), 1, "one line: {stderr}");
+    let expected = [
+        "output.format = \"yaml\"",
+        "execution.cash = -5",
+        "execution.commission = 0.5",
+        "risk.max_drawdown_pct = 150",
+        "risk.sizing: expected as-requested",
+        "allocation.method = \"magic\"",
+        "strategies[0].params.fast:",
+        "strategies[1].strategy: ",
+        "strategies[2].params.lookbak:",
+        "strategies[3].name: two [[strategies]] are named 'demo_ma'",
+    ];
+    for mistake in expected {
+        assert!(stderr.contains(mistake), "missing {mistake:?} in {stderr}");
+    }
+    // Exactly these: every problem starts with its key path.
+    let (_, problems) = stderr.trim_end().split_once(".toml: ").unwrap();
+    let sections = ["output.", "data.", "execution.", "risk.", "allocation.", "strategies["];
+    let listed = problems.split("; ").filter(|p| sections.iter().any(|s| p.starts_with(s))).count();
+    assert_eq!(listed, expected.len(), "exactly ten: {stderr}");
+}
+
+#[test]
 fn backtests_are_recorded_and_runs_can_be_listed_shown_compared_exported_and_deleted() {
     let data = tempfile::tempdir().unwrap();
     let cli = |args: &[&str]| {

@@ -19,17 +19,28 @@ async fn probe(url: &str, sqlite: bool, timeout: std::time::Duration) -> Result<
     use sqlx::Connection;
     let attempt = async {
         let mut connection = sqlx::AnyConnection::connect(url).await?;
+        if sqlite {
+            // Another process may hold the write lock: wait for it as the pool does.
+            sqlx::query(SQLITE_BUSY_TIMEOUT).execute(&mut connection).await?;
+        }
         // SQLite opens files lazily: reading the schema is what finds a file that is no database.
         let check = if sqlite { "PRAGMA schema_version" } else { "SELECT 1" };
         sqlx::query(check).execute(&mut connection).await?;
         connection.close().await?;
         Ok::<(), sqlx::Error>(())
     };
+    if sqlite {
+        // A local file: nothing to time out on but a lock, which is waited for.
+        return attempt.await.map_err(StoreError::from);
+    }
     match tokio::time::timeout(timeout, attempt).await {
         Ok(result) => result.map_err(StoreError::from),
         Err(_) => Err(StoreError::Unreachable { seconds: timeout.as_secs() }),
     }
 }
+
+/// How long an SQLite connection waits for another process's write lock.
+const SQLITE_BUSY_TIMEOUT: &str = "PRAGMA busy_timeout = 30000";
 
 /// What a run is, before it has an id.
 #[derive(Clone, Debug, PartialEq)]
@@ -115,8 +126,8 @@ fn new_id() -> (i64, String) {
 
 impl Store {
     /// Opens (creating if needed) the store at `url` and brings its schema up
-    /// to date; a database that cannot be reached within [`CONNECT_TIMEOUT`]
-    /// is reported then.
+    /// to date; a server that does not answer within [`CONNECT_TIMEOUT`] is
+    /// reported then (an SQLite file locked by another process is waited for).
     pub async fn open(url: &str) -> Result<Self, StoreError> {
         Self::open_within(url, CONNECT_TIMEOUT).await
     }
@@ -140,7 +151,7 @@ impl Store {
                 Box::pin(async move {
                     if sqlite {
                         // Several processes may write at once: wait for the lock, don't fail.
-                        sqlx::query("PRAGMA busy_timeout = 30000").execute(&mut *connection).await?;
+                        sqlx::query(SQLITE_BUSY_TIMEOUT).execute(&mut *connection).await?;
                         // With WAL, NORMAL commits survive a killed process (what the
                         // paper journal must survive) without an fsync per commit; only
                         // an OS crash or power loss can take back the last commits.

@@ -141,26 +141,8 @@ pub struct RiskArgs {
     trailing_stop_pct: Option<f64>,
     /// Entry sizing: as the strategy asks (default), `units:N`, `fraction:F` of equity, `vol-target:PCT`
     /// (annualised volatility), or `atr-risk:PCT,ATRS` (lose PCT % of equity on an ATRS × ATR(14) move).
-    #[arg(long, value_name = "MODEL", value_parser = parse_sizing)]
+    #[arg(long, value_name = "MODEL", value_parser = crate::run_check::parse_sizing)]
     sizing: Option<Sizing>,
-}
-
-fn parse_sizing(text: &str) -> Result<Sizing, String> {
-    let number = |v: &str| v.trim().parse::<f64>().map_err(|_| format!("{v:?} is not a number"));
-    match text.split_once(':') {
-        Some(("units", n)) => Ok(Sizing::FixedUnits(number(n)?)),
-        Some(("fraction", f)) => Ok(Sizing::FixedFraction(number(f)?)),
-        Some(("vol-target", pct)) => Ok(Sizing::VolatilityTarget { target_pct: number(pct)? }),
-        Some(("atr-risk", spec)) => {
-            let (risk, multiple) =
-                spec.split_once(',').ok_or("atr-risk takes PCT,ATRS, e.g. atr-risk:1,2")?;
-            Ok(Sizing::AtrRisk { risk_pct: number(risk)?, atr_multiple: number(multiple)? })
-        }
-        _ if text == "as-requested" => Ok(Sizing::AsRequested),
-        _ => Err(format!(
-            "expected as-requested, units:N, fraction:F, vol-target:PCT or atr-risk:PCT,ATRS, got {text:?}"
-        )),
-    }
 }
 
 impl RiskArgs {
@@ -190,7 +172,9 @@ impl RiskArgs {
         };
         let sizing = match (self.sizing, &file.sizing) {
             (Some(sizing), _) => sizing,
-            (None, Some(text)) => parse_sizing(text).map_err(|e| anyhow::anyhow!("risk.sizing: {e}"))?,
+            (None, Some(text)) => {
+                crate::run_check::parse_sizing(text).map_err(|e| anyhow::anyhow!("risk.sizing: {e}"))?
+            }
             (None, None) => Sizing::AsRequested,
         };
         Ok(RiskConfig::new(limits, exits, sizing)?)
