@@ -372,6 +372,40 @@ fn portfolio_backtest_reports_risk_and_attribution_that_add_up() {
 }
 
 #[test]
+fn the_position_cap_holds_through_reversals() {
+    // demo_ma with shorts reverses on every cross: a close and an entry the other way on one bar.
+    let output = gpt_trader()
+        .args([
+            "backtest",
+            "--strategy",
+            "demo_ma",
+            "--max-position-pct",
+            "10",
+            "--format",
+            "json",
+            "--no-save",
+        ])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let equity: std::collections::HashMap<&str, f64> = report["equity"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["time"].as_str().unwrap(), p["equity"].as_f64().unwrap()))
+        .collect();
+    let trades = report["trades"].as_array().unwrap();
+    assert_eq!(trades.len(), 93);
+    for trade in trades {
+        let value = trade["size"].as_f64().unwrap().abs() * trade["entry_price"].as_f64().unwrap();
+        let share = value / equity[trade["entry_time"].as_str().unwrap()] * 100.0;
+        // Sized at the decision close, filled at the next open: one bar's move of room.
+        assert!(share <= 10.0 * 1.1, "{share:.1} % of equity: {trade}");
+    }
+}
+
+#[test]
 fn kill_switch_halt_is_reported() {
     let output = gpt_trader()
         .args(["backtest", "--symbols", "AAPL", "--max-drawdown-pct", "15", "--format", "json"])

@@ -74,10 +74,12 @@ pub struct RiskEngine {
     day: Option<i64>,
     day_start_equity: f64,
     last_equity: f64,
-    /// Exposure and new positions approved on the current bar but not yet filled.
+    /// Exposure approved on the current bar but not yet filled.
     committed_gross: f64,
     committed_net: f64,
-    committed_new_positions: usize,
+    /// Signed units approved on the current bar but not yet filled, by symbol
+    /// (a reversal's close counts before its new entry is checked).
+    committed_units: Vec<(Symbol, f64)>,
     volatility: HashMap<Symbol, ReturnWindow>,
     atr: HashMap<Symbol, Atr>,
     tracks_volatility: bool,
@@ -99,7 +101,7 @@ impl RiskEngine {
             last_equity: f64::NAN,
             committed_gross: 0.0,
             committed_net: 0.0,
-            committed_new_positions: 0,
+            committed_units: Vec::new(),
             volatility: HashMap::new(),
             atr: HashMap::new(),
             tracks_volatility: matches!(
@@ -179,7 +181,7 @@ impl RiskEngine {
     pub fn on_equity(&mut self, bar_index: usize, ts: Timestamp, equity: f64) -> Option<&Halt> {
         self.committed_gross = 0.0;
         self.committed_net = 0.0;
-        self.committed_new_positions = 0;
+        self.committed_units.clear();
         if !self.has_kill_switch {
             return None;
         }
@@ -243,10 +245,13 @@ impl RiskEngine {
         if self.passes_everything && self.halt.is_none() {
             return Ok(None);
         }
+        // The position as it will be once the orders approved on this bar
+        // fill: a reversal's entry is checked after its close, not beside it.
         let held =
-            account.positions.iter().find(|p| *p.symbol() == request.symbol).map_or(0.0, Position::quantity);
+            account.positions.iter().find(|p| *p.symbol() == request.symbol).map_or(0.0, Position::quantity)
+                + self.committed(&request.symbol);
         let sign = request.side.sign();
-        let available = (account.equity - gross(account.positions)).max(0.0);
+        let available = (account.equity - gross(account.positions) - self.committed_gross).max(0.0);
         let requested_units = match request.quantity {
             Quantity::Units(units) => units,
             Quantity::EquityFraction(fraction) => fraction * available / price,
@@ -254,6 +259,15 @@ impl RiskEngine {
         let reducing =
             request.reduce_only || (held != 0.0 && held.signum() != sign && requested_units <= held.abs());
         if reducing {
+            // What it frees counts for the orders after it on this bar.
+            let units = requested_units.min(held.abs());
+            let after = held + sign * units;
+            self.commit(
+                &request.symbol,
+                sign * units,
+                (after.abs() - held.abs()) * price,
+                (after - held) * price,
+            );
             return Ok(None);
         }
         if let Some(halt) = &self.halt {
@@ -297,8 +311,7 @@ impl RiskEngine {
         let after = held + sign * units;
         let opens_position = held == 0.0 && after != 0.0;
         if let Some(limit) = limits.max_positions {
-            let open = account.positions.iter().filter(|p| p.quantity() != 0.0).count()
-                + self.committed_new_positions;
+            let open = self.open_after_bar(account.positions);
             if opens_position && open >= limit {
                 return Err(Refusal::MaxPositions { open, limit });
             }
@@ -320,10 +333,35 @@ impl RiskEngine {
                 return Err(Refusal::NetExposure { exposure_pct, limit_pct });
             }
         }
+        self.commit(&request.symbol, sign * units, delta_gross, delta_net);
+        Ok(resized.then_some(Quantity::Units(units)))
+    }
+
+    /// Signed units of `symbol` approved on this bar and not yet filled.
+    fn committed(&self, symbol: &Symbol) -> f64 {
+        self.committed_units.iter().filter(|(s, _)| s == symbol).map(|(_, units)| units).sum()
+    }
+
+    /// Counts an approved order: its units and what it adds to gross and net exposure.
+    fn commit(&mut self, symbol: &Symbol, signed_units: f64, delta_gross: f64, delta_net: f64) {
         self.committed_gross += delta_gross;
         self.committed_net += delta_net;
-        self.committed_new_positions += usize::from(opens_position);
-        Ok(resized.then_some(Quantity::Units(units)))
+        match self.committed_units.iter_mut().find(|(s, _)| s == symbol) {
+            Some((_, units)) => *units += signed_units,
+            None => self.committed_units.push((symbol.clone(), signed_units)),
+        }
+    }
+
+    /// Positions open once the orders approved on this bar fill.
+    fn open_after_bar(&self, positions: &[Position]) -> usize {
+        let open = |units: f64| units.abs() > 1e-9;
+        let held = positions.iter().filter(|p| open(p.quantity() + self.committed(p.symbol()))).count();
+        let new = self
+            .committed_units
+            .iter()
+            .filter(|(symbol, units)| open(*units) && !positions.iter().any(|p| p.symbol() == symbol))
+            .count();
+        held + new
     }
 
     /// Units of a new entry under the sizing model; `None` to keep the strategy's size.

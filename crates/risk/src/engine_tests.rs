@@ -66,14 +66,45 @@ fn position_cap_resizes_an_entry_and_refuses_when_full() {
         check(&mut risk, &account(&[]), buy("A", Quantity::ALL_EQUITY), 100.0),
         Ok(Quantity::Units(25.0))
     );
-    // Holding 25 units already: nothing left.
+    // A bar later, holding those 25 units: nothing left.
     let full = account(&[("A", 25.0, 100.0)]);
+    risk.on_equity(1, Timestamp::from_nanos(DAY), full.equity());
     let refusal = check(&mut risk, &full, buy("A", Quantity::Units(5.0)), 100.0).unwrap_err();
     assert_eq!(refusal.code(), "position_cap");
     assert_eq!(
         refusal,
         Refusal::PositionCap { symbol: Symbol::new("A"), position_value: 2_500.0, limit: 2_500.0 }
     );
+}
+
+#[test]
+fn a_reversal_is_capped_after_its_close_not_beside_it() {
+    // Cap 10 % of 10,000 at 100 a unit: 10 units. Short 10, then on one bar
+    // the strategy closes and buys with all its equity: the entry may make
+    // the position +10, not +20 (it was sized as if it also did the close).
+    let limits = RiskLimits { max_position_pct: Some(10.0), ..RiskLimits::default() };
+    let mut risk = engine(limits, Sizing::AsRequested);
+    let short = account(&[("A", -10.0, 100.0)]);
+    let close = OrderRequest::close(Symbol::new("A"), -10.0);
+    assert_eq!(check(&mut risk, &short, close, 100.0), Ok(Quantity::Units(10.0)));
+    assert_eq!(check(&mut risk, &short, buy("A", Quantity::ALL_EQUITY), 100.0), Ok(Quantity::Units(10.0)));
+    // A second entry on the same bar finds the cap used.
+    let again = check(&mut risk, &short, buy("A", Quantity::Units(1.0)), 100.0).unwrap_err();
+    assert_eq!(again.code(), "position_cap");
+}
+
+#[test]
+fn max_positions_counts_a_reversal_as_the_same_position() {
+    let limits = RiskLimits { max_positions: Some(1), ..RiskLimits::default() };
+    let mut risk = engine(limits, Sizing::AsRequested);
+    let long = account(&[("A", 10.0, 100.0)]);
+    let close = OrderRequest::close(Symbol::new("A"), 10.0);
+    assert!(check(&mut risk, &long, close, 100.0).is_ok());
+    let short = OrderRequest::market(Symbol::new("A"), Side::Sell, Quantity::Units(5.0));
+    assert_eq!(check(&mut risk, &long, short, 100.0), Ok(Quantity::Units(5.0)));
+    // But a second symbol on that bar would be one too many.
+    let other = check(&mut risk, &long, buy("B", Quantity::Units(1.0)), 100.0).unwrap_err();
+    assert_eq!(other.code(), "max_positions");
 }
 
 #[test]
