@@ -14,15 +14,18 @@ pub fn set_data_dir(dir: PathBuf) {
 }
 
 /// The folder GPT-Trader keeps its data in: `--data-dir`, else
-/// `GPT_TRADER_DATA`, else `$XDG_DATA_HOME/gpt-trader`, else `~/.local/share/gpt-trader`.
+/// `GPT_TRADER_DATA`, else `$XDG_DATA_HOME/gpt-trader`, else `~/.local/share/gpt-trader`
+/// (an empty variable counts as unset).
 pub fn data_dir() -> Result<PathBuf> {
     if let Some(dir) = DATA_DIR.get() {
         return Ok(dir.clone());
     }
-    if let Some(dir) = std::env::var_os("GPT_TRADER_DATA") {
+    // An empty variable counts as unset (not as the current folder).
+    let set = |name: &str| std::env::var_os(name).filter(|value| !value.is_empty());
+    if let Some(dir) = set("GPT_TRADER_DATA") {
         return Ok(PathBuf::from(dir));
     }
-    if let Some(xdg) = std::env::var_os("XDG_DATA_HOME") {
+    if let Some(xdg) = set("XDG_DATA_HOME") {
         return Ok(PathBuf::from(xdg).join("gpt-trader"));
     }
     let home = std::env::var_os("HOME").context("cannot find a data folder: set GPT_TRADER_DATA or HOME")?;

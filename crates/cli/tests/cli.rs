@@ -843,6 +843,36 @@ fn an_output_that_cannot_be_written_fails_before_the_run_and_records_nothing() {
 }
 
 #[test]
+fn empty_symbol_names_are_refused() {
+    for symbols in ["", ",,", "AAPL,,MSFT"] {
+        assert_fails_with(&["backtest", "--symbols", symbols], "--symbols has an empty name");
+        assert_fails_with(
+            &["data", "fetch", "--source", "yahoo", "--symbols", symbols, "--start", "2020-01-01"],
+            "--symbols has an empty name",
+        );
+    }
+}
+
+#[test]
+fn an_empty_data_folder_variable_counts_as_unset() {
+    let cwd = tempfile::tempdir().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    let output = Command::cargo_bin("gpt-trader")
+        .unwrap()
+        .current_dir(cwd.path())
+        .env("GPT_TRADER_DATA", "")
+        .env("XDG_DATA_HOME", "")
+        .env("HOME", home.path())
+        .env_remove("GPT_TRADER_DB")
+        .args(["backtest", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(!cwd.path().join("runs.db").exists(), "the store went into the current folder");
+    assert!(home.path().join(".local/share/gpt-trader/runs.db").exists());
+}
+
+#[test]
 fn data_dir_option_wins_over_the_environment() {
     let (env_dir, flag_dir) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
     let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/GOOG.csv");

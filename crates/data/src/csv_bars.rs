@@ -6,6 +6,7 @@
 //! and in any order. Any other column is ignored.
 
 use crate::DataError;
+use crate::error::excerpt;
 use crate::timestamp::parse_timestamp;
 use crate::validate::{RawRow, checked_bar};
 use gt_model::{BarSeries, Symbol, Timestamp};
@@ -86,7 +87,7 @@ pub fn read(reader: impl Read, source: &Path, symbol: Symbol) -> Result<BarSerie
         let ts = parse_timestamp(date_text).ok_or_else(|| DataError::BadTimestamp {
             file: source.to_path_buf(),
             line,
-            value: date_text.to_owned(),
+            value: excerpt(date_text),
         })?;
         if let Some((previous_ts, previous_line)) = &previous {
             if ts == *previous_ts {
@@ -175,6 +176,17 @@ mod tests {
         for (rows, expected) in cases {
             let message = parse(&format!("{head}{rows}")).unwrap_err().to_string();
             assert!(message.starts_with(expected), "{message}");
+        }
+    }
+
+    #[test]
+    fn a_huge_bad_field_is_quoted_short() {
+        let huge = "x".repeat(5_000_000);
+        for row in [format!("{huge},1,2,1,2,1"), format!("2020-01-02,{huge},2,1,2,1")] {
+            let message =
+                parse(&format!("Date,Open,High,Low,Close,Volume\n{row}\n")).unwrap_err().to_string();
+            assert!(message.len() < 400, "{} bytes", message.len());
+            assert!(message.contains("... (5000000 characters)"), "{message}");
         }
     }
 

@@ -151,3 +151,16 @@ pub enum DataError {
         reason: String,
     },
 }
+
+/// Characters of an offending value quoted in an error, at most.
+const QUOTED_CHARS: usize = 80;
+
+/// `text` as an error quotes it: whole when short, else its start and its length.
+pub(crate) fn excerpt(text: &str) -> String {
+    let length = text.chars().count();
+    if length <= QUOTED_CHARS {
+        return text.to_owned();
+    }
+    let start: String = text.chars().take(QUOTED_CHARS - 3).collect();
+    format!("{start}... ({length} characters)")
+}

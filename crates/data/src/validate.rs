@@ -1,6 +1,7 @@
 //! Row-level checks every bar passes before it enters a series.
 
 use crate::DataError;
+use crate::error::excerpt;
 use gt_model::Bar;
 use std::path::Path;
 
@@ -18,7 +19,7 @@ pub(crate) struct RawRow<'a> {
 pub(crate) fn number(file: &Path, line: u64, field: &'static str, text: &str) -> Result<f64, DataError> {
     match text.trim().parse::<f64>() {
         Ok(value) if value.is_finite() => Ok(value),
-        _ => Err(DataError::NotANumber { file: file.to_path_buf(), line, field, value: text.to_owned() }),
+        _ => Err(DataError::NotANumber { file: file.to_path_buf(), line, field, value: excerpt(text) }),
     }
 }
 

@@ -266,6 +266,7 @@ pub fn run(args: &DataCommandArgs) -> Result<()> {
             outln!("{symbol} {interval}: {} bars cached in {}", merged.len(), cache.root().display());
         }
         DataCommand::Fetch { source, symbols, start, end, interval, alpaca_feed } => {
+            crate::commands::data_args::no_empty_names(symbols)?;
             let end = end.unwrap_or_else(|| chrono::Utc::now().date_naive() + chrono::Duration::days(1));
             if *start >= end {
                 bail!("--start {start} is not before --end {end}");

@@ -39,6 +39,7 @@ impl DataArgs {
     /// Like [`DataArgs::load`], falling back to a run file's `[data]` (its
     /// files relative to `base`) when the command line names no data.
     pub fn load_with(&self, file: &DataSection, base: &Path) -> Result<Vec<BarSeries>> {
+        no_empty_names(&self.symbols)?;
         let from_cli = !self.data.is_empty() || self.universe.is_some() || !self.symbols.is_empty();
         if !from_cli && (!file.files.is_empty() || file.universe.is_some() || !file.symbols.is_empty()) {
             let args = DataArgs {
@@ -106,6 +107,17 @@ impl DataArgs {
         }
         Ok(series.remove(0))
     }
+}
+
+/// Refuses `--symbols ""` and `--symbols AAPL,,MSFT`: an empty name is a broken command.
+pub fn no_empty_names(symbols: &[String]) -> Result<()> {
+    if symbols.iter().any(|s| s.trim().is_empty()) {
+        bail!(
+            "--symbols has an empty name ({:?}): give names separated by commas, e.g. --symbols AAPL,MSFT",
+            symbols.join(",")
+        );
+    }
+    Ok(())
 }
 
 /// Large, liquid US stocks and ETFs: a starting universe whose bars come from the cache.
