@@ -843,6 +843,19 @@ fn an_output_that_cannot_be_written_fails_before_the_run_and_records_nothing() {
 }
 
 #[test]
+fn a_warm_up_longer_than_the_data_is_warned_of() {
+    let output = gpt_trader()
+        .args(["backtest", "--param", "fast=5000", "--param", "slow=6000", "--no-save"])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("warning: demo_ma needs 5999 bars to warm up and GOOG has 2148"), "{stderr}");
+    let quiet = gpt_trader().args(["backtest", "--no-save"]).output().unwrap();
+    assert!(!String::from_utf8_lossy(&quiet.stderr).contains("warm up"));
+}
+
+#[test]
 fn empty_symbol_names_are_refused() {
     for symbols in ["", ",,", "AAPL,,MSFT"] {
         assert_fails_with(&["backtest", "--symbols", symbols], "--symbols has an empty name");

@@ -65,8 +65,11 @@ pub struct BacktestArgs {
 /// Runs the backtest the arguments (and run file) describe; returns the bars,
 /// the result and the names of the strategies.
 fn execute(args: &BacktestArgs, file: &RunConfig) -> Result<(Vec<BarSeries>, BacktestResult, String)> {
-    let PreparedRun { series, mut sleeves, mut risk, config, exchange, title, .. } =
-        args.spec.prepare(file)?;
+    let prepared = args.spec.prepare(file)?;
+    for warning in prepared.warm_up_warnings() {
+        eprintln!("{warning}");
+    }
+    let PreparedRun { series, mut sleeves, mut risk, config, exchange, title, .. } = prepared;
     let result = backtest_portfolio(&series, &mut sleeves, &mut risk, config, exchange);
     Ok((series, result, title))
 }

@@ -59,6 +59,28 @@ pub struct PreparedRun {
     pub strategies: String,
 }
 
+impl PreparedRun {
+    /// A line for each strategy whose warm-up is as long as its symbol's bars
+    /// or longer: it would run and never trade.
+    pub fn warm_up_warnings(&self) -> Vec<String> {
+        let mut warnings = Vec::new();
+        for sleeve in &self.sleeves {
+            for (index, strategy) in &sleeve.members {
+                let (needed, series) = (strategy.warmup_bars(), &self.series[*index]);
+                if needed >= series.len() {
+                    warnings.push(format!(
+                        "warning: {} needs {needed} bars to warm up and {} has {}: it cannot trade",
+                        sleeve.name,
+                        series.symbol(),
+                        series.len()
+                    ));
+                }
+            }
+        }
+        warnings
+    }
+}
+
 impl RunSpecArgs {
     /// The run file named by `--config`, or an empty one.
     pub fn run_file(&self) -> Result<RunConfig> {
