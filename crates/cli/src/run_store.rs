@@ -45,12 +45,8 @@ pub fn database_url(cli: Option<&str>) -> Result<String> {
 
 /// Runs `work` against the store at `url` on a single-threaded runtime.
 pub fn with_store<T>(url: &str, work: impl AsyncFnOnce(&Store) -> Result<T>) -> Result<T> {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    runtime.block_on(async {
-        let store =
-            Store::open(url).await.with_context(|| format!("opening the run store {}", redacted(url)))?;
-        work(&store).await
-    })
+    let open = OpenStore::open(url)?;
+    open.runtime.block_on(work(&open.store))
 }
 
 /// `url` without its password, for messages.
@@ -102,7 +98,7 @@ impl OpenStore {
         let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
         let store = runtime
             .block_on(Store::open(url))
-            .with_context(|| format!("opening the run store {} (use --no-save to skip it)", redacted(url)))?;
+            .with_context(|| format!("opening the run store {}", redacted(url)))?;
         Ok(Self { runtime, store })
     }
 
@@ -136,7 +132,8 @@ pub fn check_writable(path: &Path, what: &str) -> Result<()> {
     let probe = folder.join(format!(".gpt-trader-write-check-{}", std::process::id()));
     std::fs::OpenOptions::new()
         .write(true)
-        .create_new(true)
+        .create(true)
+        .truncate(true)
         .open(&probe)
         .map_err(|e| anyhow::anyhow!("{what} {shown}: cannot write in {}: {e}", folder.display()))?;
     let _ = std::fs::remove_file(&probe);

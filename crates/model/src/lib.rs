@@ -16,7 +16,7 @@ mod trade;
 pub use bar::{Bar, BarSeries};
 pub use fill::Fill;
 pub use order::{Order, OrderId, OrderRequest, OrderType, Quantity, Side};
-pub use portfolio::{OpenLot, Portfolio, Position};
+pub use portfolio::{OpenLot, Portfolio, Position, UNIT_EPSILON};
 pub use symbol::{StrategyId, Symbol};
 pub use time::{FormattedTime, TimeFormat, Timestamp};
 pub use trade::Trade;

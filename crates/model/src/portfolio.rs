@@ -1,8 +1,8 @@
 use crate::{Fill, StrategyId, Symbol, Timestamp, Trade};
 use std::collections::VecDeque;
 
-/// Units below this are treated as zero when matching fractional lots.
-const UNIT_EPSILON: f64 = 1e-9;
+/// Units below this are treated as zero (a flat position, a matched lot).
+pub const UNIT_EPSILON: f64 = 1e-9;
 
 /// An open lot: part of a position entered by one fill, waiting to be closed FIFO.
 #[derive(Clone, Debug)]

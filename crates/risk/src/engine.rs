@@ -2,7 +2,7 @@
 
 use crate::{Approved, HaltReason, Refusal, Refused, RiskConfig, RiskLimits, Sizing};
 use gt_indicators::Atr;
-use gt_model::{Bar, OrderRequest, Position, Quantity, Symbol, Timestamp};
+use gt_model::{Bar, OrderRequest, Position, Quantity, Symbol, Timestamp, UNIT_EPSILON};
 use std::collections::HashMap;
 
 /// One-bar returns kept per symbol for volatility-targeted sizing.
@@ -65,6 +65,13 @@ impl ReturnWindow {
     }
 }
 
+/// Units approved for one symbol on the current bar, and what it held before them.
+struct Committed {
+    symbol: Symbol,
+    booked: f64,
+    units: f64,
+}
+
 /// Checks every order before it reaches a venue, and halts trading when losses go too far.
 pub struct RiskEngine {
     config: RiskConfig,
@@ -77,9 +84,9 @@ pub struct RiskEngine {
     /// Exposure approved on the current bar but not yet filled.
     committed_gross: f64,
     committed_net: f64,
-    /// Signed units approved on the current bar but not yet filled, by symbol
-    /// (a reversal's close counts before its new entry is checked).
-    committed_units: Vec<(Symbol, f64)>,
+    /// Units approved on the current bar but not yet filled, by symbol (a
+    /// reversal's close counts before its new entry is checked).
+    committed_units: Vec<Committed>,
     volatility: HashMap<Symbol, ReturnWindow>,
     atr: HashMap<Symbol, Atr>,
     tracks_volatility: bool,
@@ -247,9 +254,12 @@ impl RiskEngine {
         }
         // The position as it will be once the orders approved on this bar
         // fill: a reversal's entry is checked after its close, not beside it.
-        let held =
-            account.positions.iter().find(|p| *p.symbol() == request.symbol).map_or(0.0, Position::quantity)
-                + self.committed(&request.symbol);
+        let booked =
+            account.positions.iter().find(|p| *p.symbol() == request.symbol).map_or(0.0, Position::quantity);
+        let held = match booked + self.committed(&request.symbol) {
+            tiny if tiny.abs() < UNIT_EPSILON => 0.0,
+            held => held,
+        };
         let sign = request.side.sign();
         let available = (account.equity - gross(account.positions) - self.committed_gross).max(0.0);
         let requested_units = match request.quantity {
@@ -264,6 +274,7 @@ impl RiskEngine {
             let after = held + sign * units;
             self.commit(
                 &request.symbol,
+                booked,
                 sign * units,
                 (after.abs() - held.abs()) * price,
                 (after - held) * price,
@@ -312,6 +323,7 @@ impl RiskEngine {
         let opens_position = held == 0.0 && after != 0.0;
         if let Some(limit) = limits.max_positions {
             let open = self.open_after_bar(account.positions);
+            // (`held` already counts this bar's orders: a reversed position stays one position.)
             if opens_position && open >= limit {
                 return Err(Refusal::MaxPositions { open, limit });
             }
@@ -333,35 +345,40 @@ impl RiskEngine {
                 return Err(Refusal::NetExposure { exposure_pct, limit_pct });
             }
         }
-        self.commit(&request.symbol, sign * units, delta_gross, delta_net);
+        self.commit(&request.symbol, booked, sign * units, delta_gross, delta_net);
         Ok(resized.then_some(Quantity::Units(units)))
     }
 
     /// Signed units of `symbol` approved on this bar and not yet filled.
     fn committed(&self, symbol: &Symbol) -> f64 {
-        self.committed_units.iter().filter(|(s, _)| s == symbol).map(|(_, units)| units).sum()
+        self.committed_units.iter().find(|c| c.symbol == *symbol).map_or(0.0, |c| c.units)
     }
 
-    /// Counts an approved order: its units and what it adds to gross and net exposure.
-    fn commit(&mut self, symbol: &Symbol, signed_units: f64, delta_gross: f64, delta_net: f64) {
+    /// Counts an approved order of `signed_units` on `symbol` (holding
+    /// `booked` before this bar's orders): its units and what it adds to gross
+    /// and net exposure.
+    fn commit(&mut self, symbol: &Symbol, booked: f64, signed_units: f64, delta_gross: f64, delta_net: f64) {
         self.committed_gross += delta_gross;
         self.committed_net += delta_net;
-        match self.committed_units.iter_mut().find(|(s, _)| s == symbol) {
-            Some((_, units)) => *units += signed_units,
-            None => self.committed_units.push((symbol.clone(), signed_units)),
+        match self.committed_units.iter_mut().find(|c| c.symbol == *symbol) {
+            Some(committed) => committed.units += signed_units,
+            None => {
+                self.committed_units.push(Committed { symbol: symbol.clone(), booked, units: signed_units })
+            }
         }
     }
 
-    /// Positions open once the orders approved on this bar fill.
+    /// Positions open once the orders approved on this bar fill: those open
+    /// now, plus those this bar's orders open, less those they close.
     fn open_after_bar(&self, positions: &[Position]) -> usize {
-        let open = |units: f64| units.abs() > 1e-9;
-        let held = positions.iter().filter(|p| open(p.quantity() + self.committed(p.symbol()))).count();
-        let new = self
+        let open = |units: f64| units.abs() >= UNIT_EPSILON;
+        let now = positions.iter().filter(|p| open(p.quantity())).count() as isize;
+        let change: isize = self
             .committed_units
             .iter()
-            .filter(|(symbol, units)| open(*units) && !positions.iter().any(|p| p.symbol() == symbol))
-            .count();
-        held + new
+            .map(|c| isize::from(open(c.booked + c.units)) - isize::from(open(c.booked)))
+            .sum();
+        (now + change).max(0) as usize
     }
 
     /// Units of a new entry under the sizing model; `None` to keep the strategy's size.

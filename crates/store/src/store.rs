@@ -8,10 +8,6 @@ use std::time::{SystemTime, UNIX_EPOCH};
 /// Longest [`Store::open`] waits for the first connection.
 pub const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
-/// Longest a query waits for a connection of the pool (SQLite's pool has one;
-/// another process may hold the write lock meanwhile).
-const ACQUIRE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
-
 /// Connects once to `url` and reads from it, within `timeout`: the real cause
 /// of a store that cannot be used (refused, unknown host, authentication,
 /// not a database, permission denied).
@@ -145,7 +141,6 @@ impl Store {
         // then say only that it timed out. This says why, at once.
         probe(&url, sqlite, connect_timeout).await?;
         let pool = AnyPoolOptions::new()
-            .acquire_timeout(ACQUIRE_TIMEOUT)
             .max_connections(if sqlite { 1 } else { 4 })
             .after_connect(move |connection, _| {
                 Box::pin(async move {

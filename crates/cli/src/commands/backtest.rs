@@ -90,7 +90,11 @@ pub fn run(args: &BacktestArgs) -> Result<()> {
     let store = if args.no_save {
         None
     } else {
-        Some(run_store::OpenStore::open(&run_store::database_url(args.db.as_deref())?)?)
+        let url = run_store::database_url(args.db.as_deref())?;
+        Some(
+            run_store::OpenStore::open(&url)
+                .map_err(|e| anyhow::anyhow!("{e:#} (use --no-save to skip it)"))?,
+        )
     };
     for (path, what) in
         [(&args.report, "--report"), (&trades_out, "--trades-out"), (&equity_out, "--equity-out")]

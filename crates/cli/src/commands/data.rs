@@ -118,11 +118,7 @@ fn fetch_alpaca_together(
     let day = |date: NaiveDate| format!("{date}T00:00:00Z");
     let fetched = client.bars_many(symbols, alpaca_timeframe(interval)?, &day(start), &day(end), "all")?;
     for symbol in symbols.iter().filter(|s| !fetched.contains_key(*s)) {
-        eprintln!(
-            "note: Alpaca returned no {interval} bars for {symbol} from {} to {}",
-            day(start),
-            day(end)
-        );
+        note_no_bars(symbol, interval, &day(start), &day(end));
     }
     let mut lines = Vec::new();
     for (symbol, series) in &fetched {
@@ -135,6 +131,11 @@ fn fetch_alpaca_together(
         ));
     }
     Ok(lines)
+}
+
+/// Says on stderr that Alpaca answered with no bars for `symbol` in a range.
+fn note_no_bars(symbol: &str, interval: &str, from: &str, to: &str) {
+    eprintln!("note: Alpaca returned no {interval} bars for {symbol} from {from} to {to}");
 }
 
 /// Fetches what the cache lacks of `symbol` at `interval` from Alpaca (split-
@@ -163,11 +164,7 @@ fn fetch_alpaca(
     let fetched = client.bars(symbol, timeframe, &rfc(from), &rfc(end_time), "all")?;
     let count = fetched.len();
     if count == 0 {
-        eprintln!(
-            "note: Alpaca returned no {interval} bars for {symbol} from {} to {}",
-            rfc(from),
-            rfc(end_time)
-        );
+        note_no_bars(symbol, interval, &rfc(from), &rfc(end_time));
     }
     let merged = merge(cached, fetched);
     cache.store(&merged, interval, "alpaca")?;

@@ -473,6 +473,10 @@ impl Venue for AlpacaVenue {
         if self.step != Some(update.index) {
             // The first symbol of a new step: hear the broker out.
             self.step = Some(update.index);
+            // What was expected of the orders sent on the last step gives way to the book.
+            for position in portfolio.positions() {
+                self.held.insert(position.symbol().clone(), position.quantity());
+            }
             self.drain_updates();
             self.send_queued(events);
             let due = self.reconcile_due || self.last_reconcile.elapsed() >= self.reconcile_every;
