@@ -14,7 +14,7 @@ mod stats;
 pub mod tearsheet;
 
 pub use attribution::{Attribution, OpenExposure, Slice, attribute};
-pub use benchmark::equal_weight_index;
+pub use benchmark::{BuyAndHold, equal_weight_index};
 pub use drawdown::{DrawdownPeriod, drawdown_fractions, drawdown_periods};
 pub use report::{EquityPoint, Report, TradeRecord};
 pub use stats::{Stats, StatsInput, compute_stats};

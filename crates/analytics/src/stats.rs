@@ -152,11 +152,8 @@ pub fn compute_stats(input: &StatsInput<'_>) -> Stats {
     let exposure = exposed.iter().filter(|e| **e).count() as f64 / n.max(1) as f64;
 
     let return_pct = (final_equity - first_equity) / first_equity * 100.0;
-    let first_trading_bar = first_trading_bar.min(closes.len().saturating_sub(1));
-    let buy_hold_pct = match (closes.get(first_trading_bar), closes.last()) {
-        (Some(start), Some(end)) => (end - start) / start * 100.0,
-        _ => f64::NAN,
-    };
+    let buy_hold_pct =
+        crate::benchmark::return_pct_from(closes, first_trading_bar.min(closes.len().saturating_sub(1)));
 
     // Annualised return and risk from periodic (usually daily) returns.
     let (periods_per_year, bucket) = annualization(timestamps, period);

@@ -11,10 +11,6 @@ macro_rules! outln {
 
 mod commands;
 mod output;
-mod report_html;
-mod run_check;
-mod run_config;
-mod run_store;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -58,7 +54,7 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     if let Some(dir) = cli.data_dir {
-        run_store::set_data_dir(dir);
+        gt_runner::paths::set_data_dir(dir);
     }
     let outcome = match cli.command {
         Command::Backtest(args) => commands::backtest::run(&args),

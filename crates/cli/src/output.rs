@@ -3,11 +3,11 @@
 use anyhow::Result;
 use clap::ValueEnum;
 use comfy_table::{Cell, CellAlignment, Table, presets::UTF8_FULL_CONDENSED};
-use gt_analytics::{Attribution, OpenExposure, Report, attribute};
+use gt_analytics::Report;
 use gt_engine::BacktestResult;
-use gt_model::{StrategyId, Symbol, TimeFormat};
+use gt_model::{Symbol, TimeFormat};
+use gt_runner::records::RunReport;
 use serde::Serialize;
-use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
 
@@ -20,72 +20,6 @@ pub enum OutputFormat {
     Json,
 }
 
-/// A cancelled order as reported.
-#[derive(Serialize)]
-struct CancelledOrder {
-    time: String,
-    symbol: Symbol,
-    side: gt_model::Side,
-    code: &'static str,
-    detail: String,
-}
-
-/// An order the risk engine refused, as reported.
-#[derive(Serialize)]
-struct RefusedOrder {
-    time: String,
-    symbol: Symbol,
-    strategy: Option<StrategyId>,
-    code: &'static str,
-    detail: String,
-}
-
-/// The risk section of the JSON report.
-#[derive(Serialize)]
-struct RiskReport {
-    refusals: Vec<RefusedOrder>,
-    refusal_counts: BTreeMap<&'static str, usize>,
-    halted_at: Option<String>,
-    halt_reason: Option<String>,
-    halt_code: Option<&'static str>,
-}
-
-/// Sleeve weights set during the run.
-#[derive(Serialize)]
-struct RebalanceRecord {
-    time: String,
-    weights: BTreeMap<String, f64>,
-    error: Option<String>,
-}
-
-/// The JSON report: statistics, trades, equity, cancellations, risk, attribution and rebalances.
-#[derive(Serialize)]
-struct JsonReport<'a> {
-    /// Id in the run store, when the run was saved.
-    run_id: Option<&'a str>,
-    #[serde(flatten)]
-    report: &'a Report,
-    cancelled_orders: Vec<CancelledOrder>,
-    risk: RiskReport,
-    attribution: Attribution,
-    rebalances: Vec<RebalanceRecord>,
-}
-
-/// Profit, trades and exposure per strategy and per symbol of `result`.
-pub fn attribution_of(result: &BacktestResult) -> Attribution {
-    let open: Vec<OpenExposure<'_>> = result
-        .open_lots
-        .iter()
-        .map(|lot| OpenExposure {
-            symbol: &lot.symbol,
-            strategy: lot.strategy.as_ref(),
-            unrealized_pnl: lot.unrealized_pnl,
-            entry_bar: lot.entry_bar,
-        })
-        .collect();
-    attribute(&result.trades, &open, result.equity.len())
-}
-
 /// Prints the JSON report on stdout, nothing else.
 pub fn print_json(
     report: &Report,
@@ -93,58 +27,8 @@ pub fn print_json(
     format: TimeFormat,
     run_id: Option<&str>,
 ) -> Result<()> {
-    let time = |ts: gt_model::Timestamp| ts.display(format).to_string();
-    let cancelled_orders = result
-        .cancellations
-        .iter()
-        .map(|c| CancelledOrder {
-            time: time(c.ts),
-            symbol: c.order.request.symbol.clone(),
-            side: c.order.request.side,
-            code: c.reason.code(),
-            detail: c.reason.to_string(),
-        })
-        .collect();
-    let mut refusal_counts = BTreeMap::new();
-    for record in &result.refusals {
-        *refusal_counts.entry(record.refusal.code()).or_insert(0) += 1;
-    }
-    let risk = RiskReport {
-        refusals: result
-            .refusals
-            .iter()
-            .map(|r| RefusedOrder {
-                time: time(r.ts),
-                symbol: r.symbol.clone(),
-                strategy: r.strategy.clone(),
-                code: r.refusal.code(),
-                detail: r.refusal.to_string(),
-            })
-            .collect(),
-        refusal_counts,
-        halted_at: result.halt.as_ref().map(|h| time(h.ts)),
-        halt_reason: result.halt.as_ref().map(|h| h.reason.to_string()),
-        halt_code: result.halt.as_ref().map(|h| h.reason.code()),
-    };
-    let rebalances = result
-        .rebalances
-        .iter()
-        .map(|r| RebalanceRecord {
-            time: time(r.ts),
-            weights: result.sleeves.iter().map(ToString::to_string).zip(r.weights.iter().copied()).collect(),
-            error: r.error.clone(),
-        })
-        .collect();
-    let output = JsonReport {
-        run_id,
-        report,
-        cancelled_orders,
-        risk,
-        attribution: attribution_of(result),
-        rebalances,
-    };
     let mut stdout = std::io::stdout().lock();
-    serde_json::to_writer(&mut stdout, &output)?;
+    serde_json::to_writer(&mut stdout, &RunReport::new(report, result, format, run_id))?;
     writeln!(stdout)?;
     Ok(())
 }

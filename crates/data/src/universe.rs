@@ -16,6 +16,11 @@ const SAMPLE_STOCKS: &[u8] = include_bytes!("../../../data/sample/stocks_2000_20
 pub const BUILT_IN: &[(&str, &str)] =
     &[("sample", "AAPL, FB, GOOG, IBM, MSFT daily 2000-2013, split- and dividend-adjusted (public domain)")];
 
+/// Large, liquid US stocks and ETFs: the universe `us_liquid`, a starting
+/// list whose bars come from the local cache (nothing is bundled).
+pub const US_LIQUID: [&str; 12] =
+    ["SPY", "QQQ", "IWM", "AAPL", "MSFT", "AMZN", "GOOGL", "META", "NVDA", "JPM", "XOM", "JNJ"];
+
 /// The bars of every symbol in the built-in universe `name`, sorted by symbol.
 pub fn load(name: &str) -> Result<Vec<BarSeries>, DataError> {
     match name {

@@ -2,12 +2,12 @@
 //! warm-up history from Alpaca's REST API, the session itself in gt-live.
 
 use crate::commands::paper_report::StepReport;
-use crate::commands::run_spec::PreparedRun;
 use anyhow::{Context, Result, bail};
 use gt_alpaca::{DEFAULT_STREAM_URL, PAPER_TRADING_URL, TradingClient};
 use gt_data::alpaca::{self, AlpacaClient, AlpacaKeys};
 use gt_live::alpaca::{AlpacaEndpoints, AlpacaOutcome, AlpacaSession, AlpacaTimings, OutsideHours};
 use gt_model::{BarSeries, Symbol};
+use gt_runner::PreparedRun;
 use std::time::Duration;
 
 /// First wait before a retry or reconnection (it doubles each time).

@@ -1,17 +1,14 @@
 //! `gpt-trader backtest`.
 
-use crate::commands::run_args::{stats_of, time_format_of};
-use crate::commands::run_spec::{PreparedRun, RunSpecArgs};
+use crate::commands::run_spec::{RunSpecArgs, prepare_on};
 use crate::output::{self, OutputFormat};
-use crate::run_config::RunConfig;
-use crate::run_store;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use gt_analytics::Report;
-use gt_analytics::tearsheet::TearsheetData;
-use gt_engine::{BacktestResult, backtest_portfolio};
-use gt_model::BarSeries;
-use gt_store::{NewRun, RunDetails};
+use gt_runner::outcome::{stats_of, time_format_of};
+use gt_runner::records::{RunRequest, stored_run};
+use gt_runner::store::OpenStore;
+use gt_runner::{PreparedRun, paths};
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -62,60 +59,50 @@ pub struct BacktestArgs {
     equity_out: Option<PathBuf>,
 }
 
-/// Runs the backtest the arguments (and run file) describe; returns the bars,
-/// the result and the names of the strategies.
-fn execute(args: &BacktestArgs, file: &RunConfig) -> Result<(Vec<BarSeries>, BacktestResult, String)> {
-    let prepared = args.spec.prepare(file)?;
-    for warning in prepared.warm_up_warnings() {
-        eprintln!("{warning}");
-    }
-    let PreparedRun { series, mut sleeves, mut risk, config, exchange, title, .. } = prepared;
-    let result = backtest_portfolio(&series, &mut sleeves, &mut risk, config, exchange);
-    Ok((series, result, title))
-}
-
 /// `gpt-trader backtest`.
 pub fn run(args: &BacktestArgs) -> Result<()> {
-    let file = args.spec.run_file()?;
-    let format_choice = match (args.format, file.output.format.as_deref()) {
+    let spec = args.spec.spec()?;
+    let format_choice = match (args.format, spec.output.format.as_deref()) {
         (Some(format), _) => format,
         (None, None | Some("table")) => OutputFormat::Table,
         (None, Some("json")) => OutputFormat::Json,
         (None, Some(other)) => bail!("output.format = {other:?}: use table or json"),
     };
-    let trades_out = args.trades_out.clone().or_else(|| file.output.trades_out.as_ref().map(PathBuf::from));
-    let equity_out = args.equity_out.clone().or_else(|| file.output.equity_out.as_ref().map(PathBuf::from));
+    let trades_out = args.trades_out.clone().or_else(|| spec.output.trades_out.clone());
+    let equity_out = args.equity_out.clone().or_else(|| spec.output.equity_out.clone());
     // Everything that could keep the results from being kept is checked
     // first: a run that cannot be written fails at once and records nothing.
     let store = if args.no_save {
         None
     } else {
-        let url = run_store::database_url(args.db.as_deref())?;
-        Some(
-            run_store::OpenStore::open(&url)
-                .map_err(|e| anyhow::anyhow!("{e:#} (use --no-save to skip it)"))?,
-        )
+        let url = paths::database_url(args.db.as_deref())?;
+        Some(OpenStore::open(&url).map_err(|e| anyhow::anyhow!("{e} (use --no-save to skip it)"))?)
     };
     for (path, what) in
         [(&args.report, "--report"), (&trades_out, "--trades-out"), (&equity_out, "--equity-out")]
     {
         if let Some(path) = path {
-            run_store::check_writable(path, what)?;
+            paths::check_writable(path, what)?;
         }
     }
     let started = Instant::now();
-    let (series, result, title) = execute(args, &file)?;
+    let mut prepared = prepare_on(&spec, gt_runner::data::load(&spec.data)?)?;
+    for warning in prepared.warm_up_warnings() {
+        eprintln!("{warning}");
+    }
+    let result = prepared.run();
+    let PreparedRun { series, title, .. } = prepared;
     let format = time_format_of(&series);
     let report =
         Report::new(stats_of(&series, &result), &result.trades, &result.timeline, &result.equity, format);
     // The charts' data, only when a report or the store will keep it.
     let chart = if args.report.is_some() || store.is_some() {
-        Some(crate::report_html::chart_data(&series, &result, &report, &title)?)
+        Some(gt_runner::report::chart_data(&series, &result, &report, &title)?)
     } else {
         None
     };
     if let (Some(path), Some(chart)) = (&args.report, &chart) {
-        crate::report_html::write(path, &title, chart)?;
+        gt_runner::report::write(path, &title, chart)?;
     }
     if let Some(path) = &trades_out {
         output::write_csv(path, &report.trades).with_context(|| format!("writing {}", path.display()))?;
@@ -124,12 +111,24 @@ pub fn run(args: &BacktestArgs) -> Result<()> {
         output::write_csv(path, &report.equity).with_context(|| format!("writing {}", path.display()))?;
     }
     // Recorded last, once every output is written.
-    let run_id = match &store {
-        Some(store) => {
-            let chart = chart.as_ref().context("the charts are drawn for the store")?;
-            Some(save(store, args, &series, &result, &report, chart, &title, started.elapsed())?)
+    let run_id = match (&store, &chart) {
+        (Some(store), Some(chart)) => {
+            let run_file = args.spec.config.as_ref().and_then(|path| std::fs::read_to_string(path).ok());
+            let request = RunRequest {
+                kind: "backtest",
+                title: &title,
+                params: &args.spec.params,
+                config: serde_json::json!({
+                    "args": std::env::args().skip(1).collect::<Vec<_>>(),
+                    "run_file": run_file,
+                    "spec": spec,
+                }),
+                elapsed: started.elapsed(),
+            };
+            let (run, details) = stored_run(&request, &series, &result, &report, chart)?;
+            Some(store.save(&run, &details)?)
         }
-        None => None,
+        _ => None,
     };
     match format_choice {
         OutputFormat::Json => output::print_json(&report, &result, format, run_id.as_deref())?,
@@ -141,53 +140,4 @@ pub fn run(args: &BacktestArgs) -> Result<()> {
         }
     }
     Ok(())
-}
-
-#[allow(clippy::too_many_arguments)]
-/// Records the run: what was asked (arguments and run file), the data's
-/// fingerprint, the statistics, trades, equity curve and refusals.
-fn save(
-    store: &run_store::OpenStore,
-    args: &BacktestArgs,
-    series: &[BarSeries],
-    result: &BacktestResult,
-    report: &Report,
-    chart: &TearsheetData,
-    title: &str,
-    elapsed: std::time::Duration,
-) -> Result<String> {
-    let run_file = args.spec.config.as_ref().and_then(|path| std::fs::read_to_string(path).ok());
-    let params: serde_json::Map<String, serde_json::Value> =
-        args.spec.params.iter().map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone()))).collect();
-    let refusals: Vec<serde_json::Value> = result
-        .refusals
-        .iter()
-        .map(|r| {
-            serde_json::json!({
-                "time": r.ts.display(time_format_of(series)).to_string(),
-                "symbol": r.symbol,
-                "strategy": r.strategy,
-                "code": r.refusal.code(),
-                "detail": r.refusal.to_string(),
-            })
-        })
-        .collect();
-    let run = NewRun {
-        kind: "backtest".to_owned(),
-        strategy: title.to_owned(),
-        symbols: series.iter().map(|s| s.symbol().to_string()).collect(),
-        params: serde_json::Value::Object(params),
-        config: serde_json::json!({"args": std::env::args().skip(1).collect::<Vec<_>>(), "run_file": run_file}),
-        data_fingerprint: run_store::fingerprint(series),
-        code_version: env!("CARGO_PKG_VERSION").to_owned(),
-        elapsed_ms: elapsed.as_millis() as i64,
-        stats: serde_json::to_value(&report.stats)?,
-    };
-    let details = RunDetails {
-        trades: serde_json::to_value(&report.trades)?,
-        equity: serde_json::to_value(&report.equity)?,
-        refusals: serde_json::Value::Array(refusals),
-        chart: serde_json::to_value(chart)?,
-    };
-    store.save(&run, &details)
 }

@@ -1,6 +1,5 @@
 //! `gpt-trader bench`: performance benchmarks on deterministic synthetic data.
 
-use crate::commands::run_args::stats_of;
 use anyhow::{Result, bail};
 use clap::Args;
 use gt_data::synthetic;
@@ -9,6 +8,7 @@ use gt_execution::ExchangeConfig;
 use gt_model::Symbol;
 use gt_model::{BarSeries, StrategyId};
 use gt_risk::{ProtectiveExits, RiskConfig, RiskEngine, RiskLimits, Sizing};
+use gt_runner::outcome::{stats_of, time_format_of};
 use gt_strategy::Strategy;
 use gt_strategy::demo_ma::DemoMa;
 use serde::Serialize;
@@ -134,7 +134,7 @@ fn run_and_stats_phases(repeat: usize, series: &BarSeries) -> (f64, f64) {
     let result = backtest(series, strategy(), config, ExchangeConfig::default());
     let series = std::slice::from_ref(series);
     let stats_s = median_seconds(repeat, || {
-        let format = crate::commands::run_args::time_format_of(series);
+        let format = time_format_of(series);
         gt_analytics::Report::new(
             stats_of(series, &result),
             &result.trades,

@@ -1,18 +1,15 @@
 //! `gpt-trader compare`: several strategies on the same bars, side by side, with buy & hold.
 
 use crate::commands::data_args::DataArgs;
-use crate::commands::run_args::{ExecutionArgs, RiskArgs, parse_key_value, stats_of};
+use crate::commands::run_args::{ExecutionArgs, RiskArgs, as_option_error, parse_key_value};
 use crate::output::OutputFormat;
-use crate::run_config::{ExecutionSection, RiskSection};
 use anyhow::{Result, bail};
 use clap::Args;
 use comfy_table::{Cell, CellAlignment, Table, presets::UTF8_FULL_CONDENSED};
 use gt_analytics::Stats;
-use gt_engine::{EngineConfig, Sleeve, backtest_portfolio};
-use gt_model::{BarSeries, StrategyId};
-use gt_risk::RiskEngine;
-use gt_strategy::{BuyAndHold, Params, Strategy, StrategySpec, registry};
-use serde::Serialize;
+use gt_runner::compare::compare;
+use gt_runner::{RunSpec, StrategyEntry};
+use gt_strategy::registry;
 
 /// Options of `gpt-trader compare`.
 #[derive(Args, Debug)]
@@ -44,18 +41,8 @@ pub struct CompareArgs {
     format: OutputFormat,
 }
 
-/// One row of the comparison.
-#[derive(Serialize)]
-struct Row {
-    strategy: String,
-    stats: Stats,
-}
-
-/// A strategy to compare, with its validated parameters.
-type Choice = (&'static StrategySpec, Params);
-
-/// The strategies to run, each with its own parameters.
-fn selected(args: &CompareArgs) -> Result<Vec<Choice>> {
+/// The strategies to run, each with its own parameters (checked before any bars are read).
+fn selected(args: &CompareArgs) -> Result<Vec<StrategyEntry>> {
     let names: Vec<String> = if args.strategies.is_empty() {
         registry::STRATEGIES.iter().map(|s| s.name.to_owned()).collect()
     } else {
@@ -72,7 +59,7 @@ fn selected(args: &CompareArgs) -> Result<Vec<Choice>> {
         .into_iter()
         .map(|name| {
             let spec = registry::find(&name)?;
-            let own: Vec<(String, String)> = args
+            let params: Vec<(String, String)> = args
                 .params
                 .iter()
                 .filter_map(|(key, value)| {
@@ -80,28 +67,10 @@ fn selected(args: &CompareArgs) -> Result<Vec<Choice>> {
                     (strategy == name).then(|| (param.to_owned(), value.clone()))
                 })
                 .collect();
-            let params = spec.resolve(&own)?;
-            spec.build(&params)?;
-            Ok((spec, params))
+            spec.build(&spec.resolve(&params)?)?;
+            Ok(StrategyEntry { strategy: name, params, ..Default::default() })
         })
         .collect()
-}
-
-/// Runs one row: `build` makes the strategy instance for each symbol.
-fn run_row(
-    name: &str,
-    series: &[BarSeries],
-    mut build: impl FnMut() -> Result<Box<dyn Strategy>>,
-    args: &CompareArgs,
-    finalize: bool,
-) -> Result<Row> {
-    let (config, exchange) = args.execution.configs(&ExecutionSection::default())?;
-    let config = EngineConfig { finalize_trades: config.finalize_trades || finalize, ..config };
-    let members = (0..series.len()).map(|i| build().map(|s| (i, s))).collect::<Result<Vec<_>>>()?;
-    let mut sleeves = [Sleeve { name: StrategyId::new(name), weight: 1.0, members }];
-    let mut risk = RiskEngine::new(args.risk.config(&RiskSection::default())?, exchange.fractional_units);
-    let result = backtest_portfolio(series, &mut sleeves, &mut risk, config, exchange);
-    Ok(Row { strategy: name.to_owned(), stats: stats_of(series, &result) })
 }
 
 /// A column of the comparison table: its title and how to read it from the statistics.
@@ -122,15 +91,15 @@ const COLUMNS: [Column; 9] = [
 
 /// `gpt-trader compare`.
 pub fn run(args: &CompareArgs) -> Result<()> {
-    args.execution.configs(&ExecutionSection::default())?;
-    args.risk.config(&RiskSection::default())?;
-    let choices = selected(args)?;
+    let mut spec = RunSpec::default();
+    args.execution.overlay(&mut spec.execution);
+    args.risk.overlay(&mut spec.risk);
+    // Settings and strategies are checked before any bars are read.
+    gt_runner::SharedRun::new(&spec, Vec::new()).map_err(as_option_error)?;
+    let entries = selected(args)?;
     let series = args.data.load()?;
-    // The baseline's one trade per symbol is closed at the end so it counts like the others'.
-    let mut rows = vec![run_row("buy & hold", &series, || Ok(Box::new(BuyAndHold::default())), args, true)?];
-    for (spec, params) in &choices {
-        rows.push(run_row(spec.name, &series, || Ok(spec.build(params)?), args, false)?);
-    }
+    let symbols: Vec<String> = series.iter().map(|s| s.symbol().to_string()).collect();
+    let rows = compare(&spec, series, &entries).map_err(as_option_error)?;
 
     if args.format == OutputFormat::Json {
         outln!("{}", serde_json::to_string(&rows)?);
@@ -151,7 +120,6 @@ pub fn run(args: &CompareArgs) -> Result<()> {
         });
         table.add_row(std::iter::once(Cell::new(&row.strategy)).chain(cells));
     }
-    let symbols: Vec<&str> = series.iter().map(|s| s.symbol().as_str()).collect();
     outln!("{} from {} to {}", symbols.join(", "), rows[0].stats.start, rows[0].stats.end);
     outln!("{table}");
     Ok(())

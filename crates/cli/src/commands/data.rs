@@ -1,7 +1,6 @@
 //! `gpt-trader data`: the local bar cache.
 
 use crate::output::OutputFormat;
-use crate::run_store::data_dir;
 use anyhow::{Result, bail};
 use chrono::NaiveDate;
 use clap::{Args, Subcommand};
@@ -230,11 +229,6 @@ fn fetch_symbol(
     ))
 }
 
-/// The cache in the data folder: `DATA/bars`.
-pub fn cache() -> Result<BarCache> {
-    Ok(BarCache::new(data_dir()?.join("bars")))
-}
-
 /// Merges `incoming` into `existing`: every timestamp once, the incoming bar winning.
 fn merge(existing: Option<BarSeries>, incoming: BarSeries) -> BarSeries {
     let Some(existing) = existing else { return incoming };
@@ -249,7 +243,7 @@ fn merge(existing: Option<BarSeries>, incoming: BarSeries) -> BarSeries {
 
 /// `gpt-trader data`.
 pub fn run(args: &DataCommandArgs) -> Result<()> {
-    let cache = cache()?;
+    let cache = gt_runner::paths::bar_cache()?;
     match &args.command {
         DataCommand::Import { file, symbol, interval } => {
             let symbol = symbol.trim().to_uppercase();
@@ -263,7 +257,7 @@ pub fn run(args: &DataCommandArgs) -> Result<()> {
             outln!("{symbol} {interval}: {} bars cached in {}", merged.len(), cache.root().display());
         }
         DataCommand::Fetch { source, symbols, start, end, interval, alpaca_feed } => {
-            crate::commands::data_args::no_empty_names(symbols)?;
+            gt_runner::data::no_empty_names(symbols)?;
             let end = end.unwrap_or_else(|| chrono::Utc::now().date_naive() + chrono::Duration::days(1));
             if *start >= end {
                 bail!("--start {start} is not before --end {end}");

@@ -13,5 +13,4 @@ mod paper_session;
 pub mod run_args;
 pub mod run_spec;
 pub mod runs;
-mod sleeves;
 pub mod strategies;

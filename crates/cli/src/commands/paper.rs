@@ -5,17 +5,18 @@ use crate::commands::paper_session::{
     self, Drive, check_same_definition, defining_options, definition, drive, is_running, lock, open_store,
     prepare_stored, total_steps, with_stored_spec,
 };
-use crate::commands::run_args::{stats_of, time_format_of};
-use crate::commands::run_spec::{PreparedRun, RunSpecArgs};
+use crate::commands::run_spec::{RunSpecArgs, prepare_on};
 use crate::commands::{alpaca_paper, paper_report};
 use crate::output::{self, OutputFormat};
-use crate::run_store::database_url;
 use anyhow::{Result, anyhow, bail};
 use clap::{Args, Subcommand, ValueEnum};
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use gt_analytics::Report;
 use gt_live::Pacing;
 use gt_live::alpaca::OutsideHours;
+use gt_runner::PreparedRun;
+use gt_runner::outcome::{stats_of, time_format_of};
+use gt_runner::paths::database_url;
 use gt_store::{SessionRecord, Store};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
@@ -229,20 +230,20 @@ fn run_session(url: &str, args: &PaperRunArgs) -> Result<()> {
     // Continuing with no options: the session's own.
     let use_stored = existing.is_some() && options.is_empty();
     let live = args.broker == Broker::Alpaca;
-    let prepare = |spec: &RunSpecArgs| -> Result<PreparedRun> {
-        let file = spec.run_file()?;
-        if spec.execution.finalize_trades_asked(&file.execution) {
+    let prepare = |options: &RunSpecArgs| -> Result<PreparedRun> {
+        let spec = options.spec()?;
+        if spec.execution.finalizes() {
             bail!(
                 "--finalize-trades has no meaning for a paper session: use `paper flatten` to close positions"
             );
         }
-        if live {
-            let symbols = spec.data.symbol_names(&file.data);
-            let history = alpaca_paper::history(&symbols, args.warmup_days, &args.alpaca_feed)?;
-            spec.prepare_on(&file, history)
+        let series = if live {
+            let symbols = gt_runner::data::symbol_names(&spec.data);
+            alpaca_paper::history(&symbols, args.warmup_days, &args.alpaca_feed)?
         } else {
-            spec.prepare(&file)
-        }
+            gt_runner::data::load(&spec.data)?
+        };
+        prepare_on(&spec, series)
     };
     let mut prepared = match &existing {
         Some(record) if use_stored => with_stored_spec(record, prepare)?,

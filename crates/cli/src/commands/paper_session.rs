@@ -2,15 +2,16 @@
 //! and the engine driven by the session observer.
 
 use crate::commands::paper_report::StepReport;
-use crate::commands::run_args::time_format_of;
-use crate::commands::run_spec::{PreparedRun, RunSpecArgs};
-use crate::run_store::{self, redacted};
+use crate::commands::run_spec::RunSpecArgs;
 use anyhow::{Context, Result, anyhow, bail};
 use clap::Parser;
 use gt_engine::{BacktestResult, Engine, SeriesReplay, SimulatedClock};
 use gt_execution::SimulatedExchange;
 use gt_live::{Pacing, SessionLock, SessionObserver};
 use gt_model::{BarSeries, Timestamp};
+use gt_runner::PreparedRun;
+use gt_runner::outcome::time_format_of;
+use gt_runner::records::fingerprint;
 use gt_store::{SessionRecord, Store};
 use serde_json::{Value, json};
 use std::path::PathBuf;
@@ -60,7 +61,7 @@ pub fn defining_options(args: &[String]) -> Vec<String> {
 
 /// The folder of the sessions' lock files.
 pub fn lock_dir() -> Result<PathBuf> {
-    Ok(run_store::data_dir()?.join("paper"))
+    Ok(gt_runner::paths::data_dir()?.join("paper"))
 }
 
 /// Takes the lock of `session`, or explains that it is running.
@@ -79,11 +80,7 @@ pub fn is_running(session: &str) -> Result<bool> {
 
 /// Opens the store at `url` on a runtime the session keeps for its writes.
 pub fn open_store(url: &str) -> Result<(Store, tokio::runtime::Runtime)> {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    let store = runtime
-        .block_on(Store::open(url))
-        .with_context(|| format!("opening the run store {}", redacted(url)))?;
-    Ok((store, runtime))
+    Ok(gt_runner::store::open_with_runtime(url)?)
 }
 
 /// What a session's definition records: the options that define it, where
@@ -96,7 +93,7 @@ pub fn definition(options: &[String], prepared: &PreparedRun, live_data: bool) -
         "strategies": prepared.strategies,
         "symbols": prepared.series.iter().map(|s| s.symbol().as_str()).collect::<Vec<_>>(),
         // Live bars differ at every start; replayed ones must not change under a session.
-        "data_fingerprint": if live_data { "live".to_owned() } else { run_store::fingerprint(&prepared.series) },
+        "data_fingerprint": if live_data { "live".to_owned() } else { fingerprint(&prepared.series) },
         "settings": format!("{:?} {:?} {:?}", prepared.config, prepared.exchange, prepared.risk.config()),
     }))
 }
@@ -145,7 +142,7 @@ pub fn with_stored_spec<T>(
 
 /// Rebuilds the run a stored session was defined with.
 pub fn prepare_stored(record: &SessionRecord) -> Result<PreparedRun> {
-    with_stored_spec(record, |spec| spec.run_file().and_then(|file| spec.prepare(&file)))
+    with_stored_spec(record, RunSpecArgs::prepare)
 }
 
 /// Number of time steps on the merged timeline of `series`.

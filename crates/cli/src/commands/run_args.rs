@@ -1,13 +1,7 @@
 //! Options shared by commands that run backtests: money, costs, fill timing and risk.
 
-use crate::run_config::{ExecutionSection, RiskSection};
-use anyhow::{Result, bail};
 use clap::Args;
-use gt_analytics::{Stats, StatsInput, compute_stats, equal_weight_index};
-use gt_engine::{AllocationPlan, BacktestResult, EngineConfig, OnRuin};
-use gt_execution::{CostModel, ExchangeConfig};
-use gt_model::{BarSeries, TimeFormat};
-use gt_risk::{ProtectiveExits, RiskConfig, RiskLimits, Sizing};
+use gt_runner::{ExecutionSpec, RiskSpec, RunError};
 
 /// How a backtest is run: starting cash, costs, fill timing. Each option
 /// also has a key in a run file's `[execution]`; the command line wins.
@@ -43,37 +37,26 @@ pub struct ExecutionArgs {
 }
 
 impl ExecutionArgs {
-    /// True when --finalize-trades (or the run file's `finalize_trades`) asks to close positions at the end.
-    pub fn finalize_trades_asked(&self, file: &ExecutionSection) -> bool {
-        self.finalize_trades || file.finalize_trades.unwrap_or(false)
+    /// Lays the options given over `spec` (the run file's `[execution]`): the command line wins.
+    pub fn overlay(&self, spec: &mut ExecutionSpec) {
+        let flag = |cli: bool, file: Option<bool>| if cli { Some(true) } else { file };
+        spec.cash = self.cash.or(spec.cash);
+        spec.commission = self.commission.or(spec.commission);
+        spec.commission_fixed = self.commission_fixed.or(spec.commission_fixed);
+        spec.slippage_bps = self.slippage_bps.or(spec.slippage_bps);
+        spec.trade_on_close = flag(self.trade_on_close, spec.trade_on_close);
+        spec.finalize_trades = flag(self.finalize_trades, spec.finalize_trades);
+        spec.fractional = flag(self.fractional, spec.fractional);
     }
+}
 
-    /// The validated engine and exchange settings: the command line, else the run file, else the defaults.
-    pub fn configs(&self, file: &ExecutionSection) -> Result<(EngineConfig, ExchangeConfig)> {
-        let cash = self.cash.or(file.cash).unwrap_or(10_000.0);
-        if !(cash.is_finite() && cash > 0.0) {
-            bail!("--cash must be a positive amount, got {cash}");
-        }
-        let costs = CostModel::new(
-            self.commission.or(file.commission).unwrap_or(0.0),
-            self.commission_fixed.or(file.commission_fixed).unwrap_or(0.0),
-            self.slippage_bps.or(file.slippage_bps).unwrap_or(0.0),
-        )?;
-        let flag = |cli: bool, file: Option<bool>| cli || file.unwrap_or(false);
-        Ok((
-            EngineConfig {
-                initial_cash: cash,
-                finalize_trades: flag(self.finalize_trades, file.finalize_trades),
-                keep_order_log: false,
-                allocation: AllocationPlan::Static,
-                on_ruin: OnRuin::Liquidate,
-            },
-            ExchangeConfig {
-                costs,
-                trade_on_close: flag(self.trade_on_close, file.trade_on_close),
-                fractional_units: flag(self.fractional, file.fractional),
-            },
-        ))
+/// The runner's complaint about a setting, naming the command-line option
+/// it came from (a run file's values are checked, with their key paths, as
+/// the file is read, so a bad setting left here is an option's).
+pub fn as_option_error(error: RunError) -> anyhow::Error {
+    match error {
+        RunError::Setting { key, message, .. } => anyhow::anyhow!("--{} {message}", key.replace('_', "-")),
+        other => other.into(),
     }
 }
 
@@ -83,27 +66,6 @@ pub fn parse_key_value(text: &str) -> Result<(String, String), String> {
         Some((key, value)) if !key.trim().is_empty() => Ok((key.trim().to_owned(), value.trim().to_owned())),
         _ => Err(format!("expected KEY=VALUE, got {text:?}")),
     }
-}
-
-/// Dates for daily data, date-times otherwise, across all `series`.
-pub fn time_format_of(series: &[BarSeries]) -> TimeFormat {
-    if series.iter().all(|s| s.time_format() == TimeFormat::Date) {
-        TimeFormat::Date
-    } else {
-        TimeFormat::DateTime
-    }
-}
-
-/// The statistics of `result`, a run over `series`; buy & hold is their equal-weight index.
-pub fn stats_of(series: &[BarSeries], result: &BacktestResult) -> Stats {
-    compute_stats(&StatsInput {
-        timestamps: &result.timeline,
-        equity: &result.equity,
-        closes: &equal_weight_index(series, &result.timeline),
-        trades: &result.trades,
-        first_trading_bar: result.warmup_bars,
-        time_format: time_format_of(series),
-    })
 }
 
 /// Risk limits, sizing and protective exits, as command-line options.
@@ -141,42 +103,34 @@ pub struct RiskArgs {
     trailing_stop_pct: Option<f64>,
     /// Entry sizing: as the strategy asks (default), `units:N`, `fraction:F` of equity, `vol-target:PCT`
     /// (annualised volatility), or `atr-risk:PCT,ATRS` (lose PCT % of equity on an ATRS × ATR(14) move).
-    #[arg(long, value_name = "MODEL", value_parser = crate::run_check::parse_sizing)]
-    sizing: Option<Sizing>,
+    #[arg(long, value_name = "MODEL", value_parser = |text: &str| {
+        gt_runner::check::parse_sizing(text).map(|_| text.to_owned())
+    })]
+    sizing: Option<String>,
 }
 
 impl RiskArgs {
-    /// The validated risk settings: each option from the command line, else the
-    /// run file's `[risk]`; every bad value is reported at once.
-    pub fn config(&self, file: &RiskSection) -> Result<RiskConfig> {
-        let pick = |cli: Option<f64>, key: &str| cli.or_else(|| file.numbers.get(key).copied());
-        let max_positions = match (self.max_positions, file.numbers.get("max_positions")) {
-            (Some(n), _) => Some(n),
-            (None, Some(&n)) if n >= 1.0 && n.fract() == 0.0 => Some(n as usize),
-            (None, Some(&n)) => bail!("risk.max_positions = {n} must be a whole number >= 1"),
-            (None, None) => None,
-        };
-        let limits = RiskLimits {
-            max_position_pct: pick(self.max_position_pct, "max_position_pct"),
-            max_gross_exposure_pct: pick(self.max_gross_exposure_pct, "max_gross_exposure_pct"),
-            max_net_exposure_pct: pick(self.max_net_exposure_pct, "max_net_exposure_pct"),
-            max_positions,
-            max_order_notional: pick(self.max_order_notional, "max_order_notional"),
-            max_daily_loss_pct: pick(self.max_daily_loss_pct, "max_daily_loss_pct"),
-            max_drawdown_pct: pick(self.max_drawdown_pct, "max_drawdown_pct"),
-        };
-        let exits = ProtectiveExits {
-            stop_loss_pct: pick(self.stop_loss_pct, "stop_loss_pct"),
-            take_profit_pct: pick(self.take_profit_pct, "take_profit_pct"),
-            trailing_stop_pct: pick(self.trailing_stop_pct, "trailing_stop_pct"),
-        };
-        let sizing = match (self.sizing, &file.sizing) {
-            (Some(sizing), _) => sizing,
-            (None, Some(text)) => {
-                crate::run_check::parse_sizing(text).map_err(|e| anyhow::anyhow!("risk.sizing: {e}"))?
+    /// Lays the options given over `spec` (the run file's `[risk]`): the command line wins.
+    pub fn overlay(&self, spec: &mut RiskSpec) {
+        let given = [
+            ("max_position_pct", self.max_position_pct),
+            ("max_gross_exposure_pct", self.max_gross_exposure_pct),
+            ("max_net_exposure_pct", self.max_net_exposure_pct),
+            ("max_positions", self.max_positions.map(|n| n as f64)),
+            ("max_order_notional", self.max_order_notional),
+            ("max_daily_loss_pct", self.max_daily_loss_pct),
+            ("max_drawdown_pct", self.max_drawdown_pct),
+            ("stop_loss_pct", self.stop_loss_pct),
+            ("take_profit_pct", self.take_profit_pct),
+            ("trailing_stop_pct", self.trailing_stop_pct),
+        ];
+        for (key, value) in given {
+            if let Some(value) = value {
+                spec.numbers.insert(key.to_owned(), value);
             }
-            (None, None) => Sizing::AsRequested,
-        };
-        Ok(RiskConfig::new(limits, exits, sizing)?)
+        }
+        if let Some(sizing) = &self.sizing {
+            spec.sizing = Some(sizing.clone());
+        }
     }
 }

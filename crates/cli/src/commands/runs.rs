@@ -1,12 +1,13 @@
 //! `gpt-trader runs`: list, show, compare, export and delete recorded runs.
 
 use crate::output::OutputFormat;
-use crate::run_store::{database_url, with_store};
 use anyhow::{Result, anyhow, bail};
 use chrono::{NaiveDate, TimeZone, Utc};
 use clap::{Args, Subcommand, ValueEnum};
 use comfy_table::{Cell, CellAlignment, Table, presets::UTF8_FULL_CONDENSED};
 use gt_analytics::tearsheet::TearsheetData;
+use gt_runner::paths::database_url;
+use gt_runner::store::{OpenStore, redacted};
 use gt_store::{RunDetails, RunFilter, RunRecord};
 use serde_json::{Value, json};
 use std::io::Write;
@@ -168,7 +169,7 @@ pub fn run(args: &RunsArgs) -> Result<()> {
                     r.run.stats.get("trades").map_or_else(String::new, ToString::to_string),
                 ]);
             }
-            outln!("{table}\n{} run(s) in {}", runs.len(), crate::run_store::redacted(&url));
+            outln!("{table}\n{} run(s) in {}", runs.len(), redacted(&url));
             Ok(())
         }
         RunsCommand::Show { id, format } => {
@@ -212,7 +213,7 @@ pub fn run(args: &RunsArgs) -> Result<()> {
             let (record, details) = fetch(&url, id)?;
             let data: TearsheetData = serde_json::from_value(details.chart)
                 .map_err(|_| anyhow!("run {id} was recorded without report data; run the backtest again"))?;
-            crate::report_html::write(out, &format!("Run {} — {}", record.id, record.run.strategy), &data)?;
+            gt_runner::report::write(out, &format!("Run {} — {}", record.id, record.run.strategy), &data)?;
             outln!("Wrote {}.", out.display());
             Ok(())
         }
@@ -221,7 +222,7 @@ pub fn run(args: &RunsArgs) -> Result<()> {
                 outln!("Deleted run {id}.");
                 Ok(())
             } else {
-                Err(anyhow!("no run {id} in {}; see gpt-trader runs list", crate::run_store::redacted(&url)))
+                Err(anyhow!("no run {id} in {}; see gpt-trader runs list", redacted(&url)))
             }
         }
     }
@@ -247,9 +248,8 @@ fn write_trades_csv(sink: impl Write, trades: &Value) -> Result<()> {
 }
 
 fn fetch(url: &str, id: &str) -> Result<(RunRecord, RunDetails)> {
-    with_store(url, async |store| Ok(store.get(id).await?))?.ok_or_else(|| {
-        anyhow!("no run {id} in {}; see gpt-trader runs list", crate::run_store::redacted(url))
-    })
+    with_store(url, async |store| Ok(store.get(id).await?))?
+        .ok_or_else(|| anyhow!("no run {id} in {}; see gpt-trader runs list", redacted(url)))
 }
 
 /// Statistics of `records` side by side, one column per run.
@@ -275,4 +275,9 @@ fn print_stats(records: &[&RunRecord]) -> Result<()> {
     }
     outln!("{table}");
     Ok(())
+}
+
+/// Runs `work` against the store at `url`.
+fn with_store<T>(url: &str, work: impl AsyncFnOnce(&gt_store::Store) -> Result<T>) -> Result<T> {
+    OpenStore::open(url)?.block_on(work)
 }

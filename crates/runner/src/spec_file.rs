@@ -1,124 +1,16 @@
-//! Run files: `gpt-trader backtest --config run.toml`.
+//! Run files (TOML): `gpt-trader backtest --config run.toml`.
 //!
-//! Every command-line option has a key here, in the section of its kind; an
-//! option given on the command line wins over the file. The file is read into
-//! plain values with every problem collected — unknown keys, wrong types — and
-//! reported together with its path (`risk.max_drawdown_pct`), not one at a time.
+//! Every command-line option has a key here, in the section of its kind. The
+//! file is read into a [`RunSpec`] with every problem collected — unknown keys,
+//! wrong types, then values out of range — and reported together, each with
+//! its key path (`risk.max_drawdown_pct`), not one at a time.
 
-use std::collections::BTreeMap;
-use std::path::Path;
+use crate::RunError;
+use crate::spec::{
+    AllocationSpec, DataSpec, ExecutionSpec, OutputSpec, RISK_NUMBERS, RiskSpec, RunSpec, StrategyEntry,
+};
+use std::path::{Path, PathBuf};
 use toml::{Table, Value};
-
-/// `[data]`: where the bars come from.
-#[derive(Debug, Default)]
-pub struct DataSection {
-    /// `files = ["a.csv", ...]`, relative to the run file.
-    pub files: Vec<String>,
-    /// `universe = "sample"`.
-    pub universe: Option<String>,
-    /// `symbols = ["AAPL", ...]`.
-    pub symbols: Vec<String>,
-}
-
-/// `[execution]`: cash, costs, fill timing.
-#[derive(Debug, Default)]
-pub struct ExecutionSection {
-    /// `cash`.
-    pub cash: Option<f64>,
-    /// `commission` (fraction).
-    pub commission: Option<f64>,
-    /// `commission_fixed` (cash per order).
-    pub commission_fixed: Option<f64>,
-    /// `slippage_bps`.
-    pub slippage_bps: Option<f64>,
-    /// `trade_on_close`.
-    pub trade_on_close: Option<bool>,
-    /// `finalize_trades`.
-    pub finalize_trades: Option<bool>,
-    /// `fractional`.
-    pub fractional: Option<bool>,
-}
-
-/// `[risk]`: limits, exits and sizing, named as the command-line options.
-#[derive(Debug, Default)]
-pub struct RiskSection {
-    /// Every numeric key given (e.g. `max_drawdown_pct`), by name.
-    pub numbers: BTreeMap<String, f64>,
-    /// `sizing = "vol-target:15"`.
-    pub sizing: Option<String>,
-}
-
-/// `[allocation]`: how sleeves share the account.
-#[derive(Debug, Default)]
-pub struct AllocationSection {
-    /// `method = "equal" | "fixed" | "inverse_vol" | "risk_parity" | "mean_variance"`.
-    pub method: Option<String>,
-    /// `weights = { sleeve = 0.6, ... }` for `fixed`.
-    pub weights: BTreeMap<String, f64>,
-    /// `rebalance = "monthly" | "weekly"` for the estimated methods.
-    pub rebalance: Option<String>,
-    /// `lookback` (returns used for the estimates).
-    pub lookback: Option<f64>,
-    /// `risk_aversion` for `mean_variance`.
-    pub risk_aversion: Option<f64>,
-    /// `max_weight` for `mean_variance`.
-    pub max_weight: Option<f64>,
-}
-
-/// One `[[strategies]]` entry: a sleeve.
-#[derive(Debug, Default)]
-pub struct StrategySection {
-    /// `strategy = "trend_breakout"`.
-    pub strategy: String,
-    /// `name = "trend"` (default: the strategy's name).
-    pub name: Option<String>,
-    /// `symbols = [...]` (default: every symbol of the run).
-    pub symbols: Vec<String>,
-    /// `params = { lookback = 55 }`, values as text for the strategy's schema.
-    pub params: Vec<(String, String)>,
-}
-
-/// `[output]`: what the run prints and writes.
-#[derive(Debug, Default)]
-pub struct OutputSection {
-    /// `format = "table" | "json"`.
-    pub format: Option<String>,
-    /// `trades_out = "trades.csv"`, relative to where the command runs.
-    pub trades_out: Option<String>,
-    /// `equity_out = "equity.csv"`.
-    pub equity_out: Option<String>,
-}
-
-/// A whole run file.
-#[derive(Debug, Default)]
-pub struct RunConfig {
-    /// `[output]`.
-    pub output: OutputSection,
-    /// `[data]`.
-    pub data: DataSection,
-    /// `[execution]`.
-    pub execution: ExecutionSection,
-    /// `[risk]`.
-    pub risk: RiskSection,
-    /// `[allocation]`.
-    pub allocation: AllocationSection,
-    /// `[[strategies]]`.
-    pub strategies: Vec<StrategySection>,
-}
-
-/// The numeric keys of `[risk]`.
-pub const RISK_NUMBERS: [&str; 10] = [
-    "max_position_pct",
-    "max_gross_exposure_pct",
-    "max_net_exposure_pct",
-    "max_positions",
-    "max_order_notional",
-    "max_daily_loss_pct",
-    "max_drawdown_pct",
-    "stop_loss_pct",
-    "take_profit_pct",
-    "trailing_stop_pct",
-];
 
 /// Collects problems while reading, each with its key path.
 struct Reader {
@@ -197,35 +89,37 @@ impl Reader {
 }
 
 /// Reads and checks the run file at `path` (its keys and types, then its
-/// values); every problem is reported in one error.
-pub fn load(path: &Path) -> anyhow::Result<RunConfig> {
-    let text =
-        std::fs::read_to_string(path).map_err(|e| anyhow::anyhow!("{}: cannot read: {e}", path.display()))?;
-    let config =
-        parse(&text).map_err(|problems| anyhow::anyhow!("{}: {}", path.display(), problems.join("; ")))?;
-    let problems = crate::run_check::problems(&config);
-    if problems.is_empty() {
-        Ok(config)
-    } else {
-        Err(anyhow::anyhow!("{}: {}", path.display(), problems.join("; ")))
+/// values); every problem is reported in one error. Its data files are made
+/// relative to the file's folder.
+pub fn load(path: &Path) -> Result<RunSpec, RunError> {
+    let fail = |problems: Vec<String>| RunError::RunFile { file: path.to_owned(), problems };
+    let text = std::fs::read_to_string(path).map_err(|e| fail(vec![format!("cannot read: {e}")]))?;
+    let mut spec = parse(&text).map_err(fail)?;
+    let problems = crate::check::problems(&spec);
+    if !problems.is_empty() {
+        return Err(fail(problems));
     }
+    let base = path.parent().unwrap_or(Path::new("."));
+    spec.data.files = spec.data.files.iter().map(|f| base.join(f)).collect();
+    Ok(spec)
 }
 
 /// Parses run-file text; `Err` lists every problem found.
-pub fn parse(text: &str) -> Result<RunConfig, Vec<String>> {
+pub fn parse(text: &str) -> Result<RunSpec, Vec<String>> {
     let root: Table = text.parse().map_err(|e: toml::de::Error| vec![e.to_string().replace('\n', " ")])?;
     let mut r = Reader { problems: Vec::new() };
     r.unknown(&root, "run file", &["data", "execution", "risk", "allocation", "strategies", "output"]);
     let out = r.section(&root, "output", &["format", "trades_out", "equity_out"]);
-    let output = OutputSection {
+    let output = OutputSpec {
         format: r.text(&out, "output", "format"),
-        trades_out: r.text(&out, "output", "trades_out"),
-        equity_out: r.text(&out, "output", "equity_out"),
+        trades_out: r.text(&out, "output", "trades_out").map(PathBuf::from),
+        equity_out: r.text(&out, "output", "equity_out").map(PathBuf::from),
     };
 
     let data = r.section(&root, "data", &["files", "universe", "symbols"]);
-    let data = DataSection {
-        files: r.texts(&data, "data", "files"),
+    let data = DataSpec {
+        files: r.texts(&data, "data", "files").into_iter().map(PathBuf::from).collect(),
+        symbol: None,
         universe: r.text(&data, "data", "universe"),
         symbols: r.texts(&data, "data", "symbols"),
     };
@@ -239,7 +133,7 @@ pub fn parse(text: &str) -> Result<RunConfig, Vec<String>> {
         "fractional",
     ];
     let exec = r.section(&root, "execution", &exec_keys);
-    let execution = ExecutionSection {
+    let execution = ExecutionSpec {
         cash: r.number(&exec, "execution", "cash"),
         commission: r.number(&exec, "execution", "commission"),
         commission_fixed: r.number(&exec, "execution", "commission_fixed"),
@@ -250,7 +144,7 @@ pub fn parse(text: &str) -> Result<RunConfig, Vec<String>> {
     };
     let risk_keys: Vec<&str> = RISK_NUMBERS.iter().copied().chain(["sizing"]).collect();
     let risk_table = r.section(&root, "risk", &risk_keys);
-    let mut risk = RiskSection { sizing: r.text(&risk_table, "risk", "sizing"), ..RiskSection::default() };
+    let mut risk = RiskSpec { sizing: r.text(&risk_table, "risk", "sizing"), ..RiskSpec::default() };
     for key in RISK_NUMBERS {
         if let Some(value) = r.number(&risk_table, "risk", key) {
             risk.numbers.insert(key.to_owned(), value);
@@ -258,7 +152,7 @@ pub fn parse(text: &str) -> Result<RunConfig, Vec<String>> {
     }
     let alloc_keys = ["method", "weights", "rebalance", "lookback", "risk_aversion", "max_weight"];
     let alloc = r.section(&root, "allocation", &alloc_keys);
-    let mut allocation = AllocationSection {
+    let mut allocation = AllocationSpec {
         method: r.text(&alloc, "allocation", "method"),
         rebalance: r.text(&alloc, "allocation", "rebalance"),
         lookback: r.number(&alloc, "allocation", "lookback"),
@@ -306,7 +200,7 @@ pub fn parse(text: &str) -> Result<RunConfig, Vec<String>> {
                         Vec::new()
                     }
                 };
-                strategies.push(StrategySection {
+                strategies.push(StrategyEntry {
                     strategy,
                     name: r.text(table, &path, "name"),
                     symbols: r.texts(table, &path, "symbols"),
@@ -317,7 +211,7 @@ pub fn parse(text: &str) -> Result<RunConfig, Vec<String>> {
         Some(_) => r.problem("strategies", "expected [[strategies]] tables"),
     }
     if r.problems.is_empty() {
-        Ok(RunConfig { output, data, execution, risk, allocation, strategies })
+        Ok(RunSpec { output, data, execution, risk, allocation, strategies })
     } else {
         Err(r.problems)
     }

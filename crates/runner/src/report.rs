@@ -1,20 +1,20 @@
 //! HTML reports of runs: what they are drawn from, and writing them.
 
-use crate::commands::run_args::time_format_of;
-use anyhow::{Context, Result};
+use crate::RunError;
+use crate::outcome::{buy_and_hold_of, time_format_of};
+use gt_analytics::Report;
 use gt_analytics::tearsheet::{self, PriceLine, TearsheetData};
-use gt_analytics::{Report, equal_weight_index};
 use gt_engine::BacktestResult;
 use gt_model::{BarSeries, TimeFormat};
 use std::path::Path;
 
-/// The data a run's report is drawn from.
+/// The data a run's report is drawn from; its grey line is the run's buy & hold.
 pub fn chart_data(
     series: &[BarSeries],
     result: &BacktestResult,
     report: &Report,
     title: &str,
-) -> Result<TearsheetData> {
+) -> Result<TearsheetData, RunError> {
     let symbols: Vec<&str> = series.iter().map(|s| s.symbol().as_str()).collect();
     let price = series.first().map(|first| {
         let mut cursor = 0;
@@ -41,13 +41,16 @@ pub fn chart_data(
         stats: serde_json::to_value(&report.stats)?,
         trades: serde_json::to_value(&report.trades)?,
         equity: serde_json::to_value(&report.equity)?,
-        benchmark: equal_weight_index(series, &result.timeline),
+        benchmark: buy_and_hold_of(series, result).growth(),
         price,
     })
 }
 
 /// Writes the report of `data` to `path`.
-pub fn write(path: &Path, title: &str, data: &TearsheetData) -> Result<()> {
-    std::fs::write(path, tearsheet::render(title, data))
-        .with_context(|| format!("writing {}", path.display()))
+pub fn write(path: &Path, title: &str, data: &TearsheetData) -> Result<(), RunError> {
+    std::fs::write(path, tearsheet::render(title, data)).map_err(|source| RunError::Io {
+        what: "writing the report".to_owned(),
+        path: path.to_owned(),
+        source,
+    })
 }

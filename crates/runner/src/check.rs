@@ -1,15 +1,15 @@
-//! The values of a run file, checked all at once: after [`crate::run_config`]
+//! The values of a run file, checked all at once: after [`crate::spec_file`]
 //! has read its keys and types, every value that the run would refuse
 //! (negative cash, a commission out of range, an unknown strategy, a bad
 //! parameter, a limit out of range, an unknown allocation method…) is listed
 //! with its key path, so one run shows every mistake.
 
-use crate::run_config::{RISK_NUMBERS, RunConfig, StrategySection};
+use crate::spec::{RISK_NUMBERS, RunSpec, StrategyEntry};
 use gt_risk::{ProtectiveExits, RiskConfig, RiskLimits, Sizing};
 use gt_strategy::registry;
 
 /// Every problem of `config`'s values, each starting with its key path.
-pub fn problems(config: &RunConfig) -> Vec<String> {
+pub fn problems(config: &RunSpec) -> Vec<String> {
     let mut problems = Vec::new();
     execution(config, &mut problems);
     if let Some(format) = config.output.format.as_deref().filter(|f| !["table", "json"].contains(f)) {
@@ -21,7 +21,7 @@ pub fn problems(config: &RunConfig) -> Vec<String> {
     problems
 }
 
-fn execution(config: &RunConfig, problems: &mut Vec<String>) {
+fn execution(config: &RunSpec, problems: &mut Vec<String>) {
     let e = &config.execution;
     let mut check = |key: &str, value: Option<f64>, ok: fn(f64) -> bool, rule: &str| {
         if let Some(v) = value.filter(|v| !ok(*v)) {
@@ -39,7 +39,7 @@ fn execution(config: &RunConfig, problems: &mut Vec<String>) {
     check("slippage_bps", e.slippage_bps, |v| (0.0..=10_000.0).contains(&v), "must be between 0 and 10000");
 }
 
-fn risk(config: &RunConfig, problems: &mut Vec<String>) {
+fn risk(config: &RunSpec, problems: &mut Vec<String>) {
     let numbers = &config.risk.numbers;
     let number = |key: &str| numbers.get(key).copied();
     let sizing = match config.risk.sizing.as_deref().map(parse_sizing) {
@@ -102,7 +102,7 @@ pub fn parse_sizing(text: &str) -> Result<Sizing, String> {
     }
 }
 
-fn allocation(config: &RunConfig, problems: &mut Vec<String>) {
+fn allocation(config: &RunSpec, problems: &mut Vec<String>) {
     let a = &config.allocation;
     let methods = ["equal", "fixed", "inverse_vol", "risk_parity", "mean_variance"];
     if let Some(method) = a.method.as_deref().filter(|m| !methods.contains(m)) {
@@ -124,11 +124,11 @@ fn allocation(config: &RunConfig, problems: &mut Vec<String>) {
     }
 }
 
-fn strategies(sections: &[StrategySection], problems: &mut Vec<String>) {
+fn strategies(sections: &[StrategyEntry], problems: &mut Vec<String>) {
     let mut names: Vec<&str> = Vec::new();
     for (i, section) in sections.iter().enumerate() {
         let path = format!("strategies[{i}]");
-        let name = section.name.as_deref().unwrap_or(&section.strategy);
+        let name = section.sleeve_name();
         if names.contains(&name) {
             problems.push(format!(
                 "{path}.name: two [[strategies]] are named '{name}'; give each a distinct name"

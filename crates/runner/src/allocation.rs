@@ -1,14 +1,14 @@
-//! Strategy sleeves from a run file's `[[strategies]]` and `[allocation]`.
+//! Strategy sleeves from a spec's `[[strategies]]` and `[allocation]`.
 
-use crate::run_config::{AllocationSection, StrategySection};
-use anyhow::{Result, anyhow, bail};
+use crate::RunError;
+use crate::spec::{AllocationSpec, StrategyEntry};
 use gt_engine::{AllocationPlan, Schedule, Sleeve, WeightMethod};
 use gt_model::{BarSeries, StrategyId};
 use gt_risk::allocation;
 use gt_strategy::registry;
 
 /// How `[allocation]` weighs the sleeves: their starting weights and the plan for the run.
-fn plan(allocation: &AllocationSection, names: &[&str]) -> Result<(Vec<f64>, AllocationPlan)> {
+fn plan(allocation: &AllocationSpec, names: &[&str]) -> Result<(Vec<f64>, AllocationPlan), RunError> {
     let method = match allocation.method.as_deref().unwrap_or("equal") {
         "equal" => return Ok((allocation::equal(names.len())?, AllocationPlan::Static)),
         "fixed" => return Ok((fixed_weights(allocation, names)?, AllocationPlan::Static)),
@@ -18,18 +18,26 @@ fn plan(allocation: &AllocationSection, names: &[&str]) -> Result<(Vec<f64>, All
             risk_aversion: allocation.risk_aversion.unwrap_or(3.0),
             max_weight: allocation.max_weight.unwrap_or(1.0),
         },
-        other => bail!(
-            "allocation.method = {other:?}: use equal, fixed, inverse_vol, risk_parity or mean_variance"
-        ),
+        other => {
+            return Err(RunError::invalid(format!(
+                "allocation.method = {other:?}: use equal, fixed, inverse_vol, risk_parity or mean_variance"
+            )));
+        }
     };
     let schedule = match allocation.rebalance.as_deref().unwrap_or("monthly") {
         "monthly" => Schedule::Monthly,
         "weekly" => Schedule::Weekly,
-        other => bail!("allocation.rebalance = {other:?}: use monthly or weekly"),
+        other => {
+            return Err(RunError::invalid(format!(
+                "allocation.rebalance = {other:?}: use monthly or weekly"
+            )));
+        }
     };
     let lookback = allocation.lookback.unwrap_or(60.0);
     if !(lookback >= 2.0 && lookback.fract() == 0.0) {
-        bail!("allocation.lookback = {lookback} must be a whole number of bars >= 2");
+        return Err(RunError::invalid(format!(
+            "allocation.lookback = {lookback} must be a whole number of bars >= 2"
+        )));
     }
     // Equal weights until the first estimate.
     Ok((
@@ -38,68 +46,69 @@ fn plan(allocation: &AllocationSection, names: &[&str]) -> Result<(Vec<f64>, All
     ))
 }
 
-fn fixed_weights(allocation: &AllocationSection, names: &[&str]) -> Result<Vec<f64>> {
+fn fixed_weights(allocation: &AllocationSpec, names: &[&str]) -> Result<Vec<f64>, RunError> {
     let unknown: Vec<&String> = allocation.weights.keys().filter(|k| !names.contains(&k.as_str())).collect();
     if !unknown.is_empty() {
-        bail!(
+        return Err(RunError::invalid(format!(
             "allocation.weights names {unknown:?}, which are not strategies of this run ({})",
             names.join(", ")
-        );
+        )));
     }
-    let weights: Vec<f64> = names
-        .iter()
-        .map(|name| {
-            allocation
-                .weights
-                .get(*name)
-                .copied()
-                .ok_or_else(|| anyhow!("allocation.weights has no weight for '{name}'"))
-        })
-        .collect::<Result<_>>()?;
+    let weights: Vec<f64> =
+        names
+            .iter()
+            .map(|name| {
+                allocation.weights.get(*name).copied().ok_or_else(|| {
+                    RunError::invalid(format!("allocation.weights has no weight for '{name}'"))
+                })
+            })
+            .collect::<Result<_, _>>()?;
     Ok(allocation::fixed(&weights)?)
 }
 
-/// Builds one sleeve per `[[strategies]]` entry, weighted by `[allocation]`,
+/// Builds one sleeve per entry, weighted by `allocation`, over `series`,
 /// and the allocation plan for the run.
-pub fn from_run_file(
-    sections: &[StrategySection],
-    allocation: &AllocationSection,
+pub fn sleeves(
+    entries: &[StrategyEntry],
+    allocation: &AllocationSpec,
     series: &[BarSeries],
-) -> Result<(Vec<Sleeve>, AllocationPlan)> {
-    let names: Vec<&str> = sections.iter().map(|s| s.name.as_deref().unwrap_or(&s.strategy)).collect();
+) -> Result<(Vec<Sleeve>, AllocationPlan), RunError> {
+    let names: Vec<&str> = entries.iter().map(StrategyEntry::sleeve_name).collect();
     for (i, name) in names.iter().enumerate() {
         if names[..i].contains(name) {
-            bail!("two [[strategies]] are named '{name}'; give each a distinct name");
+            return Err(RunError::invalid(format!(
+                "two [[strategies]] are named '{name}'; give each a distinct name"
+            )));
         }
     }
     let (weights, plan) = plan(allocation, &names)?;
     let available: Vec<&str> = series.iter().map(|s| s.symbol().as_str()).collect();
-    let sleeves = sections
+    let sleeves = entries
         .iter()
         .zip(names.iter().zip(weights))
-        .map(|(section, (name, weight))| {
-            let spec = registry::find(&section.strategy)?;
-            let params = spec.resolve(&section.params)?;
-            let symbols: Vec<usize> = if section.symbols.is_empty() {
+        .map(|(entry, (name, weight))| {
+            let spec = registry::find(&entry.strategy)?;
+            let params = spec.resolve(&entry.params)?;
+            let symbols: Vec<usize> = if entry.symbols.is_empty() {
                 (0..series.len()).collect()
             } else {
-                section
+                entry
                     .symbols
                     .iter()
                     .map(|wanted| {
                         available.iter().position(|s| s.eq_ignore_ascii_case(wanted)).ok_or_else(|| {
-                            anyhow!(
+                            RunError::invalid(format!(
                                 "strategy '{name}': symbol {wanted} is not in the data ({})",
                                 available.join(", ")
-                            )
+                            ))
                         })
                     })
-                    .collect::<Result<_>>()?
+                    .collect::<Result<_, _>>()?
             };
             let members =
                 symbols.into_iter().map(|i| spec.build(&params).map(|s| (i, s))).collect::<Result<_, _>>()?;
             Ok(Sleeve { name: StrategyId::new(name), weight, members })
         })
-        .collect::<Result<Vec<_>>>()?;
+        .collect::<Result<Vec<_>, RunError>>()?;
     Ok((sleeves, plan))
 }

@@ -1,0 +1,133 @@
+//! From a [`RunSpec`] and its bars to a run ready for the engine.
+//!
+//! A run has a part shared by every variant of a sweep ([`SharedRun`]: the
+//! bars and the validated engine, exchange and risk settings) and a per-run
+//! part (the strategies and their parameters). `backtest`, `compare`, paper
+//! sessions and the benchmarks all assemble their runs here.
+
+use crate::RunError;
+use crate::allocation;
+use crate::spec::{AllocationSpec, RunSpec, StrategyEntry};
+use gt_engine::{BacktestResult, EngineConfig, Sleeve, backtest_portfolio};
+use gt_execution::ExchangeConfig;
+use gt_model::BarSeries;
+use gt_risk::{RiskConfig, RiskEngine};
+
+/// The strategy a spec without `[[strategies]]` runs: `demo_ma` with its defaults.
+pub fn default_strategies() -> Vec<StrategyEntry> {
+    vec![StrategyEntry { strategy: "demo_ma".to_owned(), ..StrategyEntry::default() }]
+}
+
+/// What every variant of a run shares: its bars and validated settings,
+/// prepared once.
+pub struct SharedRun {
+    /// The bars, one series per symbol.
+    pub series: Vec<BarSeries>,
+    /// Cash and end-of-run handling (allocation is set per variant).
+    pub config: EngineConfig,
+    /// Costs and fill timing.
+    pub exchange: ExchangeConfig,
+    /// Limits, exits and sizing every order passes.
+    pub risk: RiskConfig,
+    /// How a variant's sleeves share the account.
+    pub allocation: AllocationSpec,
+}
+
+impl SharedRun {
+    /// Validates the shared part of `spec` over `series`.
+    pub fn new(spec: &RunSpec, series: Vec<BarSeries>) -> Result<Self, RunError> {
+        let (config, exchange) = spec.execution.configs()?;
+        let risk = spec.risk.config()?;
+        Ok(Self { series, config, exchange, risk, allocation: spec.allocation.clone() })
+    }
+
+    /// The sleeves of `entries` over these bars, with the run's settings.
+    pub fn variant(&self, entries: &[StrategyEntry]) -> Result<Variant, RunError> {
+        let (sleeves, plan) = allocation::sleeves(entries, &self.allocation, &self.series)?;
+        let config = EngineConfig { allocation: plan, ..self.config };
+        let risk = RiskEngine::new(self.risk, self.exchange.fractional_units);
+        let title = sleeves.iter().map(|s| s.name.to_string()).collect::<Vec<_>>().join(" + ");
+        Ok(Variant { sleeves, risk, config, title })
+    }
+
+    /// Runs `entries` on these bars.
+    pub fn run(&self, entries: &[StrategyEntry]) -> Result<BacktestResult, RunError> {
+        let Variant { mut sleeves, mut risk, config, .. } = self.variant(entries)?;
+        Ok(backtest_portfolio(&self.series, &mut sleeves, &mut risk, config, self.exchange))
+    }
+}
+
+/// The per-run part: strategies built for the shared bars.
+pub struct Variant {
+    /// The strategies, one sleeve each.
+    pub sleeves: Vec<Sleeve>,
+    /// The risk engine every order passes.
+    pub risk: RiskEngine,
+    /// Cash, end-of-run handling and allocation.
+    pub config: EngineConfig,
+    /// The sleeves' names, joined with ` + `.
+    pub title: String,
+}
+
+/// A run ready for the engine, owning its bars.
+pub struct PreparedRun {
+    /// The bars, one series per symbol.
+    pub series: Vec<BarSeries>,
+    /// The strategies, one sleeve each.
+    pub sleeves: Vec<Sleeve>,
+    /// The risk engine every order passes.
+    pub risk: RiskEngine,
+    /// Cash, end-of-run handling, allocation.
+    pub config: EngineConfig,
+    /// Costs and fill timing.
+    pub exchange: ExchangeConfig,
+    /// The strategies' names, joined with ` + `.
+    pub title: String,
+    /// The strategies with their parameters and allocation, in words
+    /// (what a paper session must keep to be continued).
+    pub strategies: String,
+}
+
+/// Prepares `spec` over `series` (loaded with [`crate::data::load`] or
+/// obtained elsewhere, e.g. a broker's history).
+pub fn prepare(spec: &RunSpec, series: Vec<BarSeries>) -> Result<PreparedRun, RunError> {
+    let entries = if spec.strategies.is_empty() { default_strategies() } else { spec.strategies.clone() };
+    let shared = SharedRun::new(spec, series)?;
+    let Variant { sleeves, risk, config, title } = shared.variant(&entries)?;
+    Ok(PreparedRun {
+        strategies: format!("{entries:?} {:?}", shared.allocation),
+        series: shared.series,
+        sleeves,
+        risk,
+        config,
+        exchange: shared.exchange,
+        title,
+    })
+}
+
+impl PreparedRun {
+    /// Runs it to the end of its bars.
+    pub fn run(&mut self) -> BacktestResult {
+        backtest_portfolio(&self.series, &mut self.sleeves, &mut self.risk, self.config, self.exchange)
+    }
+
+    /// A line for each strategy whose warm-up is as long as its symbol's bars
+    /// or longer: it would run and never trade.
+    pub fn warm_up_warnings(&self) -> Vec<String> {
+        let mut warnings = Vec::new();
+        for sleeve in &self.sleeves {
+            for (index, strategy) in &sleeve.members {
+                let (needed, series) = (strategy.warmup_bars(), &self.series[*index]);
+                if needed >= series.len() {
+                    warnings.push(format!(
+                        "warning: {} needs {needed} bars to warm up and {} has {}: it cannot trade",
+                        sleeve.name,
+                        series.symbol(),
+                        series.len()
+                    ));
+                }
+            }
+        }
+        warnings
+    }
+}
