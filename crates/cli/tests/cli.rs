@@ -332,6 +332,75 @@ fn compare_runs_every_strategy_with_buy_and_hold_as_the_first_row() {
     assert!(text.contains("buy & hold") && text.contains("volatility") && text.contains("Sharpe"));
 }
 
+/// The data behind a `--report` HTML file (its embedded JSON payload).
+fn report_payload(path: &Path) -> Value {
+    let html = std::fs::read_to_string(path).unwrap();
+    let (_, rest) = html.split_once(r#"id="payload" type="application/json">"#).expect("a payload element");
+    let (json, _) = rest.split_once("</script>").unwrap();
+    serde_json::from_str(json).unwrap()
+}
+
+/// Buy & hold's return in a report's grey line: its last value against its first.
+fn report_buy_and_hold_pct(payload: &Value) -> f64 {
+    let line: Vec<f64> =
+        payload["benchmark"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+    (line[line.len() - 1] / line[0] - 1.0) * 100.0
+}
+
+#[test]
+fn buy_and_hold_is_one_number_in_the_statistic_compare_and_the_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let html = dir.path().join("goog.html");
+    let output = gpt_trader()
+        .args(["backtest", "--no-save", "--format", "json", "--report"])
+        .arg(&html)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let statistic = serde_json::from_slice::<Value>(&output.stdout).unwrap()["stats"]["buy_hold_return_pct"]
+        .as_f64()
+        .unwrap();
+    // backtesting.py's value for its Quick Start (from the end of the 20-bar warm-up).
+    assert!((statistic - 607.370_360_621_216_2).abs() < 1e-9, "{statistic}");
+    let rows: Value = serde_json::from_slice(
+        &gpt_trader().args(["compare", "--strategy", "demo_ma", "--format", "json"]).output().unwrap().stdout,
+    )
+    .unwrap();
+    assert_eq!(rows[0]["strategy"], "buy & hold");
+    let baseline = rows[0]["stats"]["return_pct"].as_f64().unwrap();
+    let in_row = rows[1]["stats"]["buy_hold_return_pct"].as_f64().unwrap();
+    let chart = report_buy_and_hold_pct(&report_payload(&html));
+    for (what, value) in
+        [("compare's baseline", baseline), ("compare's demo_ma row", in_row), ("the report", chart)]
+    {
+        assert!(
+            (value - statistic).abs() < 1e-9 * statistic.abs(),
+            "{what}: {value} vs the statistic {statistic}"
+        );
+    }
+
+    // Bars too few to warm up on: nothing is held, 0 % everywhere.
+    let short = dir.path().join("short.csv");
+    let mut csv = String::from("Date,Open,High,Low,Close\n");
+    for day in 1..=12 {
+        let close = 100.0 + f64::from(day);
+        csv.push_str(&format!("2024-01-{day:02},{close},{},{},{close}\n", close + 1.0, close - 1.0));
+    }
+    std::fs::write(&short, csv).unwrap();
+    let short_html = dir.path().join("short.html");
+    let output = gpt_trader()
+        .args(["backtest", "--no-save", "--format", "json", "--data"])
+        .arg(&short)
+        .arg("--report")
+        .arg(&short_html)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let stats = &serde_json::from_slice::<Value>(&output.stdout).unwrap()["stats"];
+    assert_eq!(stats["buy_hold_return_pct"].as_f64(), Some(0.0));
+    assert_eq!(report_buy_and_hold_pct(&report_payload(&short_html)), 0.0);
+}
+
 #[test]
 fn portfolio_backtest_reports_risk_and_attribution_that_add_up() {
     let output = gpt_trader()
