@@ -332,6 +332,59 @@ fn compare_runs_every_strategy_with_buy_and_hold_as_the_first_row() {
     assert!(text.contains("buy & hold") && text.contains("volatility") && text.contains("Sharpe"));
 }
 
+#[test]
+fn start_and_end_cut_the_bars_and_the_warm_up_reads_the_bars_before_the_start() {
+    let run = |args: &[&str]| -> Value {
+        let output =
+            gpt_trader().args(["backtest", "--no-save", "--format", "json"]).args(args).output().unwrap();
+        assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
+        serde_json::from_slice(&output.stdout).unwrap()
+    };
+    let whole = run(&[]);
+    let times: Vec<&str> =
+        whole["equity"].as_array().unwrap().iter().map(|p| p["time"].as_str().unwrap()).collect();
+    let inside = times.iter().filter(|t| ("2010-01-01".."2012-01-01").contains(*t)).count();
+    let cut = run(&["--start", "2010-01-01", "--end", "2011-12-31"]);
+    let equity = cut["equity"].as_array().unwrap();
+    // demo_ma (slow 20) decides from its 21st bar: 20 bars before the start are kept.
+    assert_eq!(equity.len(), inside + 20);
+    let first_inside = times.iter().position(|t| *t >= "2010-01-01").unwrap();
+    assert_eq!(equity[0]["time"], times[first_inside - 20]);
+    assert_eq!(equity[equity.len() - 1]["time"], "2011-12-30");
+    let trades = cut["trades"].as_array().unwrap();
+    assert!(!trades.is_empty());
+    for trade in trades {
+        assert!(trade["entry_time"].as_str().unwrap() >= "2010-01-04", "{trade}");
+        assert!(trade["exit_time"].as_str().unwrap() <= "2011-12-30", "{trade}");
+    }
+    // A date-time end includes its bar; the same window from a run file.
+    let (_dir, path) = run_file("[data]\nstart = \"2010-01-01\"\nend = \"2011-12-30 00:00\"\n");
+    let from_file = run(&["--config", path.to_str().unwrap()]);
+    assert_eq!(from_file["stats"], cut["stats"]);
+    let compared = gpt_trader()
+        .args([
+            "compare",
+            "--strategy",
+            "demo_ma",
+            "--start",
+            "2010-01-01",
+            "--end",
+            "2011-12-31",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    let rows: Value = serde_json::from_slice(&compared.stdout).unwrap();
+    assert_eq!(rows[1]["stats"], cut["stats"]);
+
+    assert_fails_with(&["backtest", "--start", "2012-01-01", "--end", "2011-01-01"], "is not before the end");
+    assert_fails_with(&["backtest", "--start", "2011-13-01"], "--start \"2011-13-01\" is not a date");
+    assert_fails_with(&["backtest", "--start", "2020-01-01"], "no bar of GOOG in the window");
+    let (_dir, path) = run_file("[data]\nend = \"soon\"\n");
+    assert_fails_with(&["backtest", "--config", path.to_str().unwrap()], "data.end \"soon\" is not a date");
+}
+
 /// The data behind a `--report` HTML file (its embedded JSON payload).
 fn report_payload(path: &Path) -> Value {
     let html = std::fs::read_to_string(path).unwrap();

@@ -24,3 +24,4 @@ pub mod yahoo;
 
 pub use error::DataError;
 pub use fetch::FetchError;
+pub use timestamp::parse_timestamp;

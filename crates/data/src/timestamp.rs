@@ -9,7 +9,7 @@ const NAIVE_FORMATS: [&str; 4] =
 
 /// Parses `2004-08-19`, `2004-08-19 15:30:00[.123]`, `2004-08-19T15:30`, or an
 /// RFC 3339 date-time with offset (converted to UTC). Dates key to midnight UTC.
-pub(crate) fn parse_timestamp(text: &str) -> Option<Timestamp> {
+pub fn parse_timestamp(text: &str) -> Option<Timestamp> {
     let text = text.trim();
     if let Some(ts) = parse_plain(text) {
         return Some(ts);

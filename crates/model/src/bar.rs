@@ -116,6 +116,18 @@ impl BarSeries {
         self.volume[index] = bar.volume;
     }
 
+    /// Keeps only the bars at the indices in `range` (clamped to the series).
+    pub fn keep(&mut self, range: std::ops::Range<usize>) {
+        let end = range.end.min(self.len());
+        let start = range.start.min(end);
+        for column in [&mut self.open, &mut self.high, &mut self.low, &mut self.close, &mut self.volume] {
+            column.truncate(end);
+            column.drain(..start);
+        }
+        self.ts.truncate(end);
+        self.ts.drain(..start);
+    }
+
     /// Bar timestamps.
     pub fn timestamps(&self) -> &[Timestamp] {
         &self.ts

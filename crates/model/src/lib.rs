@@ -18,5 +18,5 @@ pub use fill::Fill;
 pub use order::{Order, OrderId, OrderRequest, OrderType, Quantity, Side};
 pub use portfolio::{OpenLot, Portfolio, Position, UNIT_EPSILON};
 pub use symbol::{StrategyId, Symbol};
-pub use time::{FormattedTime, TimeFormat, Timestamp};
+pub use time::{FormattedTime, NANOS_PER_DAY, TimeFormat, Timestamp};
 pub use trade::Trade;

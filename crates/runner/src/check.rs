@@ -15,6 +15,9 @@ pub fn problems(config: &RunSpec) -> Vec<String> {
     if let Some(format) = config.output.format.as_deref().filter(|f| !["table", "json"].contains(f)) {
         problems.push(format!("output.format = {format:?}: use table or json"));
     }
+    if let Err(error) = crate::window::Window::of(&config.data) {
+        problems.push(error.to_string());
+    }
     risk(config, &mut problems);
     allocation(config, &mut problems);
     strategies(&config.strategies, &mut problems);

@@ -3,6 +3,7 @@
 use crate::outcome::{stats_of, time_format_of};
 use crate::prepare::SharedRun;
 use crate::spec::StrategyEntry;
+use crate::window::{Window, bars_before_first_decision};
 use crate::{RunError, RunSpec};
 use gt_analytics::{BuyAndHold, Stats, StatsInput, compute_stats};
 use gt_model::BarSeries;
@@ -20,7 +21,8 @@ pub struct CompareRow {
     pub stats: Stats,
 }
 
-/// Runs each of `entries` alone on `series` with `spec`'s shared settings;
+/// Runs each of `entries` alone on `series` (cut to `spec`'s window, with
+/// the longest warm-up before it) with `spec`'s shared settings;
 /// the first row is buy & hold, held from the end of the longest warm-up
 /// (the first bar every compared strategy can trade on), so that its return
 /// is the `buy_hold_return_pct` of the strategy that warms up longest (of
@@ -30,6 +32,7 @@ pub fn compare(
     series: Vec<BarSeries>,
     entries: &[StrategyEntry],
 ) -> Result<Vec<CompareRow>, RunError> {
+    let series = Window::of(&spec.data)?.cut(series, bars_before_first_decision(entries)?)?;
     let shared = SharedRun::new(spec, series)?;
     let mut rows = Vec::with_capacity(entries.len() + 1);
     let mut longest_warm_up = 0;

@@ -24,6 +24,7 @@ mod settings;
 pub mod spec;
 pub mod spec_file;
 pub mod store;
+pub mod window;
 
 pub use error::RunError;
 pub use prepare::{PreparedRun, SharedRun, Variant, prepare};

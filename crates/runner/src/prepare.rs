@@ -8,6 +8,7 @@
 use crate::RunError;
 use crate::allocation;
 use crate::spec::{AllocationSpec, RunSpec, StrategyEntry};
+use crate::window::{Window, bars_before_first_decision};
 use gt_engine::{BacktestResult, EngineConfig, Sleeve, backtest_portfolio};
 use gt_execution::ExchangeConfig;
 use gt_model::BarSeries;
@@ -89,9 +90,10 @@ pub struct PreparedRun {
 }
 
 /// Prepares `spec` over `series` (loaded with [`crate::data::load`] or
-/// obtained elsewhere, e.g. a broker's history).
+/// obtained elsewhere, e.g. a broker's history), cut to its window.
 pub fn prepare(spec: &RunSpec, series: Vec<BarSeries>) -> Result<PreparedRun, RunError> {
     let entries = if spec.strategies.is_empty() { default_strategies() } else { spec.strategies.clone() };
+    let series = Window::of(&spec.data)?.cut(series, bars_before_first_decision(&entries)?)?;
     let shared = SharedRun::new(spec, series)?;
     let Variant { sleeves, risk, config, title } = shared.variant(&entries)?;
     Ok(PreparedRun {

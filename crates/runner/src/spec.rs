@@ -22,6 +22,11 @@ pub struct DataSpec {
     /// Only these symbols of the files or universe; alone, read from the
     /// local cache (else the bundled sample).
     pub symbols: Vec<String>,
+    /// Trade from this date or date-time on; the strategies warm up on the
+    /// bars before it where there are any.
+    pub start: Option<String>,
+    /// Trade up to this date (the whole day) or date-time (inclusive).
+    pub end: Option<String>,
 }
 
 impl DataSpec {

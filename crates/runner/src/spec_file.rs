@@ -116,12 +116,14 @@ pub fn parse(text: &str) -> Result<RunSpec, Vec<String>> {
         equity_out: r.text(&out, "output", "equity_out").map(PathBuf::from),
     };
 
-    let data = r.section(&root, "data", &["files", "universe", "symbols"]);
+    let data = r.section(&root, "data", &["files", "universe", "symbols", "start", "end"]);
     let data = DataSpec {
         files: r.texts(&data, "data", "files").into_iter().map(PathBuf::from).collect(),
         symbol: None,
         universe: r.text(&data, "data", "universe"),
         symbols: r.texts(&data, "data", "symbols"),
+        start: r.text(&data, "data", "start"),
+        end: r.text(&data, "data", "end"),
     };
     let exec_keys = [
         "cash",

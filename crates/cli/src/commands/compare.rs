@@ -1,6 +1,6 @@
 //! `gpt-trader compare`: several strategies on the same bars, side by side, with buy & hold.
 
-use crate::commands::data_args::DataArgs;
+use crate::commands::data_args::{DataArgs, WindowArgs};
 use crate::commands::run_args::{ExecutionArgs, RiskArgs, as_option_error, parse_key_value};
 use crate::output::OutputFormat;
 use anyhow::{Result, bail};
@@ -21,6 +21,9 @@ Examples:
 pub struct CompareArgs {
     #[command(flatten)]
     data: DataArgs,
+
+    #[command(flatten)]
+    window: WindowArgs,
 
     /// Strategy to include; repeat for several (default: every built-in strategy).
     #[arg(long = "strategy", value_name = "NAME")]
@@ -92,6 +95,8 @@ const COLUMNS: [Column; 9] = [
 /// `gpt-trader compare`.
 pub fn run(args: &CompareArgs) -> Result<()> {
     let mut spec = RunSpec::default();
+    args.window.overlay(&mut spec.data);
+    gt_runner::window::Window::of(&spec.data).map_err(as_option_error)?;
     args.execution.overlay(&mut spec.execution);
     args.risk.overlay(&mut spec.risk);
     // Settings and strategies are checked before any bars are read.

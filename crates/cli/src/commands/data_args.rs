@@ -37,6 +37,7 @@ impl DataArgs {
             symbol: self.symbol.clone(),
             universe: self.universe.clone(),
             symbols: self.symbols.clone(),
+            ..DataSpec::default()
         }
     }
 
@@ -46,7 +47,7 @@ impl DataArgs {
         gt_runner::data::no_empty_names(&self.symbols)?;
         let given = self.spec();
         if given.names_any() {
-            *spec = given;
+            *spec = DataSpec { start: spec.start.take(), end: spec.end.take(), ..given };
         } else {
             spec.symbol = given.symbol.or(spec.symbol.take());
         }
@@ -65,5 +66,28 @@ impl DataArgs {
             bail!("this command works on one symbol; {} were given (pick one with --symbols)", series.len());
         }
         Ok(series.remove(0))
+    }
+}
+
+/// The part of the bars a run trades.
+#[derive(Args, Debug, Default)]
+pub struct WindowArgs {
+    /// Trade from this date (2015-01-31) or date-time (2015-01-31 15:30) on. The strategies warm up
+    /// on the bars before it, so they can decide on its first bar; the statistics count from the
+    /// first warm-up bar, as backtesting.py's do, and buy & hold from the last one
+    /// [default: the first bar].
+    #[arg(long, value_name = "WHEN")]
+    start: Option<String>,
+
+    /// Trade up to this date (the whole day) or date-time (inclusive) [default: the last bar].
+    #[arg(long, value_name = "WHEN")]
+    end: Option<String>,
+}
+
+impl WindowArgs {
+    /// Lays the window given over `spec`'s (a run file's `[data] start`/`end`).
+    pub fn overlay(&self, spec: &mut DataSpec) {
+        spec.start = self.start.clone().or(spec.start.take());
+        spec.end = self.end.clone().or(spec.end.take());
     }
 }

@@ -237,6 +237,9 @@ fn run_session(url: &str, args: &PaperRunArgs) -> Result<()> {
                 "--finalize-trades has no meaning for a paper session: use `paper flatten` to close positions"
             );
         }
+        if live && (spec.data.start.is_some() || spec.data.end.is_some()) {
+            bail!("--start and --end cut replayed bars; a session on Alpaca trades live bars from now on");
+        }
         let series = if live {
             let symbols = gt_runner::data::symbol_names(&spec.data);
             alpaca_paper::history(&symbols, args.warmup_days, &args.alpaca_feed)?

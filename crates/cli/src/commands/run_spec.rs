@@ -1,7 +1,7 @@
 //! What a run trades and how: the options `backtest` and `paper run` share,
 //! laid over a run file into one [`RunSpec`].
 
-use crate::commands::data_args::DataArgs;
+use crate::commands::data_args::{DataArgs, WindowArgs};
 use crate::commands::run_args::{ExecutionArgs, RiskArgs, as_option_error, parse_key_value};
 use anyhow::{Result, bail};
 use clap::Args;
@@ -14,6 +14,9 @@ use std::path::PathBuf;
 pub struct RunSpecArgs {
     #[command(flatten)]
     pub data: DataArgs,
+
+    #[command(flatten)]
+    pub window: WindowArgs,
 
     /// Run file (TOML) with [data], [execution], [risk], [allocation] and [[strategies]];
     /// options given on the command line win over it.
@@ -43,6 +46,7 @@ impl RunSpecArgs {
             None => RunSpec::default(),
         };
         self.data.overlay(&mut spec.data)?;
+        self.window.overlay(&mut spec.data);
         self.execution.overlay(&mut spec.execution);
         self.risk.overlay(&mut spec.risk);
         if let Some(strategy) = &self.strategy {
