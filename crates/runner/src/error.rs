@@ -40,6 +40,9 @@ pub enum RunError {
     /// Bars that could not be read or failed validation.
     #[error(transparent)]
     Data(#[from] gt_data::DataError),
+    /// A download failed.
+    #[error(transparent)]
+    Fetch(#[from] gt_data::FetchError),
     /// The run store refused.
     #[error("{context}: {source}")]
     Store {

@@ -15,6 +15,7 @@ pub mod check;
 pub mod compare;
 pub mod data;
 mod error;
+pub mod fetch;
 pub mod outcome;
 pub mod paths;
 pub mod prepare;
