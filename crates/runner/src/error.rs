@@ -43,6 +43,12 @@ pub enum RunError {
     /// A download failed.
     #[error(transparent)]
     Fetch(#[from] gt_data::FetchError),
+    /// A paper session could not go on.
+    #[error(transparent)]
+    Live(#[from] gt_live::LiveError),
+    /// The broker refused or failed a call.
+    #[error(transparent)]
+    Alpaca(#[from] gt_alpaca::AlpacaError),
     /// The run store refused.
     #[error("{context}: {source}")]
     Store {

@@ -68,8 +68,8 @@ impl Refresh<'_> {
     /// Fetches what the cache lacks of `symbol` and merges it in.
     pub fn symbol(&self, symbol: &str) -> Result<Fetched, RunError> {
         match &self.source {
-            Source::Yahoo(client) => self.from_yahoo(client, symbol),
-            Source::Alpaca(client) => self.from_alpaca(client, symbol),
+            Source::Yahoo(client) => self.fetch_yahoo(client, symbol),
+            Source::Alpaca(client) => self.fetch_alpaca(client, symbol),
         }
     }
 
@@ -103,7 +103,7 @@ impl Refresh<'_> {
         Ok(done)
     }
 
-    fn from_alpaca(&self, client: &AlpacaClient, symbol: &str) -> Result<Fetched, RunError> {
+    fn fetch_alpaca(&self, client: &AlpacaClient, symbol: &str) -> Result<Fetched, RunError> {
         let interval = self.interval;
         let timeframe = alpaca_timeframe(interval)?;
         let cached = self.cache.load(symbol, interval)?.map(|(series, _)| series);
@@ -140,7 +140,7 @@ impl Refresh<'_> {
 
     /// Keeps the raw bars (`1d-raw`) and corporate actions, and rewrites the
     /// adjusted `1d` series.
-    fn from_yahoo(&self, client: &YahooClient, symbol: &str) -> Result<Fetched, RunError> {
+    fn fetch_yahoo(&self, client: &YahooClient, symbol: &str) -> Result<Fetched, RunError> {
         let (cache, interval) = (self.cache, self.interval);
         let seconds = |date: NaiveDate| midnight(date).timestamp();
         let raw_key = format!("{interval}-raw");

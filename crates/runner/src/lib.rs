@@ -17,6 +17,7 @@ pub mod data;
 mod error;
 pub mod fetch;
 pub mod outcome;
+pub mod paper;
 pub mod paths;
 pub mod prepare;
 pub mod records;

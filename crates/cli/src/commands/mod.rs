@@ -1,6 +1,5 @@
 //! One module per subcommand.
 
-mod alpaca_paper;
 pub mod backtest;
 pub mod bench;
 pub mod compare;

@@ -1,14 +1,11 @@
 //! `gpt-trader paper`: run a strategy as a paper-trading session, watch it,
 //! and steer it (stop, flatten, kill, resume).
 
-use crate::commands::paper_session::{
-    self, Drive, check_same_definition, defining_options, definition, drive, is_running, lock, open_store,
-    prepare_stored, total_steps, with_stored_spec,
-};
+use crate::commands::paper_report;
+use crate::commands::paper_session::{defining_options, prepare_stored, with_stored_spec};
 use crate::commands::run_spec::{RunSpecArgs, prepare_on};
-use crate::commands::{alpaca_paper, paper_report};
 use crate::output::{self, OutputFormat};
-use anyhow::{Result, anyhow, bail};
+use anyhow::{Result, bail};
 use clap::{Args, Subcommand, ValueEnum};
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use gt_analytics::Report;
@@ -16,8 +13,13 @@ use gt_live::Pacing;
 use gt_live::alpaca::OutsideHours;
 use gt_runner::PreparedRun;
 use gt_runner::outcome::{stats_of, time_format_of};
+use gt_runner::paper::alpaca::{self, AlpacaRunOptions};
+use gt_runner::paper::{
+    Drive, DriveOptions, SessionDefinition, drive, find_session, is_running, lock, mark_applied, total_steps,
+};
 use gt_runner::paths::database_url;
-use gt_store::{SessionRecord, Store};
+use gt_runner::store::open_with_runtime as open_store;
+use gt_store::Store;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
@@ -242,7 +244,9 @@ fn run_session(url: &str, args: &PaperRunArgs) -> Result<()> {
         }
         let series = if live {
             let symbols = gt_runner::data::symbol_names(&spec.data);
-            alpaca_paper::history(&symbols, args.warmup_days, &args.alpaca_feed)?
+            let (history, notes) = alpaca::history(&symbols, args.warmup_days, &args.alpaca_feed)?;
+            notes.iter().for_each(|note| eprintln!("{note}"));
+            history
         } else {
             gt_runner::data::load(&spec.data)?
         };
@@ -257,23 +261,21 @@ fn run_session(url: &str, args: &PaperRunArgs) -> Result<()> {
             if use_stored {
                 eprintln!("Continuing session {name:?} after {} bars.", record.steps_done);
             } else {
-                check_same_definition(name, &record.definition, &definition(&options, &prepared, live)?)?;
+                SessionDefinition::new(&options, &prepared, live)?
+                    .check_continues(name, &SessionDefinition::of(record))?;
             }
             record.steps_done as usize
         }
         None => {
-            runtime.block_on(store.create_session(
-                name,
-                broker_name,
-                &definition(&options, &prepared, live)?,
-            ))?;
+            let definition = serde_json::to_value(SessionDefinition::new(&options, &prepared, live)?)?;
+            runtime.block_on(store.create_session(name, broker_name, &definition))?;
             0
         }
     };
     runtime.block_on(store.set_session_state(name, "running"))?;
     let (result, new_steps, finished, store, runtime) = if live {
         let halted = existing.as_ref().and_then(|r| r.snapshot["halt_reason"].as_str().map(str::to_owned));
-        let options = alpaca_paper::AlpacaRunOptions {
+        let options = AlpacaRunOptions {
             max_steps: args.max_bars,
             halted,
             feed: args.alpaca_feed.clone(),
@@ -284,12 +286,12 @@ fn run_session(url: &str, args: &PaperRunArgs) -> Result<()> {
                 OutsideHoursChoice::Queue => OutsideHours::Queue,
             },
         };
-        let outcome = match alpaca_paper::run(url, name, &mut prepared, options) {
+        let outcome = match alpaca::run(url, name, &mut prepared, options) {
             Ok(outcome) => outcome,
             Err(error) => {
                 // It did not run: say so in the store, then report why.
                 let _ = runtime.block_on(store.set_session_state(name, "stopped"));
-                return Err(error);
+                return Err(error.into());
             }
         };
         if outcome.mismatches > 0 {
@@ -307,8 +309,9 @@ fn run_session(url: &str, args: &PaperRunArgs) -> Result<()> {
         } else {
             (Pacing::StepsPerSecond(args.speed), paper_report::bar_lines(time_format_of(&prepared.series)))
         };
+        let options = DriveOptions { replay_until, pacing, max_steps: args.max_bars, report: Some(report) };
         let (Drive { result, new_steps }, store, runtime) =
-            drive(store, runtime, name, &mut prepared, replay_until, pacing, args.max_bars, Some(report))?;
+            drive(store, runtime, name, &mut prepared, options)?;
         let finished = result.timeline.len() >= total_steps(&prepared.series);
         (result, new_steps, finished, store, runtime)
     };
@@ -331,48 +334,10 @@ fn run_session(url: &str, args: &PaperRunArgs) -> Result<()> {
     Ok(())
 }
 
-/// The stored session `name`, or a message naming the ones there are.
-async fn find_session(store: &Store, name: &str) -> Result<SessionRecord> {
-    if let Some(record) = store.session(name).await? {
-        return Ok(record);
-    }
-    let names: Vec<String> = store.sessions().await?.into_iter().map(|s| s.name).collect();
-    Err(anyhow!(
-        "no paper session {name:?} (sessions: {}); start one with `gpt-trader paper run --session {name}`",
-        if names.is_empty() { "none yet".to_owned() } else { names.join(", ") }
-    ))
-}
-
 /// `paper status`.
 fn status(url: &str, name: &str, format: OutputFormat) -> Result<()> {
     let (store, runtime) = open_store(url)?;
-    let record = runtime.block_on(find_session(&store, name))?;
-    let commands = runtime.block_on(store.commands(name))?;
-    let running = is_running(name)?;
-    let state = match (running, record.state.as_str()) {
-        (true, _) => "running",
-        // Marked running by a process that no longer holds the lock: it died.
-        (false, "running") => "interrupted",
-        (false, other) => other,
-    };
-    let mut status = match &record.snapshot {
-        Value::Object(map) if !map.is_empty() => record.snapshot.clone(),
-        _ => json!({"equity": null, "cash": null, "positions": [], "open_orders": [], "halted": false,
-                    "halt_reason": null}),
-    };
-    let pending: Vec<Value> = commands
-        .iter()
-        .filter(|c| c.applied_step.is_none())
-        .map(|c| json!({"seq": c.seq, "command": c.command, "reason": c.reason}))
-        .collect();
-    status["session"] = json!(record.name);
-    status["broker"] = json!(record.broker);
-    status["state"] = json!(state);
-    status["steps_done"] = json!(record.steps_done);
-    status["pending_commands"] = Value::Array(pending);
-    if status.get("reconciliation_mismatches").is_none() {
-        status["reconciliation_mismatches"] = json!(0);
-    }
+    let status = runtime.block_on(gt_runner::paper::status(&store, name, is_running(name)?))?;
     match format {
         OutputFormat::Json => outln!("{}", serde_json::to_string_pretty(&status)?),
         OutputFormat::Table => print_status(&status)?,
@@ -466,25 +431,18 @@ fn control(url: &str, name: &str, command: &str, reason: Option<&str>) -> Result
     let (store, runtime) = open_store(url)?;
     let record = runtime.block_on(find_session(&store, name))?;
     // Hold the lock while deciding, so the session cannot start in between.
-    let held = paper_session::lock(name).ok();
+    let held = lock(name).ok();
     let seq = runtime.block_on(store.queue_command(name, command, reason))?;
     let Some(_lock) = held else {
         return wait_until_applied(&store, &runtime, name, seq, command);
     };
-    let mark_applied = |snapshot: Value| {
-        let applied = gt_store::StepJournal {
-            steps_done: record.steps_done,
-            snapshot,
-            applied_commands: vec![(seq, (record.steps_done - 1).max(0))],
-            ..Default::default()
-        };
-        runtime.block_on(store.journal_step(name, &applied))
-    };
+    let journal_applied = |snapshot: Value| runtime.block_on(mark_applied(&store, &record, seq, snapshot));
     if record.broker == "alpaca" && command != "stop" {
         // The broker holds the state: act on the account, keep the halt for the next run.
         let mut snapshot = record.snapshot.clone();
         if command != "resume" {
-            alpaca_paper::flatten_account()?;
+            let done = alpaca::flatten_account()?;
+            eprintln!("Alpaca: {} orders cancelled, {} positions closing.", done.cancelled, done.closed);
             snapshot["positions"] = json!([]);
             snapshot["open_orders"] = json!([]);
         }
@@ -500,14 +458,14 @@ fn control(url: &str, name: &str, command: &str, reason: Option<&str>) -> Result
             }
             _ => {}
         }
-        mark_applied(snapshot.clone())?;
+        journal_applied(snapshot.clone())?;
         eprintln!("Session {name:?} (not running): `{command}` done.");
         return summarize(&snapshot);
     }
     if command == "stop" || record.steps_done == 0 {
         if command == "stop" {
             // Nothing runs: the stop is moot.
-            mark_applied(record.snapshot.clone())?;
+            journal_applied(record.snapshot.clone())?;
             eprintln!("Session {name:?} is not running; nothing to stop.");
         } else {
             eprintln!("Session {name:?} has not traded yet: `{command}` applies at its first bar.");
@@ -517,8 +475,9 @@ fn control(url: &str, name: &str, command: &str, reason: Option<&str>) -> Result
     // Not running: replay the journal, apply the command after the last bar, journal its effects.
     let mut prepared = prepare_stored(&record)?;
     let replay_until = record.steps_done as usize - 1;
-    let (drive, store, runtime) =
-        drive(store, runtime, name, &mut prepared, replay_until, Pacing::AsFastAsPossible, Some(1), None)?;
+    let options =
+        DriveOptions { replay_until, pacing: Pacing::AsFastAsPossible, max_steps: Some(1), report: None };
+    let (drive, store, runtime) = drive(store, runtime, name, &mut prepared, options)?;
     let after = runtime.block_on(find_session(&store, name))?;
     eprintln!(
         "Session {name:?} (not running): `{command}` applied after bar {} ({} trades closed in all).",

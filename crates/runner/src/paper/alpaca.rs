@@ -1,13 +1,13 @@
-//! `paper run --broker alpaca`: keys and URLs from the environment, the
-//! warm-up history from Alpaca's REST API, the session itself in gt-live.
+//! A paper session on an Alpaca paper account: keys and URLs from the
+//! environment, the warm-up history from Alpaca's REST API, the session
+//! itself in gt-live.
 
-use crate::commands::paper_report::StepReport;
-use anyhow::{Context, Result, bail};
+use crate::{PreparedRun, RunError};
 use gt_alpaca::{DEFAULT_STREAM_URL, PAPER_TRADING_URL, TradingClient};
 use gt_data::alpaca::{self, AlpacaClient, AlpacaKeys};
+use gt_live::StepReport;
 use gt_live::alpaca::{AlpacaEndpoints, AlpacaOutcome, AlpacaSession, AlpacaTimings, OutsideHours};
 use gt_model::{BarSeries, Symbol};
-use gt_runner::PreparedRun;
 use std::time::Duration;
 
 /// First wait before a retry or reconnection (it doubles each time).
@@ -25,36 +25,38 @@ pub fn endpoints(feed: &str) -> AlpacaEndpoints {
     }
 }
 
-/// Minute bars of the last `days` days of `symbols`, to warm the strategies up.
-pub fn history(symbols: &[String], days: u32, feed: &str) -> Result<Vec<BarSeries>> {
+/// Minute bars of the last `days` days of `symbols`, to warm the strategies
+/// up, and a note for each symbol Alpaca had none of.
+pub fn history(symbols: &[String], days: u32, feed: &str) -> Result<(Vec<BarSeries>, Vec<String>), RunError> {
     if symbols.is_empty() {
-        bail!("--broker alpaca needs the symbols to trade: --symbols AAPL,MSFT");
+        return Err(RunError::invalid("--broker alpaca needs the symbols to trade: --symbols AAPL,MSFT"));
     }
     let keys = AlpacaKeys::from_env()?;
-    let endpoints = endpoints(feed);
-    let client = AlpacaClient::new(&endpoints.data_url, keys, feed, BACKOFF)?;
+    let client = AlpacaClient::new(&endpoints(feed).data_url, keys, feed, BACKOFF)?;
     let end = chrono::Utc::now();
     let start = end - chrono::Duration::days(i64::from(days));
     let format = |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let mut fetched = client
         .bars_many(symbols, "1Min", &format(start), &format(end), "raw")
-        .context("fetching the warm-up history")?;
-    Ok(symbols
+        .map_err(|e| RunError::invalid(format!("fetching the warm-up history: {e}")))?;
+    let mut notes = Vec::new();
+    let series = symbols
         .iter()
         .map(|s| {
             fetched.remove(s).unwrap_or_else(|| {
-                eprintln!(
+                notes.push(format!(
                     "note: Alpaca returned no minute bars for {s} from {} to {}: no warm-up history",
                     format(start),
                     format(end)
-                );
+                ));
                 BarSeries::with_capacity(Symbol::new(s), 0)
             })
         })
-        .collect())
+        .collect();
+    Ok((series, notes))
 }
 
-/// How `paper run --broker alpaca` runs, beyond what the session trades.
+/// How a session on Alpaca runs, beyond what it trades.
 pub struct AlpacaRunOptions {
     /// Stop after this many live bars.
     pub max_steps: Option<usize>,
@@ -76,7 +78,7 @@ pub fn run(
     name: &str,
     prepared: &mut PreparedRun,
     options: AlpacaRunOptions,
-) -> Result<AlpacaOutcome> {
+) -> Result<AlpacaOutcome, RunError> {
     let session = AlpacaSession {
         store_url,
         session: name,
@@ -97,11 +99,21 @@ pub fn run(
     Ok(session.run(&mut prepared.sleeves, &mut prepared.risk, prepared.config)?)
 }
 
+/// What flattening the account did.
+pub struct Flattened {
+    /// Orders cancelled.
+    pub cancelled: usize,
+    /// Positions being closed.
+    pub closed: usize,
+}
+
 /// Cancels every open order and closes every position of the account (for
 /// `paper flatten` and `paper kill` on a session that is not running).
-pub fn flatten_account() -> Result<()> {
+pub fn flatten_account() -> Result<Flattened, RunError> {
     let client = TradingClient::new(&endpoints("iex").trading_url, AlpacaKeys::from_env()?, BACKOFF)?;
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|source| {
+        RunError::Io { what: "starting the runtime".to_owned(), path: ".".into(), source }
+    })?;
     let cancelled = runtime.block_on(client.cancel_all_orders())?;
     let closed = runtime.block_on(client.close_all_positions())?;
     let failed: Vec<String> = cancelled
@@ -112,9 +124,13 @@ pub fn flatten_account() -> Result<()> {
             format!("{} (HTTP {})", item.symbol.clone().or(item.id.clone()).unwrap_or_default(), item.status)
         })
         .collect();
-    eprintln!("Alpaca: {} orders cancelled, {} positions closing.", cancelled.len(), closed.len());
     if !failed.is_empty() {
-        bail!("Alpaca could not cancel or close: {}", failed.join(", "));
+        return Err(RunError::invalid(format!(
+            "Alpaca could not cancel or close: {} ({} orders cancelled, {} positions closing)",
+            failed.join(", "),
+            cancelled.len(),
+            closed.len()
+        )));
     }
-    Ok(())
+    Ok(Flattened { cancelled: cancelled.len(), closed: closed.len() })
 }

@@ -1,0 +1,245 @@
+//! Paper sessions: what defines one, its lock, driving the engine on the
+//! simulated venue with every step journaled, its status, and commands
+//! applied to a session that is not running. (`alpaca` runs one on an
+//! Alpaca paper account.)
+
+pub mod alpaca;
+
+use crate::outcome::time_format_of;
+use crate::records::fingerprint;
+use crate::{PreparedRun, RunError};
+use gt_engine::{BacktestResult, Engine, SeriesReplay, SimulatedClock};
+use gt_execution::SimulatedExchange;
+use gt_live::{Pacing, SessionLock, SessionObserver, StepReport};
+use gt_model::{BarSeries, Timestamp};
+use gt_store::{SessionRecord, Store, StoreError};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use std::path::PathBuf;
+
+/// What a session is defined by, as stored with it: the options that define
+/// it, where they were given (relative paths), and what they resolved to.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SessionDefinition {
+    /// The command-line options that define it.
+    pub options: Vec<String>,
+    /// The folder they were given in.
+    pub cwd: String,
+    /// The sleeves' names.
+    pub strategy: String,
+    /// The strategies with their parameters and allocation.
+    pub strategies: String,
+    /// The symbols traded.
+    pub symbols: Vec<String>,
+    /// The replayed bars' fingerprint (`live` for live bars, which differ at every start).
+    pub data_fingerprint: String,
+    /// Engine, exchange and risk settings.
+    pub settings: String,
+}
+
+impl SessionDefinition {
+    /// The definition of `prepared`, run from `options`.
+    pub fn new(options: &[String], prepared: &PreparedRun, live_data: bool) -> Result<Self, RunError> {
+        let cwd = std::env::current_dir().map_err(|source| RunError::Io {
+            what: "reading the current folder".to_owned(),
+            path: ".".into(),
+            source,
+        })?;
+        Ok(Self {
+            options: options.to_vec(),
+            cwd: cwd.display().to_string(),
+            strategy: prepared.title.clone(),
+            strategies: prepared.strategies.clone(),
+            symbols: prepared.series.iter().map(|s| s.symbol().to_string()).collect(),
+            data_fingerprint: if live_data { "live".to_owned() } else { fingerprint(&prepared.series) },
+            settings: format!("{:?} {:?} {:?}", prepared.config, prepared.exchange, prepared.risk.config()),
+        })
+    }
+
+    /// The definition stored with `record`.
+    pub fn of(record: &SessionRecord) -> Self {
+        serde_json::from_value(record.definition.clone()).unwrap_or_default()
+    }
+
+    /// Fails when `self` would change what the stored session `session` trades.
+    pub fn check_continues(&self, session: &str, stored: &SessionDefinition) -> Result<(), RunError> {
+        let differing: Vec<&str> = [
+            ("strategy", self.strategy == stored.strategy),
+            ("strategies", self.strategies == stored.strategies),
+            ("symbols", self.symbols == stored.symbols),
+            ("data_fingerprint", self.data_fingerprint == stored.data_fingerprint),
+            ("settings", self.settings == stored.settings),
+        ]
+        .into_iter()
+        .filter_map(|(key, same)| (!same).then_some(key))
+        .collect();
+        if differing.is_empty() {
+            return Ok(());
+        }
+        Err(RunError::invalid(format!(
+            "session {session:?} was started with other settings ({} differ; it was started with {}); \
+             continue it with `gpt-trader paper run --session {session}` alone, or start a new --session",
+            differing.join(", "),
+            if stored.options.is_empty() { "the defaults".to_owned() } else { stored.options.join(" ") }
+        )))
+    }
+}
+
+impl From<StoreError> for RunError {
+    fn from(source: StoreError) -> Self {
+        Self::Store { context: "the run store".to_owned(), source }
+    }
+}
+
+/// The folder of the sessions' lock files.
+pub fn lock_dir() -> Result<PathBuf, RunError> {
+    Ok(crate::paths::data_dir()?.join("paper"))
+}
+
+/// Takes the lock of `session`, or explains that it is running.
+pub fn lock(session: &str) -> Result<SessionLock, RunError> {
+    SessionLock::try_acquire(&lock_dir()?, session)?.ok_or_else(|| {
+        RunError::invalid(format!(
+            "session {session:?} is already running; stop it with `gpt-trader paper stop --session {session}`"
+        ))
+    })
+}
+
+/// True when a process runs `session` now.
+pub fn is_running(session: &str) -> Result<bool, RunError> {
+    Ok(SessionLock::is_held(&lock_dir()?, session)?)
+}
+
+/// The stored session `name`, or a message naming the ones there are.
+pub async fn find_session(store: &Store, name: &str) -> Result<SessionRecord, RunError> {
+    if let Some(record) = store.session(name).await? {
+        return Ok(record);
+    }
+    let names: Vec<String> = store.sessions().await?.into_iter().map(|s| s.name).collect();
+    Err(RunError::invalid(format!(
+        "no paper session {name:?} (sessions: {}); start one with `gpt-trader paper run --session {name}`",
+        if names.is_empty() { "none yet".to_owned() } else { names.join(", ") }
+    )))
+}
+
+/// A session's status: its last snapshot (equity, cash, positions, open
+/// orders, halt, P&L) with its name, broker, state, steps and the commands
+/// still pending. `running`: whether a process holds its lock now.
+pub async fn status(store: &Store, name: &str, running: bool) -> Result<Value, RunError> {
+    let record = find_session(store, name).await?;
+    let commands = store.commands(name).await?;
+    let state = match (running, record.state.as_str()) {
+        (true, _) => "running",
+        // Marked running by a process that no longer holds the lock: it died.
+        (false, "running") => "interrupted",
+        (false, other) => other,
+    };
+    let mut status = match &record.snapshot {
+        Value::Object(map) if !map.is_empty() => record.snapshot.clone(),
+        _ => json!({"equity": null, "cash": null, "positions": [], "open_orders": [], "halted": false,
+                    "halt_reason": null}),
+    };
+    let pending: Vec<Value> = commands
+        .iter()
+        .filter(|c| c.applied_step.is_none())
+        .map(|c| json!({"seq": c.seq, "command": c.command, "reason": c.reason}))
+        .collect();
+    status["session"] = json!(record.name);
+    status["broker"] = json!(record.broker);
+    status["state"] = json!(state);
+    status["steps_done"] = json!(record.steps_done);
+    status["pending_commands"] = Value::Array(pending);
+    if status.get("reconciliation_mismatches").is_none() {
+        status["reconciliation_mismatches"] = json!(0);
+    }
+    Ok(status)
+}
+
+/// Journals that command `seq` took effect on a session that is not
+/// running, leaving `snapshot` as its state.
+pub async fn mark_applied(
+    store: &Store,
+    record: &SessionRecord,
+    seq: i64,
+    snapshot: Value,
+) -> Result<(), RunError> {
+    let applied = gt_store::StepJournal {
+        steps_done: record.steps_done,
+        snapshot,
+        applied_commands: vec![(seq, (record.steps_done - 1).max(0))],
+        ..Default::default()
+    };
+    Ok(store.journal_step(&record.name, &applied).await?)
+}
+
+/// Number of time steps on the merged timeline of `series`.
+pub fn total_steps(series: &[BarSeries]) -> usize {
+    let mut times: Vec<Timestamp> = series.iter().flat_map(|s| s.timestamps().iter().copied()).collect();
+    times.sort_unstable();
+    times.dedup();
+    times.len()
+}
+
+/// How a drive of the engine ended.
+pub struct Drive {
+    /// The whole session's result so far (replayed and new steps).
+    pub result: BacktestResult,
+    /// Steps processed live in this drive.
+    pub new_steps: usize,
+}
+
+/// How a drive runs beyond what it trades.
+pub struct DriveOptions {
+    /// Journaled steps replayed without sending anything.
+    pub replay_until: usize,
+    /// How fast new steps come.
+    pub pacing: Pacing,
+    /// Stop after this many new steps.
+    pub max_steps: Option<usize>,
+    /// Told about each step.
+    pub report: Option<StepReport>,
+}
+
+/// Runs `prepared` on the simulated venue as `session`: replays the journaled
+/// steps, then journals each new step, paced, until the data ends, the
+/// step limit is reached or a stop arrives. Gives the store back with its runtime.
+pub fn drive(
+    store: Store,
+    runtime: tokio::runtime::Runtime,
+    session: &str,
+    prepared: &mut PreparedRun,
+    options: DriveOptions,
+) -> Result<(Drive, Store, tokio::runtime::Runtime), RunError> {
+    let commands = runtime.block_on(store.commands(session))?;
+    let time_format = time_format_of(&prepared.series);
+    let mut observer = SessionObserver::new(
+        store,
+        runtime,
+        session,
+        "sim",
+        time_format,
+        options.replay_until,
+        commands,
+        options.pacing,
+        options.max_steps,
+    );
+    if let Some(report) = options.report {
+        observer = observer.with_step_report(report);
+    }
+    let mut config = prepared.config;
+    config.keep_order_log = true;
+    config.finalize_trades = false;
+    let result = Engine::new(config, SimulatedClock::default(), SimulatedExchange::new(prepared.exchange))
+        .run_observed(
+            SeriesReplay::new(&prepared.series),
+            &mut prepared.sleeves,
+            &mut prepared.risk,
+            &mut observer,
+        );
+    let new_steps = observer.new_steps();
+    let (store, runtime) = observer.finish().map_err(|error| {
+        RunError::invalid(format!("the session stopped: its journal could not be written: {error}"))
+    })?;
+    Ok((Drive { result, new_steps }, store, runtime))
+}
