@@ -17,4 +17,4 @@ pub use attribution::{Attribution, OpenExposure, Slice, attribute};
 pub use benchmark::{BuyAndHold, equal_weight_index};
 pub use drawdown::{DrawdownPeriod, drawdown_fractions, drawdown_periods};
 pub use report::{EquityPoint, Report, TradeRecord};
-pub use stats::{Stats, StatsInput, compute_stats};
+pub use stats::{Stats, StatsInput, compute_stats, label};

@@ -116,6 +116,44 @@ stats_struct! {
     kelly_criterion,
 }
 
+/// The label backtesting.py prints for the statistic named `key`, with its
+/// unit (`Return [%]`); `?` for a name that is not a statistic.
+pub fn label(key: &str) -> &'static str {
+    match key {
+        "duration_days" => "Duration [days]",
+        "exposure_time_pct" => "Exposure Time [%]",
+        "equity_final" => "Equity Final [$]",
+        "equity_peak" => "Equity Peak [$]",
+        "commissions" => "Commissions [$]",
+        "return_pct" => "Return [%]",
+        "buy_hold_return_pct" => "Buy & Hold Return [%]",
+        "return_ann_pct" => "Return (Ann.) [%]",
+        "volatility_ann_pct" => "Volatility (Ann.) [%]",
+        "cagr_pct" => "CAGR [%]",
+        "sharpe_ratio" => "Sharpe Ratio",
+        "sortino_ratio" => "Sortino Ratio",
+        "calmar_ratio" => "Calmar Ratio",
+        "alpha_pct" => "Alpha [%]",
+        "beta" => "Beta",
+        "max_drawdown_pct" => "Max. Drawdown [%]",
+        "avg_drawdown_pct" => "Avg. Drawdown [%]",
+        "max_drawdown_duration_days" => "Max. Drawdown Duration [days]",
+        "avg_drawdown_duration_days" => "Avg. Drawdown Duration [days]",
+        "trades" => "# Trades",
+        "win_rate_pct" => "Win Rate [%]",
+        "best_trade_pct" => "Best Trade [%]",
+        "worst_trade_pct" => "Worst Trade [%]",
+        "avg_trade_pct" => "Avg. Trade [%]",
+        "max_trade_duration_days" => "Max. Trade Duration [days]",
+        "avg_trade_duration_days" => "Avg. Trade Duration [days]",
+        "profit_factor" => "Profit Factor",
+        "expectancy_pct" => "Expectancy [%]",
+        "sqn" => "SQN",
+        "kelly_criterion" => "Kelly Criterion",
+        _ => "?",
+    }
+}
+
 /// Computes every statistic of a run.
 pub fn compute_stats(input: &StatsInput<'_>) -> Stats {
     let StatsInput { timestamps, equity, closes, trades, first_trading_bar, time_format } = *input;

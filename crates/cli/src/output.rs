@@ -6,7 +6,7 @@ use comfy_table::{Cell, CellAlignment, Table, presets::UTF8_FULL_CONDENSED};
 use gt_analytics::Report;
 use gt_engine::BacktestResult;
 use gt_model::{Symbol, TimeFormat};
-use gt_runner::records::RunReport;
+use gt_runner::records::{RunReport, notes};
 use serde::Serialize;
 use std::io::Write;
 use std::path::Path;
@@ -31,43 +31,6 @@ pub fn print_json(
     serde_json::to_writer(&mut stdout, &RunReport::new(report, result, format, run_id))?;
     writeln!(stdout)?;
     Ok(())
-}
-
-/// The label backtesting.py prints for a statistic, with its unit.
-fn label(key: &str) -> &'static str {
-    match key {
-        "duration_days" => "Duration [days]",
-        "exposure_time_pct" => "Exposure Time [%]",
-        "equity_final" => "Equity Final [$]",
-        "equity_peak" => "Equity Peak [$]",
-        "commissions" => "Commissions [$]",
-        "return_pct" => "Return [%]",
-        "buy_hold_return_pct" => "Buy & Hold Return [%]",
-        "return_ann_pct" => "Return (Ann.) [%]",
-        "volatility_ann_pct" => "Volatility (Ann.) [%]",
-        "cagr_pct" => "CAGR [%]",
-        "sharpe_ratio" => "Sharpe Ratio",
-        "sortino_ratio" => "Sortino Ratio",
-        "calmar_ratio" => "Calmar Ratio",
-        "alpha_pct" => "Alpha [%]",
-        "beta" => "Beta",
-        "max_drawdown_pct" => "Max. Drawdown [%]",
-        "avg_drawdown_pct" => "Avg. Drawdown [%]",
-        "max_drawdown_duration_days" => "Max. Drawdown Duration [days]",
-        "avg_drawdown_duration_days" => "Avg. Drawdown Duration [days]",
-        "trades" => "# Trades",
-        "win_rate_pct" => "Win Rate [%]",
-        "best_trade_pct" => "Best Trade [%]",
-        "worst_trade_pct" => "Worst Trade [%]",
-        "avg_trade_pct" => "Avg. Trade [%]",
-        "max_trade_duration_days" => "Max. Trade Duration [days]",
-        "avg_trade_duration_days" => "Avg. Trade Duration [days]",
-        "profit_factor" => "Profit Factor",
-        "expectancy_pct" => "Expectancy [%]",
-        "sqn" => "SQN",
-        "kelly_criterion" => "Kelly Criterion",
-        _ => "?",
-    }
 }
 
 fn format_number(key: &str, value: f64) -> String {
@@ -96,38 +59,13 @@ pub fn print_table(
     table.add_row(vec![Cell::new("End"), Cell::new(&stats.end).set_alignment(CellAlignment::Right)]);
     for (key, value) in stats.numbers() {
         table.add_row(vec![
-            Cell::new(label(key)),
+            Cell::new(gt_analytics::label(key)),
             Cell::new(format_number(key, value)).set_alignment(CellAlignment::Right),
         ]);
     }
     outln!("{table}");
-    for symbol in &result.symbols {
-        let held = result.open_position(symbol);
-        if held != 0.0 {
-            outln!(
-                "Note: {held} units of {symbol} are still open at the end and not counted as a trade (use --finalize-trades to close them)."
-            );
-        }
-    }
-    if let Some(first) = result.cancellations.first() {
-        outln!(
-            "Note: the exchange cancelled {} order(s); the first on {}: {} (all are listed with --format json).",
-            result.cancellations.len(),
-            first.ts.display(format),
-            first.reason
-        );
-    }
-    if let Some(first) = result.refusals.first() {
-        outln!(
-            "Note: the risk engine refused {} order(s); the first on {} ({}): {}.",
-            result.refusals.len(),
-            first.ts.display(format),
-            first.symbol,
-            first.refusal
-        );
-    }
-    if let Some(halt) = &result.halt {
-        outln!("Note: trading halted on {}: {}.", halt.ts.display(format), halt.reason);
+    for note in notes(result, format) {
+        outln!("{note}");
     }
     Ok(())
 }

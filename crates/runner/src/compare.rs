@@ -7,6 +7,7 @@ use crate::window::{Window, bars_before_first_decision};
 use crate::{RunError, RunSpec};
 use gt_analytics::{BuyAndHold, Stats, StatsInput, compute_stats};
 use gt_model::BarSeries;
+use gt_strategy::registry;
 use serde::Serialize;
 
 /// The name of the baseline row.
@@ -69,4 +70,45 @@ pub fn buy_and_hold_stats(
         first_trading_bar: buy_and_hold.start_bar(),
         time_format: time_format_of(series),
     })
+}
+
+/// The strategies `names` (every built-in one when empty), each with the
+/// parameters of `params` addressed to it as `STRATEGY.KEY`; checked before
+/// any bars are read.
+pub fn entries(names: &[String], params: &[(String, String)]) -> Result<Vec<StrategyEntry>, RunError> {
+    let names: Vec<String> = if names.is_empty() {
+        registry::STRATEGIES.iter().map(|s| s.name.to_owned()).collect()
+    } else {
+        names.to_vec()
+    };
+    for (key, _) in params {
+        match key.split_once('.') {
+            Some((strategy, _)) if names.iter().any(|n| n == strategy) => {}
+            Some((strategy, _)) => {
+                return Err(RunError::invalid(format!(
+                    "--param {key}: '{strategy}' is not among the compared strategies"
+                )));
+            }
+            None => {
+                return Err(RunError::invalid(format!(
+                    "--param {key}: prefix it with the strategy name, e.g. demo_ma.{key}=..."
+                )));
+            }
+        }
+    }
+    names
+        .into_iter()
+        .map(|name| {
+            let spec = registry::find(&name)?;
+            let own: Vec<(String, String)> = params
+                .iter()
+                .filter_map(|(key, value)| {
+                    let (strategy, param) = key.split_once('.')?;
+                    (strategy == name).then(|| (param.to_owned(), value.clone()))
+                })
+                .collect();
+            spec.build(&spec.resolve(&own)?)?;
+            Ok(StrategyEntry { strategy: name, params: own, ..Default::default() })
+        })
+        .collect()
 }

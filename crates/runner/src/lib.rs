@@ -11,6 +11,7 @@
 //! dashboard and the ML commands all go through here.
 
 mod allocation;
+pub mod bench;
 pub mod check;
 pub mod compare;
 pub mod data;

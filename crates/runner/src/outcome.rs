@@ -1,6 +1,8 @@
 //! What a finished run is measured by: its statistics, attribution and buy & hold.
 
-use gt_analytics::{Attribution, BuyAndHold, OpenExposure, Stats, StatsInput, attribute, compute_stats};
+use gt_analytics::{
+    Attribution, BuyAndHold, OpenExposure, Report, Stats, StatsInput, attribute, compute_stats,
+};
 use gt_engine::BacktestResult;
 use gt_model::{BarSeries, TimeFormat};
 
@@ -22,6 +24,13 @@ pub fn buy_and_hold_of(series: &[BarSeries], result: &BacktestResult) -> BuyAndH
 /// The statistics of `result`, a run over `series` (buy & hold is [`buy_and_hold_of`]).
 pub fn stats_of(series: &[BarSeries], result: &BacktestResult) -> Stats {
     stats_with(series, result, &buy_and_hold_of(series, result))
+}
+
+/// The report of `result`, a run over `series`: statistics, trade list and
+/// equity curve, times written as the bars' are.
+pub fn report_of(series: &[BarSeries], result: &BacktestResult) -> Report {
+    let format = time_format_of(series);
+    Report::new(stats_of(series, result), &result.trades, &result.timeline, &result.equity, format)
 }
 
 /// The statistics of `result` against an already computed `buy_and_hold`.

@@ -150,6 +150,42 @@ impl<'a> RunReport<'a> {
     }
 }
 
+/// What a reader of `result` should know beyond its statistics: positions
+/// still open at the end, orders the exchange cancelled or the risk engine
+/// refused (the first of each), and a halt; times written in `format`.
+pub fn notes(result: &BacktestResult, format: TimeFormat) -> Vec<String> {
+    let mut notes = Vec::new();
+    for symbol in &result.symbols {
+        let held = result.open_position(symbol);
+        if held != 0.0 {
+            notes.push(format!(
+                "Note: {held} units of {symbol} are still open at the end and not counted as a trade (use --finalize-trades to close them)."
+            ));
+        }
+    }
+    if let Some(first) = result.cancellations.first() {
+        notes.push(format!(
+            "Note: the exchange cancelled {} order(s); the first on {}: {} (all are listed with --format json).",
+            result.cancellations.len(),
+            first.ts.display(format),
+            first.reason
+        ));
+    }
+    if let Some(first) = result.refusals.first() {
+        notes.push(format!(
+            "Note: the risk engine refused {} order(s); the first on {} ({}): {}.",
+            result.refusals.len(),
+            first.ts.display(format),
+            first.symbol,
+            first.refusal
+        ));
+    }
+    if let Some(halt) = &result.halt {
+        notes.push(format!("Note: trading halted on {}: {}.", halt.ts.display(format), halt.reason));
+    }
+    notes
+}
+
 /// What a stored run records of how it was asked for.
 pub struct RunRequest<'a> {
     /// `backtest`.
@@ -215,4 +251,200 @@ pub fn fingerprint(series: &[BarSeries]) -> String {
         }
     }
     format!("{hash:016x}")
+}
+
+/// When a run was stored (`2026-12-01 23:07:37`, UTC), from milliseconds since the epoch.
+pub fn created_at(ms: i64) -> String {
+    use chrono::TimeZone;
+    chrono::Utc
+        .timestamp_millis_opt(ms)
+        .single()
+        .map_or_else(|| ms.to_string(), |t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+}
+
+/// A stored run as listed: id, when, strategy, symbols, parameters and statistics.
+#[derive(Serialize)]
+pub struct RunSummary<'a> {
+    /// Run id.
+    pub id: &'a str,
+    /// When it was stored.
+    pub created_at: String,
+    /// The sleeves' names.
+    pub strategy: &'a str,
+    /// The symbols.
+    pub symbols: &'a [String],
+    /// The parameters given.
+    pub params: &'a serde_json::Value,
+    /// The statistics.
+    pub stats: &'a serde_json::Value,
+}
+
+impl<'a> RunSummary<'a> {
+    /// The summary of `record`.
+    pub fn of(record: &'a gt_store::RunRecord) -> Self {
+        Self {
+            id: &record.id,
+            created_at: created_at(record.created_at_ms),
+            strategy: &record.run.strategy,
+            symbols: &record.run.symbols,
+            params: &record.run.params,
+            stats: &record.run.stats,
+        }
+    }
+}
+
+/// A stored run whole, as `runs show` and `runs export` give it.
+#[derive(Serialize)]
+pub struct StoredRun<'a> {
+    /// Id, time, strategy, symbols, parameters, statistics.
+    #[serde(flatten)]
+    pub summary: RunSummary<'a>,
+    /// `backtest`.
+    pub kind: &'a str,
+    /// How it was asked for (command line, run file, spec).
+    pub config: &'a serde_json::Value,
+    /// The bars' fingerprint.
+    pub data_fingerprint: &'a str,
+    /// The program's version.
+    pub code_version: &'a str,
+    /// Wall time of the run.
+    pub elapsed_ms: i64,
+    /// Closed trades.
+    pub trades: &'a serde_json::Value,
+    /// The equity curve.
+    pub equity: &'a serde_json::Value,
+    /// Refused orders.
+    pub refusals: &'a serde_json::Value,
+}
+
+impl<'a> StoredRun<'a> {
+    /// The whole of `record` with its `details`.
+    pub fn of(record: &'a gt_store::RunRecord, details: &'a RunDetails) -> Self {
+        Self {
+            summary: RunSummary::of(record),
+            kind: &record.run.kind,
+            config: &record.run.config,
+            data_fingerprint: &record.run.data_fingerprint,
+            code_version: &record.run.code_version,
+            elapsed_ms: record.run.elapsed_ms,
+            trades: &details.trades,
+            equity: &details.equity,
+            refusals: &details.refusals,
+        }
+    }
+}
+
+/// A strategy's parameter as `gpt-trader strategies --format json` gives it.
+#[derive(Serialize)]
+pub struct ParamRecord {
+    /// Its name (`fast`).
+    pub name: &'static str,
+    /// `int`, `float` or `bool`.
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    /// Its default, as text.
+    pub default: String,
+    /// Its range, as text (`1..=10000`).
+    pub range: String,
+    /// What it does.
+    pub help: &'static str,
+}
+
+/// A built-in strategy: its name, idea, rules and parameter schema.
+#[derive(Serialize)]
+pub struct StrategyRecord {
+    /// Its name.
+    pub name: &'static str,
+    /// Its idea in a line.
+    pub summary: &'static str,
+    /// Its rules in words.
+    pub rules: &'static str,
+    /// Its parameters.
+    pub params: Vec<ParamRecord>,
+}
+
+impl StrategyRecord {
+    /// The record of `spec`.
+    pub fn of(spec: &gt_strategy::StrategySpec) -> Self {
+        let params = spec
+            .params
+            .iter()
+            .map(|p| {
+                let (kind, default, range) = p.describe();
+                ParamRecord { name: p.name, kind, default, range, help: p.help }
+            })
+            .collect();
+        Self { name: spec.name, summary: spec.summary, rules: spec.rules, params }
+    }
+}
+
+/// Writes stored trades (JSON objects) as CSV, one column per field.
+pub fn write_trades_csv(sink: impl std::io::Write, trades: &serde_json::Value) -> Result<(), csv::Error> {
+    let rows = trades.as_array().map_or(&[][..], Vec::as_slice);
+    let mut writer = csv::Writer::from_writer(sink);
+    let Some(serde_json::Value::Object(first)) = rows.first() else { return Ok(()) };
+    let columns: Vec<&String> = first.keys().collect();
+    writer.write_record(&columns)?;
+    for row in rows {
+        let cells = columns.iter().map(|column| match row.get(column.as_str()) {
+            Some(serde_json::Value::String(text)) => text.clone(),
+            Some(serde_json::Value::Null) | None => String::new(),
+            Some(other) => other.to_string(),
+        });
+        writer.write_record(cells)?;
+    }
+    writer.flush()?;
+    Ok(())
+}
+
+/// A series in the bar cache, as `gpt-trader data list` gives it.
+#[derive(Serialize)]
+pub struct CachedSeries<'a> {
+    /// Its symbol.
+    pub symbol: &'a str,
+    /// Its interval (`1d`).
+    pub interval: &'a str,
+    /// Its first bar's time (a date for daily bars).
+    pub first: String,
+    /// Its last bar's time.
+    pub last: String,
+    /// Its number of bars.
+    pub rows: usize,
+    /// Where it came from.
+    pub source: &'a str,
+}
+
+impl<'a> CachedSeries<'a> {
+    /// The record of `entry`.
+    pub fn of(entry: &'a gt_data::cache::CacheEntry) -> Self {
+        let time = |ts: Option<gt_model::Timestamp>| {
+            ts.map_or_else(String::new, |t| {
+                t.display(if t.is_midnight() { TimeFormat::Date } else { TimeFormat::DateTime }).to_string()
+            })
+        };
+        Self {
+            symbol: &entry.symbol,
+            interval: &entry.interval,
+            first: time(entry.first),
+            last: time(entry.last),
+            rows: entry.rows,
+            source: &entry.source,
+        }
+    }
+}
+
+/// A statistic of a stored run (NaN when it has none).
+pub fn stat(record: &gt_store::RunRecord, key: &str) -> f64 {
+    record.run.stats.get(key).and_then(serde_json::Value::as_f64).unwrap_or(f64::NAN)
+}
+
+/// Sorts `runs` by statistic `key`, highest first; fails when no run has it.
+pub fn sort_by_stat(runs: &mut [gt_store::RunRecord], key: &str) -> Result<(), crate::RunError> {
+    if !runs.is_empty() && runs.iter().all(|r| r.run.stats.get(key).is_none()) {
+        return Err(crate::RunError::invalid(format!(
+            "no run has a statistic '{key}' (e.g. return_pct, sharpe_ratio, max_drawdown_pct)"
+        )));
+    }
+    runs.sort_by(|a, b| stat(b, key).total_cmp(&stat(a, key)));
+    Ok(())
 }

@@ -42,6 +42,17 @@ pub struct ParamSpec {
 }
 
 impl ParamSpec {
+    /// Its type, default and range as text: `("int", "10", "1..=10000")`.
+    pub fn describe(&self) -> (&'static str, String, String) {
+        match self.kind {
+            ParamKind::Int { default, min, max } => ("int", default.to_string(), format!("{min}..={max}")),
+            ParamKind::Float { default, min, max } => {
+                ("float", default.to_string(), format!("{min}..={max}"))
+            }
+            ParamKind::Bool { default } => ("bool", default.to_string(), "true | false".to_owned()),
+        }
+    }
+
     /// The `atr_period` parameter shared by the strategies with ATR stops.
     pub const ATR_PERIOD: ParamSpec = ParamSpec {
         name: "atr_period",

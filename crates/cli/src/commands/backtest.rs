@@ -4,8 +4,7 @@ use crate::commands::run_spec::{RunSpecArgs, prepare_on};
 use crate::output::{self, OutputFormat};
 use anyhow::{Context, Result, bail};
 use clap::Args;
-use gt_analytics::Report;
-use gt_runner::outcome::{stats_of, time_format_of};
+use gt_runner::outcome::{report_of, time_format_of};
 use gt_runner::records::{RunRequest, stored_run};
 use gt_runner::store::OpenStore;
 use gt_runner::{PreparedRun, paths};
@@ -93,8 +92,7 @@ pub fn run(args: &BacktestArgs) -> Result<()> {
     let result = prepared.run();
     let PreparedRun { series, title, .. } = prepared;
     let format = time_format_of(&series);
-    let report =
-        Report::new(stats_of(&series, &result), &result.trades, &result.timeline, &result.equity, format);
+    let report = report_of(&series, &result);
     // The charts' data, only when a report or the store will keep it.
     let chart = if args.report.is_some() || store.is_some() {
         Some(gt_runner::report::chart_data(&series, &result, &report, &title)?)

@@ -3,13 +3,12 @@
 use crate::commands::data_args::{DataArgs, WindowArgs};
 use crate::commands::run_args::{ExecutionArgs, RiskArgs, as_option_error, parse_key_value};
 use crate::output::OutputFormat;
-use anyhow::{Result, bail};
+use anyhow::Result;
 use clap::Args;
 use comfy_table::{Cell, CellAlignment, Table, presets::UTF8_FULL_CONDENSED};
 use gt_analytics::Stats;
-use gt_runner::compare::compare;
-use gt_runner::{RunSpec, StrategyEntry};
-use gt_strategy::registry;
+use gt_runner::RunSpec;
+use gt_runner::compare::{compare, entries};
 
 /// Options of `gpt-trader compare`.
 #[derive(Args, Debug)]
@@ -44,38 +43,6 @@ pub struct CompareArgs {
     format: OutputFormat,
 }
 
-/// The strategies to run, each with its own parameters (checked before any bars are read).
-fn selected(args: &CompareArgs) -> Result<Vec<StrategyEntry>> {
-    let names: Vec<String> = if args.strategies.is_empty() {
-        registry::STRATEGIES.iter().map(|s| s.name.to_owned()).collect()
-    } else {
-        args.strategies.clone()
-    };
-    for (key, _) in &args.params {
-        match key.split_once('.') {
-            Some((strategy, _)) if names.iter().any(|n| n == strategy) => {}
-            Some((strategy, _)) => bail!("--param {key}: '{strategy}' is not among the compared strategies"),
-            None => bail!("--param {key}: prefix it with the strategy name, e.g. demo_ma.{key}=..."),
-        }
-    }
-    names
-        .into_iter()
-        .map(|name| {
-            let spec = registry::find(&name)?;
-            let params: Vec<(String, String)> = args
-                .params
-                .iter()
-                .filter_map(|(key, value)| {
-                    let (strategy, param) = key.split_once('.')?;
-                    (strategy == name).then(|| (param.to_owned(), value.clone()))
-                })
-                .collect();
-            spec.build(&spec.resolve(&params)?)?;
-            Ok(StrategyEntry { strategy: name, params, ..Default::default() })
-        })
-        .collect()
-}
-
 /// A column of the comparison table: its title and how to read it from the statistics.
 type Column = (&'static str, fn(&Stats) -> f64);
 
@@ -101,7 +68,7 @@ pub fn run(args: &CompareArgs) -> Result<()> {
     args.risk.overlay(&mut spec.risk);
     // Settings and strategies are checked before any bars are read.
     gt_runner::SharedRun::new(&spec, Vec::new()).map_err(as_option_error)?;
-    let entries = selected(args)?;
+    let entries = entries(&args.strategies, &args.params)?;
     let series = args.data.load()?;
     let symbols: Vec<String> = series.iter().map(|s| s.symbol().to_string()).collect();
     let rows = compare(&spec, series, &entries).map_err(as_option_error)?;

@@ -9,6 +9,7 @@ use gt_data::alpaca::{self, AlpacaClient, AlpacaKeys};
 use gt_data::resample::{Interval, resample};
 use gt_data::yahoo::{self, YahooClient};
 use gt_runner::fetch::{self, Fetched, Refresh, Source};
+use gt_runner::records::CachedSeries;
 use std::path::PathBuf;
 
 /// Options of `gpt-trader data`.
@@ -176,24 +177,8 @@ pub fn run(args: &DataCommandArgs) -> Result<()> {
         }
         DataCommand::List { format } => {
             let entries = cache.entries()?;
-            let time = |ts: Option<gt_model::Timestamp>| {
-                ts.map_or_else(String::new, |t| {
-                    t.display(if t.is_midnight() {
-                        gt_model::TimeFormat::Date
-                    } else {
-                        gt_model::TimeFormat::DateTime
-                    })
-                    .to_string()
-                })
-            };
+            let rows: Vec<CachedSeries> = entries.iter().map(CachedSeries::of).collect();
             if *format == OutputFormat::Json {
-                let rows: Vec<serde_json::Value> = entries
-                    .iter()
-                    .map(|e| {
-                        serde_json::json!({"symbol": e.symbol, "interval": e.interval, "first": time(e.first),
-                            "last": time(e.last), "rows": e.rows, "source": e.source})
-                    })
-                    .collect();
                 outln!("{}", serde_json::to_string(&rows)?);
                 return Ok(());
             }
@@ -201,15 +186,8 @@ pub fn run(args: &DataCommandArgs) -> Result<()> {
             table
                 .load_preset(UTF8_FULL_CONDENSED)
                 .set_header(["symbol", "interval", "first", "last", "rows", "source"]);
-            for e in &entries {
-                table.add_row([
-                    e.symbol.clone(),
-                    e.interval.clone(),
-                    time(e.first),
-                    time(e.last),
-                    e.rows.to_string(),
-                    e.source.clone(),
-                ]);
+            for e in &rows {
+                table.add_row([e.symbol, e.interval, &e.first, &e.last, &e.rows.to_string(), e.source]);
             }
             outln!("{table}\n{} series in {}", entries.len(), cache.root().display());
         }

@@ -8,20 +8,20 @@ use crate::output::{self, OutputFormat};
 use anyhow::{Result, bail};
 use clap::{Args, Subcommand, ValueEnum};
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
-use gt_analytics::Report;
 use gt_live::Pacing;
 use gt_live::alpaca::OutsideHours;
 use gt_runner::PreparedRun;
-use gt_runner::outcome::{stats_of, time_format_of};
+use gt_runner::outcome::{report_of, time_format_of};
 use gt_runner::paper::alpaca::{self, AlpacaRunOptions};
 use gt_runner::paper::{
-    Drive, DriveOptions, SessionDefinition, drive, find_session, is_running, lock, mark_applied, total_steps,
+    Drive, DriveOptions, IdleOutcome, SessionDefinition, apply_idle, drive, find_session, is_running, lock,
+    start_or_continue, total_steps, wait_applied,
 };
 use gt_runner::paths::database_url;
 use gt_runner::store::open_with_runtime as open_store;
 use gt_store::Store;
-use serde_json::{Value, json};
-use std::time::{Duration, Instant};
+use serde_json::Value;
+use std::time::Duration;
 
 /// Options of `gpt-trader paper`.
 #[derive(Args, Debug)]
@@ -71,7 +71,7 @@ enum PaperCommand {
 #[derive(Args, Debug)]
 struct SessionName {
     /// Session name.
-    #[arg(long, default_value = "default", value_parser = parse_session_name)]
+    #[arg(long, default_value = "default", value_parser = gt_runner::paper::check_session_name)]
     session: String,
 }
 
@@ -163,17 +163,6 @@ pub struct PaperRunArgs {
     format: OutputFormat,
 }
 
-fn parse_session_name(text: &str) -> Result<String, String> {
-    let valid = !text.is_empty()
-        && text.len() <= 40
-        && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-');
-    if valid {
-        Ok(text.to_owned())
-    } else {
-        Err(format!("{text:?}: use 1 to 40 letters, digits, '_', '.' or '-'"))
-    }
-}
-
 /// `gpt-trader paper`.
 pub fn run(args: &PaperArgs) -> Result<()> {
     let url = database_url(args.db.as_deref())?;
@@ -224,11 +213,7 @@ fn run_session(url: &str, args: &PaperRunArgs) -> Result<()> {
         Broker::Sim => "sim",
         Broker::Alpaca => "alpaca",
     };
-    if let Some(record) = &existing
-        && record.broker != broker_name
-    {
-        bail!("session {name:?} trades on broker {}; it cannot continue on {broker_name}", record.broker);
-    }
+    gt_runner::paper::check_broker(existing.as_ref(), name, broker_name)?;
     // Continuing with no options: the session's own.
     let use_stored = existing.is_some() && options.is_empty();
     let live = args.broker == Broker::Alpaca;
@@ -256,23 +241,15 @@ fn run_session(url: &str, args: &PaperRunArgs) -> Result<()> {
         Some(record) if use_stored => with_stored_spec(record, prepare)?,
         _ => prepare(&args.spec)?,
     };
-    let replay_until = match &existing {
-        Some(record) => {
-            if use_stored {
-                eprintln!("Continuing session {name:?} after {} bars.", record.steps_done);
-            } else {
-                SessionDefinition::new(&options, &prepared, live)?
-                    .check_continues(name, &SessionDefinition::of(record))?;
-            }
-            record.steps_done as usize
-        }
-        None => {
-            let definition = serde_json::to_value(SessionDefinition::new(&options, &prepared, live)?)?;
-            runtime.block_on(store.create_session(name, broker_name, &definition))?;
-            0
-        }
+    let definition = match use_stored {
+        true => None,
+        false => Some(SessionDefinition::new(&options, &prepared, live)?),
     };
-    runtime.block_on(store.set_session_state(name, "running"))?;
+    let replay_until =
+        start_or_continue(&store, &runtime, (name, broker_name), existing.as_ref(), definition.as_ref())?;
+    if use_stored && let Some(record) = &existing {
+        eprintln!("Continuing session {name:?} after {} bars.", record.steps_done);
+    }
     let (result, new_steps, finished, store, runtime) = if live {
         let halted = existing.as_ref().and_then(|r| r.snapshot["halt_reason"].as_str().map(str::to_owned));
         let options = AlpacaRunOptions {
@@ -320,8 +297,7 @@ fn run_session(url: &str, args: &PaperRunArgs) -> Result<()> {
 
     let series = &prepared.series;
     let format = time_format_of(series);
-    let report =
-        Report::new(stats_of(series, &result), &result.trades, &result.timeline, &result.equity, format);
+    let report = report_of(series, &result);
     match args.format {
         OutputFormat::Json => output::print_json(&report, &result, format, None)?,
         OutputFormat::Table => output::print_table(&report, &result, format, &prepared.title)?,
@@ -344,6 +320,12 @@ fn status(url: &str, name: &str, format: OutputFormat) -> Result<()> {
     }
     Ok(())
 }
+
+/// The columns of `paper status`'s positions.
+const POSITION_COLUMNS: [&str; 5] = ["Symbol", "Qty", "Avg entry", "Market value", "Unrealized P&L"];
+
+/// The columns of `paper status`'s open orders.
+const ORDER_COLUMNS: [&str; 6] = ["Client order id", "Symbol", "Side", "Qty", "Type", "Status"];
 
 /// `paper status` as a readable summary.
 fn print_status(status: &Value) -> Result<()> {
@@ -369,13 +351,7 @@ fn print_status(status: &Value) -> Result<()> {
         outln!("No open position.");
     } else {
         let mut table = Table::new();
-        table.load_preset(UTF8_FULL_CONDENSED).set_header([
-            "Symbol",
-            "Qty",
-            "Avg entry",
-            "Market value",
-            "Unrealized P&L",
-        ]);
+        table.load_preset(UTF8_FULL_CONDENSED).set_header(POSITION_COLUMNS);
         for p in &positions {
             let cell = |key: &str| p[key].as_f64().map_or("-".to_owned(), |v| format!("{v:.2}"));
             table.add_row([
@@ -393,14 +369,7 @@ fn print_status(status: &Value) -> Result<()> {
         outln!("No open order.");
     } else {
         let mut table = Table::new();
-        table.load_preset(UTF8_FULL_CONDENSED).set_header([
-            "Client order id",
-            "Symbol",
-            "Side",
-            "Qty",
-            "Type",
-            "Status",
-        ]);
+        table.load_preset(UTF8_FULL_CONDENSED).set_header(ORDER_COLUMNS);
         for o in &orders {
             let text = |key: &str| o[key].as_str().unwrap_or("?").to_owned();
             table.add_row([
@@ -436,55 +405,27 @@ fn control(url: &str, name: &str, command: &str, reason: Option<&str>) -> Result
     let Some(_lock) = held else {
         return wait_until_applied(&store, &runtime, name, seq, command);
     };
-    let journal_applied = |snapshot: Value| runtime.block_on(mark_applied(&store, &record, seq, snapshot));
     if record.broker == "alpaca" && command != "stop" {
-        // The broker holds the state: act on the account, keep the halt for the next run.
-        let mut snapshot = record.snapshot.clone();
-        if command != "resume" {
-            let done = alpaca::flatten_account()?;
+        let (snapshot, flattened) = alpaca::apply_idle(&store, &runtime, &record, (seq, command, reason))?;
+        if let Some(done) = flattened {
             eprintln!("Alpaca: {} orders cancelled, {} positions closing.", done.cancelled, done.closed);
-            snapshot["positions"] = json!([]);
-            snapshot["open_orders"] = json!([]);
         }
-        match (command, reason) {
-            ("kill", reason) => {
-                snapshot["halted"] = json!(true);
-                snapshot["halt_reason"] =
-                    json!(format!("halted by hand: {}", reason.unwrap_or("paper kill")));
-            }
-            ("resume", _) => {
-                snapshot["halted"] = json!(false);
-                snapshot["halt_reason"] = Value::Null;
-            }
-            _ => {}
-        }
-        journal_applied(snapshot.clone())?;
         eprintln!("Session {name:?} (not running): `{command}` done.");
         return summarize(&snapshot);
     }
-    if command == "stop" || record.steps_done == 0 {
-        if command == "stop" {
-            // Nothing runs: the stop is moot.
-            journal_applied(record.snapshot.clone())?;
-            eprintln!("Session {name:?} is not running; nothing to stop.");
-        } else {
-            eprintln!("Session {name:?} has not traded yet: `{command}` applies at its first bar.");
+    match apply_idle(store, runtime, &record, (seq, command), || prepare_stored(&record))? {
+        IdleOutcome::NothingToStop => eprintln!("Session {name:?} is not running; nothing to stop."),
+        IdleOutcome::AtFirstBar => {
+            eprintln!("Session {name:?} has not traded yet: `{command}` applies at its first bar.")
         }
-        return Ok(());
+        IdleOutcome::Applied { bars, trades, snapshot } => {
+            eprintln!(
+                "Session {name:?} (not running): `{command}` applied after bar {bars} ({trades} trades closed in all)."
+            );
+            summarize(&snapshot)?;
+        }
     }
-    // Not running: replay the journal, apply the command after the last bar, journal its effects.
-    let mut prepared = prepare_stored(&record)?;
-    let replay_until = record.steps_done as usize - 1;
-    let options =
-        DriveOptions { replay_until, pacing: Pacing::AsFastAsPossible, max_steps: Some(1), report: None };
-    let (drive, store, runtime) = drive(store, runtime, name, &mut prepared, options)?;
-    let after = runtime.block_on(find_session(&store, name))?;
-    eprintln!(
-        "Session {name:?} (not running): `{command}` applied after bar {} ({} trades closed in all).",
-        drive.result.timeline.len(),
-        drive.result.trades.len()
-    );
-    summarize(&after.snapshot)
+    Ok(())
 }
 
 /// Waits for a running session to apply command `seq`.
@@ -495,20 +436,18 @@ fn wait_until_applied(
     seq: i64,
     command: &str,
 ) -> Result<()> {
-    let started = Instant::now();
-    while started.elapsed() < COMMAND_WAIT {
-        let commands = runtime.block_on(store.commands(name))?;
-        if let Some(step) = commands.iter().find(|c| c.seq == seq).and_then(|c| c.applied_step) {
+    match runtime.block_on(wait_applied(store, name, seq, COMMAND_WAIT))? {
+        Some(step) => {
             eprintln!("Session {name:?} applied `{command}` after bar {}.", step + 1);
-            let record = runtime.block_on(find_session(store, name))?;
-            return summarize(&record.snapshot);
+            summarize(&runtime.block_on(find_session(store, name))?.snapshot)
         }
-        std::thread::sleep(Duration::from_millis(50));
+        None => {
+            eprintln!(
+                "`{command}` is queued; session {name:?} has not applied it yet (it applies commands between bars)."
+            );
+            Ok(())
+        }
     }
-    eprintln!(
-        "`{command}` is queued; session {name:?} has not applied it yet (it applies commands between bars)."
-    );
-    Ok(())
 }
 
 /// One line on stderr: equity, open positions and orders, halt.

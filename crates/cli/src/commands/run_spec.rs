@@ -49,19 +49,13 @@ impl RunSpecArgs {
         self.window.overlay(&mut spec.data);
         self.execution.overlay(&mut spec.execution);
         self.risk.overlay(&mut spec.risk);
-        if let Some(strategy) = &self.strategy {
-            spec.strategies = vec![StrategyEntry {
-                strategy: strategy.clone(),
-                params: self.params.clone(),
-                ..Default::default()
-            }];
+        // --strategy, else demo_ma when the run file has no [[strategies]].
+        let single =
+            self.strategy.clone().or_else(|| spec.strategies.is_empty().then(|| "demo_ma".to_owned()));
+        if let Some(strategy) = single {
+            spec.strategies =
+                vec![StrategyEntry { strategy, params: self.params.clone(), ..Default::default() }];
             spec.allocation = Default::default();
-        } else if spec.strategies.is_empty() {
-            spec.strategies = vec![StrategyEntry {
-                strategy: "demo_ma".to_owned(),
-                params: self.params.clone(),
-                ..Default::default()
-            }];
         } else if !self.params.is_empty() {
             bail!(
                 "--param goes with --strategy; a run file's strategies take theirs under [[strategies]] params"

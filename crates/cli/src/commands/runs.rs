@@ -1,15 +1,16 @@
 //! `gpt-trader runs`: list, show, compare, export and delete recorded runs.
 
 use crate::output::OutputFormat;
-use anyhow::{Result, anyhow, bail};
-use chrono::{NaiveDate, TimeZone, Utc};
+use anyhow::{Result, anyhow};
+use chrono::NaiveDate;
 use clap::{Args, Subcommand, ValueEnum};
 use comfy_table::{Cell, CellAlignment, Table, presets::UTF8_FULL_CONDENSED};
 use gt_analytics::tearsheet::TearsheetData;
 use gt_runner::paths::database_url;
+use gt_runner::records::{RunSummary, StoredRun, created_at, sort_by_stat, stat, write_trades_csv};
 use gt_runner::store::{OpenStore, redacted};
 use gt_store::{RunDetails, RunFilter, RunRecord};
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -92,41 +93,6 @@ enum ExportFormat {
     Json,
 }
 
-fn created(ms: i64) -> String {
-    Utc.timestamp_millis_opt(ms)
-        .single()
-        .map_or_else(|| ms.to_string(), |t| t.format("%Y-%m-%d %H:%M:%S").to_string())
-}
-
-fn summary(record: &RunRecord) -> Value {
-    json!({
-        "id": record.id,
-        "created_at": created(record.created_at_ms),
-        "strategy": record.run.strategy,
-        "symbols": record.run.symbols,
-        "params": record.run.params,
-        "stats": record.run.stats,
-    })
-}
-
-fn full(record: &RunRecord, details: &RunDetails) -> Value {
-    let mut value = summary(record);
-    let object = value.as_object_mut().expect("summary is an object");
-    object.insert("kind".into(), json!(record.run.kind));
-    object.insert("config".into(), record.run.config.clone());
-    object.insert("data_fingerprint".into(), json!(record.run.data_fingerprint));
-    object.insert("code_version".into(), json!(record.run.code_version));
-    object.insert("elapsed_ms".into(), json!(record.run.elapsed_ms));
-    object.insert("trades".into(), details.trades.clone());
-    object.insert("equity".into(), details.equity.clone());
-    object.insert("refusals".into(), details.refusals.clone());
-    value
-}
-
-fn stat(record: &RunRecord, key: &str) -> f64 {
-    record.run.stats.get(key).and_then(Value::as_f64).unwrap_or(f64::NAN)
-}
-
 fn number(value: f64) -> String {
     if value.is_nan() { "—".to_owned() } else { format!("{value:.2}") }
 }
@@ -143,13 +109,10 @@ pub fn run(args: &RunsArgs) -> Result<()> {
             };
             let mut runs = with_store(&url, async |store| Ok(store.list(&filter).await?))?;
             if let Some(key) = sort {
-                if runs.iter().all(|r| r.run.stats.get(key).is_none()) && !runs.is_empty() {
-                    bail!("no run has a statistic '{key}' (e.g. return_pct, sharpe_ratio, max_drawdown_pct)");
-                }
-                runs.sort_by(|a, b| stat(b, key).total_cmp(&stat(a, key)));
+                sort_by_stat(&mut runs, key)?;
             }
             if *format == OutputFormat::Json {
-                outln!("{}", serde_json::to_string(&runs.iter().map(summary).collect::<Vec<_>>())?);
+                outln!("{}", serde_json::to_string(&runs.iter().map(RunSummary::of).collect::<Vec<_>>())?);
                 return Ok(());
             }
             let mut table = Table::new();
@@ -160,7 +123,7 @@ pub fn run(args: &RunsArgs) -> Result<()> {
             for r in &runs {
                 table.add_row([
                     r.id.clone(),
-                    created(r.created_at_ms),
+                    created_at(r.created_at_ms),
                     r.run.strategy.clone(),
                     r.run.symbols.join(","),
                     number(stat(r, "return_pct")),
@@ -175,7 +138,7 @@ pub fn run(args: &RunsArgs) -> Result<()> {
         RunsCommand::Show { id, format } => {
             let (record, details) = fetch(&url, id)?;
             if *format == OutputFormat::Json {
-                outln!("{}", serde_json::to_string(&full(&record, &details))?);
+                outln!("{}", serde_json::to_string(&StoredRun::of(&record, &details))?);
                 return Ok(());
             }
             outln!(
@@ -183,7 +146,7 @@ pub fn run(args: &RunsArgs) -> Result<()> {
                 record.id,
                 record.run.strategy,
                 record.run.symbols.join(", "),
-                created(record.created_at_ms)
+                created_at(record.created_at_ms)
             );
             print_stats(&[&record])
         }
@@ -196,10 +159,10 @@ pub fn run(args: &RunsArgs) -> Result<()> {
             let (record, details) = fetch(&url, id)?;
             match (format, out) {
                 (ExportFormat::Json, None) => {
-                    outln!("{}", serde_json::to_string(&full(&record, &details))?)
+                    outln!("{}", serde_json::to_string(&StoredRun::of(&record, &details))?)
                 }
                 (ExportFormat::Json, Some(path)) => {
-                    std::fs::write(path, serde_json::to_string(&full(&record, &details))?)?
+                    std::fs::write(path, serde_json::to_string(&StoredRun::of(&record, &details))?)?
                 }
                 (ExportFormat::Csv, Some(path)) => {
                     write_trades_csv(std::fs::File::create(path)?, &details.trades)?
@@ -226,25 +189,6 @@ pub fn run(args: &RunsArgs) -> Result<()> {
             }
         }
     }
-}
-
-/// Writes stored trades (JSON objects) as CSV, one column per field.
-fn write_trades_csv(sink: impl Write, trades: &Value) -> Result<()> {
-    let rows = trades.as_array().map_or(&[][..], Vec::as_slice);
-    let mut writer = csv::Writer::from_writer(sink);
-    let Some(Value::Object(first)) = rows.first() else { return Ok(()) };
-    let columns: Vec<&String> = first.keys().collect();
-    writer.write_record(&columns)?;
-    for row in rows {
-        let cells = columns.iter().map(|column| match row.get(column.as_str()) {
-            Some(Value::String(text)) => text.clone(),
-            Some(Value::Null) | None => String::new(),
-            Some(other) => other.to_string(),
-        });
-        writer.write_record(cells)?;
-    }
-    writer.flush()?;
-    Ok(())
 }
 
 fn fetch(url: &str, id: &str) -> Result<(RunRecord, RunDetails)> {

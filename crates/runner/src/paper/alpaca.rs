@@ -134,3 +134,38 @@ pub fn flatten_account() -> Result<Flattened, RunError> {
     }
     Ok(Flattened { cancelled: cancelled.len(), closed: closed.len() })
 }
+
+/// Applies `command` (`flatten`, `kill` or `resume`, queued as `seq`) to a
+/// session on Alpaca that is not running: the broker holds its state, so the
+/// account is flattened (but for `resume`) and the halt set or lifted in the
+/// session's snapshot, kept for its next run. The new snapshot, and what
+/// flattening did.
+pub fn apply_idle(
+    store: &gt_store::Store,
+    runtime: &tokio::runtime::Runtime,
+    record: &gt_store::SessionRecord,
+    (seq, command, reason): (i64, &str, Option<&str>),
+) -> Result<(serde_json::Value, Option<Flattened>), RunError> {
+    let mut snapshot = record.snapshot.clone();
+    let flattened = if command == "resume" {
+        None
+    } else {
+        let done = flatten_account()?;
+        snapshot["positions"] = serde_json::json!([]);
+        snapshot["open_orders"] = serde_json::json!([]);
+        Some(done)
+    };
+    match command {
+        "kill" => {
+            snapshot["halted"] = true.into();
+            snapshot["halt_reason"] = format!("halted by hand: {}", reason.unwrap_or("paper kill")).into();
+        }
+        "resume" => {
+            snapshot["halted"] = false.into();
+            snapshot["halt_reason"] = serde_json::Value::Null;
+        }
+        _ => {}
+    }
+    runtime.block_on(super::mark_applied(store, record, seq, snapshot.clone()))?;
+    Ok((snapshot, flattened))
+}

@@ -92,6 +92,53 @@ impl From<StoreError> for RunError {
     }
 }
 
+/// Checks a session name: 1 to 40 letters, digits, `_`, `.` or `-` (it names a lock file).
+pub fn check_session_name(text: &str) -> Result<String, String> {
+    let valid = !text.is_empty()
+        && text.len() <= 40
+        && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-');
+    if valid {
+        Ok(text.to_owned())
+    } else {
+        Err(format!("{text:?}: use 1 to 40 letters, digits, '_', '.' or '-'"))
+    }
+}
+
+/// Fails when the stored session `existing` trades on another broker than `broker`.
+pub fn check_broker(existing: Option<&SessionRecord>, name: &str, broker: &str) -> Result<(), RunError> {
+    match existing {
+        Some(record) if record.broker != broker => Err(RunError::invalid(format!(
+            "session {name:?} trades on broker {}; it cannot continue on {broker}",
+            record.broker
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Starts session `name` on `broker` (`sim`, `alpaca`) as `definition`, or
+/// continues the stored `existing` one when `definition` trades the same
+/// (`None`: continue with the stored definition); the number of journaled
+/// steps to replay.
+pub fn start_or_continue(
+    store: &Store,
+    runtime: &tokio::runtime::Runtime,
+    (name, broker): (&str, &str),
+    existing: Option<&SessionRecord>,
+    definition: Option<&SessionDefinition>,
+) -> Result<usize, RunError> {
+    check_broker(existing, name, broker)?;
+    if let Some(record) = existing {
+        if let Some(definition) = definition {
+            definition.check_continues(name, &SessionDefinition::of(record))?;
+        }
+    } else {
+        let definition = serde_json::to_value(definition.cloned().unwrap_or_default())?;
+        runtime.block_on(store.create_session(name, broker, &definition))?;
+    }
+    runtime.block_on(store.set_session_state(name, "running"))?;
+    Ok(existing.map_or(0, |record| record.steps_done as usize))
+}
+
 /// The folder of the sessions' lock files.
 pub fn lock_dir() -> Result<PathBuf, RunError> {
     Ok(crate::paths::data_dir()?.join("paper"))
@@ -173,6 +220,25 @@ pub async fn mark_applied(
     Ok(store.journal_step(&record.name, &applied).await?)
 }
 
+/// Waits up to `limit` for a running session to apply command `seq`; the
+/// step it was applied after, or `None` when it has not been yet.
+pub async fn wait_applied(
+    store: &Store,
+    name: &str,
+    seq: i64,
+    limit: std::time::Duration,
+) -> Result<Option<i64>, RunError> {
+    let started = std::time::Instant::now();
+    while started.elapsed() < limit {
+        let commands = store.commands(name).await?;
+        if let Some(step) = commands.iter().find(|c| c.seq == seq).and_then(|c| c.applied_step) {
+            return Ok(Some(step));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    Ok(None)
+}
+
 /// Number of time steps on the merged timeline of `series`.
 pub fn total_steps(series: &[BarSeries]) -> usize {
     let mut times: Vec<Timestamp> = series.iter().flat_map(|s| s.timestamps().iter().copied()).collect();
@@ -242,4 +308,54 @@ pub fn drive(
         RunError::invalid(format!("the session stopped: its journal could not be written: {error}"))
     })?;
     Ok((Drive { result, new_steps }, store, runtime))
+}
+
+/// What a command did to a simulated session that is not running.
+pub enum IdleOutcome {
+    /// `stop`: nothing runs, so nothing was to stop (journaled as applied).
+    NothingToStop,
+    /// The session has not traded yet: the command applies at its first bar.
+    AtFirstBar,
+    /// Applied after the journal's last bar.
+    Applied {
+        /// Bars of the session in all.
+        bars: usize,
+        /// Trades it closed in all.
+        trades: usize,
+        /// Its state afterwards.
+        snapshot: Value,
+    },
+}
+
+/// Applies command `seq` to the simulated session `record`, which is not
+/// running: replays its journal (on the run `prepare` rebuilds), applies the
+/// command after its last bar and journals the effects.
+pub fn apply_idle<E: From<RunError>>(
+    store: Store,
+    runtime: tokio::runtime::Runtime,
+    record: &SessionRecord,
+    (seq, command): (i64, &str),
+    prepare: impl FnOnce() -> Result<PreparedRun, E>,
+) -> Result<IdleOutcome, E> {
+    if command == "stop" {
+        runtime.block_on(mark_applied(&store, record, seq, record.snapshot.clone()))?;
+        return Ok(IdleOutcome::NothingToStop);
+    }
+    if record.steps_done == 0 {
+        return Ok(IdleOutcome::AtFirstBar);
+    }
+    let mut prepared = prepare()?;
+    let options = DriveOptions {
+        replay_until: record.steps_done as usize - 1,
+        pacing: Pacing::AsFastAsPossible,
+        max_steps: Some(1),
+        report: None,
+    };
+    let (drive, store, runtime) = drive(store, runtime, &record.name, &mut prepared, options)?;
+    let after = runtime.block_on(find_session(&store, &record.name))?;
+    Ok(IdleOutcome::Applied {
+        bars: drive.result.timeline.len(),
+        trades: drive.result.trades.len(),
+        snapshot: after.snapshot,
+    })
 }

@@ -1,0 +1,258 @@
+//! The performance benchmarks of `gpt-trader bench`, on deterministic
+//! synthetic data: the engine alone, a portfolio through the whole run path,
+//! the bar cache, and whole `backtest` commands end to end.
+
+use crate::outcome::{report_of, stats_of};
+use crate::prepare::SharedRun;
+use crate::spec::{RunSpec, StrategyEntry};
+use crate::{RunError, prepare};
+use gt_data::synthetic;
+use gt_engine::{EngineConfig, backtest};
+use gt_execution::ExchangeConfig;
+use gt_model::{BarSeries, Symbol};
+use gt_strategy::demo_ma::DemoMa;
+use serde::Serialize;
+use std::path::Path;
+use std::time::Instant;
+
+/// One benchmark's result line.
+#[derive(Debug, Serialize)]
+pub struct BenchLine {
+    /// The benchmark.
+    pub name: &'static str,
+    /// Bars processed per repetition.
+    pub bars: usize,
+    /// Median wall time of a repetition.
+    pub seconds: f64,
+    /// `bars / seconds`.
+    pub bars_per_s: f64,
+    /// Where the time of an end-to-end benchmark goes (seconds per phase, measured in-process).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phases: Option<Phases>,
+}
+
+/// The phases of a `backtest` command, each timed on its own (median).
+#[derive(Debug, Serialize)]
+pub struct Phases {
+    /// Reading and validating the bars (CSV) or reading them back (cache).
+    pub load_s: f64,
+    /// The engine run.
+    pub run_s: f64,
+    /// Statistics and the report (trade list, equity curve).
+    pub stats_s: f64,
+}
+
+/// Bars of the end-to-end benchmarks.
+const END_TO_END_BARS: usize = 1_000_000;
+
+/// A temporary folder, removed when dropped.
+struct TempDir(std::path::PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> Result<Self, RunError> {
+        let dir = std::env::temp_dir().join(format!("gpt-trader-bench-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).map_err(|e| io("creating", &dir, e))?;
+        Ok(Self(dir))
+    }
+}
+
+fn io(what: &str, path: &Path, source: std::io::Error) -> RunError {
+    RunError::Io { what: what.to_owned(), path: path.to_owned(), source }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Writes `bars` as a CSV file in the layout `backtest --data` reads (prices to 4 decimals).
+fn write_csv(bars: &BarSeries, path: &Path) -> Result<(), RunError> {
+    use std::io::Write;
+    let write = || -> std::io::Result<()> {
+        let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
+        writeln!(out, "Date,Open,High,Low,Close,Volume")?;
+        for i in 0..bars.len() {
+            let bar = bars.bar(i);
+            let time = bar.ts.to_utc().format("%Y-%m-%d %H:%M:%S");
+            writeln!(
+                out,
+                "{time},{:.4},{:.4},{:.4},{:.4},{}",
+                bar.open, bar.high, bar.low, bar.close, bar.volume
+            )?;
+        }
+        out.flush()
+    };
+    write().map_err(|e| io("writing", path, e))
+}
+
+/// Runs `program` with `args` (stdout discarded) `repeat` times; the median wall time.
+fn time_command(program: &Path, repeat: usize, args: &[&str], data_dir: &Path) -> Result<f64, RunError> {
+    let mut failure = None;
+    let seconds = median_seconds(repeat, || {
+        let status = std::process::Command::new(program)
+            .args(args)
+            .env("GPT_TRADER_DATA", data_dir)
+            .stdout(std::process::Stdio::null())
+            .status();
+        if !status.as_ref().is_ok_and(std::process::ExitStatus::success) {
+            failure = Some(format!("{args:?}: {status:?}"));
+        }
+    });
+    match failure {
+        Some(failure) => Err(RunError::invalid(format!("the benchmarked command failed: {failure}"))),
+        None => Ok(seconds),
+    }
+}
+
+/// The line of an end-to-end benchmark that took `seconds` in all and
+/// `load_s` to load `series`; the run and statistics phases are timed here.
+fn end_to_end_line(
+    name: &'static str,
+    seconds: f64,
+    load_s: f64,
+    repeat: usize,
+    series: &BarSeries,
+) -> BenchLine {
+    let (run_s, stats_s) = run_and_stats_phases(repeat, series);
+    BenchLine {
+        name,
+        bars: series.len(),
+        seconds,
+        bars_per_s: series.len() as f64 / seconds,
+        phases: Some(Phases { load_s, run_s, stats_s }),
+    }
+}
+
+/// The engine run and the statistics of `backtest`'s default (demo_ma, 10,000
+/// cash) on `series`, timed apart, assembled as `backtest` assembles them.
+fn run_and_stats_phases(repeat: usize, series: &BarSeries) -> (f64, f64) {
+    let prepared = || prepare(&RunSpec::default(), vec![series.clone()]).expect("the default spec is valid");
+    let mut runs: Vec<_> = (0..repeat).map(|_| prepared()).collect();
+    let run_s = median_seconds(repeat, || runs.pop().map(|mut run| run.run()));
+    let mut run = prepared();
+    let result = run.run();
+    let series = std::slice::from_ref(series);
+    let stats_s = median_seconds(repeat, || report_of(series, &result));
+    (run_s, stats_s)
+}
+
+/// The whole `gpt-trader backtest --data FILE.csv --no-save` on a CSV file of
+/// 1,000,000 one-minute bars it writes first (about 60 MB): parse, validate,
+/// run, statistics, table, as a separate process.
+fn cli_backtest_1m_csv(program: &Path, repeat: usize) -> Result<BenchLine, RunError> {
+    let dir = TempDir::new("csv")?;
+    let series = synthetic::random_walk(Symbol::new("SYN"), END_TO_END_BARS, 11);
+    let path = dir.0.join("SYN.csv");
+    write_csv(&series, &path)?;
+    let file = path.to_string_lossy().into_owned();
+    let seconds = time_command(program, repeat, &["backtest", "--data", &file, "--no-save"], &dir.0)?;
+    let load_s = median_seconds(repeat, || gt_data::csv_bars::load(&path, Symbol::new("SYN")));
+    Ok(end_to_end_line("cli_backtest_1m_csv", seconds, load_s, repeat, &series))
+}
+
+/// The whole `gpt-trader backtest --symbols SYN --no-save` with the 1,000,000
+/// bars in the local bar cache, as a separate process.
+fn cli_backtest_1m_cache(program: &Path, repeat: usize) -> Result<BenchLine, RunError> {
+    let dir = TempDir::new("cache")?;
+    let series = synthetic::random_walk(Symbol::new("SYN"), END_TO_END_BARS, 11);
+    let cache = gt_data::cache::BarCache::new(dir.0.join("bars"));
+    cache.store(&series, "1d", "bench")?;
+    let seconds = time_command(program, repeat, &["backtest", "--symbols", "SYN", "--no-save"], &dir.0)?;
+    let load_s = median_seconds(repeat, || cache.load("SYN", "1d"));
+    Ok(end_to_end_line("cli_backtest_1m_cache", seconds, load_s, repeat, &series))
+}
+
+/// SMA-cross (10/20, shorts allowed) over 1,000,000 synthetic one-minute bars:
+/// the full engine path (exchange, portfolio, trade ledger, equity curve).
+///
+/// The account starts with 1e9 and pays no commission so that it keeps
+/// trading to the last bar (about 46,500 round trips): with the Quick Start's
+/// 10,000 and 0.2 % the whipsaw of random data would leave it unable to afford
+/// one unit long before the end, and the benchmark would time an idle loop.
+fn sma_cross_1m(repeat: usize) -> BenchLine {
+    const BARS: usize = 1_000_000;
+    let bars = synthetic::random_walk(Symbol::new("SYN"), BARS, 42);
+    let exchange = ExchangeConfig::default();
+    let config = EngineConfig { keep_order_log: false, ..EngineConfig::with_cash(1e9) };
+    let seconds = median_seconds(repeat, || {
+        backtest(&bars, Box::new(DemoMa::new(10, 20, true).expect("valid periods")), config, exchange)
+    });
+    BenchLine { name: "sma_cross_1m", bars: BARS, seconds, bars_per_s: BARS as f64 / seconds, phases: None }
+}
+
+/// 500 symbols × 10 years of synthetic daily bars (2,520 each), SMA-cross on
+/// every symbol in one account, every order through the risk engine (position
+/// cap 5 %, gross exposure 100 %, drawdown kill switch 50 %), then the
+/// statistics: the whole `backtest --universe` path but loading.
+fn portfolio_500x10y(repeat: usize) -> BenchLine {
+    const SYMBOLS: usize = 500;
+    const DAYS: usize = 2_520;
+    let series: Vec<BarSeries> = (0..SYMBOLS)
+        .map(|i| synthetic::daily_walk(Symbol::new(&format!("S{i:03}")), DAYS, 1_000 + i as u64))
+        .collect();
+    let mut spec = RunSpec::default();
+    spec.execution.cash = Some(1_000_000.0);
+    spec.risk.numbers =
+        [("max_position_pct", 5.0), ("max_gross_exposure_pct", 100.0), ("max_drawdown_pct", 50.0)]
+            .map(|(key, value)| (key.to_owned(), value))
+            .into();
+    let shared = SharedRun::new(&spec, series).expect("valid constant settings");
+    let demo_ma = [StrategyEntry { strategy: "demo_ma".to_owned(), ..StrategyEntry::default() }];
+    let seconds = median_seconds(repeat, || {
+        let result = shared.run(&demo_ma).expect("demo_ma with its defaults");
+        std::hint::black_box(stats_of(&shared.series, &result));
+        result
+    });
+    let bars = SYMBOLS * DAYS;
+    BenchLine { name: "portfolio_500x10y", bars, seconds, bars_per_s: bars as f64 / seconds, phases: None }
+}
+
+/// Reading 10 years of one-minute bars (252 days × 390 minutes) back from the local cache.
+fn cache_read_10y_1m(repeat: usize) -> BenchLine {
+    const BARS: usize = 252 * 390 * 10;
+    let dir = std::env::temp_dir().join(format!("gpt-trader-bench-cache-{}", std::process::id()));
+    let cache = gt_data::cache::BarCache::new(&dir);
+    cache
+        .store(&synthetic::random_walk(Symbol::new("SYN"), BARS, 7), "1m", "bench")
+        .expect("writable temp dir");
+    let seconds = median_seconds(repeat, || cache.load("SYN", "1m").expect("just written").expect("present"));
+    let _ = std::fs::remove_dir_all(&dir);
+    BenchLine {
+        name: "cache_read_10y_1m",
+        bars: BARS,
+        seconds,
+        bars_per_s: BARS as f64 / seconds,
+        phases: None,
+    }
+}
+
+/// Runs `work` `repeat` times and returns the median wall time in seconds;
+/// what `work` returns is dropped outside the timing.
+fn median_seconds<T>(repeat: usize, mut work: impl FnMut() -> T) -> f64 {
+    let mut times: Vec<f64> = (0..repeat)
+        .map(|_| {
+            let started = Instant::now();
+            let output = work();
+            let seconds = started.elapsed().as_secs_f64();
+            drop(std::hint::black_box(output));
+            seconds
+        })
+        .collect();
+    times.sort_by(f64::total_cmp);
+    times[times.len() / 2]
+}
+
+/// A benchmark: given this program (for the end-to-end ones) and the number
+/// of timed repetitions, its result line.
+type Bench = fn(&Path, usize) -> Result<BenchLine, RunError>;
+
+/// Every benchmark, by name. (`paper_latency`, which needs the mock Alpaca,
+/// is a bench target of gt-live: `cargo bench -p gt-live --bench paper_latency`.)
+pub const BENCHES: [(&str, Bench); 5] = [
+    ("sma_cross_1m", |_, repeat| Ok(sma_cross_1m(repeat))),
+    ("portfolio_500x10y", |_, repeat| Ok(portfolio_500x10y(repeat))),
+    ("cache_read_10y_1m", |_, repeat| Ok(cache_read_10y_1m(repeat))),
+    ("cli_backtest_1m_csv", cli_backtest_1m_csv),
+    ("cli_backtest_1m_cache", cli_backtest_1m_cache),
+];
