@@ -5,7 +5,7 @@
 //! with its key path, so one run shows every mistake.
 
 use crate::spec::{RISK_NUMBERS, RunSpec, StrategyEntry};
-use gt_risk::{ProtectiveExits, RiskConfig, RiskLimits, Sizing};
+use gt_risk::{RiskConfig, Sizing};
 use gt_strategy::registry;
 
 /// Every problem of `config`'s values, each starting with its key path.
@@ -43,8 +43,6 @@ fn execution(config: &RunSpec, problems: &mut Vec<String>) {
 }
 
 fn risk(config: &RunSpec, problems: &mut Vec<String>) {
-    let numbers = &config.risk.numbers;
-    let number = |key: &str| numbers.get(key).copied();
     let sizing = match config.risk.sizing.as_deref().map(parse_sizing) {
         None => Sizing::AsRequested,
         Some(Ok(sizing)) => sizing,
@@ -53,7 +51,7 @@ fn risk(config: &RunSpec, problems: &mut Vec<String>) {
             Sizing::AsRequested
         }
     };
-    let max_positions = match number("max_positions") {
+    let max_positions = match config.risk.numbers.get("max_positions").copied() {
         Some(n) if n >= 1.0 && n.fract() == 0.0 => Some(n as usize),
         Some(n) => {
             problems.push(format!("risk.max_positions = {n} must be a whole number >= 1"));
@@ -61,20 +59,7 @@ fn risk(config: &RunSpec, problems: &mut Vec<String>) {
         }
         None => None,
     };
-    let limits = RiskLimits {
-        max_position_pct: number("max_position_pct"),
-        max_gross_exposure_pct: number("max_gross_exposure_pct"),
-        max_net_exposure_pct: number("max_net_exposure_pct"),
-        max_positions,
-        max_order_notional: number("max_order_notional"),
-        max_daily_loss_pct: number("max_daily_loss_pct"),
-        max_drawdown_pct: number("max_drawdown_pct"),
-    };
-    let exits = ProtectiveExits {
-        stop_loss_pct: number("stop_loss_pct"),
-        take_profit_pct: number("take_profit_pct"),
-        trailing_stop_pct: number("trailing_stop_pct"),
-    };
+    let (limits, exits) = config.risk.limits_and_exits(max_positions);
     if let Err(error) = RiskConfig::new(limits, exits, sizing) {
         for problem in error.problems {
             // The risk engine names its fields; those of [risk] get their path.

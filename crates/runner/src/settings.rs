@@ -50,20 +50,9 @@ impl ExecutionSpec {
 }
 
 impl RiskSpec {
-    /// The validated risk settings; every bad value is reported at once.
-    pub fn config(&self) -> Result<RiskConfig, RunError> {
+    /// The limits and exits these numbers set, with `max_positions` read apart.
+    pub(crate) fn limits_and_exits(&self, max_positions: Option<usize>) -> (RiskLimits, ProtectiveExits) {
         let number = |key: &str| self.numbers.get(key).copied();
-        let max_positions = match number("max_positions") {
-            Some(n) if n >= 1.0 && n.fract() == 0.0 => Some(n as usize),
-            Some(n) => {
-                return Err(RunError::Setting {
-                    section: "risk",
-                    key: "max_positions",
-                    message: format!("= {n} must be a whole number >= 1"),
-                });
-            }
-            None => None,
-        };
         let limits = RiskLimits {
             max_position_pct: number("max_position_pct"),
             max_gross_exposure_pct: number("max_gross_exposure_pct"),
@@ -78,6 +67,23 @@ impl RiskSpec {
             take_profit_pct: number("take_profit_pct"),
             trailing_stop_pct: number("trailing_stop_pct"),
         };
+        (limits, exits)
+    }
+
+    /// The validated risk settings; every bad value is reported at once.
+    pub fn config(&self) -> Result<RiskConfig, RunError> {
+        let max_positions = match self.numbers.get("max_positions").copied() {
+            Some(n) if n >= 1.0 && n.fract() == 0.0 => Some(n as usize),
+            Some(n) => {
+                return Err(RunError::Setting {
+                    section: "risk",
+                    key: "max_positions",
+                    message: format!("= {n} must be a whole number >= 1"),
+                });
+            }
+            None => None,
+        };
+        let (limits, exits) = self.limits_and_exits(max_positions);
         let sizing = match &self.sizing {
             Some(text) => parse_sizing(text).map_err(|message| RunError::Setting {
                 section: "risk",
