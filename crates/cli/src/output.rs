@@ -3,7 +3,7 @@
 use anyhow::Result;
 use clap::ValueEnum;
 use comfy_table::{Cell, CellAlignment, Table, presets::UTF8_FULL_CONDENSED};
-use gt_analytics::Report;
+use gt_analytics::{Report, Stats};
 use gt_engine::BacktestResult;
 use gt_model::{Symbol, TimeFormat};
 use gt_runner::records::{RunReport, notes};
@@ -44,17 +44,11 @@ fn format_number(key: &str, value: f64) -> String {
 }
 
 /// Prints the statistics table, then notes on what is still open, cancelled, refused or halted.
-pub fn print_table(
-    report: &Report,
-    result: &BacktestResult,
-    format: TimeFormat,
-    strategy: &str,
-) -> Result<()> {
+pub fn print_table(stats: &Stats, result: &BacktestResult, format: TimeFormat, strategy: &str) -> Result<()> {
     let mut table = Table::new();
     table.load_preset(UTF8_FULL_CONDENSED);
     let symbols: Vec<&str> = result.symbols.iter().map(Symbol::as_str).collect();
     table.set_header(vec![format!("{strategy} on {}", symbols.join(", ")), String::new()]);
-    let stats = &report.stats;
     table.add_row(vec![Cell::new("Start"), Cell::new(&stats.start).set_alignment(CellAlignment::Right)]);
     table.add_row(vec![Cell::new("End"), Cell::new(&stats.end).set_alignment(CellAlignment::Right)]);
     for (key, value) in stats.numbers() {

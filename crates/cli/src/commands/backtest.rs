@@ -4,7 +4,7 @@ use crate::commands::run_spec::{RunSpecArgs, prepare_on};
 use crate::output::{self, OutputFormat};
 use anyhow::{Context, Result, bail};
 use clap::Args;
-use gt_runner::outcome::{report_of, time_format_of};
+use gt_runner::outcome::{report_of, stats_of, time_format_of};
 use gt_runner::records::{RunRequest, stored_run};
 use gt_runner::store::OpenStore;
 use gt_runner::{PreparedRun, paths};
@@ -92,6 +92,11 @@ pub fn run(args: &BacktestArgs) -> Result<()> {
     let result = prepared.run();
     let PreparedRun { series, title, .. } = prepared;
     let format = time_format_of(&series);
+    let only_stats = args.report.is_none() && trades_out.is_none() && equity_out.is_none();
+    if store.is_none() && only_stats && format_choice == OutputFormat::Table {
+        // Only the statistics are shown: no trade list or equity curve is built.
+        return output::print_table(&stats_of(&series, &result), &result, format, &title);
+    }
     let report = report_of(&series, &result);
     // The charts' data, only when a report or the store will keep it.
     let chart = if args.report.is_some() || store.is_some() {
@@ -131,7 +136,7 @@ pub fn run(args: &BacktestArgs) -> Result<()> {
     match format_choice {
         OutputFormat::Json => output::print_json(&report, &result, format, run_id.as_deref())?,
         OutputFormat::Table => {
-            output::print_table(&report, &result, format, &title)?;
+            output::print_table(&report.stats, &result, format, &title)?;
             if let Some(id) = &run_id {
                 eprintln!("Saved as run {id} (gpt-trader runs show {id}).");
             }

@@ -300,7 +300,7 @@ fn run_session(url: &str, args: &PaperRunArgs) -> Result<()> {
     let report = report_of(series, &result);
     match args.format {
         OutputFormat::Json => output::print_json(&report, &result, format, None)?,
-        OutputFormat::Table => output::print_table(&report, &result, format, &prepared.title)?,
+        OutputFormat::Table => output::print_table(&report.stats, &result, format, &prepared.title)?,
     }
     eprintln!(
         "Session {name:?}: {} bars in all, {new_steps} new; {}. See `gpt-trader paper status --session {name}`.",
