@@ -26,5 +26,5 @@ pub use client_id::ClientIds;
 pub use error::LiveError;
 pub use lock::SessionLock;
 pub use observer::{Pacing, SessionObserver, StepReport};
-pub use snapshot::snapshot;
+pub use snapshot::{OrderRecord, PositionRecord, SessionSnapshot, snapshot};
 pub use whole_session::WholeSession;

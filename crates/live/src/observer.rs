@@ -219,8 +219,10 @@ impl SessionObserver {
         let mut snapshot = snapshot(&self.session, &self.broker, step, self.time_format, &|order| {
             self.open.get(&order.id).map_or_else(String::new, |o| o.client_order_id.clone())
         });
-        let mismatches = self.mismatches.as_ref().map_or(0, |m| m.load(std::sync::atomic::Ordering::Relaxed));
-        snapshot["reconciliation_mismatches"] = serde_json::json!(mismatches);
+        snapshot.reconciliation_mismatches =
+            self.mismatches.as_ref().map_or(0, |m| m.load(std::sync::atomic::Ordering::Relaxed)) as u64;
+        let snapshot = serde_json::to_value(snapshot)
+            .map_err(|e| LiveError::Refused(format!("encoding the snapshot: {e}")))?;
         let journal = StepJournal {
             steps_done: index + 1,
             snapshot,

@@ -1,5 +1,5 @@
 use super::{AlpacaVenue, AlpacaVenueSetup, LiveBars, OutsideHours};
-use crate::{LiveError, Pacing, SessionObserver, WholeSession};
+use crate::{LiveError, OrderRecord, Pacing, PositionRecord, SessionObserver, SessionSnapshot, WholeSession};
 use gt_alpaca::{BarStream, BarStreamEvent, StreamBar, TradeUpdatesStream, TradingClient};
 use gt_data::alpaca::{AlpacaClient, AlpacaKeys};
 use gt_engine::{BacktestResult, Engine, EngineConfig, OpeningPosition, SimulatedClock, Sleeve};
@@ -329,31 +329,34 @@ impl AlpacaSession<'_> {
         let account = runtime.block_on(client.account())?;
         let positions = runtime.block_on(client.positions())?;
         let Some(record) = runtime.block_on(store.session(self.session))? else { return Ok(()) };
-        let mut snapshot = record.snapshot;
+        let mut snapshot: SessionSnapshot = serde_json::from_value(record.snapshot).unwrap_or_default();
         let number = |d: Option<rust_decimal::Decimal>| d.and_then(|d| d.to_f64());
-        snapshot["positions"] = positions
+        snapshot.positions = positions
             .iter()
-            .map(|p| {
-                serde_json::json!({
-                    "symbol": p.symbol,
-                    "qty": number(Some(p.qty)),
-                    "avg_entry_price": number(Some(p.avg_entry_price)),
-                    "market_value": number(p.market_value),
-                    "unrealized_pnl": number(p.unrealized_pl),
-                })
+            .map(|p| PositionRecord {
+                symbol: p.symbol.clone(),
+                qty: number(Some(p.qty)),
+                avg_entry_price: number(Some(p.avg_entry_price)),
+                market_value: number(p.market_value),
+                unrealized_pnl: number(p.unrealized_pl),
             })
             .collect();
-        snapshot["cash"] = serde_json::json!(number(Some(account.cash)));
-        snapshot["equity"] = serde_json::json!(number(Some(account.equity)));
-        let open: Vec<serde_json::Value> = runtime
+        snapshot.cash = number(Some(account.cash));
+        snapshot.equity = number(Some(account.equity));
+        snapshot.open_orders = runtime
             .block_on(client.open_orders())?
             .iter()
-            .map(|o| {
-                serde_json::json!({"client_order_id": o.client_order_id, "symbol": o.symbol, "side": o.side,
-                    "qty": o.qty.map(|q| q.to_string()), "type": o.order_type, "status": o.status})
+            .map(|o| OrderRecord {
+                client_order_id: o.client_order_id.clone(),
+                symbol: o.symbol.clone(),
+                side: o.side.clone(),
+                qty: o.qty.map(|q| q.to_string()),
+                order_type: o.order_type.clone(),
+                status: o.status.clone(),
             })
             .collect();
-        snapshot["open_orders"] = serde_json::Value::Array(open);
+        let snapshot = serde_json::to_value(snapshot)
+            .map_err(|e| LiveError::Refused(format!("encoding the snapshot: {e}")))?;
         let journal = gt_store::StepJournal { steps_done: record.steps_done, snapshot, ..Default::default() };
         runtime.block_on(store.journal_step(self.session, &journal))?;
         Ok(())

@@ -5,8 +5,8 @@
 use crate::{PreparedRun, RunError};
 use gt_alpaca::{DEFAULT_STREAM_URL, PAPER_TRADING_URL, TradingClient};
 use gt_data::alpaca::{self, AlpacaClient, AlpacaKeys};
-use gt_live::StepReport;
 use gt_live::alpaca::{AlpacaEndpoints, AlpacaOutcome, AlpacaSession, AlpacaTimings, OutsideHours};
+use gt_live::{SessionSnapshot, StepReport};
 use gt_model::{BarSeries, Symbol};
 use std::time::Duration;
 
@@ -146,26 +146,27 @@ pub fn apply_idle(
     record: &gt_store::SessionRecord,
     (seq, command, reason): (i64, &str, Option<&str>),
 ) -> Result<(serde_json::Value, Option<Flattened>), RunError> {
-    let mut snapshot = record.snapshot.clone();
+    let mut snapshot: SessionSnapshot = serde_json::from_value(record.snapshot.clone()).unwrap_or_default();
     let flattened = if command == "resume" {
         None
     } else {
         let done = flatten_account()?;
-        snapshot["positions"] = serde_json::json!([]);
-        snapshot["open_orders"] = serde_json::json!([]);
+        snapshot.positions.clear();
+        snapshot.open_orders.clear();
         Some(done)
     };
     match command {
         "kill" => {
-            snapshot["halted"] = true.into();
-            snapshot["halt_reason"] = format!("halted by hand: {}", reason.unwrap_or("paper kill")).into();
+            snapshot.halted = true;
+            snapshot.halt_reason = Some(format!("halted by hand: {}", reason.unwrap_or("paper kill")));
         }
         "resume" => {
-            snapshot["halted"] = false.into();
-            snapshot["halt_reason"] = serde_json::Value::Null;
+            snapshot.halted = false;
+            snapshot.halt_reason = None;
         }
         _ => {}
     }
+    let snapshot = serde_json::to_value(snapshot)?;
     runtime.block_on(super::mark_applied(store, record, seq, snapshot.clone()))?;
     Ok((snapshot, flattened))
 }
