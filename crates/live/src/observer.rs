@@ -220,7 +220,7 @@ impl SessionObserver {
             self.open.get(&order.id).map_or_else(String::new, |o| o.client_order_id.clone())
         });
         snapshot.reconciliation_mismatches =
-            self.mismatches.as_ref().map_or(0, |m| m.load(std::sync::atomic::Ordering::Relaxed)) as u64;
+            self.mismatches.as_ref().map_or(0, |m| m.load(std::sync::atomic::Ordering::Relaxed));
         let snapshot = serde_json::to_value(snapshot)
             .map_err(|e| LiveError::Refused(format!("encoding the snapshot: {e}")))?;
         let journal = StepJournal {
