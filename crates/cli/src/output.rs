@@ -34,6 +34,8 @@ pub fn print_json(
 }
 
 fn format_number(key: &str, value: f64) -> String {
+    // `+ 0.0` prints a negative zero (an empty sum) as 0.
+    let value = value + 0.0;
     if value.is_nan() {
         "—".to_owned()
     } else if key == "trades" || key.ends_with("_days") && value.fract() == 0.0 {

@@ -162,6 +162,15 @@ fn unknown_strategy_and_parameters_list_the_valid_ones() {
     assert_fails_with(&["backtest", "--param", "fast=30"], "fast (30) must be less than slow (20)");
     assert_fails_with(&["backtest", "--cash=-5", "--format", "json"], "--cash must be a positive amount");
     assert_fails_with(&["backtest", "--commission", "0.5"], "commission 0.5 is outside [0, 0.1)");
+    // Negative numbers are values, refused for what they are.
+    assert_fails_with(&["backtest", "--cash", "-100"], "--cash must be a positive amount, got -100");
+    assert_fails_with(&["backtest", "--max-drawdown-pct", "-5"], "max_drawdown_pct = -5 must be > 0");
+    // A whole number too large is out of range; a bound is never printed with 309 digits.
+    assert_fails_with(
+        &["backtest", "--param", "fast=99999999999999999999"],
+        "99999999999999999999 is outside the valid range",
+    );
+    assert_fails_with(&["backtest", "--sizing", "units:-5"], "fixed units = -5 must be a finite number > 0");
 }
 
 #[test]
@@ -398,6 +407,18 @@ fn report_buy_and_hold_pct(payload: &Value) -> f64 {
     let line: Vec<f64> =
         payload["benchmark"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
     (line[line.len() - 1] / line[0] - 1.0) * 100.0
+}
+
+#[test]
+fn the_table_prints_no_negative_zero() {
+    // No trade wins here: the profit factor is an empty sum over a loss, -0.0.
+    let output = gpt_trader()
+        .args(["backtest", "--no-save", "--param", "fast=500", "--param", "slow=600"])
+        .output()
+        .unwrap();
+    let table = String::from_utf8(output.stdout).unwrap();
+    assert!(table.contains("Profit Factor"), "{table}");
+    assert!(!table.contains("-0.000000"), "{table}");
 }
 
 #[test]

@@ -99,7 +99,11 @@ impl RiskConfig {
         percent("take_profit_pct", exits.take_profit_pct, 10_000.0);
         percent("trailing_stop_pct", exits.trailing_stop_pct, 99.0);
         match sizing {
-            Sizing::FixedUnits(units) => percent("fixed units", Some(units), f64::MAX),
+            Sizing::FixedUnits(units) => {
+                if !(units.is_finite() && units > 0.0) {
+                    problems.push(format!("fixed units = {units} must be a finite number > 0"));
+                }
+            }
             Sizing::FixedFraction(fraction) => percent("fixed fraction", Some(fraction), 1.0),
             Sizing::VolatilityTarget { target_pct } => {
                 percent("volatility target_pct", Some(target_pct), 1_000.0)
@@ -165,6 +169,18 @@ mod tests {
             "max_positions = 0",
         ] {
             assert!(text.contains(field), "{field} in {text}");
+        }
+    }
+
+    #[test]
+    fn bad_fixed_units_are_named_without_an_absurd_bound() {
+        for units in [-5.0, 0.0, f64::INFINITY, f64::NAN] {
+            let error =
+                RiskConfig::new(RiskLimits::default(), ProtectiveExits::default(), Sizing::FixedUnits(units))
+                    .unwrap_err()
+                    .to_string();
+            assert!(error.contains(&format!("fixed units = {units} must be a finite number > 0")), "{error}");
+            assert!(error.len() < 100, "{error}");
         }
     }
 

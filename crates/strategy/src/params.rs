@@ -110,7 +110,15 @@ impl ParamSpec {
         let text = text.trim();
         match self.kind {
             ParamKind::Int { min, max, .. } => {
-                let value: i64 = text.parse().map_err(|_| bad("an integer"))?;
+                let value: i64 = text.parse().map_err(|error: std::num::ParseIntError| {
+                    // A whole number too large for i64 is out of range, not "not an integer".
+                    match error.kind() {
+                        std::num::IntErrorKind::PosOverflow | std::num::IntErrorKind::NegOverflow => {
+                            out_of_range(min.to_string(), max.to_string())
+                        }
+                        _ => bad("an integer"),
+                    }
+                })?;
                 if value < min || value > max {
                     return Err(out_of_range(min.to_string(), max.to_string()));
                 }
@@ -222,6 +230,10 @@ mod tests {
         assert_eq!(err(&[("m", "1")]), "strategy 's' has no parameter 'm'; valid parameters: n, x, b");
         assert_eq!(err(&[("n", "2.5")]), "parameter 'n' of 's': \"2.5\" is not an integer");
         assert_eq!(err(&[("n", "11")]), "parameter 'n' of 's': 11 is outside the valid range 1..=10");
+        assert_eq!(
+            err(&[("n", "99999999999999999999")]),
+            "parameter 'n' of 's': 99999999999999999999 is outside the valid range 1..=10"
+        );
         assert_eq!(err(&[("x", "nan")]), "parameter 'x' of 's': \"nan\" is not a finite number");
         assert_eq!(err(&[("b", "maybe")]), "parameter 'b' of 's': \"maybe\" is not true or false");
     }

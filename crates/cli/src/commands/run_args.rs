@@ -8,19 +8,19 @@ use gt_runner::{ExecutionSpec, RiskSpec, RunError};
 #[derive(Args, Debug, Default)]
 pub struct ExecutionArgs {
     /// Starting cash [default: 10000].
-    #[arg(long, value_name = "CASH")]
+    #[arg(long, allow_negative_numbers = true, value_name = "CASH")]
     cash: Option<f64>,
 
     /// Commission as a fraction of traded value per fill, e.g. 0.002 for 0.2 % [default: 0].
-    #[arg(long, value_name = "FRACTION")]
+    #[arg(long, allow_negative_numbers = true, value_name = "FRACTION")]
     commission: Option<f64>,
 
     /// Fixed fee per order, in cash, on top of --commission [default: 0].
-    #[arg(long, value_name = "CASH")]
+    #[arg(long, allow_negative_numbers = true, value_name = "CASH")]
     commission_fixed: Option<f64>,
 
     /// Slippage in basis points, against the trader on every fill [default: 0].
-    #[arg(long, value_name = "BPS")]
+    #[arg(long, allow_negative_numbers = true, value_name = "BPS")]
     slippage_bps: Option<f64>,
 
     /// Fill market orders at the close of the bar they are decided on.
@@ -72,34 +72,34 @@ pub fn parse_key_value(text: &str) -> Result<(String, String), String> {
 #[derive(Args, Debug, Default)]
 pub struct RiskArgs {
     /// Largest position in one symbol, in percent of equity (entries are resized to fit).
-    #[arg(long, value_name = "PCT")]
+    #[arg(long, allow_negative_numbers = true, value_name = "PCT")]
     max_position_pct: Option<f64>,
     /// Largest gross exposure (sum of |position values|), in percent of equity.
-    #[arg(long, value_name = "PCT")]
+    #[arg(long, allow_negative_numbers = true, value_name = "PCT")]
     max_gross_exposure_pct: Option<f64>,
     /// Largest net exposure (|sum of signed position values|), in percent of equity.
-    #[arg(long, value_name = "PCT")]
+    #[arg(long, allow_negative_numbers = true, value_name = "PCT")]
     max_net_exposure_pct: Option<f64>,
     /// Most symbols with an open position at once.
     #[arg(long, value_name = "N")]
     max_positions: Option<usize>,
     /// Largest value of one order, in cash.
-    #[arg(long, value_name = "CASH")]
+    #[arg(long, allow_negative_numbers = true, value_name = "CASH")]
     max_order_notional: Option<f64>,
     /// Loss since the start of the day that halts trading for good (kill switch), in percent.
-    #[arg(long, value_name = "PCT")]
+    #[arg(long, allow_negative_numbers = true, value_name = "PCT")]
     max_daily_loss_pct: Option<f64>,
     /// Drawdown from the equity peak that halts trading for good (kill switch), in percent.
-    #[arg(long, value_name = "PCT")]
+    #[arg(long, allow_negative_numbers = true, value_name = "PCT")]
     max_drawdown_pct: Option<f64>,
     /// Stop-loss attached to every entry, in percent from the entry price.
-    #[arg(long, value_name = "PCT")]
+    #[arg(long, allow_negative_numbers = true, value_name = "PCT")]
     stop_loss_pct: Option<f64>,
     /// Take-profit attached to every entry, in percent from the entry price.
-    #[arg(long, value_name = "PCT")]
+    #[arg(long, allow_negative_numbers = true, value_name = "PCT")]
     take_profit_pct: Option<f64>,
     /// Trailing stop attached to every entry, in percent behind the best price since entry.
-    #[arg(long, value_name = "PCT")]
+    #[arg(long, allow_negative_numbers = true, value_name = "PCT")]
     trailing_stop_pct: Option<f64>,
     /// Entry sizing: as the strategy asks (default), `units:N`, `fraction:F` of equity, `vol-target:PCT`
     /// (annualised volatility), or `atr-risk:PCT,ATRS` (lose PCT % of equity on an ATRS × ATR(14) move).
