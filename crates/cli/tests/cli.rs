@@ -917,6 +917,15 @@ fn intraday_bars_are_resampled_on_nyse_sessions() {
     );
     let bad = run(&["data", "resample", "X", "--to", "7x"]);
     assert_eq!(bad.status.code(), Some(1));
+    // Bars cannot be split: 5m to 1m (or to 5m again) is refused, not an empty series.
+    for to in ["1m", "5m"] {
+        let upsampled = run(&["data", "resample", "X", "--from", "5m", "--to", to]);
+        assert_eq!(upsampled.status.code(), Some(1));
+        let stderr = String::from_utf8_lossy(&upsampled.stderr);
+        assert!(stderr.contains("only aggregates bars into longer ones"), "{stderr}");
+    }
+    let shown = String::from_utf8(run(&["data", "show", "X", "--interval", "5m"]).stdout).unwrap();
+    assert!(shown.starts_with("X 5m: 3 bars, source: resampled from 1m"), "{shown}");
 }
 
 #[test]

@@ -266,6 +266,10 @@ fn flatten_on_a_stopped_session_closes_everything_and_is_kept_on_replay() {
     let dir = dir.path();
     ok(dir, &["paper", "run", "--session", "f", "--max-bars", "70"]);
     assert_eq!(status(dir, "f")["positions"].as_array().unwrap().len(), 1, "demo_ma holds GOOG at bar 70");
+    // A command that changes nothing says what is held, in good English.
+    let resumed = gpt_trader(dir).args(["paper", "resume", "--session", "f"]).output().unwrap();
+    let said = String::from_utf8_lossy(&resumed.stderr);
+    assert!(said.contains(", 1 open position, 0 open orders."), "{said}");
     ok(dir, &["paper", "flatten", "--session", "f"]);
     let flat = status(dir, "f");
     assert_eq!(flat["positions"], Value::Array(vec![]));

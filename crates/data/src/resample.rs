@@ -22,6 +22,14 @@ pub enum Interval {
 }
 
 impl Interval {
+    /// How many minutes of trading one bar spans (a day: a regular session's 390).
+    pub fn minutes(self) -> u32 {
+        match self {
+            Self::Minutes(n) => n,
+            Self::Day => 390,
+        }
+    }
+
     /// Parses `1m`, `5m`, `15m`, `30m`, `1h`, `2h`, `1d`.
     pub fn parse(text: &str) -> Option<Self> {
         let (number, unit) = text.split_at(text.len().checked_sub(1)?);

@@ -162,6 +162,14 @@ pub fn run(args: &DataCommandArgs) -> Result<()> {
             let Some(interval) = Interval::parse(to) else {
                 bail!("--to {to:?} is not an interval; use e.g. 5m, 15m, 1h or 1d");
             };
+            if let Some(source) = Interval::parse(from).filter(|f| f.minutes() >= interval.minutes()) {
+                bail!(
+                    "--to {to} is not longer than --from {from} ({} against {} minutes a bar): resampling only \
+                     aggregates bars into longer ones",
+                    interval.minutes(),
+                    source.minutes()
+                );
+            }
             let Some((series, _)) = cache.load(&symbol, from)? else {
                 bail!(
                     "{symbol} {from} is not cached; import it with `gpt-trader data import FILE.csv --symbol {symbol} --interval {from}`"
@@ -222,7 +230,7 @@ pub fn run(args: &DataCommandArgs) -> Result<()> {
                     bar.volume.to_string(),
                 ]);
             }
-            outln!("{symbol} {interval} ({} bars from {})\n{table}", entry.rows, entry.source);
+            outln!("{symbol} {interval}: {} bars, source: {}\n{table}", entry.rows, entry.source);
         }
     }
     Ok(())

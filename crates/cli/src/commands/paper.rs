@@ -452,12 +452,15 @@ fn wait_until_applied(
 
 /// One line on stderr: equity, open positions and orders, halt.
 fn summarize(snapshot: &Value) -> Result<()> {
-    let count = |key: &str| snapshot[key].as_array().map_or(0, Vec::len);
+    let count = |key: &str, one: &str| match snapshot[key].as_array().map_or(0, Vec::len) {
+        1 => format!("1 open {one}"),
+        n => format!("{n} open {one}s"),
+    };
     eprintln!(
-        "Equity {:.2}, {} open positions, {} open orders{}.",
+        "Equity {:.2}, {}, {}{}.",
         snapshot["equity"].as_f64().unwrap_or(f64::NAN),
-        count("positions"),
-        count("open_orders"),
+        count("positions", "position"),
+        count("open_orders", "order"),
         snapshot["halt_reason"].as_str().map_or(String::new(), |r| format!(", halted: {r}"))
     );
     Ok(())
