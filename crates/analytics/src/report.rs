@@ -35,6 +35,22 @@ pub struct TradeRecord {
 }
 
 impl TradeRecord {
+    /// The fields in the order the JSON report, `--trades-out` and `runs export` write them.
+    pub const COLUMNS: [&'static str; 12] = [
+        "symbol",
+        "size",
+        "entry_bar",
+        "exit_bar",
+        "entry_time",
+        "exit_time",
+        "entry_price",
+        "exit_price",
+        "pnl",
+        "commission",
+        "return_pct",
+        "strategy",
+    ];
+
     /// The report row of `trade`.
     pub fn new(trade: &Trade, format: TimeFormat) -> Self {
         Self {

@@ -51,6 +51,14 @@ macro_rules! stats_struct {
                 out.insert(at, ("trades", self.trades as f64));
                 out
             }
+
+            /// The JSON names of [`Stats::numbers`], in the same order.
+            pub fn keys() -> Vec<&'static str> {
+                let mut out = vec![$(stringify!($name)),*];
+                let at = out.iter().position(|n| *n == "win_rate_pct").unwrap_or(out.len());
+                out.insert(at, "trades");
+                out
+            }
         }
     };
 }

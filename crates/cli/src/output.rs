@@ -33,7 +33,9 @@ pub fn print_json(
     Ok(())
 }
 
-fn format_number(key: &str, value: f64) -> String {
+/// A statistic as the tables print it: whole numbers for counts and whole
+/// days, six decimals otherwise, `—` when undefined.
+pub fn format_number(key: &str, value: f64) -> String {
     // `+ 0.0` prints a negative zero (an empty sum) as 0.
     let value = value + 0.0;
     if value.is_nan() {

@@ -762,10 +762,21 @@ fn backtests_are_recorded_and_runs_can_be_listed_shown_compared_exported_and_del
     assert_eq!(shown["trades"], first["trades"]);
     assert_eq!(shown["equity"], first["equity"]);
     assert!(shown["data_fingerprint"].as_str().unwrap().len() == 16);
-    assert!(cli(&["runs", "compare", a, b]).contains("return_pct"));
+    // The backtest table's labels, order and formats (a count is no 93.0000).
+    let compared = cli(&["runs", "compare", a, b]);
+    for row in ["Return [%]", "Sharpe Ratio", "Max. Drawdown [%]"] {
+        assert!(compared.contains(row), "{row} in {compared}");
+    }
+    let trades_row = compared.lines().find(|l| l.contains("# Trades")).unwrap();
+    assert!(!trades_row.contains('.'), "{trades_row}");
+    assert!(compared.find("Return [%]").unwrap() < compared.find("# Trades").unwrap());
     let csv = cli(&["runs", "export", a, "--format", "csv"]);
     assert_eq!(csv.lines().count(), first["trades"].as_array().unwrap().len() + 1);
-    assert!(csv.lines().next().unwrap().contains("entry_price"));
+    // The same columns, in the same order, as --trades-out writes.
+    assert_eq!(
+        csv.lines().next().unwrap(),
+        "symbol,size,entry_bar,exit_bar,entry_time,exit_time,entry_price,exit_price,pnl,commission,return_pct,strategy"
+    );
 
     let page = data.path().join("run.html");
     assert!(cli(&["runs", "report", a, page.to_str().unwrap()]).contains("Wrote"));

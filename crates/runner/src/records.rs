@@ -378,17 +378,26 @@ impl StrategyRecord {
     }
 }
 
-/// Writes stored trades (JSON objects) as CSV, one column per field.
+/// Writes stored trades (JSON objects) as CSV, in the columns and order of
+/// `--trades-out` ([`gt_analytics::TradeRecord::COLUMNS`]; fields of no
+/// column, from another version, follow).
 pub fn write_trades_csv(sink: impl std::io::Write, trades: &serde_json::Value) -> Result<(), csv::Error> {
+    use serde_json::Value;
     let rows = trades.as_array().map_or(&[][..], Vec::as_slice);
     let mut writer = csv::Writer::from_writer(sink);
-    let Some(serde_json::Value::Object(first)) = rows.first() else { return Ok(()) };
-    let columns: Vec<&String> = first.keys().collect();
+    let Some(Value::Object(first)) = rows.first() else { return Ok(()) };
+    let known = gt_analytics::TradeRecord::COLUMNS;
+    let columns: Vec<&str> = known
+        .iter()
+        .copied()
+        .filter(|c| first.contains_key(*c))
+        .chain(first.keys().map(String::as_str).filter(|k| !known.contains(k)))
+        .collect();
     writer.write_record(&columns)?;
     for row in rows {
-        let cells = columns.iter().map(|column| match row.get(column.as_str()) {
-            Some(serde_json::Value::String(text)) => text.clone(),
-            Some(serde_json::Value::Null) | None => String::new(),
+        let cells = columns.iter().map(|column| match row.get(*column) {
+            Some(Value::String(text)) => text.clone(),
+            Some(Value::Null) | None => String::new(),
             Some(other) => other.to_string(),
         });
         writer.write_record(cells)?;

@@ -1,10 +1,11 @@
 //! `gpt-trader runs`: list, show, compare, export and delete recorded runs.
 
-use crate::output::OutputFormat;
+use crate::output::{OutputFormat, format_number};
 use anyhow::{Result, anyhow};
 use chrono::NaiveDate;
 use clap::{Args, Subcommand, ValueEnum};
 use comfy_table::{Cell, CellAlignment, Table, presets::UTF8_FULL_CONDENSED};
+use gt_analytics::Stats;
 use gt_analytics::tearsheet::TearsheetData;
 use gt_runner::paths::database_url;
 use gt_runner::records::{RunSummary, StoredRun, created_at, sort_by_stat, stat, write_trades_csv};
@@ -204,18 +205,23 @@ fn print_stats(records: &[&RunRecord]) -> Result<()> {
     table.add_row(
         std::iter::once(Cell::new("strategy")).chain(records.iter().map(|r| Cell::new(&r.run.strategy))),
     );
-    let keys: Vec<String> =
-        records[0].run.stats.as_object().map(|o| o.keys().cloned().collect()).unwrap_or_default();
-    for key in keys {
+    // The backtest table's rows, labels and number format.
+    let rows = ["start", "end"].into_iter().chain(Stats::keys());
+    for key in rows {
         let cells = records.iter().map(|r| {
-            let text = match r.run.stats.get(&key) {
-                Some(Value::Number(n)) => n.as_f64().map_or_else(|| n.to_string(), |v| format!("{v:.4}")),
+            let text = match r.run.stats.get(key) {
+                Some(Value::Number(n)) => n.as_f64().map_or_else(|| n.to_string(), |v| format_number(key, v)),
                 Some(Value::String(s)) => s.clone(),
                 _ => "—".to_owned(),
             };
             Cell::new(text).set_alignment(CellAlignment::Right)
         });
-        table.add_row(std::iter::once(Cell::new(&key)).chain(cells));
+        let label = match key {
+            "start" => "Start",
+            "end" => "End",
+            key => gt_analytics::label(key),
+        };
+        table.add_row(std::iter::once(Cell::new(label)).chain(cells));
     }
     outln!("{table}");
     Ok(())
