@@ -128,6 +128,8 @@ stats_struct! {
 /// unit (`Return [%]`); `?` for a name that is not a statistic.
 pub fn label(key: &str) -> &'static str {
     match key {
+        "start" => "Start",
+        "end" => "End",
         "duration_days" => "Duration [days]",
         "exposure_time_pct" => "Exposure Time [%]",
         "equity_final" => "Equity Final [$]",

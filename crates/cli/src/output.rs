@@ -53,8 +53,12 @@ pub fn print_table(stats: &Stats, result: &BacktestResult, format: TimeFormat, s
     table.load_preset(UTF8_FULL_CONDENSED);
     let symbols: Vec<&str> = result.symbols.iter().map(Symbol::as_str).collect();
     table.set_header(vec![format!("{strategy} on {}", symbols.join(", ")), String::new()]);
-    table.add_row(vec![Cell::new("Start"), Cell::new(&stats.start).set_alignment(CellAlignment::Right)]);
-    table.add_row(vec![Cell::new("End"), Cell::new(&stats.end).set_alignment(CellAlignment::Right)]);
+    for (key, time) in [("start", &stats.start), ("end", &stats.end)] {
+        table.add_row(vec![
+            Cell::new(gt_analytics::label(key)),
+            Cell::new(time).set_alignment(CellAlignment::Right),
+        ]);
+    }
     for (key, value) in stats.numbers() {
         table.add_row(vec![
             Cell::new(gt_analytics::label(key)),

@@ -166,6 +166,12 @@ fn a_session_continued_in_pieces_makes_the_same_trades_and_status_tells_where_it
     assert!(ok(dir.path(), &["paper", "list"]).contains("finished"));
     ok(dir.path(), &["paper", "delete", "--session", "p"]);
     assert!(fails(dir.path(), &["paper", "status", "--session", "p"]).contains("no paper session \"p\""));
+    // Deleting removes its lock file; commands on a missing session make none.
+    assert!(fails(dir.path(), &["paper", "stop", "--session", "ghost"]).contains("no paper session"));
+    assert!(fails(dir.path(), &["paper", "delete", "--session", "ghost"]).contains("no paper session"));
+    let locks: Vec<_> =
+        std::fs::read_dir(dir.path().join("paper")).unwrap().flatten().map(|e| e.file_name()).collect();
+    assert!(locks.is_empty(), "lock files left: {locks:?}");
 }
 
 /// A session killed with SIGKILL at 20 random points and restarted each time
@@ -201,6 +207,11 @@ fn a_session_killed_twenty_times_resumes_without_duplicates_or_losses() {
         let expected: Vec<&FillRecord> = clean_fills.iter().filter(|f| f.ts_ms <= last_bar_ms).collect();
         assert_eq!(fills.iter().collect::<Vec<_>>(), expected, "round {round}: fills after {steps} bars");
         assert_ne!(status(dir, "crashy")["state"], "running");
+        // paper list gives the same state as paper status: the lock is the one source of truth.
+        let listed = ok(dir, &["paper", "list"]);
+        let row = listed.lines().find(|l| l.contains("crashy")).unwrap();
+        let state = status(dir, "crashy")["state"].as_str().unwrap().to_owned();
+        assert!(row.contains(&format!(" {state} ")) && !row.contains("running"), "{row} vs {state}");
     }
     let whole = json(&ok(dir, &["paper", "run", "--session", "crashy", "--format", "json"]));
     let backtest = json(&ok(dir, &["backtest", "--no-save", "--format", "json"]));

@@ -60,6 +60,20 @@ fn bucket(ts: Timestamp, interval: Interval) -> Option<Timestamp> {
     }
 }
 
+/// Fails unless bars cached at interval `from` (`1m`) can be aggregated
+/// into `to`: bars are never split, so `to` must be longer.
+pub fn check_aggregates(from: &str, to: Interval) -> Result<(), String> {
+    match Interval::parse(from) {
+        Some(source) if source.minutes() >= to.minutes() => Err(format!(
+            "--to is not longer than --from {from} ({} against {} minutes a bar): resampling only aggregates \
+             bars into longer ones",
+            to.minutes(),
+            source.minutes()
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// `series` (intraday, in time order) aggregated to `interval`.
 pub fn resample(series: &BarSeries, interval: Interval) -> BarSeries {
     let mut out = BarSeries::with_capacity(series.symbol().clone(), series.len() / 4 + 1);

@@ -22,5 +22,5 @@ pub use channel::{Max, Min, Obv};
 pub use error::IndicatorError;
 pub use momentum::{Adx, Cci, Macd, MacdValue, Mom, Roc, Rsi, Stoch, StochValue, Willr};
 pub use moving_average::{Ema, Sma, Wma};
-pub use spec::{IndicatorSpec, SPEC_USAGE, SpecIndicator, spec_usage};
+pub use spec::{IndicatorSpec, SPEC_USAGE, SpecIndicator, distinct_columns, spec_usage};
 pub use volatility::{Atr, Bands, BollingerBands, Natr, StdDev, TrueRange};

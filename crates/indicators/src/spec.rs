@@ -41,6 +41,26 @@ pub fn spec_usage(name: &str, required: &[&str], optional: &[&str]) -> String {
     text
 }
 
+/// Fails when two of `specs` would write a column of the same name (the
+/// same indicator asked for twice).
+pub fn distinct_columns(specs: &[IndicatorSpec]) -> Result<(), IndicatorError> {
+    let mut seen: Vec<(String, &IndicatorSpec)> = Vec::new();
+    for spec in specs {
+        for column in spec.columns() {
+            if let Some((_, first)) = seen.iter().find(|(c, _)| *c == column) {
+                return Err(IndicatorError::BadSpec {
+                    spec: spec.to_string(),
+                    problem: format!(
+                        "its column {column} is already written by {first}: ask for each indicator once"
+                    ),
+                });
+            }
+            seen.push((column, spec));
+        }
+    }
+    Ok(())
+}
+
 /// A parsed spec: which indicator, with which parameters, named how.
 #[derive(Clone, Debug, PartialEq)]
 pub struct IndicatorSpec {
@@ -81,6 +101,10 @@ impl IndicatorSpec {
         outputs.iter().map(|o| format!("{o}{suffix}")).collect()
     }
 
+    fn bad(&self, problem: &str) -> IndicatorError {
+        IndicatorError::BadSpec { spec: self.to_string(), problem: problem.to_owned() }
+    }
+
     fn period(&self, index: usize) -> Result<usize, IndicatorError> {
         self.params[index].parse().map_err(|_| IndicatorError::BadSpec {
             spec: self.to_string(),
@@ -112,11 +136,24 @@ impl IndicatorSpec {
             "natr" => S::Natr(Natr::new(self.period(0)?)?),
             "trange" => S::TrueRange(TrueRange::new()?),
             "bb" => {
-                let up = self.number(1, 2.0)?;
-                S::Bands(BollingerBands::new(self.period(0)?, up, self.number(2, up)?)?)
+                let (up, down) = (self.number(1, 2.0)?, self.number(2, self.number(1, 2.0)?)?);
+                if up <= 0.0 || down <= 0.0 {
+                    return Err(
+                        self.bad("the deviations must be > 0 (the bands lie either side of the average)")
+                    );
+                }
+                S::Bands(BollingerBands::new(self.period(0)?, up, down)?)
             }
             "stddev" => S::StdDev(StdDev::new(self.period(0)?, self.number(1, 1.0)?)?),
-            "macd" => S::Macd(Macd::new(self.period(0)?, self.period(1)?, self.period(2)?)?),
+            "macd" => {
+                let (fast, slow) = (self.period(0)?, self.period(1)?);
+                if fast >= slow {
+                    return Err(
+                        self.bad(&format!("the fast period ({fast}) must be shorter than the slow ({slow})"))
+                    );
+                }
+                S::Macd(Macd::new(fast, slow, self.period(2)?)?)
+            }
             "roc" => S::Roc(Roc::new(self.period(0)?)?),
             "mom" => S::Mom(Mom::new(self.period(0)?)?),
             "max_high" => S::MaxHigh(Max::new(self.period(0)?)?),
@@ -234,6 +271,22 @@ impl SpecIndicator {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn contradictory_or_repeated_specs_are_refused() {
+        let build = |text: &str| IndicatorSpec::parse(text).unwrap().build().err().map(|e| e.to_string());
+        assert!(
+            build("macd:26,12,9").unwrap().contains("fast period (26) must be shorter than the slow (12)")
+        );
+        assert!(build("bb:20,-2").unwrap().contains("deviations must be > 0"));
+        assert!(build("bb:20,2,0").unwrap().contains("deviations must be > 0"));
+        assert!(build("macd:12,26,9").is_none() && build("bb:20,2").is_none());
+        let specs =
+            |texts: &[&str]| texts.iter().map(|t| IndicatorSpec::parse(t).unwrap()).collect::<Vec<_>>();
+        let twice = distinct_columns(&specs(&["sma:5", "ema:5", "sma:5"])).unwrap_err().to_string();
+        assert!(twice.contains("column sma_5 is already written by sma:5"), "{twice}");
+        assert!(distinct_columns(&specs(&["sma:5", "sma:10"])).is_ok());
+    }
 
     #[test]
     fn columns_carry_the_parameters_as_typed() {

@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 use clap::{Args, Subcommand};
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use gt_data::alpaca::{self, AlpacaClient, AlpacaKeys};
-use gt_data::resample::{Interval, resample};
+use gt_data::resample::{self, Interval};
 use gt_data::yahoo::{self, YahooClient};
 use gt_runner::fetch::{self, Fetched, Refresh, Source};
 use gt_runner::records::CachedSeries;
@@ -162,20 +162,13 @@ pub fn run(args: &DataCommandArgs) -> Result<()> {
             let Some(interval) = Interval::parse(to) else {
                 bail!("--to {to:?} is not an interval; use e.g. 5m, 15m, 1h or 1d");
             };
-            if let Some(source) = Interval::parse(from).filter(|f| f.minutes() >= interval.minutes()) {
-                bail!(
-                    "--to {to} is not longer than --from {from} ({} against {} minutes a bar): resampling only \
-                     aggregates bars into longer ones",
-                    interval.minutes(),
-                    source.minutes()
-                );
-            }
+            resample::check_aggregates(from, interval).map_err(anyhow::Error::msg)?;
             let Some((series, _)) = cache.load(&symbol, from)? else {
                 bail!(
                     "{symbol} {from} is not cached; import it with `gpt-trader data import FILE.csv --symbol {symbol} --interval {from}`"
                 );
             };
-            let resampled = resample(&series, interval);
+            let resampled = resample::resample(&series, interval);
             cache.store(&resampled, to, &format!("resampled from {from}"))?;
             outln!(
                 "{symbol}: {} {from} bars -> {} {to} bars (NYSE regular sessions)",

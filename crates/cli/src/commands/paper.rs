@@ -14,8 +14,8 @@ use gt_runner::PreparedRun;
 use gt_runner::outcome::{report_of, time_format_of};
 use gt_runner::paper::alpaca::{self, AlpacaRunOptions};
 use gt_runner::paper::{
-    Drive, DriveOptions, IdleOutcome, SessionDefinition, apply_idle, drive, find_session, is_running, lock,
-    start_or_continue, total_steps, wait_applied,
+    Drive, DriveOptions, IdleOutcome, SessionDefinition, apply_idle, drive, find_session, lock,
+    start_or_continue, state_of, total_steps, wait_applied,
 };
 use gt_runner::paths::database_url;
 use gt_runner::store::open_with_runtime as open_store;
@@ -313,7 +313,7 @@ fn run_session(url: &str, args: &PaperRunArgs) -> Result<()> {
 /// `paper status`.
 fn status(url: &str, name: &str, format: OutputFormat) -> Result<()> {
     let (store, runtime) = open_store(url)?;
-    let status = runtime.block_on(gt_runner::paper::status(&store, name, is_running(name)?))?;
+    let status = runtime.block_on(gt_runner::paper::status(&store, name))?;
     match format {
         OutputFormat::Json => outln!("{}", serde_json::to_string_pretty(&status)?),
         OutputFormat::Table => print_status(&status)?,
@@ -479,12 +479,11 @@ fn list(url: &str) -> Result<()> {
         .load_preset(UTF8_FULL_CONDENSED)
         .set_header(["Session", "Broker", "Strategy", "State", "Bars", "Equity"]);
     for s in &sessions {
-        let state = if is_running(&s.name)? { "running" } else { s.state.as_str() };
         table.add_row([
             s.name.clone(),
             s.broker.clone(),
             s.definition["strategy"].as_str().unwrap_or("?").to_owned(),
-            state.to_owned(),
+            state_of(s)?,
             s.steps_done.to_string(),
             s.snapshot["equity"].as_f64().map_or("-".to_owned(), |e| format!("{e:.2}")),
         ]);
@@ -495,11 +494,11 @@ fn list(url: &str) -> Result<()> {
 
 /// `paper delete`.
 fn delete(url: &str, name: &str) -> Result<()> {
-    let _lock = lock(name)?;
     let (store, runtime) = open_store(url)?;
-    if !runtime.block_on(store.delete_session(name))? {
-        runtime.block_on(find_session(&store, name))?;
-    }
+    runtime.block_on(find_session(&store, name))?;
+    let lock = lock(name)?;
+    runtime.block_on(store.delete_session(name))?;
+    lock.remove();
     eprintln!("Deleted session {name:?} and its journal.");
     Ok(())
 }

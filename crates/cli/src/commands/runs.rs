@@ -216,12 +216,7 @@ fn print_stats(records: &[&RunRecord]) -> Result<()> {
             };
             Cell::new(text).set_alignment(CellAlignment::Right)
         });
-        let label = match key {
-            "start" => "Start",
-            "end" => "End",
-            key => gt_analytics::label(key),
-        };
-        table.add_row(std::iter::once(Cell::new(label)).chain(cells));
+        table.add_row(std::iter::once(Cell::new(gt_analytics::label(key))).chain(cells));
     }
     outln!("{table}");
     Ok(())

@@ -170,18 +170,25 @@ pub async fn find_session(store: &Store, name: &str) -> Result<SessionRecord, Ru
     )))
 }
 
+/// The state of the session `record` now, the one answer `paper status` and
+/// `paper list` give: `running` while a process holds its lock; marked
+/// running by a process that no longer holds it, `interrupted` (it died:
+/// SIGKILL, a crash); otherwise as stored (`stopped`, `finished`).
+pub fn state_of(record: &SessionRecord) -> Result<String, RunError> {
+    Ok(match (is_running(&record.name)?, record.state.as_str()) {
+        (true, _) => "running".to_owned(),
+        (false, "running") => "interrupted".to_owned(),
+        (false, other) => other.to_owned(),
+    })
+}
+
 /// A session's status: its last snapshot (equity, cash, positions, open
 /// orders, halt, P&L) with its name, broker, state, steps and the commands
-/// still pending. `running`: whether a process holds its lock now.
-pub async fn status(store: &Store, name: &str, running: bool) -> Result<Value, RunError> {
+/// still pending.
+pub async fn status(store: &Store, name: &str) -> Result<Value, RunError> {
     let record = find_session(store, name).await?;
     let commands = store.commands(name).await?;
-    let state = match (running, record.state.as_str()) {
-        (true, _) => "running",
-        // Marked running by a process that no longer holds the lock: it died.
-        (false, "running") => "interrupted",
-        (false, other) => other,
-    };
+    let state = state_of(&record)?;
     let mut status = match &record.snapshot {
         Value::Object(map) if !map.is_empty() => record.snapshot.clone(),
         _ => json!({"equity": null, "cash": null, "positions": [], "open_orders": [], "halted": false,
