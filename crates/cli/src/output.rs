@@ -7,9 +7,7 @@ use gt_analytics::{Report, Stats};
 use gt_engine::BacktestResult;
 use gt_model::{Symbol, TimeFormat};
 use gt_runner::records::{RunReport, notes};
-use serde::Serialize;
 use std::io::Write;
-use std::path::Path;
 
 /// How a command prints its result.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -69,15 +67,5 @@ pub fn print_table(stats: &Stats, result: &BacktestResult, format: TimeFormat, s
     for note in notes(result, format) {
         outln!("{note}");
     }
-    Ok(())
-}
-
-/// Writes `rows` as CSV with a header row.
-pub fn write_csv<T: Serialize>(path: &Path, rows: &[T]) -> Result<()> {
-    let mut writer = csv::Writer::from_path(path)?;
-    for row in rows {
-        writer.serialize(row)?;
-    }
-    writer.flush()?;
     Ok(())
 }

@@ -457,3 +457,13 @@ pub fn sort_by_stat(runs: &mut [gt_store::RunRecord], key: &str) -> Result<(), c
     runs.sort_by(|a, b| stat(b, key).total_cmp(&stat(a, key)));
     Ok(())
 }
+
+/// Writes `rows` (trades, equity points) to the CSV file at `path`, with a header row.
+pub fn write_csv<T: Serialize>(path: &std::path::Path, rows: &[T]) -> Result<(), csv::Error> {
+    let mut writer = csv::Writer::from_path(path)?;
+    for row in rows {
+        writer.serialize(row)?;
+    }
+    writer.flush()?;
+    Ok(())
+}

@@ -5,7 +5,7 @@ use crate::output::{self, OutputFormat};
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use gt_runner::outcome::{report_of, stats_of, time_format_of};
-use gt_runner::records::{RunRequest, stored_run};
+use gt_runner::records::{RunRequest, stored_run, write_csv};
 use gt_runner::store::OpenStore;
 use gt_runner::{PreparedRun, paths};
 use std::path::PathBuf;
@@ -108,10 +108,10 @@ pub fn run(args: &BacktestArgs) -> Result<()> {
         gt_runner::report::write(path, &title, chart)?;
     }
     if let Some(path) = &trades_out {
-        output::write_csv(path, &report.trades).with_context(|| format!("writing {}", path.display()))?;
+        write_csv(path, &report.trades).with_context(|| format!("writing {}", path.display()))?;
     }
     if let Some(path) = &equity_out {
-        output::write_csv(path, &report.equity).with_context(|| format!("writing {}", path.display()))?;
+        write_csv(path, &report.equity).with_context(|| format!("writing {}", path.display()))?;
     }
     // Recorded last, once every output is written.
     let run_id = match (&store, &chart) {
