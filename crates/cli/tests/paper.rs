@@ -221,6 +221,32 @@ fn a_session_killed_twenty_times_resumes_without_duplicates_or_losses() {
     assert_eq!(fills, clean_fills);
 }
 
+/// `docker stop` sends SIGTERM, Ctrl-C sends SIGINT: either stops a session
+/// as `paper stop` does (the bar finished, the journal kept, exit 0), and it
+/// continues where it stopped.
+#[test]
+fn sigterm_and_ctrl_c_stop_a_session_as_paper_stop_does() {
+    let _watchdog = gt_testkit::Watchdog::new(WAIT_LIMIT);
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    for (signal, session) in [("-TERM", "term"), ("-INT", "int")] {
+        let mut child = spawn(dir, &["paper", "run", "--session", session, "--speed", "20"]);
+        wait_for_steps(dir, session, 3);
+        let sent =
+            std::process::Command::new("kill").args([signal, &child.id().to_string()]).status().unwrap();
+        assert!(sent.success());
+        let exit = child.wait().unwrap();
+        assert!(exit.success(), "{signal}: the session should stop cleanly, got {exit:?}");
+        let state = status(dir, session);
+        let steps = state["steps_done"].as_i64().unwrap();
+        assert_eq!(state["state"], "stopped", "{signal}");
+        assert!((3..2148).contains(&steps), "{signal}: {steps} bars");
+        assert!(state["pending_commands"].as_array().unwrap().is_empty(), "{signal}: the stop was applied");
+        ok(dir, &["paper", "run", "--session", session, "--max-bars", "2"]);
+        assert_eq!(status(dir, session)["steps_done"].as_i64(), Some(steps + 2));
+    }
+}
+
 #[test]
 fn stop_and_kill_reach_a_running_session() {
     let _watchdog = gt_testkit::Watchdog::new(WAIT_LIMIT);

@@ -206,6 +206,7 @@ fn run_session(url: &str, args: &PaperRunArgs) -> Result<()> {
     }
     let _lock = lock(name)?;
     let (store, runtime) = open_store(url)?;
+    gt_runner::paper::stop_on_signals(url, name)?;
     let existing = runtime.block_on(store.session(name))?;
     let given: Vec<String> = std::env::args().skip_while(|a| a != "run").skip(1).collect();
     let options = defining_options(&given);

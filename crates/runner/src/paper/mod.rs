@@ -139,6 +139,40 @@ pub fn start_or_continue(
     Ok(existing.map_or(0, |record| record.steps_done as usize))
 }
 
+/// Makes SIGINT (Ctrl-C) and SIGTERM (`docker stop`, Kubernetes) stop the
+/// session `name` in the store at `url` as `paper stop` does: the signal
+/// raises a flag, and a watcher thread queues a `stop`, which the session
+/// applies after its current bar, persists and exits 0. A second signal
+/// while stopping ends the process at once (exit code 130).
+pub fn stop_on_signals(url: &str, name: &str) -> Result<(), RunError> {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let raised = std::sync::Arc::new(AtomicBool::new(false));
+    for signal in [SIGINT, SIGTERM] {
+        let register = |result: std::io::Result<signal_hook::SigId>| {
+            result.map_err(|source| RunError::Io {
+                what: "handling signals".to_owned(),
+                path: ".".into(),
+                source,
+            })
+        };
+        // The shutdown goes first: it fires only once the flag is up (the second signal).
+        register(signal_hook::flag::register_conditional_shutdown(signal, 130, raised.clone()))?;
+        register(signal_hook::flag::register(signal, raised.clone()))?;
+    }
+    let (url, name) = (url.to_owned(), name.to_owned());
+    std::thread::spawn(move || {
+        while !raised.load(Ordering::Acquire) {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        if let Ok((store, runtime)) = crate::store::open_with_runtime(&url) {
+            let _ = runtime.block_on(store.queue_command(&name, "stop", Some("signal")));
+            runtime.block_on(store.close());
+        }
+    });
+    Ok(())
+}
+
 /// The folder of the sessions' lock files.
 pub fn lock_dir() -> Result<PathBuf, RunError> {
     Ok(crate::paths::data_dir()?.join("paper"))
