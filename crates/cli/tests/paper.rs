@@ -247,6 +247,24 @@ fn sigterm_and_ctrl_c_stop_a_session_as_paper_stop_does() {
     }
 }
 
+/// A paced session continued without --speed keeps its own; a new --speed wins.
+#[test]
+fn a_continued_session_keeps_its_speed() {
+    let _watchdog = gt_testkit::Watchdog::new(WAIT_LIMIT);
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    // Paced runs say each bar on stderr; as-fast-as-possible ones draw a progress bar (hidden off a terminal).
+    let bar_lines = |args: &[&str]| {
+        let output = gpt_trader(dir).args(args).output().unwrap();
+        assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8_lossy(&output.stderr).lines().filter(|l| l.contains("  equity ")).count()
+    };
+    assert_eq!(bar_lines(&["paper", "run", "--session", "paced", "--speed", "200", "--max-bars", "3"]), 3);
+    assert_eq!(bar_lines(&["paper", "run", "--session", "paced", "--max-bars", "3"]), 3, "its own speed");
+    assert_eq!(bar_lines(&["paper", "run", "--session", "paced", "--speed", "0", "--max-bars", "3"]), 0);
+    assert_eq!(status(dir, "paced")["steps_done"].as_i64(), Some(9));
+}
+
 #[test]
 fn stop_and_kill_reach_a_running_session() {
     let _watchdog = gt_testkit::Watchdog::new(WAIT_LIMIT);

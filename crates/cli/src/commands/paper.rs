@@ -14,7 +14,7 @@ use gt_runner::PreparedRun;
 use gt_runner::outcome::{report_of, time_format_of};
 use gt_runner::paper::alpaca::{self, AlpacaRunOptions};
 use gt_runner::paper::{
-    Drive, DriveOptions, IdleOutcome, SessionDefinition, apply_idle, drive, find_session, lock,
+    Drive, DriveOptions, IdleOutcome, SessionDefinition, apply_idle, drive, find_session, lock, speed_of,
     start_or_continue, state_of, total_steps, wait_applied,
 };
 use gt_runner::paths::database_url;
@@ -130,9 +130,9 @@ pub struct PaperRunArgs {
     #[arg(long, value_enum)]
     feed: Option<Feed>,
 
-    /// Replayed bars per second; 0 plays them as fast as possible.
-    #[arg(long, default_value_t = 0.0, value_name = "BARS_PER_SECOND")]
-    speed: f64,
+    /// Replayed bars per second; 0 plays them as fast as possible [default: the session's own, else 0].
+    #[arg(long, value_name = "BARS_PER_SECOND")]
+    speed: Option<f64>,
 
     #[command(flatten)]
     session: SessionName,
@@ -195,11 +195,8 @@ fn run_session(url: &str, args: &PaperRunArgs) -> Result<()> {
              --feed replay to replay history on the simulated exchange"
         ),
     }
-    if !(args.speed.is_finite() && args.speed >= 0.0) {
-        bail!(
-            "--speed must be 0 (as fast as possible) or a positive number of bars per second, got {}",
-            args.speed
-        );
+    if let Some(speed) = args.speed.filter(|s| !(s.is_finite() && *s >= 0.0)) {
+        bail!("--speed must be 0 (as fast as possible) or a positive number of bars per second, got {speed}");
     }
     if args.max_bars == Some(0) {
         bail!("--max-bars must be at least 1");
@@ -244,7 +241,10 @@ fn run_session(url: &str, args: &PaperRunArgs) -> Result<()> {
     };
     let definition = match use_stored {
         true => None,
-        false => Some(SessionDefinition::new(&options, &prepared, live)?),
+        false => Some(SessionDefinition {
+            speed: args.speed,
+            ..SessionDefinition::new(&options, &prepared, live)?
+        }),
     };
     let replay_until =
         start_or_continue(&store, &runtime, (name, broker_name), existing.as_ref(), definition.as_ref())?;
@@ -282,10 +282,11 @@ fn run_session(url: &str, args: &PaperRunArgs) -> Result<()> {
         prepared.series = outcome.bars;
         (outcome.result, outcome.new_steps, false, store, runtime)
     } else {
-        let (pacing, report) = if args.speed == 0.0 {
-            (Pacing::AsFastAsPossible, paper_report::progress_bar(total_steps(&prepared.series)))
-        } else {
-            (Pacing::StepsPerSecond(args.speed), paper_report::bar_lines(time_format_of(&prepared.series)))
+        let (pacing, report) = match speed_of(args.speed, existing.as_ref()) {
+            0.0 => (Pacing::AsFastAsPossible, paper_report::progress_bar(total_steps(&prepared.series))),
+            speed => {
+                (Pacing::StepsPerSecond(speed), paper_report::bar_lines(time_format_of(&prepared.series)))
+            }
         };
         let options = DriveOptions { replay_until, pacing, max_steps: args.max_bars, report: Some(report) };
         let (Drive { result, new_steps }, store, runtime) =

@@ -36,6 +36,9 @@ pub struct SessionDefinition {
     pub data_fingerprint: String,
     /// Engine, exchange and risk settings.
     pub settings: String,
+    /// Replayed bars per second it was started with (0: as fast as
+    /// possible); a continued session keeps it unless given another.
+    pub speed: Option<f64>,
 }
 
 impl SessionDefinition {
@@ -54,6 +57,7 @@ impl SessionDefinition {
             symbols: prepared.series.iter().map(|s| s.symbol().to_string()).collect(),
             data_fingerprint: if live_data { "live".to_owned() } else { fingerprint(&prepared.series) },
             settings: format!("{:?} {:?} {:?}", prepared.config, prepared.exchange, prepared.risk.config()),
+            speed: None,
         })
     }
 
@@ -102,6 +106,12 @@ pub fn check_session_name(text: &str) -> Result<String, String> {
     } else {
         Err(format!("{text:?}: use 1 to 40 letters, digits, '_', '.' or '-'"))
     }
+}
+
+/// The replay speed of a run of the session `existing` (if any): `given`,
+/// else the one it was started with, else 0 (as fast as possible).
+pub fn speed_of(given: Option<f64>, existing: Option<&SessionRecord>) -> f64 {
+    given.or_else(|| existing.and_then(|record| SessionDefinition::of(record).speed)).unwrap_or(0.0)
 }
 
 /// Fails when the stored session `existing` trades on another broker than `broker`.
