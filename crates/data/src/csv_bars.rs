@@ -3,7 +3,8 @@
 //! The layout is the one backtesting.py reads and writes: the first column
 //! holds the date or date-time (its header may be empty), followed by
 //! `Open, High, Low, Close` and optionally `Volume`, matched case-insensitively
-//! and in any order. Any other column is ignored.
+//! and in any order. Any other column is ignored; a column we read may
+//! appear only once. A gzip-compressed file (`prices.csv.gz`) is read as it is.
 
 use crate::DataError;
 use crate::error::excerpt;
@@ -24,11 +25,32 @@ struct Columns {
 
 impl Columns {
     fn find(file: &Path, header: &csv::StringRecord) -> Result<Self, DataError> {
+        if let [only] = header.iter().collect::<Vec<_>>()[..] {
+            for (separator, named) in [(';', "';'"), ('\t', "tabs"), ('|', "'|'")] {
+                if only.contains(separator) {
+                    return Err(DataError::Separator {
+                        file: file.to_path_buf(),
+                        separator: named.to_owned(),
+                    });
+                }
+            }
+        }
         let position = |name: &str| {
-            header.iter().skip(1).position(|h| h.trim().eq_ignore_ascii_case(name)).map(|i| i + 1)
+            let mut at =
+                header.iter().enumerate().skip(1).filter(|(_, h)| h.trim().eq_ignore_ascii_case(name));
+            match (at.next(), at.next()) {
+                (Some((first, _)), Some((second, h))) => Err(DataError::DuplicateColumn {
+                    file: file.to_path_buf(),
+                    name: h.trim().to_owned(),
+                    first: first + 1,
+                    second: second + 1,
+                }),
+                (first, _) => Ok(first.map(|(i, _)| i)),
+            }
         };
         let required = ["Open", "High", "Low", "Close"];
-        let found: Vec<Option<usize>> = required.iter().map(|name| position(name)).collect();
+        let found: Vec<Option<usize>> =
+            required.iter().map(|name| position(name)).collect::<Result<_, _>>()?;
         let missing: Vec<&str> =
             required.iter().zip(&found).filter(|(_, at)| at.is_none()).map(|(n, _)| *n).collect();
         if !missing.is_empty() || header.len() < 2 {
@@ -44,15 +66,19 @@ impl Columns {
             high: found[1].unwrap_or_default(),
             low: found[2].unwrap_or_default(),
             close: found[3].unwrap_or_default(),
-            volume: position("Volume"),
+            volume: position("Volume")?,
         })
     }
 }
 
 /// Loads and validates the bars of `symbol` from the CSV file at `path`.
 pub fn load(path: &Path, symbol: Symbol) -> Result<BarSeries, DataError> {
-    let file =
-        std::fs::File::open(path).map_err(|source| DataError::Io { file: path.to_path_buf(), source })?;
+    let io = |source| DataError::Io { file: path.to_path_buf(), source };
+    let mut file = std::io::BufReader::new(std::fs::File::open(path).map_err(io)?);
+    // gzip's magic number: read the file through a decoder.
+    if std::io::BufRead::fill_buf(&mut file).map_err(io)?.starts_with(&[0x1f, 0x8b]) {
+        return read(flate2::bufread::MultiGzDecoder::new(file), path, symbol);
+    }
     read(file, path, symbol)
 }
 
@@ -188,6 +214,29 @@ mod tests {
             assert!(message.len() < 400, "{} bytes", message.len());
             assert!(message.contains("... (5000000 characters)"), "{message}");
         }
+    }
+
+    #[test]
+    fn a_column_twice_and_other_separators_are_refused() {
+        let twice =
+            parse("Date,Open,High,Low,Close,open\n2020-01-02,1,2,0.5,1.5,9\n").unwrap_err().to_string();
+        assert!(twice.contains("column open appears twice (columns 2 and 6)"), "{twice}");
+        let semicolons = parse("Date;Open;High;Low;Close\n2020-01-02;1;2;0.5;1.5\n").unwrap_err().to_string();
+        assert!(semicolons.contains("separated by ';', not commas"), "{semicolons}");
+        let tabs = parse("Date\tOpen\tHigh\tLow\tClose\n").unwrap_err().to_string();
+        assert!(tabs.contains("separated by tabs"), "{tabs}");
+    }
+
+    #[test]
+    fn a_gzip_file_is_read_as_it_is() {
+        use std::io::Write;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("prices.csv.gz");
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(b"Date,Open,High,Low,Close\n2020-01-02,1,2,0.5,1.5\n2020-01-03,1.5,2,1,1.8\n").unwrap();
+        std::fs::write(&path, gz.finish().unwrap()).unwrap();
+        let series = load(&path, Symbol::new("X")).unwrap();
+        assert_eq!((series.len(), series.closes()[1]), (2, 1.8));
     }
 
     #[test]

@@ -40,6 +40,28 @@ pub enum DataError {
         /// Comma-separated header as found.
         found: String,
     },
+    /// A column we read appears twice in the header.
+    #[error("{file}:1: column {name} appears twice (columns {first} and {second}); keep one")]
+    DuplicateColumn {
+        /// Source of the bars.
+        file: PathBuf,
+        /// The column's name as in the header.
+        name: String,
+        /// 1-based position of its first appearance.
+        first: usize,
+        /// 1-based position of the second.
+        second: usize,
+    },
+    /// The file is separated by something other than commas.
+    #[error(
+        "{file}:1: the columns are separated by {separator}, not commas; save the file as comma-separated CSV"
+    )]
+    Separator {
+        /// Source of the bars.
+        file: PathBuf,
+        /// What separates them (`';'`, a tab).
+        separator: String,
+    },
     /// The date column does not hold an ISO date or date-time.
     #[error(
         "{file}:{line}: field 'date': cannot parse {value:?} as a date or date-time (use ISO 8601, e.g. 2004-08-19 or 2004-08-19 15:30:00)"
