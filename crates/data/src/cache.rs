@@ -97,7 +97,8 @@ impl BarCache {
         }
     }
 
-    /// Everything cached, sorted by interval and symbol.
+    /// Everything cached, sorted by interval and symbol; a file that cannot
+    /// be read is listed with its source saying `DAMAGED: why`.
     pub fn entries(&self) -> Result<Vec<CacheEntry>, DataError> {
         let mut entries = Vec::new();
         let Ok(intervals) = std::fs::read_dir(&self.root) else { return Ok(entries) };
@@ -105,9 +106,25 @@ impl BarCache {
             let files = std::fs::read_dir(interval.path())
                 .map_err(|source| DataError::Io { file: interval.path(), source })?;
             for file in files.flatten().filter(|f| f.path().extension().is_some_and(|e| e == "gtb")) {
-                let opened = std::fs::File::open(file.path())
-                    .map_err(|source| DataError::Io { file: file.path(), source })?;
-                entries.push(decode(opened, &file.path())?.1);
+                let path = file.path();
+                let decoded = std::fs::File::open(&path)
+                    .map_err(|source| DataError::Io { file: path.clone(), source })
+                    .and_then(|opened| decode(opened, &path));
+                entries.push(match decoded {
+                    Ok((_, entry)) => entry,
+                    // One damaged file does not hide the others: it is listed as damaged.
+                    Err(error) => CacheEntry {
+                        symbol: path
+                            .file_stem()
+                            .map(|s| s.to_string_lossy().into_owned())
+                            .unwrap_or_default(),
+                        interval: interval.file_name().to_string_lossy().into_owned(),
+                        source: format!("DAMAGED: {error}"),
+                        rows: 0,
+                        first: None,
+                        last: None,
+                    },
+                });
             }
         }
         entries.sort_by(|a, b| (&a.interval, &a.symbol).cmp(&(&b.interval, &b.symbol)));
@@ -284,6 +301,12 @@ mod tests {
         std::fs::write(&path, &bytes).unwrap();
         let error = cache.load("XYZ", "1d").unwrap_err().to_string();
         assert!(error.contains("checksum mismatch"), "{error}");
+        // The damaged file is listed as such, beside the good ones.
+        cache.store(&random_walk(Symbol::new("GOOD"), 10, 3), "1d", "csv").unwrap();
+        let entries = cache.entries().unwrap();
+        assert_eq!(entries.len(), 2);
+        assert_eq!((entries[0].symbol.as_str(), entries[0].rows), ("GOOD", 10));
+        assert!(entries[1].symbol == "XYZ" && entries[1].source.starts_with("DAMAGED: "), "{entries:?}");
         std::fs::write(&path, &bytes[..50]).unwrap();
         assert!(cache.load("XYZ", "1d").is_err());
     }
