@@ -871,6 +871,31 @@ fn imported_csv_files_are_cached_listed_shown_and_backtested_by_symbol() {
     let (code, _, err) = cli(&["data", "show", "MSFT"]);
     assert_eq!(code, Some(1));
     assert!(err.contains("MSFT 1d is not cached; import it with"), "{err}");
+    // An interval the cache does not know, or one that does not fit the bars, is refused.
+    let goog_path = fixtures.join("GOOG.csv");
+    let goog_file = goog_path.to_str().unwrap();
+    let (code, _, err) = cli(&["data", "import", goog_file, "--symbol", "G2", "--interval", "7q"]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("--interval \"7q\" is not an interval"), "{err}");
+    let (code, _, err) = cli(&["data", "import", goog_file, "--symbol", "G2", "--interval", "1m"]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("these are daily bars; import them with --interval 1d"), "{err}");
+    assert!(!data.path().join("bars/7q").exists() && !data.path().join("bars/1m").exists());
+    // Bars at cached times with other prices are refused unless --replace.
+    let mut rows: Vec<String> = goog.lines().map(str::to_owned).collect();
+    let fields: Vec<&str> = rows[5].split(',').collect();
+    let close: f64 = fields[4].parse().unwrap();
+    rows[5] =
+        format!("{},{},{},{},{},{}", fields[0], fields[1], fields[2], fields[3], close * 1.01, fields[5]);
+    let different = data.path().join("different.csv");
+    std::fs::write(&different, rows.join("\n") + "\n").unwrap();
+    let (code, _, err) = cli(&["data", "import", different.to_str().unwrap(), "--symbol", "GOOG"]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("1 bars of the file differ from the cached GOOG 1d bars"), "{err}");
+    let (code, out, err) =
+        cli(&["data", "import", different.to_str().unwrap(), "--symbol", "GOOG", "--replace"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("GOOG 1d: 2148 bars cached"), "{out}");
 }
 
 #[test]

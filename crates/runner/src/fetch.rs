@@ -201,18 +201,73 @@ impl Refresh<'_> {
 
 /// Reads the CSV file at `path` (validated like `--data`) and merges it into
 /// the cache as `symbol` at `interval`; the number of bars now cached.
-pub fn import(cache: &BarCache, path: &Path, symbol: &str, interval: &str) -> Result<usize, RunError> {
+/// The interval must be one the cache knows and fit the bars (daily bars
+/// are not `1m`); bars that overlap cached ones with other prices are
+/// refused unless `replace`.
+pub fn import(
+    cache: &BarCache,
+    path: &Path,
+    (symbol, interval): (&str, &str),
+    replace: bool,
+) -> Result<usize, RunError> {
     let symbol = symbol.trim().to_uppercase();
     if symbol.is_empty() || symbol.contains(['/', '\\', '.']) {
         return Err(RunError::invalid(format!(
             "--symbol {symbol:?} is not a ticker (letters, digits, - and _ only)"
         )));
     }
+    let Some(declared) = gt_data::resample::Interval::parse(interval) else {
+        return Err(RunError::invalid(format!(
+            "--interval {interval:?} is not an interval; use e.g. 1m, 5m, 15m, 1h or 1d"
+        )));
+    };
     let incoming = csv_bars::load(path, Symbol::new(&symbol))?;
+    let daily = incoming.time_format() == TimeFormat::Date;
+    let intraday = declared.minutes() < gt_data::resample::Interval::Day.minutes();
+    if daily && intraday {
+        return Err(RunError::invalid(format!(
+            "{}: every bar is at midnight, so these are daily bars; import them with --interval 1d",
+            path.display()
+        )));
+    }
+    if !daily && !intraday {
+        return Err(RunError::invalid(format!(
+            "{}: the bars have times of day, so they are not daily; give their --interval (e.g. 1m), \
+             then `data resample --to 1d`",
+            path.display()
+        )));
+    }
     let existing = cache.load(&symbol, interval)?.map(|(series, _)| series);
+    if let Some(existing) = existing.as_ref().filter(|_| !replace) {
+        let differing = differing_bars(existing, &incoming);
+        if let Some((first, count)) = differing {
+            return Err(RunError::invalid(format!(
+                "{count} bars of the file differ from the cached {symbol} {interval} bars at the same times \
+                 (the first at {}); add --replace to take the file's",
+                first.display(incoming.time_format())
+            )));
+        }
+    }
     let merged = merge(existing, incoming);
     cache.store(&merged, interval, "csv")?;
     Ok(merged.len())
+}
+
+/// The first time and the number of bars of `incoming` whose prices differ
+/// from `existing`'s bar at the same time; `None` when none differ.
+fn differing_bars(existing: &BarSeries, incoming: &BarSeries) -> Option<(Timestamp, usize)> {
+    let mut first = None;
+    let mut count = 0;
+    for i in 0..incoming.len() {
+        let bar = incoming.bar(i);
+        if let Ok(at) = existing.timestamps().binary_search(&bar.ts)
+            && existing.bar(at) != bar
+        {
+            first.get_or_insert(bar.ts);
+            count += 1;
+        }
+    }
+    first.map(|ts| (ts, count))
 }
 
 /// Merges `incoming` into `existing`: every timestamp once, the incoming bar winning.

@@ -52,6 +52,9 @@ enum DataCommand {
         /// Bar interval it holds.
         #[arg(long, default_value = "1d")]
         interval: String,
+        /// Take the file's bars where they overlap cached ones with other prices (refused otherwise).
+        #[arg(long)]
+        replace: bool,
     },
     /// List what is cached: symbol, interval, first and last bar, rows, source.
     List {
@@ -107,8 +110,8 @@ fn report(fetched: Fetched) -> Result<()> {
 pub fn run(args: &DataCommandArgs) -> Result<()> {
     let cache = gt_runner::paths::bar_cache()?;
     match &args.command {
-        DataCommand::Import { file, symbol, interval } => {
-            let cached = fetch::import(&cache, file, symbol, interval)?;
+        DataCommand::Import { file, symbol, interval, replace } => {
+            let cached = fetch::import(&cache, file, (symbol, interval), *replace)?;
             let symbol = symbol.trim().to_uppercase();
             outln!("{symbol} {interval}: {cached} bars cached in {}", cache.root().display());
         }
