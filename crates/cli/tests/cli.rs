@@ -410,6 +410,30 @@ fn report_buy_and_hold_pct(payload: &Value) -> f64 {
 }
 
 #[test]
+fn the_kill_switch_flattens_at_once_with_flatten_on_halt() {
+    let run = |extra: &[&str]| -> Value {
+        let output = gpt_trader()
+            .args(["backtest", "--no-save", "--format", "json", "--max-drawdown-pct", "10"])
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        serde_json::from_slice(&output.stdout).unwrap()
+    };
+    let (kept, flattened) = (run(&[]), run(&["--flatten-on-halt"]));
+    let halted_at = flattened["risk"]["halted_at"].as_str().unwrap().to_owned();
+    assert_eq!(kept["risk"]["halted_at"], halted_at);
+    let last_exit =
+        |report: &Value| report["trades"].as_array().unwrap().last().unwrap()["exit_time"].clone();
+    // Without the flag the position is closed later, by the strategy; with it, at the halt's bar.
+    assert_eq!(last_exit(&flattened), halted_at);
+    assert!(last_exit(&kept).as_str().unwrap() > halted_at.as_str());
+    // The run file's [risk] flatten_on_halt does the same.
+    let (_dir, path) = run_file("[risk]\nmax_drawdown_pct = 10\nflatten_on_halt = true\n");
+    assert_eq!(run(&["--config", path.to_str().unwrap()])["trades"], flattened["trades"]);
+}
+
+#[test]
 fn the_table_prints_no_negative_zero() {
     // No trade wins here: the profit factor is an empty sum over a loss, -0.0.
     let output = gpt_trader()

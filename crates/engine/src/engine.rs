@@ -30,6 +30,10 @@ pub struct EngineConfig {
     pub allocation: AllocationPlan,
     /// What happens when equity reaches zero.
     pub on_ruin: OnRuin,
+    /// When the kill switch trips on a loss limit, also close every position
+    /// and withdraw every resting order at that bar's close (otherwise only
+    /// new entries are refused and the strategies close at their own pace).
+    pub flatten_on_halt: bool,
 }
 
 /// What the engine does at the first step whose equity is zero or less.
@@ -55,6 +59,7 @@ impl EngineConfig {
             keep_order_log: true,
             allocation: AllocationPlan::Static,
             on_ruin: OnRuin::Liquidate,
+            flatten_on_halt: false,
         }
     }
 }
@@ -173,7 +178,11 @@ impl<C: Clock, V: Venue> Engine<C, V> {
             let equity = run.portfolio.equity();
             run.equity.push(equity);
             run.timeline.push(ts);
+            let was_halted = risk.halt().is_some();
             risk.on_equity(index, ts, equity);
+            if self.config.flatten_on_halt && !was_halted && risk.halt().is_some() {
+                self.flatten(&mut run, &slots, &mut protective, index, ts);
+            }
 
             if equity <= 0.0 {
                 match self.config.on_ruin {

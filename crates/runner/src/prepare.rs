@@ -37,7 +37,8 @@ pub struct SharedRun {
 impl SharedRun {
     /// Validates the shared part of `spec` over `series`.
     pub fn new(spec: &RunSpec, series: Vec<BarSeries>) -> Result<Self, RunError> {
-        let (config, exchange) = spec.execution.configs()?;
+        let (mut config, exchange) = spec.execution.configs()?;
+        config.flatten_on_halt = spec.risk.flatten_on_halt.unwrap_or(false);
         let risk = spec.risk.config()?;
         Ok(Self { series, config, exchange, risk, allocation: spec.allocation.clone() })
     }

@@ -39,6 +39,7 @@ impl ExecutionSpec {
                 keep_order_log: false,
                 allocation: AllocationPlan::Static,
                 on_ruin: OnRuin::Liquidate,
+                flatten_on_halt: false,
             },
             ExchangeConfig {
                 costs,

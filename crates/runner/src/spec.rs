@@ -64,6 +64,8 @@ pub struct RiskSpec {
     pub numbers: BTreeMap<String, f64>,
     /// `as-requested`, `units:N`, `fraction:F`, `vol-target:PCT` or `atr-risk:PCT,ATRS`.
     pub sizing: Option<String>,
+    /// When the kill switch trips, close every position at once.
+    pub flatten_on_halt: Option<bool>,
 }
 
 /// The numeric keys of `[risk]`.

@@ -144,9 +144,13 @@ pub fn parse(text: &str) -> Result<RunSpec, Vec<String>> {
         finalize_trades: r.flag(&exec, "execution", "finalize_trades"),
         fractional: r.flag(&exec, "execution", "fractional"),
     };
-    let risk_keys: Vec<&str> = RISK_NUMBERS.iter().copied().chain(["sizing"]).collect();
+    let risk_keys: Vec<&str> = RISK_NUMBERS.iter().copied().chain(["sizing", "flatten_on_halt"]).collect();
     let risk_table = r.section(&root, "risk", &risk_keys);
-    let mut risk = RiskSpec { sizing: r.text(&risk_table, "risk", "sizing"), ..RiskSpec::default() };
+    let mut risk = RiskSpec {
+        sizing: r.text(&risk_table, "risk", "sizing"),
+        flatten_on_halt: r.flag(&risk_table, "risk", "flatten_on_halt"),
+        ..RiskSpec::default()
+    };
     for key in RISK_NUMBERS {
         if let Some(value) = r.number(&risk_table, "risk", key) {
             risk.numbers.insert(key.to_owned(), value);

@@ -89,6 +89,10 @@ pub struct RiskArgs {
     /// Loss since the start of the day that halts trading for good (kill switch), in percent.
     #[arg(long, allow_negative_numbers = true, value_name = "PCT")]
     max_daily_loss_pct: Option<f64>,
+    /// When the kill switch trips, also close every position at that bar's close (otherwise only new
+    /// entries are refused, and the strategies close their positions at their own pace).
+    #[arg(long)]
+    flatten_on_halt: bool,
     /// Drawdown from the equity peak that halts trading for good (kill switch), in percent.
     #[arg(long, allow_negative_numbers = true, value_name = "PCT")]
     max_drawdown_pct: Option<f64>,
@@ -132,5 +136,6 @@ impl RiskArgs {
         if let Some(sizing) = &self.sizing {
             spec.sizing = Some(sizing.clone());
         }
+        spec.flatten_on_halt = if self.flatten_on_halt { Some(true) } else { spec.flatten_on_halt };
     }
 }
