@@ -62,6 +62,18 @@ pub fn load(spec: &DataSpec) -> Result<Vec<BarSeries>, RunError> {
     Ok(chosen)
 }
 
+/// Loads exactly one symbol's bars (for commands that work on one series).
+pub fn load_one(spec: &DataSpec) -> Result<BarSeries, RunError> {
+    let mut series = load(spec)?;
+    if series.len() != 1 {
+        return Err(RunError::invalid(format!(
+            "this command works on one symbol; {} were given (pick one with --symbols)",
+            series.len()
+        )));
+    }
+    Ok(series.remove(0))
+}
+
 /// The symbols `spec` names, upper-cased (for sources that fetch by name, like a broker).
 pub fn symbol_names(spec: &DataSpec) -> Vec<String> {
     spec.symbols.iter().map(|s| s.trim().to_uppercase()).filter(|s| !s.is_empty()).collect()

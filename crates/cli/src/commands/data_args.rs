@@ -1,6 +1,6 @@
 //! The options shared by commands that read bars: files, universes, symbols.
 
-use anyhow::{Result, bail};
+use anyhow::Result;
 use clap::Args;
 use gt_model::BarSeries;
 use gt_runner::DataSpec;
@@ -57,15 +57,6 @@ impl DataArgs {
     /// Loads and validates the bars of every symbol asked for.
     pub fn load(&self) -> Result<Vec<BarSeries>> {
         Ok(gt_runner::data::load(&self.spec())?)
-    }
-
-    /// Loads exactly one symbol's bars (for commands that work on one series).
-    pub fn load_one(&self) -> Result<BarSeries> {
-        let mut series = self.load()?;
-        if series.len() != 1 {
-            bail!("this command works on one symbol; {} were given (pick one with --symbols)", series.len());
-        }
-        Ok(series.remove(0))
     }
 }
 

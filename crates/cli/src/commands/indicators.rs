@@ -41,7 +41,7 @@ fn indicator_help() -> String {
 /// `gpt-trader indicators`.
 pub fn run(args: &IndicatorsArgs) -> Result<()> {
     gt_indicators::distinct_columns(&args.specs)?;
-    let bars = args.data.load_one()?;
+    let bars = gt_runner::data::load_one(&args.data.spec())?;
     let mut indicators = args.specs.iter().map(IndicatorSpec::build).collect::<Result<Vec<_>, _>>()?;
     let columns: Vec<Vec<String>> = args.specs.iter().map(IndicatorSpec::columns).collect();
     let sink: Box<dyn Write> = match &args.out {
