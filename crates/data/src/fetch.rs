@@ -60,6 +60,14 @@ pub enum FetchError {
         /// What failed.
         message: String,
     },
+    /// The service's URL (from the environment or a default) does not parse.
+    #[error("{url:?} is not a valid URL: {message}")]
+    BadUrl {
+        /// The URL as given.
+        url: String,
+        /// Why it does not parse.
+        message: String,
+    },
     /// The answer is not shaped like a chart response.
     #[error("{symbol}: unexpected response: {message}")]
     Malformed {
@@ -73,6 +81,18 @@ pub enum FetchError {
 /// An HTTP client with one TLS provider for the whole process (rustls with
 /// ring: no C crypto build) and a 30-second timeout.
 pub(crate) fn http_client(base_url: &str) -> Result<reqwest::blocking::Client, FetchError> {
+    match reqwest::Url::parse(base_url) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") => {}
+        Ok(url) => {
+            return Err(FetchError::BadUrl {
+                url: base_url.to_owned(),
+                message: format!("the scheme is {:?}; use http:// or https://", url.scheme()),
+            });
+        }
+        Err(error) => {
+            return Err(FetchError::BadUrl { url: base_url.to_owned(), message: error.to_string() });
+        }
+    }
     let _ = rustls::crypto::ring::default_provider().install_default();
     reqwest::blocking::Client::builder()
         .user_agent(concat!("gpt-trader/", env!("CARGO_PKG_VERSION")))
@@ -83,6 +103,35 @@ pub(crate) fn http_client(base_url: &str) -> Result<reqwest::blocking::Client, F
             url: base_url.to_owned(),
             message: e.to_string(),
         })
+}
+
+/// What went wrong with a request, in words: connection refused, unknown
+/// host, timed out, with the deepest cause (not reqwest's "error sending
+/// request for url", which names nothing).
+fn cause(error: &reqwest::Error) -> String {
+    let mut deepest: &dyn std::error::Error = error;
+    let mut refused = false;
+    while let Some(source) = deepest.source() {
+        deepest = source;
+        refused |= deepest
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::ConnectionRefused);
+    }
+    let text = deepest.to_string();
+    let what = if error.is_timeout() {
+        "timed out"
+    } else if refused {
+        "connection refused (nothing listens there)"
+    } else if error.is_connect()
+        && (text.contains("lookup") || text.contains("resolve") || text.contains("dns"))
+    {
+        "unknown host"
+    } else if error.is_connect() {
+        "cannot connect"
+    } else {
+        return text;
+    };
+    format!("{what}: {text}")
 }
 
 /// Sends `request`, retrying 429 and 5xx answers up to `max_tries` times with
@@ -98,7 +147,7 @@ pub(crate) fn get_with_retries(
     let transport = |e: reqwest::Error| FetchError::Transport {
         symbol: symbol.to_owned(),
         url: url.to_owned(),
-        message: e.to_string(),
+        message: cause(&e),
     };
     let mut delay = backoff;
     for attempt in 1..=max_tries {
@@ -121,4 +170,24 @@ pub(crate) fn get_with_retries(
         return Ok((status, response.text().map_err(transport)?));
     }
     Err(FetchError::GaveUp { symbol: symbol.to_owned(), status: 429, tries: max_tries })
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::yahoo::YahooClient;
+    use std::time::Duration;
+
+    #[test]
+    fn a_refused_connection_and_a_bad_url_are_named_as_such() {
+        // A port that was free a moment ago: nothing listens on it.
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let client = YahooClient::new(&format!("http://127.0.0.1:{port}"), Duration::from_millis(1)).unwrap();
+        let error = client.daily("AAPL", 0, 86_400).unwrap_err().to_string();
+        assert!(error.contains("connection refused"), "{error}");
+        assert!(!error.contains("error sending request"), "{error}");
+        for bad in ["not a url", "ftp://example.com"] {
+            let error = YahooClient::new(bad, Duration::from_millis(1)).err().unwrap().to_string();
+            assert!(error.contains("is not a valid URL"), "{error}");
+        }
+    }
 }
