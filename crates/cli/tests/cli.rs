@@ -434,6 +434,57 @@ fn the_kill_switch_flattens_at_once_with_flatten_on_halt() {
 }
 
 #[test]
+fn an_adj_close_column_is_noted_and_applied_with_adjust() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("SPLIT.csv");
+    // GOOG's bars with a 2:1 split halfway: the raw prices halve, Adj Close does not.
+    let goog = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/GOOG.csv"))
+        .unwrap();
+    let mut csv = String::from("Date,Open,High,Low,Close,Adj Close,Volume\n");
+    for (i, line) in goog.lines().skip(1).enumerate() {
+        let f: Vec<f64> = line.split(',').skip(1).map(|v| v.parse().unwrap()).collect();
+        let split = if i < 1000 { 1.0 } else { 0.5 };
+        let date = line.split(',').next().unwrap();
+        csv.push_str(&format!(
+            "{date},{},{},{},{},{},{}\n",
+            f[0] * split,
+            f[1] * split,
+            f[2] * split,
+            f[3] * split,
+            f[3],
+            f[4]
+        ));
+    }
+    std::fs::write(&path, csv).unwrap();
+    let run = |extra: &[&str]| {
+        let output = gpt_trader()
+            .args(["backtest", "--no-save", "--format", "json", "--data"])
+            .arg(&path)
+            .args(extra)
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        (
+            serde_json::from_slice::<Value>(&output.stdout).unwrap(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    let (raw, said) = run(&[]);
+    assert!(
+        said.contains("has an Adj Close column, which is not applied") && said.contains("--adjust"),
+        "{said}"
+    );
+    let (adjusted, said) = run(&["--adjust"]);
+    assert!(!said.contains("Adj Close"), "{said}");
+    // Adjusted, the split is gone: the bars are GOOG's own, and so is the backtest.
+    let original = gpt_trader().args(["backtest", "--no-save", "--format", "json"]).output().unwrap();
+    let original: Value = serde_json::from_slice(&original.stdout).unwrap();
+    let pct = |v: &Value| v["stats"]["buy_hold_return_pct"].as_f64().unwrap();
+    assert!((pct(&adjusted) - pct(&original)).abs() < 1e-6, "{} vs {}", pct(&adjusted), pct(&original));
+    assert!((pct(&raw) - pct(&original)).abs() > 100.0, "the raw split halves the return");
+}
+
+#[test]
 fn the_table_prints_no_negative_zero() {
     // No trade wins here: the profit factor is an empty sum over a loss, -0.0.
     let output = gpt_trader()

@@ -10,7 +10,7 @@ use crate::DataError;
 use crate::error::excerpt;
 use crate::timestamp::parse_timestamp;
 use crate::validate::{RawRow, checked_bar};
-use gt_model::{BarSeries, Symbol, Timestamp};
+use gt_model::{Bar, BarSeries, Symbol, Timestamp};
 use std::io::Read;
 use std::path::Path;
 
@@ -21,7 +21,11 @@ struct Columns {
     low: usize,
     close: usize,
     volume: Option<usize>,
+    adj_close: Option<usize>,
 }
+
+/// The names an adjusted-close column goes by (Yahoo's `Adj Close`, …).
+const ADJ_CLOSE_NAMES: [&str; 4] = ["Adj Close", "Adj_Close", "AdjClose", "Adjusted Close"];
 
 impl Columns {
     fn find(file: &Path, header: &csv::StringRecord) -> Result<Self, DataError> {
@@ -67,23 +71,63 @@ impl Columns {
             low: found[2].unwrap_or_default(),
             close: found[3].unwrap_or_default(),
             volume: position("Volume")?,
+            adj_close: ADJ_CLOSE_NAMES.iter().find_map(|name| position(name).ok().flatten()),
         })
     }
 }
 
-/// Loads and validates the bars of `symbol` from the CSV file at `path`.
+/// How a CSV file's prices are taken.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Prices {
+    /// As traded: an `Adj Close` column is not used.
+    #[default]
+    AsTraded,
+    /// Scaled by `Adj Close / Close` (open, high, low and close; volume the
+    /// other way), as the bundled sample is, so splits and dividends do not
+    /// show as jumps; the file must have the column.
+    Adjusted,
+}
+
+/// True when the CSV file at `path` has an adjusted-close column (its header alone is read).
+pub fn has_adjusted_close(path: &Path) -> Result<bool, DataError> {
+    let io = |source| DataError::Io { file: path.to_path_buf(), source };
+    let mut file = std::io::BufReader::new(std::fs::File::open(path).map_err(io)?);
+    let gzip = std::io::BufRead::fill_buf(&mut file).map_err(io)?.starts_with(&[0x1f, 0x8b]);
+    let reader: Box<dyn Read> =
+        if gzip { Box::new(flate2::bufread::MultiGzDecoder::new(file)) } else { Box::new(file) };
+    let mut csv = csv::ReaderBuilder::new().has_headers(true).from_reader(reader);
+    let header = csv.headers().map_err(|e| DataError::Io { file: path.to_path_buf(), source: e.into() })?;
+    Ok(header.iter().any(|h| ADJ_CLOSE_NAMES.iter().any(|name| h.trim().eq_ignore_ascii_case(name))))
+}
+
+/// Loads and validates the bars of `symbol` from the CSV file at `path`, prices as traded.
 pub fn load(path: &Path, symbol: Symbol) -> Result<BarSeries, DataError> {
+    load_prices(path, symbol, Prices::AsTraded)
+}
+
+/// Loads and validates the bars of `symbol` from the CSV file at `path`, prices as `prices` says.
+pub fn load_prices(path: &Path, symbol: Symbol, prices: Prices) -> Result<BarSeries, DataError> {
     let io = |source| DataError::Io { file: path.to_path_buf(), source };
     let mut file = std::io::BufReader::new(std::fs::File::open(path).map_err(io)?);
     // gzip's magic number: read the file through a decoder.
     if std::io::BufRead::fill_buf(&mut file).map_err(io)?.starts_with(&[0x1f, 0x8b]) {
-        return read(flate2::bufread::MultiGzDecoder::new(file), path, symbol);
+        return read_prices(flate2::bufread::MultiGzDecoder::new(file), path, symbol, prices);
     }
-    read(file, path, symbol)
+    read_prices(file, path, symbol, prices)
 }
 
 /// Reads and validates CSV bars from `reader`; `source` names it in errors.
 pub fn read(reader: impl Read, source: &Path, symbol: Symbol) -> Result<BarSeries, DataError> {
+    read_prices(reader, source, symbol, Prices::AsTraded)
+}
+
+/// Like [`read`], prices as `prices` says.
+fn read_prices(
+    reader: impl Read,
+    source: &Path,
+    symbol: Symbol,
+    prices: Prices,
+) -> Result<BarSeries, DataError> {
     let malformed = |error: csv::Error| match error.kind() {
         csv::ErrorKind::Io(_) => {
             DataError::Io { file: source.to_path_buf(), source: std::io::Error::other(error.to_string()) }
@@ -100,6 +144,11 @@ pub fn read(reader: impl Read, source: &Path, symbol: Symbol) -> Result<BarSerie
         return Err(DataError::Empty { file: source.to_path_buf() });
     }
     let columns = Columns::find(source, &header)?;
+    let adjust_by = match (prices, columns.adj_close) {
+        (Prices::AsTraded, _) => None,
+        (Prices::Adjusted, Some(column)) => Some(column),
+        (Prices::Adjusted, None) => return Err(DataError::NoAdjustedClose { file: source.to_path_buf() }),
+    };
 
     let mut series = BarSeries::with_capacity(symbol, 4096);
     let mut record = csv::StringRecord::new();
@@ -141,7 +190,26 @@ pub fn read(reader: impl Read, source: &Path, symbol: Symbol) -> Result<BarSerie
             close: field(columns.close),
             volume: columns.volume.map(field),
         };
-        series.push(checked_bar(source, &row, ts)?);
+        let mut bar = checked_bar(source, &row, ts)?;
+        if let Some(column) = adjust_by {
+            let adjusted = field(column).trim().parse::<f64>().ok().filter(|a| a.is_finite() && *a > 0.0);
+            let Some(factor) = adjusted.map(|a| a / bar.close).filter(|f| f.is_finite() && *f > 0.0) else {
+                return Err(DataError::BadAdjustedClose {
+                    file: source.to_path_buf(),
+                    line,
+                    value: excerpt(field(column)),
+                });
+            };
+            bar = Bar {
+                ts,
+                open: bar.open * factor,
+                high: bar.high * factor,
+                low: bar.low * factor,
+                close: bar.close * factor,
+                volume: bar.volume / factor,
+            };
+        }
+        series.push(bar);
         previous = Some((ts, line));
         previous_text.clear();
         previous_text.push_str(date_text);
@@ -225,6 +293,25 @@ mod tests {
         assert!(semicolons.contains("separated by ';', not commas"), "{semicolons}");
         let tabs = parse("Date\tOpen\tHigh\tLow\tClose\n").unwrap_err().to_string();
         assert!(tabs.contains("separated by tabs"), "{tabs}");
+    }
+
+    #[test]
+    fn an_adjusted_close_is_applied_only_when_asked() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("split.csv");
+        // A 2:1 split between the two days: Adj Close halves the first day's prices.
+        std::fs::write(&path, "Date,Open,High,Low,Close,Adj Close,Volume\n2020-01-02,100,110,90,100,50,10\n2020-01-03,52,55,50,51,51,20\n").unwrap();
+        assert!(has_adjusted_close(&path).unwrap());
+        let raw = load(&path, Symbol::new("S")).unwrap();
+        assert_eq!(raw.closes(), [100.0, 51.0]);
+        let adjusted = load_prices(&path, Symbol::new("S"), Prices::Adjusted).unwrap();
+        assert_eq!(adjusted.closes(), [50.0, 51.0]);
+        assert_eq!((adjusted.bar(0).high, adjusted.bar(0).volume), (55.0, 20.0));
+        let plain = dir.path().join("plain.csv");
+        std::fs::write(&plain, "Date,Open,High,Low,Close\n2020-01-02,1,2,0.5,1.5\n").unwrap();
+        assert!(!has_adjusted_close(&plain).unwrap());
+        let error = load_prices(&plain, Symbol::new("P"), Prices::Adjusted).unwrap_err().to_string();
+        assert!(error.contains("no Adj Close column"), "{error}");
     }
 
     #[test]

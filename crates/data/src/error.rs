@@ -40,6 +40,22 @@ pub enum DataError {
         /// Comma-separated header as found.
         found: String,
     },
+    /// Adjusted prices were asked of a file without an adjusted-close column.
+    #[error("{file}: --adjust needs an Adj Close column, and the file has no Adj Close column")]
+    NoAdjustedClose {
+        /// Source of the bars.
+        file: PathBuf,
+    },
+    /// An adjusted close that cannot scale the bar.
+    #[error("{file}:{line}: field 'adj close': {value} is not a positive number")]
+    BadAdjustedClose {
+        /// Source of the bars.
+        file: PathBuf,
+        /// 1-based line number.
+        line: u64,
+        /// The value, quoted short.
+        value: String,
+    },
     /// A column we read appears twice in the header.
     #[error("{file}:1: column {name} appears twice (columns {first} and {second}); keep one")]
     DuplicateColumn {

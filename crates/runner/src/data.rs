@@ -4,7 +4,8 @@
 use crate::RunError;
 use crate::paths::{bar_cache, data_dir};
 use crate::spec::DataSpec;
-use gt_data::{csv_bars, sample, universe};
+use gt_data::csv_bars::{self, Prices};
+use gt_data::{sample, universe};
 use gt_model::{BarSeries, Symbol};
 
 /// Loads and validates the bars of every symbol `spec` names (the bundled
@@ -22,7 +23,8 @@ pub fn load(spec: &DataSpec) -> Result<Vec<BarSeries>, RunError> {
             Some(symbol) => symbol.clone(),
             None => path.file_stem().map(|s| s.to_string_lossy().to_uppercase()).unwrap_or_default(),
         };
-        series.push(csv_bars::load(path, Symbol::new(&symbol))?);
+        let prices = if spec.adjust { Prices::Adjusted } else { Prices::AsTraded };
+        series.push(csv_bars::load_prices(path, Symbol::new(&symbol), prices)?);
     }
     if let Some(name) = &spec.universe {
         match universe_symbols(name)? {
@@ -72,6 +74,22 @@ pub fn load_one(spec: &DataSpec) -> Result<BarSeries, RunError> {
         )));
     }
     Ok(series.remove(0))
+}
+
+/// What a user should know about the bars `spec` names before they run:
+/// files whose `Adj Close` column is not applied.
+pub fn notes(spec: &DataSpec) -> Result<Vec<String>, RunError> {
+    let mut notes = Vec::new();
+    for path in spec.files.iter().filter(|_| !spec.adjust) {
+        if csv_bars::has_adjusted_close(path)? {
+            notes.push(format!(
+                "note: {} has an Adj Close column, which is not applied: prices are as traded (splits and \
+                 dividends show as jumps); add --adjust to scale them by Adj Close / Close",
+                path.display()
+            ));
+        }
+    }
+    Ok(notes)
 }
 
 /// The symbols `spec` names, upper-cased (for sources that fetch by name, like a broker).

@@ -467,3 +467,30 @@ pub fn write_csv<T: Serialize>(path: &std::path::Path, rows: &[T]) -> Result<(),
     writer.flush()?;
     Ok(())
 }
+
+/// The first and last `rows` bars of `series` as text cells (time, open,
+/// high, low, close, volume), with a `…` row between them when bars are
+/// left out: what `gpt-trader data show` prints.
+pub fn first_and_last_bars(series: &BarSeries, rows: usize) -> Vec<[String; 6]> {
+    let format = series.time_format();
+    let cells = |i: usize| {
+        let bar = series.bar(i);
+        [
+            bar.ts.display(format).to_string(),
+            bar.open.to_string(),
+            bar.high.to_string(),
+            bar.low.to_string(),
+            bar.close.to_string(),
+            bar.volume.to_string(),
+        ]
+    };
+    if series.len() <= 2 * rows {
+        return (0..series.len()).map(cells).collect();
+    }
+    let gap = ["…".to_owned(), String::new(), String::new(), String::new(), String::new(), String::new()];
+    (0..rows)
+        .map(cells)
+        .chain(std::iter::once(gap))
+        .chain((series.len() - rows..series.len()).map(cells))
+        .collect()
+}

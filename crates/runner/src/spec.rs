@@ -27,6 +27,8 @@ pub struct DataSpec {
     pub start: Option<String>,
     /// Trade up to this date (the whole day) or date-time (inclusive).
     pub end: Option<String>,
+    /// Scale the files' prices by their `Adj Close` column (splits and dividends).
+    pub adjust: bool,
 }
 
 impl DataSpec {

@@ -116,7 +116,7 @@ pub fn parse(text: &str) -> Result<RunSpec, Vec<String>> {
         equity_out: r.text(&out, "output", "equity_out").map(PathBuf::from),
     };
 
-    let data = r.section(&root, "data", &["files", "universe", "symbols", "start", "end"]);
+    let data = r.section(&root, "data", &["files", "universe", "symbols", "start", "end", "adjust"]);
     let data = DataSpec {
         files: r.texts(&data, "data", "files").into_iter().map(PathBuf::from).collect(),
         symbol: None,
@@ -124,6 +124,7 @@ pub fn parse(text: &str) -> Result<RunSpec, Vec<String>> {
         symbols: r.texts(&data, "data", "symbols"),
         start: r.text(&data, "data", "start"),
         end: r.text(&data, "data", "end"),
+        adjust: r.flag(&data, "data", "adjust").unwrap_or(false),
     };
     let exec_keys = [
         "cash",

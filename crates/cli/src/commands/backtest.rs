@@ -85,7 +85,7 @@ pub fn run(args: &BacktestArgs) -> Result<()> {
         }
     }
     let started = Instant::now();
-    let mut prepared = prepare_on(&spec, gt_runner::data::load(&spec.data)?)?;
+    let mut prepared = prepare_on(&spec, crate::commands::data_args::load(&spec.data)?)?;
     for warning in prepared.warm_up_warnings() {
         eprintln!("{warning}");
     }

@@ -9,7 +9,7 @@ use gt_data::alpaca::{self, AlpacaClient, AlpacaKeys};
 use gt_data::resample::{self, Interval};
 use gt_data::yahoo::{self, YahooClient};
 use gt_runner::fetch::{self, Fetched, Refresh, Source};
-use gt_runner::records::CachedSeries;
+use gt_runner::records::{CachedSeries, first_and_last_bars};
 use std::path::PathBuf;
 
 /// Options of `gpt-trader data`.
@@ -202,29 +202,12 @@ pub fn run(args: &DataCommandArgs) -> Result<()> {
                     "{symbol} {interval} is not cached; import it with `gpt-trader data import FILE.csv --symbol {symbol}`"
                 );
             };
-            let format = series.time_format();
             let mut table = Table::new();
             table
                 .load_preset(UTF8_FULL_CONDENSED)
                 .set_header(["time", "open", "high", "low", "close", "volume"]);
-            let shown: Vec<usize> = if series.len() <= 2 * rows {
-                (0..series.len()).collect()
-            } else {
-                (0..*rows).chain(series.len() - rows..series.len()).collect()
-            };
-            for (n, i) in shown.iter().enumerate() {
-                if n == *rows && series.len() > 2 * rows {
-                    table.add_row(["…", "", "", "", "", ""]);
-                }
-                let bar = series.bar(*i);
-                table.add_row([
-                    bar.ts.display(format).to_string(),
-                    bar.open.to_string(),
-                    bar.high.to_string(),
-                    bar.low.to_string(),
-                    bar.close.to_string(),
-                    bar.volume.to_string(),
-                ]);
+            for row in first_and_last_bars(&series, *rows) {
+                table.add_row(row);
             }
             outln!("{symbol} {interval}: {} bars, source: {}\n{table}", entry.rows, entry.source);
         }

@@ -27,6 +27,10 @@ pub struct DataArgs {
     /// from the local cache (else the bundled sample).
     #[arg(long, value_delimiter = ',', value_name = "SYM,SYM")]
     symbols: Vec<String>,
+
+    /// Scale the files' prices by their Adj Close column (splits and dividends), as the bundled sample is.
+    #[arg(long)]
+    adjust: bool,
 }
 
 impl DataArgs {
@@ -37,6 +41,7 @@ impl DataArgs {
             symbol: self.symbol.clone(),
             universe: self.universe.clone(),
             symbols: self.symbols.clone(),
+            adjust: self.adjust,
             ..DataSpec::default()
         }
     }
@@ -47,7 +52,12 @@ impl DataArgs {
         gt_runner::data::no_empty_names(&self.symbols)?;
         let given = self.spec();
         if given.names_any() {
-            *spec = DataSpec { start: spec.start.take(), end: spec.end.take(), ..given };
+            *spec = DataSpec {
+                start: spec.start.take(),
+                end: spec.end.take(),
+                adjust: given.adjust || spec.adjust,
+                ..given
+            };
         } else {
             spec.symbol = given.symbol.or(spec.symbol.take());
         }
@@ -56,8 +66,14 @@ impl DataArgs {
 
     /// Loads and validates the bars of every symbol asked for.
     pub fn load(&self) -> Result<Vec<BarSeries>> {
-        Ok(gt_runner::data::load(&self.spec())?)
+        load(&self.spec())
     }
+}
+
+/// Loads the bars `spec` names, saying on stderr what a user should know about them first.
+pub fn load(spec: &DataSpec) -> Result<Vec<BarSeries>> {
+    gt_runner::data::notes(spec)?.iter().for_each(|note| eprintln!("{note}"));
+    Ok(gt_runner::data::load(spec)?)
 }
 
 /// The part of the bars a run trades.

@@ -15,7 +15,7 @@ use gt_runner::outcome::{report_of, time_format_of};
 use gt_runner::paper::alpaca::{self, AlpacaRunOptions};
 use gt_runner::paper::{
     Drive, DriveOptions, IdleOutcome, SessionDefinition, apply_idle, drive, find_session, lock, speed_of,
-    start_or_continue, state_of, total_steps, wait_applied,
+    start_or_continue, total_steps, wait_applied,
 };
 use gt_runner::paths::database_url;
 use gt_runner::store::open_with_runtime as open_store;
@@ -231,7 +231,7 @@ fn run_session(url: &str, args: &PaperRunArgs) -> Result<()> {
             notes.iter().for_each(|note| eprintln!("{note}"));
             history
         } else {
-            gt_runner::data::load(&spec.data)?
+            crate::commands::data_args::load(&spec.data)?
         };
         prepare_on(&spec, series)
     };
@@ -471,7 +471,7 @@ fn summarize(snapshot: &Value) -> Result<()> {
 /// `paper list`.
 fn list(url: &str) -> Result<()> {
     let (store, runtime) = open_store(url)?;
-    let sessions = runtime.block_on(store.sessions())?;
+    let sessions = runtime.block_on(gt_runner::paper::sessions(&store))?;
     if sessions.is_empty() {
         outln!("No paper session yet: start one with `gpt-trader paper run`.");
         return Ok(());
@@ -480,15 +480,9 @@ fn list(url: &str) -> Result<()> {
     table
         .load_preset(UTF8_FULL_CONDENSED)
         .set_header(["Session", "Broker", "Strategy", "State", "Bars", "Equity"]);
-    for s in &sessions {
-        table.add_row([
-            s.name.clone(),
-            s.broker.clone(),
-            s.definition["strategy"].as_str().unwrap_or("?").to_owned(),
-            state_of(s)?,
-            s.steps_done.to_string(),
-            s.snapshot["equity"].as_f64().map_or("-".to_owned(), |e| format!("{e:.2}")),
-        ]);
+    for s in sessions {
+        let equity = s.equity.map_or("-".to_owned(), |e| format!("{e:.2}"));
+        table.add_row([s.session, s.broker, s.strategy, s.state, s.bars.to_string(), equity]);
     }
     outln!("{table}");
     Ok(())

@@ -67,7 +67,7 @@ impl RunSpecArgs {
     /// Loads the bars and builds the run the options (and run file) describe.
     pub fn prepare(&self) -> Result<PreparedRun> {
         let spec = self.spec()?;
-        let series = gt_runner::data::load(&spec.data)?;
+        let series = crate::commands::data_args::load(&spec.data)?;
         prepare_on(&spec, series)
     }
 }

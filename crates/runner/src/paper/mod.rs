@@ -226,6 +226,42 @@ pub fn state_of(record: &SessionRecord) -> Result<String, RunError> {
     })
 }
 
+/// A session as `paper list` lists it.
+#[derive(Debug, Serialize)]
+pub struct SessionRow {
+    /// Its name.
+    pub session: String,
+    /// `sim` or `alpaca`.
+    pub broker: String,
+    /// The sleeves' names.
+    pub strategy: String,
+    /// Its state now ([`state_of`]).
+    pub state: String,
+    /// Bars journaled.
+    pub bars: i64,
+    /// Equity after the last bar.
+    pub equity: Option<f64>,
+}
+
+/// Every session in the store, as `paper list` lists them.
+pub async fn sessions(store: &Store) -> Result<Vec<SessionRow>, RunError> {
+    store
+        .sessions()
+        .await?
+        .iter()
+        .map(|s| {
+            Ok(SessionRow {
+                session: s.name.clone(),
+                broker: s.broker.clone(),
+                strategy: SessionDefinition::of(s).strategy,
+                state: state_of(s)?,
+                bars: s.steps_done,
+                equity: s.snapshot["equity"].as_f64(),
+            })
+        })
+        .collect()
+}
+
 /// A session's status: its last snapshot (equity, cash, positions, open
 /// orders, halt, P&L) with its name, broker, state, steps and the commands
 /// still pending.
