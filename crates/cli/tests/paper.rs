@@ -357,6 +357,9 @@ fn paper_errors_are_one_clear_line() {
         changed.contains("strategies differ") && changed.contains("started with the defaults"),
         "{changed}"
     );
+    // A changed setting is named with its old and new value.
+    let cash = fails(dir, &["paper", "run", "--session", "d", "--cash", "5000"]);
+    assert!(cash.contains("initial_cash (10000.0, now 5000.0) differ"), "{cash}");
     let status = fails(dir, &["paper", "flatten", "--session", "zzz"]);
     assert!(status.contains("sessions: d"), "{status}");
 }

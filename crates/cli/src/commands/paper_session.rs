@@ -12,7 +12,8 @@ use std::path::PathBuf;
 /// Options of `paper run` that are not part of a session's stored definition
 /// (each takes a value): they do not change what it trades, or (the broker)
 /// are kept apart.
-const NOT_DEFINING: [&str; 11] = [
+const NOT_DEFINING: [&str; 12] = [
+    "--data-dir",
     "--outside-hours",
     "--session",
     "--max-bars",

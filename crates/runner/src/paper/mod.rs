@@ -68,16 +68,17 @@ impl SessionDefinition {
 
     /// Fails when `self` would change what the stored session `session` trades.
     pub fn check_continues(&self, session: &str, stored: &SessionDefinition) -> Result<(), RunError> {
-        let differing: Vec<&str> = [
+        let mut differing: Vec<String> = [
             ("strategy", self.strategy == stored.strategy),
             ("strategies", self.strategies == stored.strategies),
             ("symbols", self.symbols == stored.symbols),
             ("data_fingerprint", self.data_fingerprint == stored.data_fingerprint),
-            ("settings", self.settings == stored.settings),
         ]
         .into_iter()
-        .filter_map(|(key, same)| (!same).then_some(key))
+        .filter(|(_, same)| !same)
+        .map(|(key, _)| key.to_owned())
         .collect();
+        differing.extend(setting_changes(&stored.settings, &self.settings));
         if differing.is_empty() {
             return Ok(());
         }
@@ -88,6 +89,34 @@ impl SessionDefinition {
             if stored.options.is_empty() { "the defaults".to_owned() } else { stored.options.join(" ") }
         )))
     }
+}
+
+/// The settings that differ between two descriptions of them (`name: value`
+/// pieces of the same shape), each as `name (value, now value)`.
+fn setting_changes(stored: &str, given: &str) -> Vec<String> {
+    if stored == given {
+        return Vec::new();
+    }
+    let pieces = |text: &str| -> Vec<String> {
+        text.split([',', '{', '}', '(', ')'])
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+            .map(str::to_owned)
+            .collect()
+    };
+    let (before, after) = (pieces(stored), pieces(given));
+    if before.len() != after.len() {
+        return vec!["settings".to_owned()];
+    }
+    before
+        .iter()
+        .zip(&after)
+        .filter(|(b, a)| b != a)
+        .map(|(b, a)| match (b.split_once(": "), a.split_once(": ")) {
+            (Some((name, was)), Some((_, now))) => format!("{name} ({was}, now {now})"),
+            _ => format!("settings ({b}, now {a})"),
+        })
+        .collect()
 }
 
 impl From<StoreError> for RunError {
