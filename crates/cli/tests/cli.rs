@@ -1020,6 +1020,42 @@ fn intraday_bars_are_resampled_on_nyse_sessions() {
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
+    // The five bars before the open are said to be left out.
+    let said = String::from_utf8_lossy(&output.stderr);
+    assert!(said.contains("note: 5 of 20 bars fall outside NYSE sessions"), "{said}");
+    // The same minutes written as New York times, read with their zone.
+    let mut local = String::from("Date,Open,High,Low,Close,Volume\n");
+    for minute in 0..20 {
+        local += &format!("2024-01-10 09:{:02}:00,{p},{p},{p},{p},100\n", 25 + minute, p = 100 + minute);
+    }
+    let local_file = data.path().join("local.csv");
+    std::fs::write(&local_file, local).unwrap();
+    let imported = run(&[
+        "data",
+        "import",
+        local_file.to_str().unwrap(),
+        "--symbol",
+        "Y",
+        "--interval",
+        "1m",
+        "--timezone",
+        "America/New_York",
+    ]);
+    assert!(imported.status.success(), "{}", String::from_utf8_lossy(&imported.stderr));
+    let output = run(&["data", "resample", "Y", "--from", "1m", "--to", "5m"]);
+    assert!(String::from_utf8_lossy(&output.stdout).contains("Y: 20 1m bars -> 3 5m bars"));
+    let bad_zone = run(&[
+        "data",
+        "import",
+        local_file.to_str().unwrap(),
+        "--symbol",
+        "Z",
+        "--interval",
+        "1m",
+        "--timezone",
+        "Mars/Olympus",
+    ]);
+    assert!(String::from_utf8_lossy(&bad_zone.stderr).contains("is not a time zone"));
     let listed: Value = serde_json::from_slice(&run(&["data", "list", "--format", "json"]).stdout).unwrap();
     let five = listed.as_array().unwrap().iter().find(|e| e["interval"] == "5m").unwrap();
     assert_eq!(

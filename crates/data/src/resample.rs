@@ -74,6 +74,32 @@ pub fn check_aggregates(from: &str, to: Interval) -> Result<(), String> {
     }
 }
 
+/// How many bars of `series` fall outside every NYSE regular session (and
+/// so are left out by [`resample`]).
+pub fn outside_sessions(series: &BarSeries) -> usize {
+    series.timestamps().iter().filter(|ts| bucket(**ts, Interval::Day).is_none()).count()
+}
+
+/// Reads the bars' times, taken as UTC when their file had no offset, as
+/// local times of `zone` instead: each becomes the UTC instant of that local
+/// time (the earlier one when a clock change makes it ambiguous; a time a
+/// clock change skips is moved forward by the gap).
+pub fn local_to_utc(series: &mut BarSeries, zone: chrono_tz::Tz) {
+    use chrono::TimeZone;
+    for i in 0..series.len() {
+        series.update(i, |bar| {
+            let local = bar.ts.to_utc().naive_utc();
+            let instant = zone
+                .from_local_datetime(&local)
+                .earliest()
+                .or_else(|| zone.from_local_datetime(&(local + chrono::Duration::hours(1))).earliest());
+            if let Some(utc) = instant.and_then(|t| Timestamp::from_naive_utc(t.naive_utc())) {
+                bar.ts = utc;
+            }
+        });
+    }
+}
+
 /// `series` (intraday, in time order) aggregated to `interval`.
 pub fn resample(series: &BarSeries, interval: Interval) -> BarSeries {
     let mut out = BarSeries::with_capacity(series.symbol().clone(), series.len() / 4 + 1);
@@ -103,6 +129,25 @@ pub fn resample(series: &BarSeries, interval: Interval) -> BarSeries {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn new_york_times_read_with_their_zone_resample_into_the_session() {
+        // 09:30-10:29 New York on 2024-01-10, written without an offset.
+        let mut series = BarSeries::with_capacity(Symbol::new("X"), 60);
+        let start = Timestamp::from_naive_utc(
+            chrono::NaiveDate::from_ymd_opt(2024, 1, 10).unwrap().and_hms_opt(9, 30, 0).unwrap(),
+        )
+        .unwrap();
+        for minute in 0..60 {
+            let ts = Timestamp::from_nanos(start.nanos() + minute * MINUTE);
+            series.push(Bar { ts, open: 1.0, high: 1.0, low: 1.0, close: 1.0, volume: 1.0 });
+        }
+        // Taken as UTC, 09:30 is before New York's open: every bar is outside the session.
+        assert_eq!(outside_sessions(&series), 60);
+        local_to_utc(&mut series, chrono_tz::America::New_York);
+        assert_eq!(outside_sessions(&series), 0);
+        assert_eq!(resample(&series, Interval::Minutes(60)).len(), 1);
+    }
+
     use super::*;
     use chrono::NaiveDate;
     use gt_model::Symbol;

@@ -199,6 +199,16 @@ impl Refresh<'_> {
     }
 }
 
+/// How `data import` takes a file.
+#[derive(Debug, Default)]
+pub struct ImportOptions {
+    /// Take the file's bars where they overlap cached ones with other prices.
+    pub replace: bool,
+    /// The IANA zone (`America/New_York`) of times written without an offset
+    /// (read as UTC otherwise).
+    pub timezone: Option<String>,
+}
+
 /// Reads the CSV file at `path` (validated like `--data`) and merges it into
 /// the cache as `symbol` at `interval`; the number of bars now cached.
 /// The interval must be one the cache knows and fit the bars (daily bars
@@ -208,7 +218,7 @@ pub fn import(
     cache: &BarCache,
     path: &Path,
     (symbol, interval): (&str, &str),
-    replace: bool,
+    options: &ImportOptions,
 ) -> Result<usize, RunError> {
     let symbol = symbol.trim().to_uppercase();
     if symbol.is_empty() || symbol.contains(['/', '\\', '.']) {
@@ -221,7 +231,15 @@ pub fn import(
             "--interval {interval:?} is not an interval; use e.g. 1m, 5m, 15m, 1h or 1d"
         )));
     };
-    let incoming = csv_bars::load(path, Symbol::new(&symbol))?;
+    let mut incoming = csv_bars::load(path, Symbol::new(&symbol))?;
+    if let Some(zone) = &options.timezone {
+        let zone: chrono_tz::Tz = zone.parse().map_err(|_| {
+            RunError::invalid(format!(
+                "--timezone {zone:?} is not a time zone; use an IANA name such as America/New_York"
+            ))
+        })?;
+        gt_data::resample::local_to_utc(&mut incoming, zone);
+    }
     let daily = incoming.time_format() == TimeFormat::Date;
     let intraday = declared.minutes() < gt_data::resample::Interval::Day.minutes();
     if daily && intraday {
@@ -238,7 +256,7 @@ pub fn import(
         )));
     }
     let existing = cache.load(&symbol, interval)?.map(|(series, _)| series);
-    if let Some(existing) = existing.as_ref().filter(|_| !replace) {
+    if let Some(existing) = existing.as_ref().filter(|_| !options.replace) {
         let differing = differing_bars(existing, &incoming);
         if let Some((first, count)) = differing {
             return Err(RunError::invalid(format!(

@@ -55,6 +55,9 @@ enum DataCommand {
         /// Take the file's bars where they overlap cached ones with other prices (refused otherwise).
         #[arg(long)]
         replace: bool,
+        /// Time zone of times written without an offset, e.g. America/New_York [default: UTC].
+        #[arg(long, value_name = "ZONE")]
+        timezone: Option<String>,
     },
     /// List what is cached: symbol, interval, first and last bar, rows, source.
     List {
@@ -110,8 +113,9 @@ fn report(fetched: Fetched) -> Result<()> {
 pub fn run(args: &DataCommandArgs) -> Result<()> {
     let cache = gt_runner::paths::bar_cache()?;
     match &args.command {
-        DataCommand::Import { file, symbol, interval, replace } => {
-            let cached = fetch::import(&cache, file, (symbol, interval), *replace)?;
+        DataCommand::Import { file, symbol, interval, replace, timezone } => {
+            let options = fetch::ImportOptions { replace: *replace, timezone: timezone.clone() };
+            let cached = fetch::import(&cache, file, (symbol, interval), &options)?;
             let symbol = symbol.trim().to_uppercase();
             outln!("{symbol} {interval}: {cached} bars cached in {}", cache.root().display());
         }
@@ -171,6 +175,13 @@ pub fn run(args: &DataCommandArgs) -> Result<()> {
                     "{symbol} {from} is not cached; import it with `gpt-trader data import FILE.csv --symbol {symbol} --interval {from}`"
                 );
             };
+            let outside = resample::outside_sessions(&series);
+            if outside > 0 {
+                eprintln!(
+                    "note: {outside} of {} bars fall outside NYSE sessions and are left out (times without an offset are UTC; see data import --timezone)",
+                    series.len()
+                );
+            }
             let resampled = resample::resample(&series, interval);
             cache.store(&resampled, to, &format!("resampled from {from}"))?;
             outln!(
