@@ -834,6 +834,10 @@ fn backtests_are_recorded_and_runs_can_be_listed_shown_compared_exported_and_del
     assert!(returns[0] >= returns[1]);
 
     let shown: Value = serde_json::from_str(&cli(&["runs", "show", a, "--format", "json"])).unwrap();
+    // A unique start of an id names the run, as in git.
+    let by_prefix: Value =
+        serde_json::from_str(&cli(&["runs", "show", &a[..a.len() - 2], "--format", "json"])).unwrap();
+    assert_eq!(by_prefix["id"], shown["id"]);
     assert_eq!(shown["trades"], first["trades"]);
     assert_eq!(shown["equity"], first["equity"]);
     assert!(shown["data_fingerprint"].as_str().unwrap().len() == 16);

@@ -19,6 +19,29 @@ pub enum Source {
     Alpaca(AlpacaClient),
 }
 
+/// Wait before the first retry of a download (it doubles each time).
+const BACKOFF: std::time::Duration = std::time::Duration::from_secs(1);
+
+impl Source {
+    /// Yahoo Finance at `GPT_TRADER_YAHOO_URL` (else its public host), for bars of `interval`.
+    pub fn yahoo(interval: &str) -> Result<Self, RunError> {
+        if !matches!(interval, "1d" | "1h" | "1m") {
+            return Err(RunError::invalid(format!("--interval {interval:?}: use 1d, 1h or 1m")));
+        }
+        let base = std::env::var("GPT_TRADER_YAHOO_URL")
+            .unwrap_or_else(|_| gt_data::yahoo::DEFAULT_BASE_URL.to_owned());
+        Ok(Self::Yahoo(YahooClient::new(&base, BACKOFF)?))
+    }
+
+    /// Alpaca market data at `APCA_API_DATA_URL` (else its public host) on
+    /// data `feed`, with the keys of `APCA_API_KEY_ID` / `APCA_API_SECRET_KEY`.
+    pub fn alpaca(feed: &str) -> Result<Self, RunError> {
+        let base = std::env::var("APCA_API_DATA_URL")
+            .unwrap_or_else(|_| gt_data::alpaca::DEFAULT_DATA_URL.to_owned());
+        Ok(Self::Alpaca(AlpacaClient::new(&base, gt_data::alpaca::AlpacaKeys::from_env()?, feed, BACKOFF)?))
+    }
+}
+
 /// What a fetch did: one line per series written, and notes (an empty answer).
 #[derive(Debug, Default)]
 pub struct Fetched {

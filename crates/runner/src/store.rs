@@ -31,6 +31,26 @@ pub fn open_with_runtime(url: &str) -> Result<(Store, tokio::runtime::Runtime), 
     Ok((store, runtime))
 }
 
+/// The id of the one run whose id is `id` or starts with it (ids are long:
+/// a unique prefix names a run, as in git), or why there is none.
+pub async fn resolve_run_id(store: &Store, id: &str) -> Result<String, RunError> {
+    let ids: Vec<String> =
+        store.list(&gt_store::RunFilter::default()).await?.into_iter().map(|r| r.id).collect();
+    if ids.iter().any(|known| known == id) {
+        return Ok(id.to_owned());
+    }
+    let matching: Vec<&String> = ids.iter().filter(|known| !id.is_empty() && known.starts_with(id)).collect();
+    match matching[..] {
+        [only] => Ok(only.clone()),
+        [] => Err(RunError::invalid(format!("no run {id} in the store; see gpt-trader runs list"))),
+        _ => Err(RunError::invalid(format!(
+            "{id} is the start of {} runs' ids ({}); give more of it",
+            matching.len(),
+            matching.iter().map(|m| m.as_str()).collect::<Vec<_>>().join(", ")
+        ))),
+    }
+}
+
 /// A store with the single-threaded runtime its connections belong to.
 pub struct OpenStore {
     runtime: tokio::runtime::Runtime,

@@ -5,9 +5,7 @@ use anyhow::{Result, bail};
 use chrono::NaiveDate;
 use clap::{Args, Subcommand};
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
-use gt_data::alpaca::{self, AlpacaClient, AlpacaKeys};
 use gt_data::resample::{self, Interval};
-use gt_data::yahoo::{self, YahooClient};
 use gt_runner::fetch::{self, Fetched, Refresh, Source};
 use gt_runner::records::{CachedSeries, first_and_last_bars};
 use std::path::PathBuf;
@@ -125,21 +123,9 @@ pub fn run(args: &DataCommandArgs) -> Result<()> {
             if *start >= end {
                 bail!("--start {start} is not before --end {end}");
             }
-            let backoff = std::time::Duration::from_secs(1);
             let source = match source {
-                SourceChoice::Yahoo => {
-                    if !matches!(interval.as_str(), "1d" | "1h" | "1m") {
-                        bail!("--interval {interval:?}: use 1d, 1h or 1m");
-                    }
-                    let base = std::env::var("GPT_TRADER_YAHOO_URL")
-                        .unwrap_or_else(|_| yahoo::DEFAULT_BASE_URL.to_owned());
-                    Source::Yahoo(YahooClient::new(&base, backoff)?)
-                }
-                SourceChoice::Alpaca => {
-                    let base = std::env::var("APCA_API_DATA_URL")
-                        .unwrap_or_else(|_| alpaca::DEFAULT_DATA_URL.to_owned());
-                    Source::Alpaca(AlpacaClient::new(&base, AlpacaKeys::from_env()?, alpaca_feed, backoff)?)
-                }
+                SourceChoice::Yahoo => Source::yahoo(interval)?,
+                SourceChoice::Alpaca => Source::alpaca(alpaca_feed)?,
             };
             let refresh = Refresh { cache: &cache, source, interval, start: *start, end };
             let upper: Vec<String> = symbols.iter().map(|s| s.trim().to_uppercase()).collect();

@@ -9,7 +9,7 @@ use gt_analytics::Stats;
 use gt_analytics::tearsheet::TearsheetData;
 use gt_runner::paths::database_url;
 use gt_runner::records::{RunSummary, StoredRun, created_at, sort_by_stat, stat, write_trades_csv};
-use gt_runner::store::{OpenStore, redacted};
+use gt_runner::store::{OpenStore, redacted, resolve_run_id};
 use gt_store::{RunDetails, RunFilter, RunRecord};
 use serde_json::Value;
 use std::io::Write;
@@ -182,19 +182,20 @@ pub fn run(args: &RunsArgs) -> Result<()> {
             Ok(())
         }
         RunsCommand::Delete { id } => {
-            if with_store(&url, async |store| Ok(store.delete(id).await?))? {
-                outln!("Deleted run {id}.");
-                Ok(())
-            } else {
-                Err(anyhow!("no run {id} in {}; see gpt-trader runs list", redacted(&url)))
-            }
+            let id = with_store(&url, async |store| Ok(resolve_run_id(store, id).await?))?;
+            with_store(&url, async |store| Ok(store.delete(&id).await?))?;
+            outln!("Deleted run {id}.");
+            Ok(())
         }
     }
 }
 
+/// The run `id` names (its whole id or a unique start of it).
 fn fetch(url: &str, id: &str) -> Result<(RunRecord, RunDetails)> {
-    with_store(url, async |store| Ok(store.get(id).await?))?
-        .ok_or_else(|| anyhow!("no run {id} in {}; see gpt-trader runs list", redacted(url)))
+    with_store(url, async |store| {
+        let id = resolve_run_id(store, id).await?;
+        store.get(&id).await?.ok_or_else(|| anyhow!("no run {id} in {}", redacted(url)))
+    })
 }
 
 /// Statistics of `records` side by side, one column per run.
