@@ -821,7 +821,9 @@ fn backtests_are_recorded_and_runs_can_be_listed_shown_compared_exported_and_del
         assert!(listed[0].get(key).is_some(), "{key}");
     }
     assert_eq!(listed[0]["symbols"], serde_json::json!(["AAPL", "MSFT"]));
-    assert_eq!(listed[1]["params"]["fast"], "5");
+    assert_eq!(listed[1]["params"]["fast"], 5, "parameters are stored as typed values");
+    let table = cli(&["runs", "list"]);
+    assert!(table.contains("fast=5"), "the list shows parameters: {table}");
     assert_eq!(listed[1]["stats"], first["stats"], "the stored statistics are the printed ones");
 
     let filtered: Value =

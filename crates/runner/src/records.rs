@@ -200,6 +200,21 @@ pub struct RunRequest<'a> {
     pub elapsed: std::time::Duration,
 }
 
+/// A parameter's text as the JSON value it stands for: an integer, a
+/// number, true or false, else the text.
+fn typed(text: &str) -> serde_json::Value {
+    let text = text.trim();
+    if let Ok(integer) = text.parse::<i64>() {
+        integer.into()
+    } else if let Some(number) = text.parse::<f64>().ok().filter(|n| n.is_finite()) {
+        number.into()
+    } else if let Ok(flag) = text.parse::<bool>() {
+        flag.into()
+    } else {
+        text.into()
+    }
+}
+
 /// The stored form of a run over `series`: what was asked, the data's
 /// fingerprint, statistics, trades, equity, refusals and chart.
 pub fn stored_run(
@@ -209,8 +224,7 @@ pub fn stored_run(
     report: &Report,
     chart: &TearsheetData,
 ) -> Result<(NewRun, RunDetails), serde_json::Error> {
-    let params =
-        request.params.iter().map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone()))).collect();
+    let params = request.params.iter().map(|(k, v)| (k.clone(), typed(v))).collect();
     let run = NewRun {
         kind: request.kind.to_owned(),
         strategy: request.title.to_owned(),
@@ -493,4 +507,15 @@ pub fn first_and_last_bars(series: &BarSeries, rows: usize) -> Vec<[String; 6]> 
         .chain(std::iter::once(gap))
         .chain((series.len() - rows..series.len()).map(cells))
         .collect()
+}
+
+/// A run's stored parameters in one line: `fast=5 slow=30`.
+pub fn params_text(params: &serde_json::Value) -> String {
+    let pairs = params.as_object().into_iter().flatten();
+    pairs
+        .map(|(key, value)| {
+            format!("{key}={}", value.as_str().map_or_else(|| value.to_string(), str::to_owned))
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
