@@ -892,10 +892,10 @@ fn concurrent_processes_writing_runs_lose_nothing() {
     }
     let output = gpt_trader_in(data.path()).args(["runs", "list", "--format", "json"]).output().unwrap();
     let runs: Value = serde_json::from_slice(&output.stdout).unwrap();
-    let mut fasts: Vec<String> =
-        runs.as_array().unwrap().iter().map(|r| r["params"]["fast"].as_str().unwrap().to_owned()).collect();
+    let mut fasts: Vec<i64> =
+        runs.as_array().unwrap().iter().map(|r| r["params"]["fast"].as_i64().unwrap()).collect();
     fasts.sort();
-    assert_eq!(fasts, ["10", "5", "6", "7", "8", "9"]);
+    assert_eq!(fasts, [5, 6, 7, 8, 9, 10]);
 }
 
 #[test]
