@@ -35,7 +35,7 @@ struct Cli {
 enum Command {
     /// Backtest a strategy on a CSV file (or the bundled sample) and report statistics.
     Backtest(commands::backtest::BacktestArgs),
-    /// The local bar cache: import CSV files, list and show what is cached.
+    /// The local bar cache: fetch history, import CSV files, list, show and resample what is cached.
     Data(commands::data::DataCommandArgs),
     /// Run several strategies on the same bars and compare them side by side with buy & hold.
     Compare(commands::compare::CompareArgs),

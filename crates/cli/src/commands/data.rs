@@ -19,7 +19,7 @@ pub struct DataCommandArgs {
 
 #[derive(Subcommand, Debug)]
 enum DataCommand {
-    /// Download daily history into the cache, incrementally (only what is missing is asked for).
+    /// Download history (1d, 1h or 1m bars) into the cache, incrementally (only what is missing is asked for).
     Fetch {
         /// Where from (Yahoo Finance's chart API; its URL from GPT_TRADER_YAHOO_URL if set).
         #[arg(long, value_enum, default_value_t = SourceChoice::Yahoo)]
