@@ -482,6 +482,21 @@ fn an_adj_close_column_is_noted_and_applied_with_adjust() {
     let pct = |v: &Value| v["stats"]["buy_hold_return_pct"].as_f64().unwrap();
     assert!((pct(&adjusted) - pct(&original)).abs() < 1e-6, "{} vs {}", pct(&adjusted), pct(&original));
     assert!((pct(&raw) - pct(&original)).abs() > 100.0, "the raw split halves the return");
+    // --adjust also applies to a run file's files, and [data] adjust = true does it alone.
+    let file = dir.path().join("run.toml");
+    std::fs::write(&file, "[data]\nfiles = [\"SPLIT.csv\"]\n").unwrap();
+    let from_file = |extra: &[&str]| {
+        let output = gpt_trader()
+            .args(["backtest", "--no-save", "--format", "json", "--config"])
+            .arg(&file)
+            .args(extra)
+            .output()
+            .unwrap();
+        serde_json::from_slice::<Value>(&output.stdout).unwrap()
+    };
+    assert_eq!(pct(&from_file(&["--adjust"])), pct(&adjusted));
+    std::fs::write(&file, "[data]\nfiles = [\"SPLIT.csv\"]\nadjust = true\n").unwrap();
+    assert_eq!(pct(&from_file(&[])), pct(&adjusted));
 }
 
 #[test]
@@ -843,6 +858,9 @@ fn backtests_are_recorded_and_runs_can_be_listed_shown_compared_exported_and_del
     assert_eq!(shown["trades"], first["trades"]);
     assert_eq!(shown["equity"], first["equity"]);
     assert!(shown["data_fingerprint"].as_str().unwrap().len() == 16);
+    let compared: Value = serde_json::from_str(&cli(&["runs", "compare", a, b, "--format", "json"])).unwrap();
+    assert_eq!((compared[0]["id"].as_str(), compared[1]["id"].as_str()), (Some(a), Some(b)));
+    assert_eq!(compared[0]["stats"], shown["stats"]);
     // The backtest table's labels, order and formats (a count is no 93.0000).
     let compared = cli(&["runs", "compare", a, b]);
     for row in ["Return [%]", "Sharpe Ratio", "Max. Drawdown [%]"] {

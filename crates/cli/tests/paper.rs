@@ -164,6 +164,8 @@ fn a_session_continued_in_pieces_makes_the_same_trades_and_status_tells_where_it
     assert_eq!(whole["trades"], backtest["trades"]);
     assert_eq!(status(dir.path(), "p")["state"], "finished");
     assert!(ok(dir.path(), &["paper", "list"]).contains("finished"));
+    let listed = json(&ok(dir.path(), &["paper", "list", "--format", "json"]));
+    assert_eq!((listed[0]["session"].as_str(), listed[0]["state"].as_str()), (Some("p"), Some("finished")));
     ok(dir.path(), &["paper", "delete", "--session", "p"]);
     assert!(fails(dir.path(), &["paper", "status", "--session", "p"]).contains("no paper session \"p\""));
     // Deleting removes its lock file; commands on a missing session make none.

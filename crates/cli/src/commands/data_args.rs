@@ -51,16 +51,13 @@ impl DataArgs {
     pub fn overlay(&self, spec: &mut DataSpec) -> Result<()> {
         gt_runner::data::no_empty_names(&self.symbols)?;
         let given = self.spec();
+        let adjust = given.adjust || spec.adjust;
         if given.names_any() {
-            *spec = DataSpec {
-                start: spec.start.take(),
-                end: spec.end.take(),
-                adjust: given.adjust || spec.adjust,
-                ..given
-            };
+            *spec = DataSpec { start: spec.start.take(), end: spec.end.take(), ..given };
         } else {
             spec.symbol = given.symbol.or(spec.symbol.take());
         }
+        spec.adjust = adjust;
         Ok(())
     }
 

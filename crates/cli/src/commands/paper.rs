@@ -62,7 +62,11 @@ enum PaperCommand {
     /// Lift a halt (after `paper kill` or a loss limit): entries pass the risk checks again.
     Resume(SessionName),
     /// List the sessions in the store.
-    List,
+    List {
+        /// A table, or a JSON list of {session, broker, strategy, state, bars, equity}.
+        #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+        format: OutputFormat,
+    },
     /// Delete a stopped session and its journal.
     Delete(SessionName),
 }
@@ -173,7 +177,7 @@ pub fn run(args: &PaperArgs) -> Result<()> {
         PaperCommand::Flatten(name) => control(&url, &name.session, "flatten", None),
         PaperCommand::Kill { session, reason } => control(&url, &session.session, "kill", Some(reason)),
         PaperCommand::Resume(name) => control(&url, &name.session, "resume", None),
-        PaperCommand::List => list(&url),
+        PaperCommand::List { format } => list(&url, *format),
         PaperCommand::Delete(name) => delete(&url, &name.session),
     }
 }
@@ -454,24 +458,18 @@ fn wait_until_applied(
 
 /// One line on stderr: equity, open positions and orders, halt.
 fn summarize(snapshot: &Value) -> Result<()> {
-    let count = |key: &str, one: &str| match snapshot[key].as_array().map_or(0, Vec::len) {
-        1 => format!("1 open {one}"),
-        n => format!("{n} open {one}s"),
-    };
-    eprintln!(
-        "Equity {:.2}, {}, {}{}.",
-        snapshot["equity"].as_f64().unwrap_or(f64::NAN),
-        count("positions", "position"),
-        count("open_orders", "order"),
-        snapshot["halt_reason"].as_str().map_or(String::new(), |r| format!(", halted: {r}"))
-    );
+    eprintln!("{}", gt_runner::paper::summary(snapshot));
     Ok(())
 }
 
 /// `paper list`.
-fn list(url: &str) -> Result<()> {
+fn list(url: &str, format: OutputFormat) -> Result<()> {
     let (store, runtime) = open_store(url)?;
     let sessions = runtime.block_on(gt_runner::paper::sessions(&store))?;
+    if format == OutputFormat::Json {
+        outln!("{}", serde_json::to_string(&sessions)?);
+        return Ok(());
+    }
     if sessions.is_empty() {
         outln!("No paper session yet: start one with `gpt-trader paper run`.");
         return Ok(());

@@ -61,6 +61,9 @@ enum RunsCommand {
         /// Two or more run ids.
         #[arg(required = true, num_args = 2..)]
         ids: Vec<String>,
+        /// A table, or a JSON list of {id, created_at, strategy, symbols, params, stats}.
+        #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+        format: OutputFormat,
     },
     /// Export a run: its trades as CSV, or everything as JSON.
     Export {
@@ -154,9 +157,13 @@ pub fn run(args: &RunsArgs) -> Result<()> {
             );
             print_stats(&[&record])
         }
-        RunsCommand::Compare { ids } => {
+        RunsCommand::Compare { ids, format } => {
             let records: Vec<RunRecord> =
                 ids.iter().map(|id| fetch(&url, id).map(|(r, _)| r)).collect::<Result<_>>()?;
+            if *format == OutputFormat::Json {
+                outln!("{}", serde_json::to_string(&records.iter().map(RunSummary::of).collect::<Vec<_>>())?);
+                return Ok(());
+            }
             print_stats(&records.iter().collect::<Vec<_>>())
         }
         RunsCommand::Export { id, format, out } => {

@@ -272,6 +272,21 @@ pub struct SessionRow {
     pub equity: Option<f64>,
 }
 
+/// A session's state in one line: equity, open positions and orders, halt.
+pub fn summary(snapshot: &Value) -> String {
+    let count = |key: &str, one: &str| match snapshot[key].as_array().map_or(0, Vec::len) {
+        1 => format!("1 open {one}"),
+        n => format!("{n} open {one}s"),
+    };
+    format!(
+        "Equity {:.2}, {}, {}{}.",
+        snapshot["equity"].as_f64().unwrap_or(f64::NAN),
+        count("positions", "position"),
+        count("open_orders", "order"),
+        snapshot["halt_reason"].as_str().map_or(String::new(), |r| format!(", halted: {r}"))
+    )
+}
+
 /// Every session in the store, as `paper list` lists them.
 pub async fn sessions(store: &Store) -> Result<Vec<SessionRow>, RunError> {
     store
