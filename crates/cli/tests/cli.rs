@@ -948,6 +948,10 @@ fn imported_csv_files_are_cached_listed_shown_and_backtested_by_symbol() {
     );
     let (_, out, _) = cli(&["data", "show", "GOOG", "--rows", "2"]);
     assert!(out.contains("2004-08-19") && out.contains("2013-03-01") && out.contains("…"), "{out}");
+    // Daily bars resample into weeks keyed by their Monday, none left out.
+    let (code, out, err) = cli(&["data", "resample", "GOOG", "--from", "1d", "--to", "1w"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("GOOG: 2148 1d bars -> 446 1w bars") && !err.contains("left out"), "{out}{err}");
 
     // --symbols reads the cache: the same result as the file itself.
     let (_, cached, _) = cli(&["backtest", "--symbols", "GOOG", "--no-save", "--format", "json"]);

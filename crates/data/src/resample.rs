@@ -19,6 +19,8 @@ pub enum Interval {
     Minutes(u32),
     /// One regular session.
     Day,
+    /// The sessions of one week (Monday to Friday), keyed by its Monday.
+    Week,
 }
 
 impl Interval {
@@ -27,10 +29,11 @@ impl Interval {
         match self {
             Self::Minutes(n) => n,
             Self::Day => 390,
+            Self::Week => 5 * 390,
         }
     }
 
-    /// Parses `1m`, `5m`, `15m`, `30m`, `1h`, `2h`, `1d`.
+    /// Parses `1m`, `5m`, `15m`, `30m`, `1h`, `2h`, `1d`, `1w`.
     pub fn parse(text: &str) -> Option<Self> {
         let (number, unit) = text.split_at(text.len().checked_sub(1)?);
         let n: u32 = number.parse().ok().filter(|n| *n > 0)?;
@@ -38,6 +41,7 @@ impl Interval {
             "m" => Some(Interval::Minutes(n)),
             "h" => Some(Interval::Minutes(n.checked_mul(60)?)),
             "d" if n == 1 => Some(Interval::Day),
+            "w" if n == 1 => Some(Interval::Week),
             _ => None,
         }
     }
@@ -45,13 +49,25 @@ impl Interval {
 
 /// Key of the bucket `ts` falls in, or `None` outside the regular session.
 fn bucket(ts: Timestamp, interval: Interval) -> Option<Timestamp> {
+    if interval == Interval::Week {
+        // Daily bars are keyed by their exchange date at midnight; intraday ones fall in their session.
+        let date = if ts.is_midnight() {
+            ts.to_utc().date_naive()
+        } else {
+            bucket(ts, Interval::Day)?.to_utc().date_naive()
+        };
+        session(date)?;
+        let monday =
+            date - chrono::Duration::days(i64::from(chrono::Datelike::weekday(&date).num_days_from_monday()));
+        return Timestamp::from_naive_utc(monday.and_hms_opt(0, 0, 0)?);
+    }
     let date = exchange_date(ts);
     let day = session(date)?;
     if ts < day.open || ts >= day.close {
         return None;
     }
     match interval {
-        Interval::Day => Timestamp::from_naive_utc(date.and_hms_opt(0, 0, 0)?),
+        Interval::Day | Interval::Week => Timestamp::from_naive_utc(date.and_hms_opt(0, 0, 0)?),
         Interval::Minutes(minutes) => {
             let width = i64::from(minutes) * MINUTE;
             let offset = ts.nanos() - day.open.nanos();
@@ -77,7 +93,8 @@ pub fn check_aggregates(from: &str, to: Interval) -> Result<(), String> {
 /// How many bars of `series` fall outside every NYSE regular session (and
 /// so are left out by [`resample`]).
 pub fn outside_sessions(series: &BarSeries) -> usize {
-    series.timestamps().iter().filter(|ts| bucket(**ts, Interval::Day).is_none()).count()
+    // A week's bucket takes daily bars by their date and intraday ones within their session.
+    series.timestamps().iter().filter(|ts| bucket(**ts, Interval::Week).is_none()).count()
 }
 
 /// Reads the bars' times, taken as UTC when their file had no offset, as
@@ -100,7 +117,7 @@ pub fn local_to_utc(series: &mut BarSeries, zone: chrono_tz::Tz) {
     }
 }
 
-/// `series` (intraday, in time order) aggregated to `interval`.
+/// `series` (in time order: intraday bars, or daily ones for weeks) aggregated to `interval`.
 pub fn resample(series: &BarSeries, interval: Interval) -> BarSeries {
     let mut out = BarSeries::with_capacity(series.symbol().clone(), series.len() / 4 + 1);
     let mut current: Option<Bar> = None;
@@ -129,6 +146,40 @@ pub fn resample(series: &BarSeries, interval: Interval) -> BarSeries {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn daily_bars_resample_into_weeks_keyed_by_their_monday() {
+        // 2024-01-08 (Monday) to 2024-01-19 (Friday): two weeks of daily bars, 15 January a holiday.
+        let mut series = BarSeries::with_capacity(Symbol::new("W"), 10);
+        let mut day = chrono::NaiveDate::from_ymd_opt(2024, 1, 8).unwrap();
+        let mut close = 100.0;
+        while day <= chrono::NaiveDate::from_ymd_opt(2024, 1, 19).unwrap() {
+            if session(day).is_some() {
+                let ts = Timestamp::from_naive_utc(day.and_hms_opt(0, 0, 0).unwrap()).unwrap();
+                series.push(Bar {
+                    ts,
+                    open: close,
+                    high: close + 2.0,
+                    low: close - 1.0,
+                    close: close + 1.0,
+                    volume: 10.0,
+                });
+                close += 1.0;
+            }
+            day = day.succ_opt().unwrap();
+        }
+        assert_eq!(series.len(), 9);
+        let weeks = resample(&series, Interval::parse("1w").unwrap());
+        assert_eq!(weeks.len(), 2);
+        let (first, second) = (weeks.bar(0), weeks.bar(1));
+        assert_eq!(first.ts.to_utc().date_naive().to_string(), "2024-01-08");
+        assert_eq!((first.open, first.close, first.high, first.volume), (100.0, 105.0, 106.0, 50.0));
+        assert_eq!(second.ts.to_utc().date_naive().to_string(), "2024-01-15");
+        assert_eq!((second.open, second.close, second.volume), (105.0, 109.0, 40.0));
+        assert!(
+            check_aggregates("1d", Interval::Week).is_ok() && check_aggregates("1w", Interval::Day).is_err()
+        );
+    }
+
     #[test]
     fn new_york_times_read_with_their_zone_resample_into_the_session() {
         // 09:30-10:29 New York on 2024-01-10, written without an offset.

@@ -63,14 +63,14 @@ enum DataCommand {
         #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
         format: OutputFormat,
     },
-    /// Aggregate cached intraday bars to a longer interval on NYSE sessions (e.g. 1m to 5m, 1h, 1d).
+    /// Aggregate cached bars to a longer interval on NYSE sessions (e.g. 1m to 5m, 1h, 1d; 1d to 1w).
     Resample {
         /// Symbol.
         symbol: String,
         /// Cached interval to read.
         #[arg(long, default_value = "1m")]
         from: String,
-        /// Interval to write: 5m, 15m, 30m, 1h, 1d, ...
+        /// Interval to write: 5m, 15m, 30m, 1h, 1d, 1w, ...
         #[arg(long)]
         to: String,
     },
@@ -153,7 +153,7 @@ pub fn run(args: &DataCommandArgs) -> Result<()> {
         DataCommand::Resample { symbol, from, to } => {
             let symbol = symbol.to_uppercase();
             let Some(interval) = Interval::parse(to) else {
-                bail!("--to {to:?} is not an interval; use e.g. 5m, 15m, 1h or 1d");
+                bail!("--to {to:?} is not an interval; use e.g. 5m, 15m, 1h, 1d or 1w");
             };
             resample::check_aggregates(from, interval).map_err(anyhow::Error::msg)?;
             let Some((series, _)) = cache.load(&symbol, from)? else {
