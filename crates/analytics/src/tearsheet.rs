@@ -18,8 +18,12 @@ pub struct TearsheetData {
     pub subtitle: String,
     /// True for daily bars (dates without times on the axis).
     pub daily: bool,
-    /// Statistics by name, in report order.
+    /// Statistics by name.
     pub stats: Value,
+    /// The statistics' names and labels (`return_pct`, `Return [%]`), in the
+    /// backtest table's order; empty in reports stored before they were kept.
+    #[serde(default)]
+    pub stat_labels: Vec<(String, String)>,
     /// Closed trades as reported.
     pub trades: Value,
     /// Equity points `{time, equity, drawdown_pct}`.
@@ -57,6 +61,7 @@ mod tests {
             subtitle: "GOOG".into(),
             daily: true,
             stats: serde_json::json!({"return_pct": 1.5}),
+            stat_labels: vec![("return_pct".to_owned(), "Return [%]".to_owned())],
             trades: serde_json::json!([{"symbol": "</script><b>"}]),
             equity: serde_json::json!([{"time": "2020-01-02", "equity": 1.0, "drawdown_pct": 0.0}]),
             benchmark: vec![1.0],

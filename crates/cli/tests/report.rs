@@ -89,6 +89,10 @@ fn html_report_renders_every_chart_in_chromium() {
         assert!(points >= at_least, "{id}: {points} points");
     }
     assert!(dom.matches("<canvas").count() >= 4, "the charts drew on canvases");
+    // The statistics panel uses the backtest table's labels, in its order.
+    let (at_return, at_trades) = (dom.find("<td>Return [%]</td>"), dom.find("<td># Trades</td>"));
+    assert!(at_return.is_some() && at_trades.is_some() && at_return < at_trades, "labelled statistics");
+    assert!(dom.contains("<td>Buy &amp; Hold Return [%]</td>") && !dom.contains("<td>return_pct</td>"));
 
     let shot = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report.png");
     let _ = std::fs::remove_file(&shot);

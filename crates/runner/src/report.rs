@@ -2,8 +2,8 @@
 
 use crate::RunError;
 use crate::outcome::{buy_and_hold_of, time_format_of};
-use gt_analytics::Report;
 use gt_analytics::tearsheet::{self, PriceLine, TearsheetData};
+use gt_analytics::{Report, Stats};
 use gt_engine::BacktestResult;
 use gt_model::{BarSeries, TimeFormat};
 use std::path::Path;
@@ -39,6 +39,11 @@ pub fn chart_data(
         ),
         daily: time_format_of(series) == TimeFormat::Date,
         stats: serde_json::to_value(&report.stats)?,
+        stat_labels: ["start", "end"]
+            .into_iter()
+            .chain(Stats::keys())
+            .map(|key| (key.to_owned(), gt_analytics::label(key).to_owned()))
+            .collect(),
         trades: serde_json::to_value(&report.trades)?,
         equity: serde_json::to_value(&report.equity)?,
         benchmark: buy_and_hold_of(series, result).growth(),
