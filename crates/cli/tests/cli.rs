@@ -818,6 +818,8 @@ fn backtests_are_recorded_and_runs_can_be_listed_shown_compared_exported_and_del
         serde_json::from_str(&cli(&["backtest", "--param", "fast=5", "--format", "json"])).unwrap();
     let second: Value = serde_json::from_str(&cli(&[
         "backtest",
+        "--commission",
+        "0.001",
         "--strategy",
         "momentum",
         "--symbols",
@@ -839,6 +841,7 @@ fn backtests_are_recorded_and_runs_can_be_listed_shown_compared_exported_and_del
     assert_eq!(listed[1]["params"]["fast"], 5, "parameters are stored as typed values");
     let table = cli(&["runs", "list"]);
     assert!(table.contains("fast=5"), "the list shows parameters: {table}");
+    assert!(table.contains("commission=0.001"), "and costs: {table}");
     assert_eq!(listed[1]["stats"], first["stats"], "the stored statistics are the printed ones");
 
     let filtered: Value =

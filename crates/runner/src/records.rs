@@ -519,3 +519,15 @@ pub fn params_text(params: &serde_json::Value) -> String {
         .collect::<Vec<_>>()
         .join(" ")
 }
+
+/// A stored run's costs in one line (`commission=0.002 slippage_bps=5`),
+/// read from the spec it was run with; empty when it paid none or was
+/// stored before specs were kept.
+pub fn costs_text(config: &serde_json::Value) -> String {
+    let execution = &config["spec"]["execution"];
+    ["commission", "commission_fixed", "slippage_bps"]
+        .iter()
+        .filter_map(|key| execution[key].as_f64().filter(|v| *v != 0.0).map(|v| format!("{key}={v}")))
+        .collect::<Vec<_>>()
+        .join(" ")
+}

@@ -9,7 +9,7 @@ use gt_analytics::Stats;
 use gt_analytics::tearsheet::TearsheetData;
 use gt_runner::paths::database_url;
 use gt_runner::records::{
-    RunSummary, StoredRun, created_at, params_text, sort_by_stat, stat, write_trades_csv,
+    RunSummary, StoredRun, costs_text, created_at, params_text, sort_by_stat, stat, write_trades_csv,
 };
 use gt_runner::store::{OpenStore, redacted, resolve_run_id};
 use gt_store::{RunDetails, RunFilter, RunRecord};
@@ -124,7 +124,8 @@ pub fn run(args: &RunsArgs) -> Result<()> {
             let mut table = Table::new();
             table.load_preset(UTF8_FULL_CONDENSED);
             table.set_header([
-                "id", "created", "strategy", "params", "symbols", "return %", "sharpe", "max DD %", "trades",
+                "id", "created", "strategy", "params", "costs", "symbols", "return %", "sharpe", "max DD %",
+                "trades",
             ]);
             for r in &runs {
                 table.add_row([
@@ -132,6 +133,7 @@ pub fn run(args: &RunsArgs) -> Result<()> {
                     created_at(r.created_at_ms),
                     r.run.strategy.clone(),
                     params_text(&r.run.params),
+                    costs_text(&r.run.config),
                     r.run.symbols.join(","),
                     number(stat(r, "return_pct")),
                     number(stat(r, "sharpe_ratio")),
