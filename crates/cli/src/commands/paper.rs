@@ -207,7 +207,7 @@ fn run_session(url: &str, args: &PaperRunArgs) -> Result<()> {
     }
     let _lock = lock(name)?;
     let (store, runtime) = open_store(url)?;
-    gt_runner::paper::stop_on_signals(url, name)?;
+    let signals = gt_runner::paper::stop_on_signals(url, name)?;
     let existing = runtime.block_on(store.session(name))?;
     let given: Vec<String> = std::env::args().skip_while(|a| a != "run").skip(1).collect();
     let options = defining_options(&given);
@@ -298,6 +298,7 @@ fn run_session(url: &str, args: &PaperRunArgs) -> Result<()> {
         let finished = result.timeline.len() >= total_steps(&prepared.series);
         (result, new_steps, finished, store, runtime)
     };
+    drop(signals); // The session is over: a signal from here on queues no stop for the next run.
     // The runtime the store was opened on: its pool hands connections back on it.
     runtime.block_on(store.set_session_state(name, if finished { "finished" } else { "stopped" }))?;
 

@@ -179,14 +179,17 @@ pub fn start_or_continue(
 }
 
 /// Makes SIGINT (Ctrl-C) and SIGTERM (`docker stop`, Kubernetes) stop the
-/// session `name` in the store at `url` as `paper stop` does: the signal
-/// raises a flag, and a watcher thread queues a `stop`, which the session
-/// applies after its current bar, persists and exits 0. A second signal
-/// while stopping ends the process at once (exit code 130).
-pub fn stop_on_signals(url: &str, name: &str) -> Result<(), RunError> {
+/// session `name` in the store at `url` as `paper stop` does, while the
+/// returned guard lives: the signal raises a flag, and a watcher thread
+/// queues a `stop`, which the session applies after its current bar,
+/// persists and exits 0. A second signal while stopping ends the process at
+/// once (exit code 130). Once the guard is dropped (the session is over) a
+/// signal queues nothing, so no stale stop waits for the next run.
+pub fn stop_on_signals(url: &str, name: &str) -> Result<SignalStop, RunError> {
     use signal_hook::consts::{SIGINT, SIGTERM};
     use std::sync::atomic::{AtomicBool, Ordering};
     let raised = std::sync::Arc::new(AtomicBool::new(false));
+    let over = std::sync::Arc::new(AtomicBool::new(false));
     for signal in [SIGINT, SIGTERM] {
         let register = |result: std::io::Result<signal_hook::SigId>| {
             result.map_err(|source| RunError::Io {
@@ -199,17 +202,34 @@ pub fn stop_on_signals(url: &str, name: &str) -> Result<(), RunError> {
         register(signal_hook::flag::register_conditional_shutdown(signal, 130, raised.clone()))?;
         register(signal_hook::flag::register(signal, raised.clone()))?;
     }
-    let (url, name) = (url.to_owned(), name.to_owned());
+    let (url, name, watching) = (url.to_owned(), name.to_owned(), over.clone());
     std::thread::spawn(move || {
         while !raised.load(Ordering::Acquire) {
+            if watching.load(Ordering::Acquire) {
+                return;
+            }
             std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        if watching.load(Ordering::Acquire) {
+            return;
         }
         if let Ok((store, runtime)) = crate::store::open_with_runtime(&url) {
             let _ = runtime.block_on(store.queue_command(&name, "stop", Some("signal")));
             runtime.block_on(store.close());
         }
     });
-    Ok(())
+    Ok(SignalStop { over })
+}
+
+/// While it lives, SIGINT and SIGTERM stop the session ([`stop_on_signals`]).
+pub struct SignalStop {
+    over: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Drop for SignalStop {
+    fn drop(&mut self) {
+        self.over.store(true, std::sync::atomic::Ordering::Release);
+    }
 }
 
 /// The folder of the sessions' lock files.
