@@ -31,5 +31,4 @@ pub mod window;
 
 pub use error::RunError;
 pub use prepare::{PreparedRun, SharedRun, Variant, prepare};
-pub use settings::DEFAULT_CASH;
 pub use spec::{AllocationSpec, DataSpec, ExecutionSpec, OutputSpec, RiskSpec, RunSpec, StrategyEntry};

@@ -23,18 +23,7 @@ pub fn buy_and_hold_of(series: &[BarSeries], result: &BacktestResult) -> BuyAndH
 
 /// The statistics of `result`, a run over `series` (buy & hold is [`buy_and_hold_of`]).
 pub fn stats_of(series: &[BarSeries], result: &BacktestResult) -> Stats {
-    stats_with(series, result, &buy_and_hold_of(series, result))
-}
-
-/// The report of `result`, a run over `series`: statistics, trade list and
-/// equity curve, times written as the bars' are.
-pub fn report_of(series: &[BarSeries], result: &BacktestResult) -> Report {
-    let format = time_format_of(series);
-    Report::new(stats_of(series, result), &result.trades, &result.timeline, &result.equity, format)
-}
-
-/// The statistics of `result` against an already computed `buy_and_hold`.
-pub fn stats_with(series: &[BarSeries], result: &BacktestResult, buy_and_hold: &BuyAndHold) -> Stats {
+    let buy_and_hold = buy_and_hold_of(series, result);
     compute_stats(&StatsInput {
         timestamps: &result.timeline,
         equity: &result.equity,
@@ -43,6 +32,13 @@ pub fn stats_with(series: &[BarSeries], result: &BacktestResult, buy_and_hold: &
         first_trading_bar: buy_and_hold.start_bar(),
         time_format: time_format_of(series),
     })
+}
+
+/// The report of `result`, a run over `series`: statistics, trade list and
+/// equity curve, times written as the bars' are.
+pub fn report_of(series: &[BarSeries], result: &BacktestResult) -> Report {
+    let format = time_format_of(series);
+    Report::new(stats_of(series, result), &result.trades, &result.timeline, &result.equity, format)
 }
 
 /// Profit, trades and exposure per strategy and per symbol of `result`.

@@ -9,7 +9,7 @@ use gt_execution::{CostModel, ExchangeConfig};
 use gt_risk::{ProtectiveExits, RiskConfig, RiskLimits, Sizing};
 
 /// Starting cash when none is given.
-pub const DEFAULT_CASH: f64 = 10_000.0;
+const DEFAULT_CASH: f64 = 10_000.0;
 
 impl ExecutionSpec {
     /// True when the run closes its open trades at the last bar.
