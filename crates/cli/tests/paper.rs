@@ -359,6 +359,11 @@ fn paper_errors_are_one_clear_line() {
         changed.contains("strategies differ") && changed.contains("started with the defaults"),
         "{changed}"
     );
+    // --data-dir says where the store is, not what the session trades: it is not kept with it.
+    let here = dir.to_str().unwrap();
+    ok(dir, &["paper", "run", "--session", "dd", "--max-bars", "2", "--data-dir", here]);
+    ok(dir, &["paper", "run", "--session", "dd", "--max-bars", "2"]);
+    assert_eq!(status(dir, "dd")["steps_done"].as_i64(), Some(4));
     // A changed setting is named with its old and new value.
     let cash = fails(dir, &["paper", "run", "--session", "d", "--cash", "5000"]);
     assert!(cash.contains("initial_cash (10000.0, now 5000.0) differ"), "{cash}");
