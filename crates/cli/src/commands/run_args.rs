@@ -89,13 +89,13 @@ pub struct RiskArgs {
     /// Loss since the start of the day that halts trading for good (kill switch), in percent.
     #[arg(long, allow_negative_numbers = true, value_name = "PCT")]
     max_daily_loss_pct: Option<f64>,
+    /// Drawdown from the equity peak that halts trading for good (kill switch), in percent.
+    #[arg(long, allow_negative_numbers = true, value_name = "PCT")]
+    max_drawdown_pct: Option<f64>,
     /// When the kill switch trips, also close every position at that bar's close (otherwise only new
     /// entries are refused, and the strategies close their positions at their own pace).
     #[arg(long)]
     flatten_on_halt: bool,
-    /// Drawdown from the equity peak that halts trading for good (kill switch), in percent.
-    #[arg(long, allow_negative_numbers = true, value_name = "PCT")]
-    max_drawdown_pct: Option<f64>,
     /// Stop-loss attached to every entry, in percent from the entry price.
     #[arg(long, allow_negative_numbers = true, value_name = "PCT")]
     stop_loss_pct: Option<f64>,
