@@ -158,22 +158,27 @@ impl Store {
             })
             .connect(&url)
             .await?;
-        if sqlite {
-            sqlx::query("PRAGMA journal_mode = WAL").execute(&pool).await?;
-        }
         // PostgreSQL serialises concurrent migrations with an advisory lock;
         // SQLite does not, so a process opening a new store while another
-        // creates it may find the tables made under it. Each migration runs in
-        // a transaction, so it is rolled back and the retry sees it applied.
+        // creates it may find the tables made under it, or the file locked
+        // while the other switches it to WAL (which waits for no lock). Each
+        // migration runs in a transaction, so it is rolled back and the retry
+        // sees it applied.
         let mut attempt = 0;
         loop {
-            match sqlx::migrate!("./migrations").run(&pool).await {
-                Ok(()) => break,
-                Err(_) if sqlite && attempt < 5 => {
-                    attempt += 1;
-                    std::thread::sleep(std::time::Duration::from_millis(20 * attempt));
+            let prepared = async {
+                if sqlite {
+                    sqlx::query("PRAGMA journal_mode = WAL").execute(&pool).await?;
                 }
-                Err(error) => return Err(error.into()),
+                sqlx::migrate!("./migrations").run(&pool).await.map_err(StoreError::from)
+            };
+            match prepared.await {
+                Ok(()) => break,
+                Err(_) if sqlite && attempt < 10 => {
+                    attempt += 1;
+                    tokio::time::sleep(std::time::Duration::from_millis(20 * attempt)).await;
+                }
+                Err(error) => return Err(error),
             }
         }
         Ok(Self { pool })
