@@ -35,7 +35,8 @@ impl Interval {
 
     /// Parses `1m`, `5m`, `15m`, `30m`, `1h`, `2h`, `1d`, `1w`.
     pub fn parse(text: &str) -> Option<Self> {
-        let (number, unit) = text.split_at(text.len().checked_sub(1)?);
+        // The unit is the last character, whatever its width (`1é` is no interval, not a panic).
+        let (number, unit) = text.split_at(text.char_indices().last()?.0);
         let n: u32 = number.parse().ok().filter(|n| *n > 0)?;
         match unit {
             "m" => Some(Interval::Minutes(n)),
@@ -178,6 +179,18 @@ mod tests {
         assert!(
             check_aggregates("1d", Interval::Week).is_ok() && check_aggregates("1w", Interval::Day).is_err()
         );
+        // An intraday bar (10:00 New York on Wednesday 10 January) falls in the week of the 8th.
+        let wednesday = chrono::NaiveDate::from_ymd_opt(2024, 1, 10).unwrap().and_hms_opt(15, 0, 0).unwrap();
+        let key = bucket(Timestamp::from_naive_utc(wednesday).unwrap(), Interval::Week).unwrap();
+        assert_eq!(key.to_utc().date_naive().to_string(), "2024-01-08");
+    }
+
+    #[test]
+    fn only_known_intervals_parse_and_none_panics() {
+        assert_eq!(Interval::parse("1h"), Some(Interval::Minutes(60)));
+        for not_an_interval in ["", "w", "1é", "é", "0m", "2d", "7q"] {
+            assert_eq!(Interval::parse(not_an_interval), None, "{not_an_interval:?}");
+        }
     }
 
     #[test]
