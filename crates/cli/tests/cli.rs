@@ -456,19 +456,18 @@ fn an_adj_close_column_is_noted_and_applied_with_adjust() {
         ));
     }
     std::fs::write(&path, csv).unwrap();
-    let run = |extra: &[&str]| {
-        let output = gpt_trader()
-            .args(["backtest", "--no-save", "--format", "json", "--data"])
-            .arg(&path)
-            .args(extra)
-            .output()
-            .unwrap();
+    // A JSON backtest with `args`: its report and what it said on stderr.
+    let backtest = |args: &[&str]| {
+        let output =
+            gpt_trader().args(["backtest", "--no-save", "--format", "json"]).args(args).output().unwrap();
         assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
         (
             serde_json::from_slice::<Value>(&output.stdout).unwrap(),
             String::from_utf8_lossy(&output.stderr).into_owned(),
         )
     };
+    let data = path.to_str().unwrap();
+    let run = |extra: &[&str]| backtest(&[&["--data", data], extra].concat());
     let (raw, said) = run(&[]);
     assert!(
         said.contains("has an Adj Close column, which is not applied") && said.contains("--adjust"),
@@ -477,23 +476,15 @@ fn an_adj_close_column_is_noted_and_applied_with_adjust() {
     let (adjusted, said) = run(&["--adjust"]);
     assert!(!said.contains("Adj Close"), "{said}");
     // Adjusted, the split is gone: the bars are GOOG's own, and so is the backtest.
-    let original = gpt_trader().args(["backtest", "--no-save", "--format", "json"]).output().unwrap();
-    let original: Value = serde_json::from_slice(&original.stdout).unwrap();
+    let (original, _) = backtest(&[]);
     let pct = |v: &Value| v["stats"]["buy_hold_return_pct"].as_f64().unwrap();
     assert!((pct(&adjusted) - pct(&original)).abs() < 1e-6, "{} vs {}", pct(&adjusted), pct(&original));
     assert!((pct(&raw) - pct(&original)).abs() > 100.0, "the raw split halves the return");
     // --adjust also applies to a run file's files, and [data] adjust = true does it alone.
     let file = dir.path().join("run.toml");
     std::fs::write(&file, "[data]\nfiles = [\"SPLIT.csv\"]\n").unwrap();
-    let from_file = |extra: &[&str]| {
-        let output = gpt_trader()
-            .args(["backtest", "--no-save", "--format", "json", "--config"])
-            .arg(&file)
-            .args(extra)
-            .output()
-            .unwrap();
-        serde_json::from_slice::<Value>(&output.stdout).unwrap()
-    };
+    let config = file.to_str().unwrap();
+    let from_file = |extra: &[&str]| backtest(&[&["--config", config], extra].concat()).0;
     assert_eq!(pct(&from_file(&["--adjust"])), pct(&adjusted));
     std::fs::write(&file, "[data]\nfiles = [\"SPLIT.csv\"]\nadjust = true\n").unwrap();
     assert_eq!(pct(&from_file(&[])), pct(&adjusted));
