@@ -8,6 +8,7 @@ mod attribution;
 mod benchmark;
 mod drawdown;
 mod numeric;
+mod overfitting;
 mod periods;
 mod report;
 mod stats;
@@ -16,5 +17,8 @@ pub mod tearsheet;
 pub use attribution::{Attribution, OpenExposure, Slice, attribute};
 pub use benchmark::{BuyAndHold, equal_weight_index};
 pub use drawdown::{DrawdownPeriod, drawdown_fractions, drawdown_periods};
+pub use overfitting::{
+    DeflatedSharpe, ReturnMoments, deflated_sharpe_ratio, expected_maximum_sharpe, probabilistic_sharpe_ratio,
+};
 pub use report::{EquityPoint, Report, TradeRecord};
 pub use stats::{Stats, StatsInput, compute_stats, label};

@@ -39,6 +39,8 @@ enum Command {
     Data(commands::data::DataCommandArgs),
     /// Run several strategies on the same bars and compare them side by side with buy & hold.
     Compare(commands::compare::CompareArgs),
+    /// Sweep a strategy's parameters (grid or random search), ranked by a statistic, kept as a study.
+    Optimize(commands::optimize::OptimizeArgs),
     /// List, show, compare, export and delete recorded runs.
     Runs(commands::runs::RunsArgs),
     /// List the built-in strategies, or show one's rules and parameters.
@@ -60,6 +62,7 @@ fn main() -> ExitCode {
         Command::Backtest(args) => commands::backtest::run(&args),
         Command::Compare(args) => commands::compare::run(&args),
         Command::Data(args) => commands::data::run(&args),
+        Command::Optimize(args) => commands::optimize::run(&args),
         Command::Runs(args) => commands::runs::run(&args),
         Command::Strategies(args) => commands::strategies::run(&args),
         Command::Indicators(args) => commands::indicators::run(&args),

@@ -10,7 +10,9 @@
 mod error;
 mod paper;
 mod store;
+mod studies;
 
 pub use error::StoreError;
 pub use paper::{CommandRecord, FillRecord, OrderRecord, SessionRecord, StepJournal, StepRecord};
 pub use store::{CONNECT_TIMEOUT, NewRun, RunDetails, RunFilter, RunRecord, Store};
+pub use studies::{StudyRecord, TrialRecord};

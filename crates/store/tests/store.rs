@@ -1,9 +1,9 @@
 //! The same suite against both backends: SQLite in a temporary directory and
 //! a real PostgreSQL 15 started for the test.
 
-mod support;
-
-use gt_store::{FillRecord, NewRun, OrderRecord, RunDetails, RunFilter, StepJournal, StepRecord, Store};
+use gt_store::{
+    FillRecord, NewRun, OrderRecord, RunDetails, RunFilter, StepJournal, StepRecord, Store, TrialRecord,
+};
 use serde_json::json;
 
 /// Longest a test here may take waiting on a store, with a PostgreSQL server started for it before it fails as hung.
@@ -180,6 +180,41 @@ async fn paper_suite(url: &str) {
     assert!(store.orders("s").await.unwrap().is_empty(), "the journal goes with the session");
 }
 
+/// Studies: created once, trials written in batches (a repeat is kept once), read back by index.
+async fn studies_suite(url: &str) {
+    let store = Store::open(url).await.unwrap();
+    let definition = json!({"strategy": "demo_ma", "method": "grid"});
+    let study = store.open_study("sma", &definition).await.unwrap();
+    assert_eq!(
+        (study.definition.clone(), study.trials, study.best_run_id.clone()),
+        (definition.clone(), 0, None)
+    );
+    // A second opener (another shard) gets the same study, not a new definition.
+    let again = store.open_study("sma", &json!({"other": true})).await.unwrap();
+    assert_eq!(again.definition, definition);
+    let trial = |index: i64, value: Option<f64>| TrialRecord {
+        index,
+        params: json!({"fast": index, "slow": 30}),
+        value,
+        stats: json!({"sqn": value, "trades": 4.0}),
+        moments: json!({"observations": 250, "sharpe": 0.1}),
+    };
+    store.record_trials("sma", &[trial(2, Some(1.5)), trial(0, None)]).await.unwrap();
+    store.record_trials("sma", &[trial(2, Some(9.0)), trial(1, Some(-0.25))]).await.unwrap();
+    let trials = store.trials("sma").await.unwrap();
+    assert_eq!(
+        trials,
+        vec![trial(0, None), trial(1, Some(-0.25)), trial(2, Some(1.5))],
+        "the first write of a trial is kept"
+    );
+    store.set_study_best_run("sma", "run-1").await.unwrap();
+    let listed = store.studies().await.unwrap();
+    assert_eq!((listed.len(), listed[0].trials, listed[0].best_run_id.as_deref()), (1, 3, Some("run-1")));
+    assert!(store.delete_study("sma").await.unwrap());
+    assert!(!store.delete_study("sma").await.unwrap());
+    assert!(store.trials("sma").await.unwrap().is_empty(), "the trials go with the study");
+}
+
 #[tokio::test]
 async fn sqlite_backend() {
     let _watchdog = gt_testkit::Watchdog::new(WAIT_LIMIT);
@@ -187,6 +222,7 @@ async fn sqlite_backend() {
     let url = format!("sqlite://{}", dir.path().join("runs.db").display());
     suite(&url).await;
     paper_suite(&url).await;
+    studies_suite(&url).await;
 }
 
 #[test]
@@ -199,11 +235,12 @@ fn sqlite_concurrent_writers() {
 #[test]
 fn postgres_backend() {
     let _watchdog = gt_testkit::Watchdog::new(WAIT_LIMIT);
-    let Some(server) = support::Postgres::start() else { return };
+    let Some(server) = gt_testkit::Postgres::start() else { return };
     assert!(server.dir().exists());
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     runtime.block_on(suite(&server.url()));
     runtime.block_on(paper_suite(&server.url()));
+    runtime.block_on(studies_suite(&server.url()));
     concurrent_writers(&server.url());
 }
 

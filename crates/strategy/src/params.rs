@@ -93,7 +93,7 @@ impl ParamSpec {
     }
 
     /// Parses and range-checks `text` for this parameter of `strategy`.
-    fn parse(&self, strategy: &'static str, text: &str) -> Result<ParamValue, StrategyError> {
+    pub fn parse(&self, strategy: &'static str, text: &str) -> Result<ParamValue, StrategyError> {
         let bad = |expected| StrategyError::BadValue {
             strategy,
             name: self.name,

@@ -1,11 +1,14 @@
 //! Test servers on 127.0.0.1: a scripted HTTP/1.1 server for the market-data
 //! clients (it answers each connection with the next canned response and
 //! records what was asked, so tests can check both sides of the wire), and a
-//! mock Alpaca ([`alpaca_mock`]) for paper sessions.
+//! mock Alpaca ([`alpaca_mock`]) for paper sessions; and a throw-away
+//! PostgreSQL server ([`Postgres`]) for the store's second backend.
 
 pub mod alpaca_mock;
+mod postgres;
 mod watchdog;
 
+pub use postgres::Postgres;
 pub use watchdog::Watchdog;
 
 /// A tiny fixed-seed random generator (xorshift64): tests that pick random

@@ -116,7 +116,7 @@ pub fn run(args: &BacktestArgs) -> Result<()> {
     // Recorded last, once every output is written.
     let run_id = match (&store, &chart) {
         (Some(store), Some(chart)) => {
-            let run_file = args.spec.config.as_ref().and_then(|path| std::fs::read_to_string(path).ok());
+            let run_file = args.spec.base.config.as_ref().and_then(|path| std::fs::read_to_string(path).ok());
             let request = RunRequest {
                 kind: "backtest",
                 title: &title,

@@ -6,6 +6,7 @@ pub mod compare;
 pub mod data;
 mod data_args;
 pub mod indicators;
+pub mod optimize;
 pub mod paper;
 mod paper_report;
 mod paper_session;

@@ -9,9 +9,10 @@ use gt_model::BarSeries;
 use gt_runner::{PreparedRun, RunSpec, StrategyEntry, spec_file};
 use std::path::PathBuf;
 
-/// Data, strategies, costs and risk of a run.
+/// Data, costs and risk of a run: what every strategy of a run, or every
+/// trial of a sweep, shares.
 #[derive(Args, Debug)]
-pub struct RunSpecArgs {
+pub struct RunBaseArgs {
     #[command(flatten)]
     pub data: DataArgs,
 
@@ -23,14 +24,6 @@ pub struct RunSpecArgs {
     #[arg(long, value_name = "RUN.toml")]
     pub config: Option<PathBuf>,
 
-    /// Strategy to run (see `gpt-trader strategies`) [default: demo_ma, or the run file's strategies].
-    #[arg(long)]
-    pub strategy: Option<String>,
-
-    /// Strategy parameter as key=value; repeat for several (e.g. --param fast=10 --param slow=20).
-    #[arg(long = "param", value_name = "KEY=VALUE", value_parser = parse_key_value)]
-    pub params: Vec<(String, String)>,
-
     #[command(flatten)]
     pub execution: ExecutionArgs,
 
@@ -38,7 +31,7 @@ pub struct RunSpecArgs {
     pub risk: RiskArgs,
 }
 
-impl RunSpecArgs {
+impl RunBaseArgs {
     /// The run file named by `--config` (checked whole), with the options given laid over it.
     pub fn spec(&self) -> Result<RunSpec> {
         let mut spec = match &self.config {
@@ -49,6 +42,29 @@ impl RunSpecArgs {
         self.window.overlay(&mut spec.data);
         self.execution.overlay(&mut spec.execution);
         self.risk.overlay(&mut spec.risk);
+        Ok(spec)
+    }
+}
+
+/// Data, strategies, costs and risk of a run.
+#[derive(Args, Debug)]
+pub struct RunSpecArgs {
+    #[command(flatten)]
+    pub base: RunBaseArgs,
+
+    /// Strategy to run (see `gpt-trader strategies`) [default: demo_ma, or the run file's strategies].
+    #[arg(long)]
+    pub strategy: Option<String>,
+
+    /// Strategy parameter as key=value; repeat for several (e.g. --param fast=10 --param slow=20).
+    #[arg(long = "param", value_name = "KEY=VALUE", value_parser = parse_key_value)]
+    pub params: Vec<(String, String)>,
+}
+
+impl RunSpecArgs {
+    /// The run file named by `--config` (checked whole), with the options given laid over it.
+    pub fn spec(&self) -> Result<RunSpec> {
+        let mut spec = self.base.spec()?;
         // --strategy, else demo_ma when the run file has no [[strategies]].
         let single =
             self.strategy.clone().or_else(|| spec.strategies.is_empty().then(|| "demo_ma".to_owned()));

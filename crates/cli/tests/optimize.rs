@@ -1,0 +1,244 @@
+//! End-to-end tests of `gpt-trader optimize`: parity with backtesting.py's
+//! `Backtest.optimize`, trials equal to separate backtests, seeds, resumed
+//! and sharded studies (SQLite and a real PostgreSQL), and clear errors.
+
+use assert_cmd::Command;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// A bound on every command: a sweep of these sizes takes well under a second.
+const COMMAND_LIMIT: Duration = Duration::from_secs(120);
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+/// The binary in the fixtures folder, its data folder (and run store) in `dir`.
+fn gpt_trader(dir: &Path) -> Command {
+    let mut command = Command::cargo_bin("gpt-trader").unwrap();
+    command
+        .current_dir(fixtures())
+        .env("GPT_TRADER_DATA", dir)
+        .env_remove("GPT_TRADER_DB")
+        .timeout(COMMAND_LIMIT);
+    command
+}
+
+fn words(text: &str) -> Vec<String> {
+    text.split_whitespace().map(str::to_owned).collect()
+}
+
+/// Runs `optimize ARGS --format json` and returns its JSON.
+fn optimize(dir: &Path, args: &[String]) -> Value {
+    let output = gpt_trader(dir).arg("optimize").args(args).args(["--format", "json"]).output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    serde_json::from_slice(&output.stdout).expect("stdout holds one JSON object")
+}
+
+/// Runs `optimize ARGS` expecting a failure; returns stderr.
+fn optimize_fails(dir: &Path, args: &str) -> String {
+    let output = gpt_trader(dir).arg("optimize").args(words(args)).output().unwrap();
+    assert!(!output.status.success(), "{args} should fail");
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    // One line (clap adds a pointer to --help after its own), and nothing written before it.
+    let first = stderr.lines().next().unwrap_or_default();
+    assert!(first.starts_with("error: "), "{stderr}");
+    assert!(stderr.lines().skip(1).all(|l| l.is_empty() || l.contains("--help")), "one line: {stderr}");
+    stderr
+}
+
+/// `(fast, slow) -> trial` of a study's JSON.
+fn by_pair(json: &Value) -> Vec<((i64, i64), Value)> {
+    json["trials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| ((t["params"]["fast"].as_i64().unwrap(), t["params"]["slow"].as_i64().unwrap()), t.clone()))
+        .collect()
+}
+
+const GOOG_GRID: &str = "--data GOOG.csv --param fast=5..35:5 --param slow=10..120:10 --constraint fast<slow \
+    --objective sqn --cash 10000 --commission 0.002";
+
+#[test]
+fn the_grid_matches_backtesting_py_optimize_on_goog() {
+    let dir = tempfile::tempdir().unwrap();
+    let reference: Value = serde_json::from_str(
+        &std::fs::read_to_string(fixtures().join("reference/bt_optimize_goog_sqn.json")).unwrap(),
+    )
+    .unwrap();
+    let ours = optimize(dir.path(), &[words(GOOG_GRID), words("--no-save")].concat());
+    assert_eq!(ours["trials_count"], 72);
+    assert_eq!(ours["best"]["params"], serde_json::json!({"fast": 10, "slow": 20}));
+    assert_eq!(reference["best"], serde_json::json!({"n1": 10, "n2": 20}));
+    let trials = by_pair(&ours);
+    let all = reference["all"].as_array().unwrap();
+    assert_eq!(all.len(), 72);
+    for row in all {
+        let (n1, n2, sqn) = (row[0].as_i64().unwrap(), row[1].as_i64().unwrap(), row[2].as_f64().unwrap());
+        let (_, trial) =
+            trials.iter().find(|(pair, _)| *pair == (n1, n2)).expect("every reference pair is run");
+        let ours = trial["value"].as_f64().unwrap();
+        assert!(
+            (ours - sqn).abs() <= 1e-6 * sqn.abs(),
+            "SQN of {n1}/{n2}: backtesting.py {sqn}, ours {ours}"
+        );
+    }
+    // Ranked as backtesting.py ranks them.
+    let order: Vec<(i64, i64)> = trials.iter().take(5).map(|(pair, _)| *pair).collect();
+    let reference_order: Vec<(i64, i64)> =
+        all.iter().take(5).map(|r| (r[0].as_i64().unwrap(), r[1].as_i64().unwrap())).collect();
+    assert_eq!(order, reference_order);
+}
+
+#[test]
+fn every_trial_equals_the_backtest_of_its_parameters() {
+    let dir = tempfile::tempdir().unwrap();
+    // A window, so that trials warming up for different lengths are cut as a backtest cuts them.
+    let common = "--data GOOG.csv --start 2007-01-01 --end 2011-12-31 --commission 0.001 --slippage-bps 2";
+    let sweep = optimize(
+        dir.path(),
+        &[
+            words(common),
+            words("--param fast=5,20 --param slow=30,90 --param allow_short=true,false --no-save"),
+        ]
+        .concat(),
+    );
+    let trials = sweep["trials"].as_array().unwrap();
+    assert_eq!(trials.len(), 8);
+    for trial in trials.iter().step_by(3) {
+        let params = &trial["params"];
+        let output = gpt_trader(dir.path())
+            .arg("backtest")
+            .args(words(common))
+            .args(["--param", &format!("fast={}", params["fast"])])
+            .args(["--param", &format!("slow={}", params["slow"])])
+            .args(["--param", &format!("allow_short={}", params["allow_short"])])
+            .args(["--format", "json", "--no-save"])
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        let backtest: Value = serde_json::from_slice(&output.stdout).unwrap();
+        let stats = trial["stats"].as_object().unwrap();
+        assert!(stats.len() >= 30, "every numeric statistic is kept: {stats:?}");
+        for (key, value) in stats {
+            assert_eq!(value, &backtest["stats"][key], "{params}: {key}");
+        }
+    }
+}
+
+#[test]
+fn random_search_repeats_with_its_seed() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |seed: &str| {
+        let json = optimize(
+            dir.path(),
+            &words(&format!(
+                "--param fast=2..30 --param slow=10..200:5 --constraint fast<slow --method random --trials 12 \
+                 --seed {seed} --no-save"
+            )),
+        );
+        let mut pairs: Vec<(i64, i64)> = by_pair(&json).into_iter().map(|(pair, _)| pair).collect();
+        pairs.sort_unstable();
+        pairs
+    };
+    let first = run("7");
+    assert_eq!(first.len(), 12);
+    assert!(first.iter().all(|(fast, slow)| fast < slow), "{first:?}");
+    assert_eq!(first, run("7"));
+    assert_ne!(first, run("8"));
+}
+
+#[test]
+fn a_study_split_into_shards_and_resumed_ranks_as_one_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let whole = optimize(dir.path(), &[words(GOOG_GRID), words("--no-save")].concat());
+    let study = [words(GOOG_GRID), words("--study goog")].concat();
+    let first = optimize(dir.path(), &[study.clone(), words("--shard 0/3")].concat());
+    assert_eq!(first["trials_count"], 24, "one shard runs a third: {}", first["trials_count"]);
+    // The study continued without --shard runs what the shard left.
+    let rest = optimize(dir.path(), &study);
+    assert_eq!(rest["trials_count"], 72);
+    assert_eq!(rest["trials"], whole["trials"], "the same trials, ranked the same");
+    assert_eq!(rest["best"]["params"], whole["best"]["params"]);
+    let run_id = rest["best"]["run_id"].as_str().expect("the best trial is saved as a run").to_owned();
+    let shown = gpt_trader(dir.path()).args(["runs", "show", &run_id]).output().unwrap();
+    assert!(shown.status.success(), "{}", String::from_utf8_lossy(&shown.stderr));
+    // Run again, it has nothing left to do and keeps its saved run.
+    let again = optimize(dir.path(), &study);
+    assert_eq!(
+        (again["trials"].clone(), again["best"]["run_id"].as_str()),
+        (whole["trials"].clone(), Some(run_id.as_str()))
+    );
+    // The same name with another objective is another study.
+    let changed = [study, words("--minimize")].concat();
+    let output = gpt_trader(dir.path()).arg("optimize").args(&changed).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        !output.status.success()
+            && stderr.contains("study \"goog\" exists with a different definition (objective"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn shards_on_two_processes_at_once_fill_one_postgres_study() {
+    let _watchdog = gt_testkit::Watchdog::new(Duration::from_secs(300));
+    let Some(server) = gt_testkit::Postgres::start() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let whole = optimize(dir.path(), &[words(GOOG_GRID), words("--no-save")].concat());
+    let study = [words(GOOG_GRID), words("--study pg --db"), vec![server.url()]].concat();
+    let children: Vec<_> = (0..2)
+        .map(|k| {
+            let args = [study.clone(), words(&format!("--shard {k}/2 --format json"))].concat();
+            let mut command = std::process::Command::new(assert_cmd::cargo::cargo_bin("gpt-trader"));
+            command.current_dir(fixtures()).env("GPT_TRADER_DATA", dir.path()).arg("optimize").args(args);
+            command.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap()
+        })
+        .collect();
+    for child in children {
+        let output = child.wait_with_output().unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    }
+    // Both shards are in: the study, continued, has nothing left to run and ranks as one run.
+    let merged = optimize(dir.path(), &study);
+    assert_eq!(merged["trials_count"], 72);
+    assert_eq!(merged["trials"], whole["trials"]);
+}
+
+#[test]
+fn mistakes_get_one_line_that_says_what_to_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        ("--param fats=1..5", "demo_ma has no parameter \"fats\"; valid: fast, slow, allow_short"),
+        ("--param fast=50..5", "the range ends (5) before it starts (50)"),
+        ("--param fast=1..9 --constraint fast<slwo", "no parameter \"slwo\""),
+        ("--param fast=1..9 --objective sharpe", "\"sharpe\" is not a statistic; use one of:"),
+        ("--param fast=1..9 --method random", "--method random needs --trials N"),
+        ("--param fast=1..9 --shard 2/2", "K counts from 0 and must be below N"),
+        ("--param fast=1..9 --cash -5", "--cash"),
+        ("--param fast --param slow --param allow_short --no-save --param fast=2", "fast is given twice"),
+    ];
+    for (args, expected) in cases {
+        let stderr = optimize_fails(dir.path(), args);
+        assert!(stderr.lines().next().unwrap_or_default().contains(expected), "{args}: {stderr}");
+    }
+}
+
+#[test]
+fn the_table_ranks_the_trials_and_says_what_was_left_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = gpt_trader(dir.path())
+        .arg("optimize")
+        .args(words("--param fast=5,10,30 --param slow=20,30 --top 2 --no-save"))
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("Sharpe Ratio (objective)"), "{stdout}");
+    assert_eq!(stdout.lines().filter(|l| l.starts_with("│")).count(), 2 + 1, "header and two rows: {stdout}");
+    assert!(stdout.contains("4 trials"), "{stdout}");
+    assert!(stdout.contains("2 combinations refused by the strategy"), "{stdout}");
+    assert!(stdout.contains("DSR "), "{stdout}");
+}

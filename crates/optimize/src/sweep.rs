@@ -1,0 +1,183 @@
+//! Running trials: each is the base run with the trial's parameters, on bars
+//! and settings prepared once and shared by every trial and thread.
+
+use crate::OptimizeError;
+use crate::objective::{Objective, TrialStats};
+use crate::sampler::Trial;
+use crate::space::SearchSpace;
+use gt_analytics::ReturnMoments;
+use gt_engine::BacktestResult;
+use gt_model::BarSeries;
+use gt_runner::outcome::stats_of;
+use gt_runner::records::fingerprint;
+use gt_runner::window::{Window, bars_before_first_decision};
+use gt_runner::{RunError, RunSpec, SharedRun, StrategyEntry};
+use gt_strategy::ParamValue;
+use rayon::prelude::*;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+/// What a study keeps of one trial.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrialOutcome {
+    /// The trial run.
+    pub trial: Trial,
+    /// The objective's value (NaN when undefined).
+    pub value: f64,
+    /// Its rank score: higher is better (see [`Objective::score`]).
+    pub score: f64,
+    /// Every numeric statistic.
+    pub stats: TrialStats,
+    /// The moments of its periodic returns (for the deflated Sharpe ratio).
+    pub moments: ReturnMoments,
+}
+
+impl TrialOutcome {
+    /// Whether it ranks above `other`: a higher score, or the same score and a lower index.
+    pub fn beats(&self, other: &TrialOutcome) -> bool {
+        self.score > other.score || (self.score == other.score && self.trial.index < other.trial.index)
+    }
+}
+
+/// The shared part of every trial of a sweep.
+pub struct Sweep {
+    spec: RunSpec,
+    /// The space searched.
+    pub space: SearchSpace,
+    /// What the trials are ranked by.
+    pub objective: Objective,
+    window: Window,
+    /// The loaded bars, whole, kept to be cut for each warm-up (empty
+    /// without a window: the one shared run holds them).
+    series: Vec<BarSeries>,
+    /// Prepared runs by the bars a trial keeps before the window (0: the whole series).
+    runs: Mutex<HashMap<usize, Arc<SharedRun>>>,
+}
+
+impl Sweep {
+    /// Checks `spec`'s shared settings and keeps `series` for the trials.
+    pub fn new(
+        spec: RunSpec,
+        series: Vec<BarSeries>,
+        space: SearchSpace,
+        objective: Objective,
+    ) -> Result<Self, OptimizeError> {
+        let window = Window::of(&spec.data)?;
+        let mut runs = HashMap::new();
+        let series = if window.is_whole() {
+            runs.insert(0, Arc::new(SharedRun::new(&spec, series)?));
+            Vec::new()
+        } else {
+            SharedRun::new(&spec, Vec::new())?;
+            series
+        };
+        Ok(Self { spec, space, objective, window, series, runs: Mutex::new(runs) })
+    }
+
+    /// The run settings every trial shares.
+    pub fn spec(&self) -> &RunSpec {
+        &self.spec
+    }
+
+    /// The fingerprint of the bars (whole, before any window).
+    pub fn fingerprint(&self) -> String {
+        if self.window.is_whole() {
+            let runs = self.runs.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            runs.get(&0).map_or_else(String::new, |run| fingerprint(&run.series))
+        } else {
+            fingerprint(&self.series)
+        }
+    }
+
+    /// The strategy entry of `trial`: the space's strategy with the trial's parameters.
+    pub fn entry(&self, trial: &Trial) -> StrategyEntry {
+        StrategyEntry {
+            strategy: self.space.strategy.name.to_owned(),
+            params: trial.params(&self.space),
+            ..StrategyEntry::default()
+        }
+    }
+
+    /// The bars and settings `entry` runs on: the whole series, or the window
+    /// with the bars `entry` warms up on before it (prepared once per warm-up).
+    fn shared_for(&self, entry: &StrategyEntry) -> Result<Arc<SharedRun>, RunError> {
+        let warm_up =
+            if self.window.is_whole() { 0 } else { bars_before_first_decision(std::slice::from_ref(entry))? };
+        let mut runs = self.runs.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(run) = runs.get(&warm_up) {
+            return Ok(Arc::clone(run));
+        }
+        let series = self.window.cut(self.series.clone(), warm_up)?;
+        let run = Arc::new(SharedRun::new(&self.spec, series)?);
+        runs.insert(warm_up, Arc::clone(&run));
+        Ok(run)
+    }
+
+    /// Runs `trial` in full: the bars it ran on and its whole result (to
+    /// report or save the best trial as a normal run).
+    pub fn run_full(&self, trial: &Trial) -> Result<(Arc<SharedRun>, BacktestResult), RunError> {
+        let entry = self.entry(trial);
+        let shared = self.shared_for(&entry)?;
+        let result = shared.run(std::slice::from_ref(&entry))?;
+        Ok((shared, result))
+    }
+
+    /// Runs one trial.
+    pub fn run(&self, trial: &Trial) -> Result<TrialOutcome, RunError> {
+        let (shared, result) = self.run_full(trial)?;
+        let stats = TrialStats::of(&stats_of(&shared.series, &result));
+        Ok(TrialOutcome {
+            trial: trial.clone(),
+            value: self.objective.value_of(&stats),
+            score: self.objective.score(&stats),
+            moments: ReturnMoments::of_equity(&result.timeline, &result.equity),
+            stats,
+        })
+    }
+
+    /// Runs `trials` on `pool`'s threads; results in the trials' order.
+    pub fn run_all(&self, trials: &[Trial], pool: &rayon::ThreadPool) -> Vec<Result<TrialOutcome, RunError>> {
+        pool.install(|| trials.par_iter().map(|trial| self.run(trial)).collect())
+    }
+
+    /// The trial's parameters as JSON (`{"fast": 10, "allow_short": true}`).
+    pub fn params_json(&self, trial: &Trial) -> serde_json::Value {
+        let map = self.space.axes.iter().zip(&trial.values).map(|(axis, value)| {
+            let json = match value {
+                ParamValue::Int(v) => serde_json::Value::from(*v),
+                ParamValue::Float(v) => serde_json::Value::from(*v),
+                ParamValue::Bool(v) => serde_json::Value::from(*v),
+            };
+            (axis.name.to_owned(), json)
+        });
+        serde_json::Value::Object(map.collect())
+    }
+}
+
+/// The best `capacity` trials seen, best first (ties: lower index first).
+#[derive(Debug)]
+pub struct Leaderboard {
+    capacity: usize,
+    entries: Vec<TrialOutcome>,
+}
+
+impl Leaderboard {
+    /// An empty board keeping `capacity` trials.
+    pub fn new(capacity: usize) -> Self {
+        Self { capacity: capacity.max(1), entries: Vec::new() }
+    }
+
+    /// Considers `outcome` for a place.
+    pub fn offer(&mut self, outcome: &TrialOutcome) {
+        let at = self.entries.iter().position(|e| outcome.beats(e)).unwrap_or(self.entries.len());
+        if at < self.capacity {
+            self.entries.insert(at, outcome.clone());
+            self.entries.truncate(self.capacity);
+        }
+    }
+
+    /// The kept trials, best first.
+    pub fn entries(&self) -> &[TrialOutcome] {
+        &self.entries
+    }
+}
