@@ -221,13 +221,16 @@ fn help_teaches_the_options() {
 
 #[test]
 fn bench_prints_one_json_line_per_benchmark() {
-    let output =
-        gpt_trader().args(["bench", "--repeat", "1"]).timeout(Duration::from_secs(300)).output().unwrap();
+    let output = gpt_trader()
+        .args(["bench", "--repeat", "1", "--quick"])
+        .timeout(Duration::from_secs(300))
+        .output()
+        .unwrap();
     assert!(output.status.success());
     let stdout = String::from_utf8(output.stdout).unwrap();
     let line: Value = serde_json::from_str(stdout.lines().next().unwrap()).unwrap();
     assert_eq!(line["name"], "sma_cross_1m");
-    assert_eq!(line["bars"], 1_000_000);
+    assert_eq!(line["bars"], 10_000, "--quick runs on 1/100 of the bars");
     assert!(line["seconds"].as_f64().unwrap() > 0.0);
     assert!(line["bars_per_s"].as_f64().unwrap() > 0.0);
     let names: Vec<String> = stdout
@@ -241,9 +244,25 @@ fn bench_prints_one_json_line_per_benchmark() {
             "portfolio_500x10y",
             "cache_read_10y_1m",
             "cli_backtest_1m_csv",
-            "cli_backtest_1m_cache"
+            "cli_backtest_1m_cache",
+            "sweep_sma_grid",
+            "sweep_sma_100",
+            "sweep_sma_2000"
         ]
     );
+    // The sweeps count their combinations and bar evaluations, and measure their memory.
+    let grid: Value = serde_json::from_str(stdout.lines().nth(5).unwrap()).unwrap();
+    assert_eq!(
+        (grid["combinations"].as_u64(), grid["bars"].as_u64()),
+        (Some(300), Some(300 * 10_000)),
+        "{grid}"
+    );
+    let sampled: Value = serde_json::from_str(stdout.lines().nth(7).unwrap()).unwrap();
+    assert_eq!(sampled["combinations"], 2_000, "{sampled}");
+    for line in [&grid, &sampled] {
+        assert!(line["memory"]["peak_rss_mb"].as_f64().is_some_and(|mb| mb > 1.0), "{line}");
+        assert!(line["memory"]["single_run_rss_mb"].as_f64().is_some_and(|mb| mb > 1.0), "{line}");
+    }
     // The end-to-end ones say where their time goes.
     let csv: Value = serde_json::from_str(stdout.lines().nth(3).unwrap()).unwrap();
     for phase in ["load_s", "run_s", "stats_s"] {

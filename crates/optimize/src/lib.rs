@@ -3,6 +3,7 @@
 //! settings prepared once, in parallel, ranked by a statistic, and kept in
 //! the run store as a study that can be resumed or split into shards.
 
+pub mod bench;
 mod constraint;
 mod error;
 mod objective;

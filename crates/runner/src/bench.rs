@@ -29,6 +29,66 @@ pub struct BenchLine {
     /// Where the time of an end-to-end benchmark goes (seconds per phase, measured in-process).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub phases: Option<Phases>,
+    /// A sweep's parameter combinations (its `bars` are bar evaluations: bars × combinations).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub combinations: Option<usize>,
+    /// A sweep's peak resident memory, and that of one of its trials run alone, in MB.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memory: Option<Memory>,
+}
+
+impl BenchLine {
+    /// The line of `name`: `bars` in `seconds`.
+    pub fn new(name: &'static str, bars: usize, seconds: f64) -> Self {
+        Self {
+            name,
+            bars,
+            seconds,
+            bars_per_s: bars as f64 / seconds,
+            phases: None,
+            combinations: None,
+            memory: None,
+        }
+    }
+}
+
+/// Peak resident memory (Linux's VmHWM, reset before each measurement), in MB.
+#[derive(Debug, Serialize)]
+pub struct Memory {
+    /// While the sweep ran.
+    pub peak_rss_mb: f64,
+    /// While one trial of it ran alone.
+    pub single_run_rss_mb: f64,
+}
+
+/// How the benchmarks are run.
+pub struct BenchOptions<'a> {
+    /// This program (the end-to-end benchmarks run it).
+    pub program: &'a Path,
+    /// Timed repetitions (the median is reported).
+    pub repeat: usize,
+    /// Divides every benchmark's bars (1: the real measurement; 100 with `--quick`).
+    pub shrink: usize,
+}
+
+impl BenchOptions<'_> {
+    /// `bars` shrunk as asked (at least 1,000).
+    pub fn bars(&self, bars: usize) -> usize {
+        (bars / self.shrink.max(1)).max(1_000)
+    }
+}
+
+/// Runs `work` and returns its result and the process's peak resident
+/// memory while it ran, in MB (NaN where Linux's /proc is not there).
+pub fn peak_rss_mb<T>(work: impl FnOnce() -> T) -> (T, f64) {
+    // Writing 5 to clear_refs resets VmHWM to the current resident size.
+    let reset = std::fs::write("/proc/self/clear_refs", "5").is_ok();
+    let output = work();
+    let peak = std::fs::read_to_string("/proc/self/status").ok().and_then(|status| {
+        let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+        line.split_whitespace().nth(1)?.parse::<f64>().ok()
+    });
+    (output, if reset { peak.map_or(f64::NAN, |kb| kb / 1024.0) } else { f64::NAN })
 }
 
 /// The phases of a `backtest` command, each timed on its own (median).
@@ -116,11 +176,8 @@ fn end_to_end_line(
 ) -> BenchLine {
     let (run_s, stats_s) = run_and_stats_phases(repeat, series);
     BenchLine {
-        name,
-        bars: series.len(),
-        seconds,
-        bars_per_s: series.len() as f64 / seconds,
         phases: Some(Phases { load_s, run_s, stats_s }),
+        ..BenchLine::new(name, series.len(), seconds)
     }
 }
 
@@ -140,9 +197,10 @@ fn run_and_stats_phases(repeat: usize, series: &BarSeries) -> (f64, f64) {
 /// The whole `gpt-trader backtest --data FILE.csv --no-save` on a CSV file of
 /// 1,000,000 one-minute bars it writes first (about 60 MB): parse, validate,
 /// run, statistics, table, as a separate process.
-fn cli_backtest_1m_csv(program: &Path, repeat: usize) -> Result<BenchLine, RunError> {
+fn cli_backtest_1m_csv(options: &BenchOptions<'_>) -> Result<BenchLine, RunError> {
+    let (program, repeat) = (options.program, options.repeat);
     let dir = TempDir::new("csv")?;
-    let series = synthetic::random_walk(Symbol::new("SYN"), END_TO_END_BARS, 11);
+    let series = synthetic::random_walk(Symbol::new("SYN"), options.bars(END_TO_END_BARS), 11);
     let path = dir.0.join("SYN.csv");
     write_csv(&series, &path)?;
     let file = path.to_string_lossy().into_owned();
@@ -153,9 +211,10 @@ fn cli_backtest_1m_csv(program: &Path, repeat: usize) -> Result<BenchLine, RunEr
 
 /// The whole `gpt-trader backtest --symbols SYN --no-save` with the 1,000,000
 /// bars in the local bar cache, as a separate process.
-fn cli_backtest_1m_cache(program: &Path, repeat: usize) -> Result<BenchLine, RunError> {
+fn cli_backtest_1m_cache(options: &BenchOptions<'_>) -> Result<BenchLine, RunError> {
+    let (program, repeat) = (options.program, options.repeat);
     let dir = TempDir::new("cache")?;
-    let series = synthetic::random_walk(Symbol::new("SYN"), END_TO_END_BARS, 11);
+    let series = synthetic::random_walk(Symbol::new("SYN"), options.bars(END_TO_END_BARS), 11);
     let cache = gt_data::cache::BarCache::new(dir.0.join("bars"));
     cache.store(&series, "1d", "bench")?;
     let seconds = time_command(program, repeat, &["backtest", "--symbols", "SYN", "--no-save"], &dir.0)?;
@@ -170,26 +229,26 @@ fn cli_backtest_1m_cache(program: &Path, repeat: usize) -> Result<BenchLine, Run
 /// trading to the last bar (about 46,500 round trips): with the Quick Start's
 /// 10,000 and 0.2 % the whipsaw of random data would leave it unable to afford
 /// one unit long before the end, and the benchmark would time an idle loop.
-fn sma_cross_1m(repeat: usize) -> BenchLine {
-    const BARS: usize = 1_000_000;
-    let bars = synthetic::random_walk(Symbol::new("SYN"), BARS, 42);
+fn sma_cross_1m(options: &BenchOptions<'_>) -> BenchLine {
+    let (bar_count, repeat) = (options.bars(1_000_000), options.repeat);
+    let bars = synthetic::random_walk(Symbol::new("SYN"), bar_count, 42);
     let exchange = ExchangeConfig::default();
     let config = EngineConfig { keep_order_log: false, ..EngineConfig::with_cash(1e9) };
     let seconds = median_seconds(repeat, || {
         backtest(&bars, Box::new(DemoMa::new(10, 20, true).expect("valid periods")), config, exchange)
     });
-    BenchLine { name: "sma_cross_1m", bars: BARS, seconds, bars_per_s: BARS as f64 / seconds, phases: None }
+    BenchLine::new("sma_cross_1m", bar_count, seconds)
 }
 
 /// 500 symbols × 10 years of synthetic daily bars (2,520 each), SMA-cross on
 /// every symbol in one account, every order through the risk engine (position
 /// cap 5 %, gross exposure 100 %, drawdown kill switch 50 %), then the
 /// statistics: the whole `backtest --universe` path but loading.
-fn portfolio_500x10y(repeat: usize) -> BenchLine {
+fn portfolio_500x10y(options: &BenchOptions<'_>) -> BenchLine {
     const SYMBOLS: usize = 500;
-    const DAYS: usize = 2_520;
+    let (days, repeat) = ((2_520 / options.shrink.max(1)).max(100), options.repeat);
     let series: Vec<BarSeries> = (0..SYMBOLS)
-        .map(|i| synthetic::daily_walk(Symbol::new(&format!("S{i:03}")), DAYS, 1_000 + i as u64))
+        .map(|i| synthetic::daily_walk(Symbol::new(&format!("S{i:03}")), days, 1_000 + i as u64))
         .collect();
     let mut spec = RunSpec::default();
     spec.execution.cash = Some(1_000_000.0);
@@ -204,32 +263,25 @@ fn portfolio_500x10y(repeat: usize) -> BenchLine {
         std::hint::black_box(stats_of(&shared.series, &result));
         result
     });
-    let bars = SYMBOLS * DAYS;
-    BenchLine { name: "portfolio_500x10y", bars, seconds, bars_per_s: bars as f64 / seconds, phases: None }
+    BenchLine::new("portfolio_500x10y", SYMBOLS * days, seconds)
 }
 
 /// Reading 10 years of one-minute bars (252 days × 390 minutes) back from the local cache.
-fn cache_read_10y_1m(repeat: usize) -> BenchLine {
-    const BARS: usize = 252 * 390 * 10;
+fn cache_read_10y_1m(options: &BenchOptions<'_>) -> BenchLine {
+    let (bars, repeat) = (options.bars(252 * 390 * 10), options.repeat);
     let dir = std::env::temp_dir().join(format!("gpt-trader-bench-cache-{}", std::process::id()));
     let cache = gt_data::cache::BarCache::new(&dir);
     cache
-        .store(&synthetic::random_walk(Symbol::new("SYN"), BARS, 7), "1m", "bench")
+        .store(&synthetic::random_walk(Symbol::new("SYN"), bars, 7), "1m", "bench")
         .expect("writable temp dir");
     let seconds = median_seconds(repeat, || cache.load("SYN", "1m").expect("just written").expect("present"));
     let _ = std::fs::remove_dir_all(&dir);
-    BenchLine {
-        name: "cache_read_10y_1m",
-        bars: BARS,
-        seconds,
-        bars_per_s: BARS as f64 / seconds,
-        phases: None,
-    }
+    BenchLine::new("cache_read_10y_1m", bars, seconds)
 }
 
 /// Runs `work` `repeat` times and returns the median wall time in seconds;
 /// what `work` returns is dropped outside the timing.
-fn median_seconds<T>(repeat: usize, mut work: impl FnMut() -> T) -> f64 {
+pub fn median_seconds<T>(repeat: usize, mut work: impl FnMut() -> T) -> f64 {
     let mut times: Vec<f64> = (0..repeat)
         .map(|_| {
             let started = Instant::now();
@@ -243,16 +295,15 @@ fn median_seconds<T>(repeat: usize, mut work: impl FnMut() -> T) -> f64 {
     times[times.len() / 2]
 }
 
-/// A benchmark: given this program (for the end-to-end ones) and the number
-/// of timed repetitions, its result line.
-type Bench = fn(&Path, usize) -> Result<BenchLine, RunError>;
+/// A benchmark: how to run it in, its result line.
+pub type Bench = fn(&BenchOptions<'_>) -> Result<BenchLine, RunError>;
 
 /// Every benchmark, by name. (`paper_latency`, which needs the mock Alpaca,
 /// is a bench target of gt-live: `cargo bench -p gt-live --bench paper_latency`.)
 pub const BENCHES: [(&str, Bench); 5] = [
-    ("sma_cross_1m", |_, repeat| Ok(sma_cross_1m(repeat))),
-    ("portfolio_500x10y", |_, repeat| Ok(portfolio_500x10y(repeat))),
-    ("cache_read_10y_1m", |_, repeat| Ok(cache_read_10y_1m(repeat))),
+    ("sma_cross_1m", |options| Ok(sma_cross_1m(options))),
+    ("portfolio_500x10y", |options| Ok(portfolio_500x10y(options))),
+    ("cache_read_10y_1m", |options| Ok(cache_read_10y_1m(options))),
     ("cli_backtest_1m_csv", cli_backtest_1m_csv),
     ("cli_backtest_1m_cache", cli_backtest_1m_cache),
 ];
