@@ -183,6 +183,44 @@ fn a_study_split_into_shards_and_resumed_ranks_as_one_run() {
 }
 
 #[test]
+fn a_killed_study_continues_where_it_stopped_without_losing_or_repeating_a_trial() {
+    let _watchdog = gt_testkit::Watchdog::new(Duration::from_secs(300));
+    let dir = tempfile::tempdir().unwrap();
+    let study =
+        words("--data GOOG.csv --param fast=2..50 --param slow=10..300:2 --constraint fast<slow --study k");
+    // Every pair with fast < slow: the trials the study must end with.
+    let planned: usize =
+        (2..=50).map(|fast| (10..=300).step_by(2).filter(|slow| fast < *slow).count()).sum();
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("gpt-trader"))
+        .current_dir(fixtures())
+        .env("GPT_TRADER_DATA", dir.path())
+        .arg("optimize")
+        .args(&study)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(2));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let output =
+        gpt_trader(dir.path()).arg("optimize").args(&study).args(["--format", "json"]).output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let already: usize = stderr
+        .lines()
+        .find_map(|l| l.split_once(" trials already in the study").map(|(n, _)| n.parse().unwrap()))
+        .unwrap_or(0);
+    assert!(already > 0 && already < planned, "killed after some trials, before all {planned}: {stderr}");
+    let json: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["trials_count"], planned);
+    let mut indexes: Vec<u64> =
+        json["trials"].as_array().unwrap().iter().map(|t| t["index"].as_u64().unwrap()).collect();
+    indexes.sort_unstable();
+    assert!(indexes.iter().copied().eq(0..planned as u64), "every trial once");
+}
+
+#[test]
 fn shards_on_two_processes_at_once_fill_one_postgres_study() {
     let _watchdog = gt_testkit::Watchdog::new(Duration::from_secs(300));
     let Some(server) = gt_testkit::Postgres::start() else { return };

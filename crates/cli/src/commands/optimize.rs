@@ -136,8 +136,7 @@ impl Progress for Bar {
     fn start(&self, to_run: u64, already_done: u64) {
         self.bar.set_length(to_run);
         if already_done > 0 {
-            self.bar
-                .println(format!("{already_done} trials already in the study; running the other {to_run}"));
+            eprintln!("{already_done} trials already in the study; running the other {to_run}.");
         }
     }
 
