@@ -189,8 +189,7 @@ fn a_killed_study_continues_where_it_stopped_without_losing_or_repeating_a_trial
     let study =
         words("--data GOOG.csv --param fast=2..50 --param slow=10..300:2 --constraint fast<slow --study k");
     // Every pair with fast < slow: the trials the study must end with.
-    let planned: usize =
-        (2..=50).map(|fast| (10..=300).step_by(2).filter(|slow| fast < *slow).count()).sum();
+    let planned: usize = (2..=50).map(|fast| (10..=300).step_by(2).filter(|slow| fast < *slow).count()).sum();
     let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("gpt-trader"))
         .current_dir(fixtures())
         .env("GPT_TRADER_DATA", dir.path())
