@@ -12,6 +12,7 @@ mod overfitting;
 mod periods;
 mod report;
 mod stats;
+mod summary;
 pub mod tearsheet;
 
 pub use attribution::{Attribution, OpenExposure, Slice, attribute};
@@ -22,3 +23,4 @@ pub use overfitting::{
 };
 pub use report::{EquityPoint, Report, TradeRecord};
 pub use stats::{Stats, StatsInput, compute_stats, label};
+pub use summary::{EquitySummary, SUMMARY_KEYS};

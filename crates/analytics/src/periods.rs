@@ -53,6 +53,27 @@ pub(crate) enum ReturnBucket {
 }
 
 impl ReturnBucket {
+    /// Bucket key of `ts` and the first instant (ns) of the next bucket.
+    pub(crate) fn span(self, ts: Timestamp) -> (i64, i64) {
+        let key = self.key(ts);
+        let end = match self {
+            ReturnBucket::Day => (key + 1) * DAY,
+            ReturnBucket::Week => ((key + 1) * 7 - 3) * DAY,
+            ReturnBucket::Month | ReturnBucket::Year => {
+                let date = ts.to_utc().date_naive();
+                let (year, month) = match self {
+                    ReturnBucket::Month if date.month() == 12 => (date.year() + 1, 1),
+                    ReturnBucket::Month => (date.year(), date.month() + 1),
+                    _ => (date.year() + 1, 1),
+                };
+                chrono::NaiveDate::from_ymd_opt(year, month, 1)
+                    .and_then(|d| d.and_hms_opt(0, 0, 0))
+                    .map_or(i64::MAX, |d| d.and_utc().timestamp_nanos_opt().unwrap_or(i64::MAX))
+            }
+        };
+        (key, end)
+    }
+
     /// Bucket key of `ts`: equal keys fall in the same bucket.
     pub(crate) fn key(self, ts: Timestamp) -> i64 {
         let day = ts.epoch_day();
@@ -127,6 +148,18 @@ mod tests {
         assert_eq!(ceil_days(31.2, DAY), 32.0);
         assert_eq!(ceil_days(31.0, DAY), 31.0);
         assert_eq!(ceil_days(0.26, 3_600 * SECOND), 7.0 / 24.0);
+    }
+
+    #[test]
+    fn a_span_ends_where_the_next_bucket_starts() {
+        let day = |d: i64| Timestamp::from_nanos(d * DAY + 5 * 3_600 * SECOND);
+        for bucket in [ReturnBucket::Day, ReturnBucket::Week, ReturnBucket::Month, ReturnBucket::Year] {
+            for d in [0, 3, 4, 30, 58, 364, 365, 18_000, 20_000] {
+                let (key, end) = bucket.span(day(d));
+                assert_eq!(bucket.key(Timestamp::from_nanos(end - 1)), key, "{bucket:?} {d}");
+                assert_ne!(bucket.key(Timestamp::from_nanos(end)), key, "{bucket:?} {d}");
+            }
+        }
     }
 
     #[test]

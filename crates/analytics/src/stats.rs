@@ -190,14 +190,7 @@ pub fn compute_stats(input: &StatsInput<'_>) -> Stats {
         if m.is_nan() { 0.0 } else { m }
     };
 
-    // Exposure: bars from entry to exit, inclusive, of any closed trade.
-    let mut exposed = vec![false; n];
-    for trade in trades {
-        for flag in exposed.iter_mut().take(trade.exit_bar + 1).skip(trade.entry_bar) {
-            *flag = true;
-        }
-    }
-    let exposure = exposed.iter().filter(|e| **e).count() as f64 / n.max(1) as f64;
+    let exposure = exposure_fraction(trades, n);
 
     let return_pct = (final_equity - first_equity) / first_equity * 100.0;
     let buy_hold_pct =
@@ -206,16 +199,14 @@ pub fn compute_stats(input: &StatsInput<'_>) -> Stats {
     // Annualised return and risk from periodic (usually daily) returns.
     let (periods_per_year, bucket) = annualization(timestamps, period);
     let period_returns = bucket_returns(timestamps, equity, bucket);
-    let gmean = geometric_mean(&period_returns);
-    let annual_return = (1.0 + gmean).powf(periods_per_year) - 1.0;
-    let volatility = ((sample_variance(&period_returns) + (1.0 + gmean).powi(2)).powf(periods_per_year)
-        - (1.0 + gmean).powf(2.0 * periods_per_year))
-    .sqrt();
     let downside: Vec<f64> = period_returns.iter().map(|r| r.min(0.0).powi(2)).collect();
-    let sortino = annual_return / (mean(&downside).sqrt() * periods_per_year.sqrt());
-    let whole_seconds = (last_ts.nanos() - first_ts.nanos()).div_euclid(1_000_000_000);
-    let years = whole_seconds as f64 / 86_400.0 / 365.25;
-    let cagr = if years != 0.0 { (final_equity / first_equity).powf(1.0 / years) - 1.0 } else { f64::NAN };
+    let annual = Annualised::new(
+        geometric_mean(&period_returns),
+        sample_variance(&period_returns),
+        mean(&downside),
+        periods_per_year,
+    );
+    let cagr = cagr(first_ts, last_ts, first_equity, final_equity);
 
     let log_returns = |series: &[f64]| series.windows(2).map(|w| (w[1] / w[0]).ln()).collect::<Vec<_>>();
     let (equity_logs, market_logs) = (log_returns(equity), log_returns(closes));
@@ -225,19 +216,7 @@ pub fn compute_stats(input: &StatsInput<'_>) -> Stats {
         f64::NAN
     };
 
-    // Trades.
-    let pnls: Vec<f64> = trades.iter().map(Trade::pnl).collect();
-    let returns: Vec<f64> = trades.iter().map(Trade::return_fraction).collect();
-    let durations: Vec<f64> = trades.iter().map(Trade::duration_days).collect();
-    let win_rate = if trades.is_empty() {
-        f64::NAN
-    } else {
-        pnls.iter().filter(|p| **p > 0.0).count() as f64 / trades.len() as f64
-    };
-    let wins: Vec<f64> = pnls.iter().copied().filter(|p| *p > 0.0).collect();
-    let losses: Vec<f64> = pnls.iter().copied().filter(|p| *p < 0.0).collect();
-    let gains: f64 = returns.iter().filter(|r| **r > 0.0).sum();
-    let setbacks: f64 = returns.iter().filter(|r| **r < 0.0).sum();
+    let figures = TradeFigures::of(trades, resolution);
 
     Stats {
         start: first_ts.display(time_format).to_string(),
@@ -249,12 +228,12 @@ pub fn compute_stats(input: &StatsInput<'_>) -> Stats {
         commissions: trades.iter().map(|t| t.commission).sum(),
         return_pct,
         buy_hold_return_pct: buy_hold_pct,
-        return_ann_pct: annual_return * 100.0,
-        volatility_ann_pct: volatility * 100.0,
+        return_ann_pct: annual.return_ * 100.0,
+        volatility_ann_pct: annual.volatility * 100.0,
         cagr_pct: cagr * 100.0,
-        sharpe_ratio: annual_return * 100.0 / nonzero_or_nan(volatility * 100.0),
-        sortino_ratio: sortino,
-        calmar_ratio: annual_return / nonzero_or_nan(max_drawdown),
+        sharpe_ratio: annual.sharpe(),
+        sortino_ratio: annual.sortino,
+        calmar_ratio: annual.return_ / nonzero_or_nan(max_drawdown),
         alpha_pct: return_pct - beta * buy_hold_pct,
         beta,
         max_drawdown_pct: -max_drawdown * 100.0,
@@ -262,15 +241,110 @@ pub fn compute_stats(input: &StatsInput<'_>) -> Stats {
         max_drawdown_duration_days: ceil_days(max(&lengths), resolution),
         avg_drawdown_duration_days: ceil_days(mean(&lengths), resolution),
         trades: trades.len(),
-        win_rate_pct: win_rate * 100.0,
-        best_trade_pct: max(&returns) * 100.0,
-        worst_trade_pct: min(&returns) * 100.0,
-        avg_trade_pct: geometric_mean(&returns) * 100.0,
-        max_trade_duration_days: ceil_days(max(&durations), resolution),
-        avg_trade_duration_days: ceil_days(mean(&durations), resolution),
-        profit_factor: gains / nonzero_or_nan(setbacks.abs()),
-        expectancy_pct: mean(&returns) * 100.0,
-        sqn: (trades.len() as f64).sqrt() * mean(&pnls) / nonzero_or_nan(sample_variance(&pnls).sqrt()),
-        kelly_criterion: win_rate - (1.0 - win_rate) / (mean(&wins) / -mean(&losses)),
+        win_rate_pct: figures.win_rate_pct,
+        best_trade_pct: figures.best_trade_pct,
+        worst_trade_pct: figures.worst_trade_pct,
+        avg_trade_pct: figures.avg_trade_pct,
+        max_trade_duration_days: figures.max_trade_duration_days,
+        avg_trade_duration_days: figures.avg_trade_duration_days,
+        profit_factor: figures.profit_factor,
+        expectancy_pct: figures.expectancy_pct,
+        sqn: figures.sqn,
+        kelly_criterion: figures.kelly_criterion,
+    }
+}
+
+/// Annual return and risk from the periodic returns' moments (backtesting.py's formulas).
+pub(crate) struct Annualised {
+    /// Geometric mean periodic return compounded over a year.
+    pub return_: f64,
+    /// Annualised volatility.
+    pub volatility: f64,
+    /// Annual return over annualised downside deviation.
+    pub sortino: f64,
+}
+
+impl Annualised {
+    /// From the geometric mean, sample variance and mean squared downside of
+    /// the periodic returns, compounded `periods_per_year` times.
+    pub fn new(gmean: f64, variance: f64, downside_mean: f64, periods_per_year: f64) -> Self {
+        let return_ = (1.0 + gmean).powf(periods_per_year) - 1.0;
+        let volatility = ((variance + (1.0 + gmean).powi(2)).powf(periods_per_year)
+            - (1.0 + gmean).powf(2.0 * periods_per_year))
+        .sqrt();
+        let sortino = return_ / (downside_mean.sqrt() * periods_per_year.sqrt());
+        Self { return_, volatility, sortino }
+    }
+
+    /// Annual return over annual volatility (risk-free rate 0).
+    pub fn sharpe(&self) -> f64 {
+        self.return_ * 100.0 / nonzero_or_nan(self.volatility * 100.0)
+    }
+}
+
+/// Compound annual growth from `first_equity` at `first` to `final_equity` at `last`.
+pub(crate) fn cagr(first: Timestamp, last: Timestamp, first_equity: f64, final_equity: f64) -> f64 {
+    let whole_seconds = (last.nanos() - first.nanos()).div_euclid(1_000_000_000);
+    let years = whole_seconds as f64 / 86_400.0 / 365.25;
+    if years != 0.0 { (final_equity / first_equity).powf(1.0 / years) - 1.0 } else { f64::NAN }
+}
+
+/// Share of `steps` bars with an open trade: from entry to exit, inclusive, of any closed trade.
+pub(crate) fn exposure_fraction(trades: &[Trade], steps: usize) -> f64 {
+    let mut spans: Vec<(usize, usize)> =
+        trades.iter().map(|t| (t.entry_bar, t.exit_bar.min(steps.saturating_sub(1)))).collect();
+    spans.sort_unstable();
+    let (mut covered, mut next_free) = (0, 0);
+    for (start, end) in spans {
+        let start = start.max(next_free);
+        if end >= start {
+            covered += end - start + 1;
+            next_free = end + 1;
+        }
+    }
+    covered as f64 / steps.max(1) as f64
+}
+
+/// The statistics of the closed trades.
+pub(crate) struct TradeFigures {
+    pub win_rate_pct: f64,
+    pub best_trade_pct: f64,
+    pub worst_trade_pct: f64,
+    pub avg_trade_pct: f64,
+    pub max_trade_duration_days: f64,
+    pub avg_trade_duration_days: f64,
+    pub profit_factor: f64,
+    pub expectancy_pct: f64,
+    pub sqn: f64,
+    pub kelly_criterion: f64,
+}
+
+impl TradeFigures {
+    /// Of `trades`, durations rounded up to `resolution`.
+    pub fn of(trades: &[Trade], resolution: i64) -> Self {
+        let pnls: Vec<f64> = trades.iter().map(Trade::pnl).collect();
+        let returns: Vec<f64> = trades.iter().map(Trade::return_fraction).collect();
+        let durations: Vec<f64> = trades.iter().map(Trade::duration_days).collect();
+        let win_rate = if trades.is_empty() {
+            f64::NAN
+        } else {
+            pnls.iter().filter(|p| **p > 0.0).count() as f64 / trades.len() as f64
+        };
+        let wins: Vec<f64> = pnls.iter().copied().filter(|p| *p > 0.0).collect();
+        let losses: Vec<f64> = pnls.iter().copied().filter(|p| *p < 0.0).collect();
+        let gains: f64 = returns.iter().filter(|r| **r > 0.0).sum();
+        let setbacks: f64 = returns.iter().filter(|r| **r < 0.0).sum();
+        Self {
+            win_rate_pct: win_rate * 100.0,
+            best_trade_pct: max(&returns) * 100.0,
+            worst_trade_pct: min(&returns) * 100.0,
+            avg_trade_pct: geometric_mean(&returns) * 100.0,
+            max_trade_duration_days: ceil_days(max(&durations), resolution),
+            avg_trade_duration_days: ceil_days(mean(&durations), resolution),
+            profit_factor: gains / nonzero_or_nan(setbacks.abs()),
+            expectancy_pct: mean(&returns) * 100.0,
+            sqn: (trades.len() as f64).sqrt() * mean(&pnls) / nonzero_or_nan(sample_variance(&pnls).sqrt()),
+            kelly_criterion: win_rate - (1.0 - win_rate) / (mean(&wins) / -mean(&losses)),
+        }
     }
 }

@@ -11,7 +11,8 @@ use gt_execution::{
     SimulatedExchange, Venue,
 };
 use gt_model::{
-    Bar, BarSeries, Fill, Order, OrderId, OrderRequest, Portfolio, Quantity, StrategyId, Timestamp,
+    Bar, BarSeries, EquityCurve, EquityRecorder, Fill, Order, OrderId, OrderRequest, Portfolio, Quantity,
+    StrategyId, Timestamp,
 };
 use gt_risk::{AccountView, RiskConfig, RiskEngine};
 use gt_strategy::{Strategy, StrategyContext};
@@ -127,13 +128,30 @@ impl<C: Clock, V: Venue> Engine<C, V> {
     /// commands it returns (stop, flatten, kill, resume) between steps.
     pub fn run_observed<O: StepObserver>(
         &mut self,
-        mut source: impl BarSource,
+        source: impl BarSource,
         sleeves: &mut [Sleeve],
         risk: &mut RiskEngine,
         observer: &mut O,
     ) -> BacktestResult {
+        let mut curve = EquityCurve::with_capacity(source.expected_steps());
+        let mut result = self.run_recorded(source, sleeves, risk, observer, &mut curve);
+        (result.timeline, result.equity) = (curve.timeline, curve.equity);
+        result
+    }
+
+    /// [`Engine::run_observed`], giving each step's equity to `recorder`
+    /// instead of keeping the curve: the result's `timeline` and `equity`
+    /// are empty (a sweep's trials fold them into statistics as they come).
+    pub fn run_recorded<O: StepObserver, R: EquityRecorder>(
+        &mut self,
+        mut source: impl BarSource,
+        sleeves: &mut [Sleeve],
+        risk: &mut RiskEngine,
+        observer: &mut O,
+        recorder: &mut R,
+    ) -> BacktestResult {
         let symbols = source.symbols().to_vec();
-        let mut run = Run::new(self.config, source.expected_steps(), SleeveBook::new(sleeves, symbols.len()));
+        let mut run = Run::new(self.config, SleeveBook::new(sleeves, symbols.len()));
         let slots: Vec<usize> = symbols.iter().map(|s| run.portfolio.slot(s)).collect();
         let mut protective = ProtectiveOrders::new(*risk.config().exits(), symbols.len());
         // Each symbol's previous bar, and where its bar sits in the current step (if it has one).
@@ -149,7 +167,7 @@ impl<C: Clock, V: Venue> Engine<C, V> {
         let mut commands = Vec::new();
 
         while let Some(ts) = source.next_step(&mut step) {
-            let index = run.equity.len();
+            let index = run.steps;
             self.clock.advance_to(ts);
             if index == self.opening_step && !self.opening.is_empty() {
                 run.open_positions(std::mem::take(&mut self.opening), &symbols, &slots, index, ts);
@@ -176,8 +194,8 @@ impl<C: Clock, V: Venue> Engine<C, V> {
                 }
             }
             let equity = run.portfolio.equity();
-            run.equity.push(equity);
-            run.timeline.push(ts);
+            recorder.record(ts, equity);
+            run.steps += 1;
             let was_halted = risk.halt().is_some();
             risk.on_equity(index, ts, equity);
             if self.config.flatten_on_halt && !was_halted && risk.halt().is_some() {
@@ -253,15 +271,16 @@ impl<C: Clock, V: Venue> Engine<C, V> {
 
         if bankrupt_at.is_some() {
             // After ruin the equity curve stays at zero to the end of the data.
-            if let Some(value) = run.equity.last_mut() {
-                *value = 0.0;
-            }
+            recorder.amend_last(0.0);
             while let Some(ts) = source.next_step(&mut step) {
-                run.equity.push(0.0);
-                run.timeline.push(ts);
+                recorder.record(ts, 0.0);
+                run.steps += 1;
             }
         } else if self.config.finalize_trades {
             self.finalize(&mut run, &slots, &last_bars, &mut protective);
+            if run.steps > 0 {
+                recorder.amend_last(run.portfolio.equity());
+            }
         }
 
         let warmup_bars = sleeves
@@ -302,9 +321,6 @@ impl<C: Clock, V: Venue> Engine<C, V> {
             self.venue.on_bar(slot, update, &mut run.portfolio, &mut run.events);
             run.record_events(symbol);
             run.portfolio.set_mark(slot, update.bar.close);
-        }
-        if let Some(value) = run.equity.last_mut() {
-            *value = run.portfolio.equity();
         }
     }
 
@@ -469,8 +485,8 @@ struct Seen {
 struct Run {
     portfolio: Portfolio,
     book: SleeveBook,
-    timeline: Vec<Timestamp>,
-    equity: Vec<f64>,
+    /// Steps recorded so far.
+    steps: usize,
     events: Vec<ExecutionEvent>,
     orders: Vec<Order>,
     fills: Vec<Fill>,
@@ -482,12 +498,11 @@ struct Run {
 }
 
 impl Run {
-    fn new(config: EngineConfig, expected_steps: usize, book: SleeveBook) -> Self {
+    fn new(config: EngineConfig, book: SleeveBook) -> Self {
         Self {
             portfolio: Portfolio::new(config.initial_cash),
             book,
-            timeline: Vec::with_capacity(expected_steps),
-            equity: Vec::with_capacity(expected_steps),
+            steps: 0,
             events: Vec::new(),
             orders: Vec::new(),
             fills: Vec::new(),
@@ -648,9 +663,9 @@ impl Run {
         BacktestResult {
             symbols,
             sleeves,
-            timeline: self.timeline,
-            equity: self.equity,
-            trades: self.portfolio.closed_trades().to_vec(),
+            timeline: Vec::new(),
+            equity: Vec::new(),
+            trades: self.portfolio.into_closed_trades(),
             orders: self.orders,
             fills: self.fills,
             cancellations: self.cancellations,
@@ -676,6 +691,25 @@ pub fn backtest(
         [Sleeve { name: StrategyId::new("strategy"), weight: 1.0, members: vec![(0, strategy)] }];
     let mut risk = RiskEngine::new(RiskConfig::default(), exchange.fractional_units);
     backtest_portfolio(std::slice::from_ref(series), &mut sleeves, &mut risk, config, exchange)
+}
+
+/// [`backtest_portfolio`], giving each step's equity to `recorder` instead
+/// of keeping the curve (the result's `timeline` and `equity` are empty).
+pub fn backtest_portfolio_recorded<R: EquityRecorder>(
+    series: &[BarSeries],
+    sleeves: &mut [Sleeve],
+    risk: &mut RiskEngine,
+    config: EngineConfig,
+    exchange: ExchangeConfig,
+    recorder: &mut R,
+) -> BacktestResult {
+    Engine::new(config, SimulatedClock::default(), SimulatedExchange::new(exchange)).run_recorded(
+        SeriesReplay::new(series),
+        sleeves,
+        risk,
+        &mut Unobserved,
+        recorder,
+    )
 }
 
 /// Backtests `sleeves` on several series (merged on one timeline) with one account and `risk`.

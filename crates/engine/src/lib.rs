@@ -17,7 +17,9 @@ mod sleeve_book;
 mod source;
 
 pub use clock::{Clock, SimulatedClock};
-pub use engine::{Engine, EngineConfig, OnRuin, OpeningPosition, backtest, backtest_portfolio};
+pub use engine::{
+    Engine, EngineConfig, OnRuin, OpeningPosition, backtest, backtest_portfolio, backtest_portfolio_recorded,
+};
 pub use observer::{Command, StepObserver, StepView, Unobserved};
 pub use rebalance::{AllocationPlan, Schedule, WeightMethod};
 pub use result::{BacktestResult, OpenLotAtEnd, Rebalance, RefusalRecord};

@@ -6,6 +6,7 @@
 //! each carries its [`Symbol`] so that multi-symbol runs need no new types.
 
 mod bar;
+mod equity;
 mod fill;
 mod order;
 mod portfolio;
@@ -14,6 +15,7 @@ mod time;
 mod trade;
 
 pub use bar::{Bar, BarSeries};
+pub use equity::{EquityCurve, EquityRecorder};
 pub use fill::Fill;
 pub use order::{Order, OrderId, OrderRequest, OrderType, Quantity, Side};
 pub use portfolio::{OpenLot, Portfolio, Position, UNIT_EPSILON};

@@ -161,6 +161,11 @@ impl Portfolio {
         &self.closed_trades
     }
 
+    /// The closed trades, taking them (at the end of a run: no copy).
+    pub fn into_closed_trades(self) -> Vec<Trade> {
+        self.closed_trades
+    }
+
     /// Books `fill` on the position in `slot`: pays for it, closes opposite lots
     /// first-in first-out (recording a [`Trade`] for each) and opens a lot with the rest.
     pub fn apply_fill(&mut self, slot: usize, fill: &Fill) {

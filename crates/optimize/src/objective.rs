@@ -52,7 +52,12 @@ pub struct TrialStats(Vec<(String, f64)>);
 impl TrialStats {
     /// The numeric statistics of `stats`.
     pub fn of(stats: &Stats) -> Self {
-        Self(stats.numbers().into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
+        Self::from_numbers(stats.numbers())
+    }
+
+    /// Statistics given by key.
+    pub fn from_numbers(numbers: Vec<(&'static str, f64)>) -> Self {
+        Self(numbers.into_iter().map(|(k, v)| (k.to_owned(), v)).collect())
     }
 
     /// The statistic `key`, NaN when absent or undefined.

@@ -5,7 +5,7 @@ use crate::OptimizeError;
 use crate::objective::{Objective, TrialStats};
 use crate::sampler::Trial;
 use crate::space::SearchSpace;
-use gt_analytics::ReturnMoments;
+use gt_analytics::{ReturnMoments, SUMMARY_KEYS};
 use gt_engine::BacktestResult;
 use gt_model::BarSeries;
 use gt_runner::outcome::stats_of;
@@ -122,15 +122,30 @@ impl Sweep {
         Ok((shared, result))
     }
 
-    /// Runs one trial.
+    /// Whether trials keep no equity curve: the objective is one of the
+    /// statistics an [`EquitySummary`](gt_analytics::EquitySummary) gives
+    /// (all but buy & hold, alpha and beta, which need the market's curve too).
+    pub fn summarises(&self) -> bool {
+        SUMMARY_KEYS.contains(&self.objective.key.as_str())
+    }
+
+    /// Runs one trial: folding its equity into statistics as it goes (see
+    /// [`Sweep::summarises`]), else keeping the curve for every statistic.
     pub fn run(&self, trial: &Trial) -> Result<TrialOutcome, RunError> {
-        let (shared, result) = self.run_full(trial)?;
-        let stats = TrialStats::of(&stats_of(&shared.series, &result));
+        let (stats, moments) = if self.summarises() {
+            let entry = self.entry(trial);
+            let (result, summary) = self.shared_for(&entry)?.run_summarised(std::slice::from_ref(&entry))?;
+            (TrialStats::from_numbers(summary.numbers(&result.trades)), summary.moments())
+        } else {
+            let (shared, result) = self.run_full(trial)?;
+            let stats = TrialStats::of(&stats_of(&shared.series, &result));
+            (stats, ReturnMoments::of_equity(&result.timeline, &result.equity))
+        };
         Ok(TrialOutcome {
             trial: trial.clone(),
             value: self.objective.value_of(&stats),
             score: self.objective.score(&stats),
-            moments: ReturnMoments::of_equity(&result.timeline, &result.equity),
+            moments,
             stats,
         })
     }

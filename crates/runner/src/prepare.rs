@@ -9,10 +9,12 @@ use crate::RunError;
 use crate::allocation;
 use crate::spec::{AllocationSpec, RunSpec, StrategyEntry};
 use crate::window::{Window, bars_before_first_decision};
-use gt_engine::{BacktestResult, EngineConfig, Sleeve, backtest_portfolio};
+use gt_analytics::EquitySummary;
+use gt_engine::{BacktestResult, EngineConfig, Sleeve, backtest_portfolio, backtest_portfolio_recorded};
 use gt_execution::ExchangeConfig;
-use gt_model::BarSeries;
+use gt_model::{BarSeries, Timestamp};
 use gt_risk::{RiskConfig, RiskEngine};
+use std::sync::OnceLock;
 
 /// The strategy a spec without `[[strategies]]` runs: `demo_ma` with its defaults.
 pub fn default_strategies() -> Vec<StrategyEntry> {
@@ -32,6 +34,8 @@ pub struct SharedRun {
     pub risk: RiskConfig,
     /// How a variant's sleeves share the account.
     pub allocation: AllocationSpec,
+    /// An empty summary for a run over the bars' merged timeline, once asked for.
+    summary: OnceLock<EquitySummary>,
 }
 
 impl SharedRun {
@@ -40,7 +44,14 @@ impl SharedRun {
         let (mut config, exchange) = spec.execution.configs()?;
         config.flatten_on_halt = spec.risk.flatten_on_halt.unwrap_or(false);
         let risk = spec.risk.config()?;
-        Ok(Self { series, config, exchange, risk, allocation: spec.allocation.clone() })
+        Ok(Self {
+            series,
+            config,
+            exchange,
+            risk,
+            allocation: spec.allocation.clone(),
+            summary: OnceLock::new(),
+        })
     }
 
     /// The sleeves of `entries` over these bars, with the run's settings.
@@ -56,6 +67,40 @@ impl SharedRun {
     pub fn run(&self, entries: &[StrategyEntry]) -> Result<BacktestResult, RunError> {
         let Variant { mut sleeves, mut risk, config, .. } = self.variant(entries)?;
         Ok(backtest_portfolio(&self.series, &mut sleeves, &mut risk, config, self.exchange))
+    }
+
+    /// An empty summary for a run over these bars: its annualisation and
+    /// return buckets come from the merged timeline, read once.
+    fn empty_summary(&self) -> EquitySummary {
+        self.summary
+            .get_or_init(|| {
+                let mut times: Vec<Timestamp> =
+                    self.series.iter().flat_map(|s| s.timestamps().iter().copied()).collect();
+                times.sort_unstable();
+                times.dedup();
+                EquitySummary::for_timeline(&times)
+            })
+            .clone()
+    }
+
+    /// Runs `entries` keeping no equity curve (nor order log): the equity is
+    /// folded into the returned summary step by step, as a sweep's trial needs.
+    pub fn run_summarised(
+        &self,
+        entries: &[StrategyEntry],
+    ) -> Result<(BacktestResult, EquitySummary), RunError> {
+        let Variant { mut sleeves, mut risk, config, .. } = self.variant(entries)?;
+        let config = EngineConfig { keep_order_log: false, ..config };
+        let mut summary = self.empty_summary();
+        let result = backtest_portfolio_recorded(
+            &self.series,
+            &mut sleeves,
+            &mut risk,
+            config,
+            self.exchange,
+            &mut summary,
+        );
+        Ok((result, summary))
     }
 }
 
