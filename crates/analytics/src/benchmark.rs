@@ -5,9 +5,13 @@ use gt_model::{BarSeries, Timestamp, Trade};
 /// An equal-weight index of the symbols' closes on `timeline`: each symbol's
 /// close relative to its first close, averaged over the symbols that have
 /// started trading (a symbol's last close stands for it between its bars).
-/// With one symbol, simply its closes.
+/// With one symbol on its own timeline, simply its closes.
 pub fn equal_weight_index(series: &[BarSeries], timeline: &[Timestamp]) -> Vec<f64> {
-    if let [only] = series {
+    if let [only] = series
+        && only.timestamps().len() == timeline.len()
+        && only.timestamps().first() == timeline.first()
+        && only.timestamps().last() == timeline.last()
+    {
         return only.closes().to_vec();
     }
     let mut cursors = vec![0usize; series.len()];

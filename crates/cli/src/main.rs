@@ -41,6 +41,8 @@ enum Command {
     Compare(commands::compare::CompareArgs),
     /// Sweep a strategy's parameters (grid or random search), ranked by a statistic, kept as a study.
     Optimize(commands::optimize::OptimizeArgs),
+    /// Walk-forward validation: optimize on each training window, test the winner on the next.
+    Walkforward(commands::walkforward::WalkforwardArgs),
     /// List, show, compare, export and delete recorded runs.
     Runs(commands::runs::RunsArgs),
     /// List the built-in strategies, or show one's rules and parameters.
@@ -63,6 +65,7 @@ fn main() -> ExitCode {
         Command::Compare(args) => commands::compare::run(&args),
         Command::Data(args) => commands::data::run(&args),
         Command::Optimize(args) => commands::optimize::run(&args),
+        Command::Walkforward(args) => commands::walkforward::run(&args),
         Command::Runs(args) => commands::runs::run(&args),
         Command::Strategies(args) => commands::strategies::run(&args),
         Command::Indicators(args) => commands::indicators::run(&args),

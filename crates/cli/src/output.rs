@@ -47,10 +47,19 @@ pub fn format_number(key: &str, value: f64) -> String {
 
 /// Prints the statistics table, then notes on what is still open, cancelled, refused or halted.
 pub fn print_table(stats: &Stats, result: &BacktestResult, format: TimeFormat, strategy: &str) -> Result<()> {
+    let symbols: Vec<&str> = result.symbols.iter().map(Symbol::as_str).collect();
+    outln!("{}", stats_table(stats, &format!("{strategy} on {}", symbols.join(", "))));
+    for note in notes(result, format) {
+        outln!("{note}");
+    }
+    Ok(())
+}
+
+/// The statistics as a two-column table under `title`.
+pub fn stats_table(stats: &Stats, title: &str) -> Table {
     let mut table = Table::new();
     table.load_preset(UTF8_FULL_CONDENSED);
-    let symbols: Vec<&str> = result.symbols.iter().map(Symbol::as_str).collect();
-    table.set_header(vec![format!("{strategy} on {}", symbols.join(", ")), String::new()]);
+    table.set_header(vec![title.to_owned(), String::new()]);
     for (key, time) in [("start", &stats.start), ("end", &stats.end)] {
         table.add_row(vec![
             Cell::new(gt_analytics::label(key)),
@@ -63,9 +72,5 @@ pub fn print_table(stats: &Stats, result: &BacktestResult, format: TimeFormat, s
             Cell::new(format_number(key, value)).set_alignment(CellAlignment::Right),
         ]);
     }
-    outln!("{table}");
-    for note in notes(result, format) {
-        outln!("{note}");
-    }
-    Ok(())
+    table
 }

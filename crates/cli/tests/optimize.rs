@@ -293,8 +293,107 @@ fn the_table_ranks_the_trials_and_says_what_was_left_out() {
 #[test]
 fn an_objective_against_the_market_keeps_every_statistic() {
     let dir = tempfile::tempdir().unwrap();
-    let json = optimize(dir.path(), &words("--param fast=5,10 --param slow=30 --objective alpha_pct --no-save"));
+    let json =
+        optimize(dir.path(), &words("--param fast=5,10 --param slow=30 --objective alpha_pct --no-save"));
     let stats = json["trials"][0]["stats"].as_object().unwrap();
     assert!(stats.contains_key("alpha_pct") && stats.contains_key("buy_hold_return_pct"), "{stats:?}");
     assert_eq!(stats.len(), 30, "{stats:?}");
+}
+
+#[test]
+fn walk_forward_folds_are_the_optimize_and_backtest_runs_of_their_windows() {
+    let dir = tempfile::tempdir().unwrap();
+    let sweep = "--data GOOG.csv --param fast=5..30:5 --param slow=20..100:20 --constraint fast<slow --objective sqn \
+                 --commission 0.002";
+    let output = gpt_trader(dir.path())
+        .arg("walkforward")
+        .args(words(sweep))
+        .args(words("--train 2y --test 1y --format json"))
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let json: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let folds = json["folds"].as_array().unwrap();
+    assert_eq!(folds.len(), 7);
+    assert_eq!(
+        (folds[0]["train_start"].as_str(), folds[0]["test_start"].as_str()),
+        (Some("2004-08-19"), Some("2006-08-19"))
+    );
+    assert_eq!(folds[1]["train_start"], "2005-08-19", "rolling windows move by the test length");
+    let day_before = |date: &str| {
+        let day = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").unwrap();
+        (day - chrono::Duration::days(1)).to_string()
+    };
+    let mut growth = 1.0;
+    for fold in folds.iter().take(3) {
+        // The fold's winner is what `optimize` finds on the training window ...
+        let window = format!(
+            "--start {} --end {}",
+            fold["train_start"].as_str().unwrap(),
+            day_before(fold["train_end"].as_str().unwrap())
+        );
+        let best = optimize(dir.path(), &[words(sweep), words(&window), words("--no-save")].concat());
+        assert_eq!(best["best"]["params"], fold["params"], "{window}");
+        assert_eq!(best["best"]["value"], fold["in_sample"]["sqn"], "{window}");
+        // ... and its out-of-sample run is the backtest of the test window, closed at its end.
+        let params = &fold["params"];
+        let test = format!(
+            "--data GOOG.csv --commission 0.002 --finalize-trades --start {} --end {} --param fast={} --param slow={}",
+            fold["test_start"].as_str().unwrap(),
+            day_before(fold["test_end"].as_str().unwrap()),
+            params["fast"],
+            params["slow"]
+        );
+        let output = gpt_trader(dir.path())
+            .arg("backtest")
+            .args(words(&test))
+            .args(["--format", "json", "--no-save"])
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        let backtest: Value = serde_json::from_slice(&output.stdout).unwrap();
+        let (ours, theirs) = (&fold["out_of_sample"], &backtest["stats"]);
+        assert_eq!(ours["trades"], theirs["trades"], "{test}");
+        let (a, b) = (ours["return_pct"].as_f64().unwrap(), theirs["return_pct"].as_f64().unwrap());
+        assert!((a - b).abs() <= 1e-9 * b.abs().max(1.0), "{test}: {a} vs {b}");
+    }
+    for fold in folds {
+        growth *= 1.0 + fold["out_of_sample"]["return_pct"].as_f64().unwrap() / 100.0;
+    }
+    // The stitched curve compounds the folds' returns from the starting cash.
+    let stitched = &json["out_of_sample"];
+    assert_eq!(stitched["equity"][0]["equity"], 10_000.0);
+    let last = stitched["stats"]["equity_final"].as_f64().unwrap();
+    assert!((last - 10_000.0 * growth).abs() < 1e-6, "{last} vs {}", 10_000.0 * growth);
+    assert_eq!(stitched["equity"].as_array().unwrap().len() as u64, stitched_bars(folds));
+}
+
+/// The bars of the folds' test windows (GOOG's bars from the first test start on).
+fn stitched_bars(folds: &[Value]) -> u64 {
+    let first = folds[0]["test_start"].as_str().unwrap().to_owned();
+    let text = std::fs::read_to_string(fixtures().join("GOOG.csv")).unwrap();
+    text.lines()
+        .skip(1)
+        .filter(|line| line.split(',').next().is_some_and(|date| date >= first.as_str()))
+        .count() as u64
+}
+
+#[test]
+fn walk_forward_mistakes_get_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    for (args, expected) in [
+        (
+            "--param fast=5,10 --train 2y --test 6x",
+            "the unit is y (years), m (months), w (weeks) or d (days)",
+        ),
+        ("--param fast=5,10 --train 2y --test 1y --step 6m", "--step must be at least --test"),
+        ("--param fast=5,10 --train 20y --test 1y", "shorter than one training window"),
+    ] {
+        let output = gpt_trader(dir.path()).arg("walkforward").args(words(args)).output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            !output.status.success() && stderr.lines().next().unwrap_or_default().contains(expected),
+            "{args}: {stderr}"
+        );
+    }
 }

@@ -11,6 +11,7 @@ mod sampler;
 mod space;
 mod study;
 mod sweep;
+mod walkforward;
 
 pub use constraint::Constraint;
 pub use error::OptimizeError;
@@ -19,3 +20,4 @@ pub use sampler::{Admission, MAX_GRID, Method, Trial, Trials};
 pub use space::{Axis, Domain, SCHEMA_RANGE_STEPS, SearchSpace};
 pub use study::{Progress, Shard, StudyPlan, StudyReport};
 pub use sweep::{Leaderboard, Sweep, TrialOutcome};
+pub use walkforward::{Fold, FoldOutcome, Span, Stitched, WalkForward, folds, walk_forward};

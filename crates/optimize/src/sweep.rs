@@ -63,6 +63,18 @@ impl Sweep {
         objective: Objective,
     ) -> Result<Self, OptimizeError> {
         let window = Window::of(&spec.data)?;
+        Self::in_window(spec, series, window, space, objective)
+    }
+
+    /// [`Sweep::new`] trading `window` of the bars instead of the spec's
+    /// (a walk-forward fold; the bars before it are the warm-up).
+    pub fn in_window(
+        spec: RunSpec,
+        series: Vec<BarSeries>,
+        window: Window,
+        space: SearchSpace,
+        objective: Objective,
+    ) -> Result<Self, OptimizeError> {
         let mut runs = HashMap::new();
         let series = if window.is_whole() {
             runs.insert(0, Arc::new(SharedRun::new(&spec, series)?));

@@ -48,6 +48,11 @@ impl Window {
         Ok(Self { start, end })
     }
 
+    /// The window from `start` (inclusive) to before `end`; `None` leaves that side open.
+    pub fn between(start: Option<Timestamp>, end: Option<Timestamp>) -> Self {
+        Self { start, end }
+    }
+
     /// True when the window cuts nothing.
     pub fn is_whole(&self) -> bool {
         self.start.is_none() && self.end.is_none()

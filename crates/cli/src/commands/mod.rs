@@ -14,3 +14,5 @@ pub mod run_args;
 pub mod run_spec;
 pub mod runs;
 pub mod strategies;
+mod sweep_args;
+pub mod walkforward;

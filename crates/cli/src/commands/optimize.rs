@@ -1,19 +1,15 @@
 //! `gpt-trader optimize`: a parameter sweep, ranked by a statistic, kept as a study.
 
-use crate::commands::run_args::as_option_error;
-use crate::commands::run_spec::RunBaseArgs;
+use crate::commands::sweep_args::{SweepArgs, TrialBar, option_error};
 use crate::output::{OutputFormat, format_number};
 use anyhow::{Context, Result};
 use clap::Args;
 use comfy_table::{Cell, CellAlignment, Table, presets::UTF8_FULL_CONDENSED};
-use gt_optimize::{
-    Constraint, Method, Objective, Progress, SearchSpace, Shard, StudyPlan, StudyReport, Sweep, TrialOutcome,
-};
+use gt_optimize::{Shard, StudyPlan, StudyReport, Sweep, TrialOutcome};
 use gt_runner::outcome::report_of;
 use gt_runner::records::{RunRequest, stored_run};
 use gt_runner::store::OpenStore;
 use gt_runner::{paths, report};
-use gt_strategy::registry;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -40,51 +36,7 @@ store (PostgreSQL for several machines) and rank the whole study when they end. 
 run again in full and saved as a normal run (gpt-trader runs show ID).")]
 pub struct OptimizeArgs {
     #[command(flatten)]
-    base: RunBaseArgs,
-
-    /// Strategy to sweep (see `gpt-trader strategies`).
-    #[arg(long, default_value = "demo_ma")]
-    strategy: String,
-
-    /// A parameter to vary: NAME=START..END:STEP, NAME=a,b,c or a bare NAME (its schema range);
-    /// repeat for several.
-    #[arg(long = "param", value_name = "NAME[=VALUES]", required = true)]
-    params: Vec<String>,
-
-    /// Only trials whose parameters meet this: comparisons (<, <=, >, >=, ==, !=) of parameters
-    /// and numbers joined by `and` / `or`, e.g. 'fast < slow and slow <= 100'.
-    #[arg(long, value_name = "EXPR")]
-    constraint: Option<String>,
-
-    /// grid: every combination (or --trials of them, drawn with the seed); random: --trials
-    /// distinct draws.
-    #[arg(long, value_enum, default_value_t = MethodArg::Grid)]
-    method: MethodArg,
-
-    /// How many trials (random search: required; grid: a seeded sample of its combinations).
-    #[arg(long, value_name = "N")]
-    trials: Option<u64>,
-
-    /// Seed of the random draws: the same seed gives the same trials.
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
-
-    /// The statistic to rank by: any key of the JSON report's stats (sharpe_ratio, sqn,
-    /// return_pct, calmar_ratio, equity_final, max_drawdown_pct, …).
-    #[arg(long, default_value = "sharpe_ratio", value_name = "KEY")]
-    objective: String,
-
-    /// Lower is better (e.g. --objective volatility_ann_pct --minimize).
-    #[arg(long)]
-    minimize: bool,
-
-    /// Trials with fewer closed trades rank last.
-    #[arg(long, default_value_t = 0, value_name = "N")]
-    min_trades: usize,
-
-    /// Threads running trials [default: every core].
-    #[arg(long, value_name = "N")]
-    jobs: Option<usize>,
+    sweep: SweepArgs,
 
     /// Trials shown in the ranking.
     #[arg(long, default_value_t = 10, value_name = "N")]
@@ -118,55 +70,11 @@ pub struct OptimizeArgs {
     format: OutputFormat,
 }
 
-/// `--method`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-enum MethodArg {
-    Grid,
-    Random,
-}
-
-/// A progress bar on stderr: trials done, trials per second, the best so far.
-struct Bar {
-    bar: indicatif::ProgressBar,
-    sweep_space: SearchSpace,
-    objective: String,
-}
-
-impl Progress for Bar {
-    fn start(&self, to_run: u64, already_done: u64) {
-        self.bar.set_length(to_run);
-        if already_done > 0 {
-            eprintln!("{already_done} trials already in the study; running the other {to_run}.");
-        }
-    }
-
-    fn trial_done(&self, _outcome: &TrialOutcome, best: &TrialOutcome) {
-        self.bar.inc(1);
-        let params = best.trial.params(&self.sweep_space);
-        let text: Vec<String> = params.iter().map(|(k, v)| format!("{k}={v}")).collect();
-        self.bar.set_message(format!("best {} {:.4} ({})", self.objective, best.value, text.join(" ")));
-    }
-}
-
 /// `gpt-trader optimize`.
 pub fn run(args: &OptimizeArgs) -> Result<()> {
-    let spec = args.base.spec()?;
-    let strategy = registry::find(&args.strategy)?;
-    let space = SearchSpace::parse(strategy, &args.params)?;
-    let constraint = args.constraint.as_deref().map(|text| Constraint::parse(strategy, text)).transpose()?;
-    let objective = Objective::new(&args.objective, args.minimize, args.min_trades)?;
-    let plan = StudyPlan {
-        method: match args.method {
-            MethodArg::Grid => Method::Grid,
-            MethodArg::Random => Method::Random,
-        },
-        budget: args.trials,
-        seed: args.seed,
-        constraint,
-        shard: args.shard,
-        jobs: args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from)),
-        top: args.top,
-    };
+    let (spec, space, objective, mut plan) = args.sweep.parts()?;
+    (plan.shard, plan.top) = (args.shard, args.top);
+    let strategy = space.strategy;
     let store = if args.no_save {
         None
     } else {
@@ -178,10 +86,7 @@ pub fn run(args: &OptimizeArgs) -> Result<()> {
     }
     let started = Instant::now();
     let series = crate::commands::data_args::load(&spec.data)?;
-    let sweep = Sweep::new(spec, series, space.clone(), objective).map_err(|e| match e {
-        gt_optimize::OptimizeError::Run(run) => as_option_error(run),
-        other => other.into(),
-    })?;
+    let sweep = Sweep::new(spec, series, space.clone(), objective).map_err(option_error)?;
     sweep.check_plan(&plan)?;
     let name = args
         .study
@@ -189,7 +94,7 @@ pub fn run(args: &OptimizeArgs) -> Result<()> {
         .unwrap_or_else(|| format!("{}-{}", strategy.name, chrono::Utc::now().format("%Y%m%d-%H%M%S")));
     let mut saved_best = None;
     if let Some(store) = &store {
-        let definition = sweep.definition(&plan, &args.params);
+        let definition = sweep.definition(&plan, &args.sweep.params);
         let study = store
             .block_on(async |s| s.open_study(&name, &definition).await)
             .with_context(|| format!("opening study {name}"))?;
@@ -197,11 +102,7 @@ pub fn run(args: &OptimizeArgs) -> Result<()> {
         saved_best = study.best_run_id;
         eprintln!("Study {name} (continue it with --study {name}).");
     }
-    let bar = indicatif::ProgressBar::new(0).with_style(
-        indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} trials {per_sec} {msg}")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-    );
-    let progress = Bar { bar, sweep_space: space, objective: args.objective.clone() };
+    let progress = TrialBar::new(space, &args.sweep.objective);
     let keep_all = args.format == OutputFormat::Json;
     let report = sweep.run_study(&plan, store.as_ref().map(|s| (s, name.as_str())), keep_all, &progress)?;
     progress.bar.finish_and_clear();

@@ -1,0 +1,138 @@
+//! The options a parameter sweep takes (`optimize`, `walkforward`), and its progress bar.
+
+use crate::commands::run_args::as_option_error;
+use crate::commands::run_spec::RunBaseArgs;
+use anyhow::Result;
+use clap::Args;
+use gt_optimize::{
+    Constraint, Method, Objective, OptimizeError, Progress, SearchSpace, StudyPlan, TrialOutcome,
+};
+use gt_runner::RunSpec;
+use gt_strategy::registry;
+
+/// The run, the space searched, the method and the objective of a sweep.
+#[derive(Args, Debug)]
+pub struct SweepArgs {
+    #[command(flatten)]
+    pub base: RunBaseArgs,
+
+    /// Strategy to sweep (see `gpt-trader strategies`).
+    #[arg(long, default_value = "demo_ma")]
+    pub strategy: String,
+
+    /// A parameter to vary: NAME=START..END:STEP, NAME=a,b,c or a bare NAME (its schema range);
+    /// repeat for several.
+    #[arg(long = "param", value_name = "NAME[=VALUES]", required = true)]
+    pub params: Vec<String>,
+
+    /// Only trials whose parameters meet this: comparisons (<, <=, >, >=, ==, !=) of parameters
+    /// and numbers joined by `and` / `or`, e.g. 'fast < slow and slow <= 100'.
+    #[arg(long, value_name = "EXPR")]
+    constraint: Option<String>,
+
+    /// grid: every combination (or --trials of them, drawn with the seed); random: --trials
+    /// distinct draws.
+    #[arg(long, value_enum, default_value_t = MethodArg::Grid)]
+    method: MethodArg,
+
+    /// How many trials (random search: required; grid: a seeded sample of its combinations).
+    #[arg(long, value_name = "N")]
+    trials: Option<u64>,
+
+    /// Seed of the random draws: the same seed gives the same trials.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+
+    /// The statistic to rank by: any key of the JSON report's stats (sharpe_ratio, sqn,
+    /// return_pct, calmar_ratio, equity_final, max_drawdown_pct, …).
+    #[arg(long, default_value = "sharpe_ratio", value_name = "KEY")]
+    pub objective: String,
+
+    /// Lower is better (e.g. --objective volatility_ann_pct --minimize).
+    #[arg(long)]
+    minimize: bool,
+
+    /// Trials with fewer closed trades rank last.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    min_trades: usize,
+
+    /// Threads running trials [default: every core].
+    #[arg(long, value_name = "N")]
+    jobs: Option<usize>,
+}
+
+/// `--method`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum MethodArg {
+    Grid,
+    Random,
+}
+
+impl SweepArgs {
+    /// The run spec, the space, the objective and the plan (one shard, the top 10) these options give.
+    pub fn parts(&self) -> Result<(RunSpec, SearchSpace, Objective, StudyPlan)> {
+        let spec = self.base.spec()?;
+        let strategy = registry::find(&self.strategy)?;
+        let space = SearchSpace::parse(strategy, &self.params)?;
+        let constraint =
+            self.constraint.as_deref().map(|text| Constraint::parse(strategy, text)).transpose()?;
+        let objective = Objective::new(&self.objective, self.minimize, self.min_trades)?;
+        let plan = StudyPlan {
+            method: match self.method {
+                MethodArg::Grid => Method::Grid,
+                MethodArg::Random => Method::Random,
+            },
+            budget: self.trials,
+            seed: self.seed,
+            constraint,
+            shard: None,
+            jobs: self.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from)),
+            top: 10,
+        };
+        Ok((spec, space, objective, plan))
+    }
+}
+
+/// A sweep's error, naming the command-line option of a bad run setting.
+pub fn option_error(error: OptimizeError) -> anyhow::Error {
+    match error {
+        OptimizeError::Run(run) => as_option_error(run),
+        other => other.into(),
+    }
+}
+
+/// A progress bar on stderr: trials done, trials per second, the best so far.
+pub struct TrialBar {
+    /// The bar.
+    pub bar: indicatif::ProgressBar,
+    space: SearchSpace,
+    objective: String,
+}
+
+impl TrialBar {
+    /// A bar for trials over `space` ranked by `objective`.
+    pub fn new(space: SearchSpace, objective: &str) -> Self {
+        let bar = indicatif::ProgressBar::new(0).with_style(
+            indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} trials {per_sec} {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        Self { bar, space, objective: objective.to_owned() }
+    }
+}
+
+impl Progress for TrialBar {
+    fn start(&self, to_run: u64, already_done: u64) {
+        self.bar.reset();
+        self.bar.set_length(to_run);
+        if already_done > 0 {
+            eprintln!("{already_done} trials already in the study; running the other {to_run}.");
+        }
+    }
+
+    fn trial_done(&self, _outcome: &TrialOutcome, best: &TrialOutcome) {
+        self.bar.inc(1);
+        let params = best.trial.params(&self.space);
+        let text: Vec<String> = params.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        self.bar.set_message(format!("best {} {:.4} ({})", self.objective, best.value, text.join(" ")));
+    }
+}
