@@ -397,3 +397,85 @@ fn walk_forward_mistakes_get_one_line() {
         );
     }
 }
+
+/// The trials of a study's JSON by index: `(index, params, value)`.
+fn by_index(json: &Value) -> Vec<(u64, Value, Value)> {
+    let mut trials: Vec<(u64, Value, Value)> = json["trials"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| (t["index"].as_u64().unwrap(), t["params"].clone(), t["value"].clone()))
+        .collect();
+    trials.sort_by_key(|(index, _, _)| *index);
+    trials
+}
+
+/// A TPE sweep of `trials` trials with `seed` on GOOG.
+fn tpe(trials: u32, seed: u32) -> Vec<String> {
+    words(&format!(
+        "--data GOOG.csv --param fast=2..60 --param slow=10..250 --constraint fast<slow --method tpe \
+         --trials {trials} --objective sqn --seed {seed} --jobs 2"
+    ))
+}
+
+#[test]
+fn a_tpe_study_repeats_with_its_seed_and_continues_a_killed_run_as_if_never_stopped() {
+    let _watchdog = gt_testkit::Watchdog::new(Duration::from_secs(300));
+    let dir = tempfile::tempdir().unwrap();
+    let whole = optimize(dir.path(), &[tpe(400, 3), words("--no-save")].concat());
+    assert_eq!(whole["trials_count"], 400);
+    assert_eq!(
+        by_index(&whole),
+        by_index(&optimize(dir.path(), &[tpe(400, 3), words("--no-save")].concat()))
+    );
+    let other_seed = optimize(dir.path(), &[tpe(400, 4), words("--no-save")].concat());
+    assert_ne!(by_index(&whole), by_index(&other_seed));
+
+    // Killed once some batches are written, then continued: every trial as in the run never stopped.
+    let study = [tpe(400, 3), words("--study tpe")].concat();
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("gpt-trader"))
+        .current_dir(fixtures())
+        .env("GPT_TRADER_DATA", dir.path())
+        .arg("optimize")
+        .args(&study)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let url = format!("sqlite://{}", dir.path().join("runs.db").display());
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let written = || {
+        runtime.block_on(async {
+            match gt_store::Store::open(&url).await {
+                Ok(store) => store.trials("tpe").await.map_or(0, |t| t.len()),
+                Err(_) => 0,
+            }
+        })
+    };
+    while written() < 20 && child.try_wait().unwrap().is_none() {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let output =
+        gpt_trader(dir.path()).arg("optimize").args(&study).args(["--format", "json"]).output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let resumed: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(by_index(&resumed), by_index(&whole));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains(" trials already in the study"), "it continued the study: {stderr}");
+}
+
+#[test]
+fn tpe_shards_are_independent_searches_continued_only_as_they_started() {
+    let dir = tempfile::tempdir().unwrap();
+    let study = [tpe(40, 3), words("--study shards")].concat();
+    let first = optimize(dir.path(), &[study.clone(), words("--shard 0/2")].concat());
+    let second = optimize(dir.path(), &[study.clone(), words("--shard 1/2")].concat());
+    assert_eq!((first["trials_count"].as_u64(), second["trials_count"].as_u64()), (Some(20), Some(40)));
+    let indexes: Vec<u64> = by_index(&second).iter().map(|(i, _, _)| *i).collect();
+    assert_eq!(indexes, (0..40).collect::<Vec<_>>(), "shard K runs the indexes K, K + N, …");
+    let output = gpt_trader(dir.path()).arg("optimize").args(&study).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success() && stderr.contains("proposed by another search"), "{stderr}");
+}

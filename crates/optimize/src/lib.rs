@@ -11,6 +11,7 @@ mod sampler;
 mod space;
 mod study;
 mod sweep;
+mod tpe_search;
 mod walkforward;
 
 pub use constraint::Constraint;

@@ -8,9 +8,11 @@
 use crate::OptimizeError;
 use crate::constraint::Constraint;
 use crate::space::{Axis, Domain, SearchSpace};
+use crate::study::Shard;
+use crate::tpe_search::TpeSearch;
 use gt_strategy::{ParamKind, ParamValue, StrategySpec};
-use rand::{Rng, SeedableRng};
-use rand_chacha::ChaCha8Rng;
+use rand::rngs::ChaCha8Rng;
+use rand::{RngExt, SeedableRng};
 use std::collections::HashSet;
 
 /// The most combinations a grid may have before constraints.
@@ -48,6 +50,9 @@ pub enum Method {
     Grid,
     /// `--trials` combinations drawn with the seed, each distinct.
     Random,
+    /// `--trials` combinations proposed by tree-structured Parzen estimators
+    /// told every result so far (a batch of `--jobs` at a time).
+    Tpe,
 }
 
 /// What a space and a constraint let through, and why the rest was left out.
@@ -67,7 +72,7 @@ impl<'a> Admission<'a> {
     }
 
     /// Whether `values` may run; counts why not.
-    fn admits(&mut self, values: &[ParamValue]) -> bool {
+    pub(crate) fn admits(&mut self, values: &[ParamValue]) -> bool {
         let strategy: &StrategySpec = self.space.strategy;
         let value_of = |name: &str| {
             self.space.axes.iter().position(|a| a.name == name).map_or_else(
@@ -98,9 +103,10 @@ impl<'a> Admission<'a> {
     }
 }
 
-/// The trials of a sweep, in index order, lazily.
+/// The trials of a sweep (this shard's), in index order, lazily.
 pub struct Trials {
     source: Source,
+    shard: Option<Shard>,
 }
 
 enum Source {
@@ -108,6 +114,8 @@ enum Source {
     Grid { axes: Vec<Vec<ParamValue>>, picked: Vec<(u64, u64)>, next: usize },
     /// Seeded draws.
     Random { axes: Vec<Axis>, seed: u64, budget: u64, next: u64, seen: HashSet<Vec<u64>> },
+    /// A TPE search (each shard its own, seeded apart).
+    Tpe(Box<TpeSearch>),
 }
 
 fn decode(axes: &[Vec<ParamValue>], mut code: u64) -> Vec<ParamValue> {
@@ -127,9 +135,10 @@ pub fn check_plan(method: Method, space: &SearchSpace, budget: Option<u64>) -> R
             "the grid has {} combinations, more than {MAX_GRID}: use coarser steps, or --method random --trials N",
             space.grid_size()
         ))),
-        Method::Random if budget.is_none() => {
-            Err(OptimizeError::Invalid("--method random needs --trials N (how many to draw)".to_owned()))
-        }
+        Method::Random | Method::Tpe if budget.is_none() => Err(OptimizeError::Invalid(format!(
+            "--method {} needs --trials N (how many to run)",
+            if method == Method::Tpe { "tpe" } else { "random" }
+        ))),
         _ => Ok(()),
     }
 }
@@ -142,10 +151,32 @@ impl Trials {
         admission: &mut Admission<'_>,
         budget: Option<u64>,
         seed: u64,
+        shard: Option<Shard>,
     ) -> Result<Self, OptimizeError> {
         let space = admission.space;
         check_plan(method, space, budget)?;
+        let source = Self::source(method, admission, budget, seed, shard)?;
+        Ok(Self { source, shard })
+    }
+
+    fn source(
+        method: Method,
+        admission: &mut Admission<'_>,
+        budget: Option<u64>,
+        seed: u64,
+        shard: Option<Shard>,
+    ) -> Result<Source, OptimizeError> {
+        let space = admission.space;
         match method {
+            Method::Tpe => {
+                // N shards are N independent searches, each of its part of the budget.
+                let Shard { index, count } = shard.unwrap_or(Shard { index: 0, count: 1 });
+                let total = budget.unwrap_or_default();
+                let part = total / count + u64::from(index < total % count);
+                let search = TpeSearch::new(&space.axes, seed.wrapping_add(index), part, index, count)
+                    .ok_or_else(|| OptimizeError::Invalid("a parameter's range is empty".to_owned()))?;
+                Ok(Source::Tpe(Box::new(search)))
+            }
             Method::Grid => {
                 let axes: Vec<Vec<ParamValue>> = space.axes.iter().map(|a| a.domain.grid_values()).collect();
                 let size = space.grid_size();
@@ -163,19 +194,11 @@ impl Trials {
                 };
                 positions.sort_unstable();
                 let picked = positions.into_iter().map(|p| (p, admitted[p as usize])).collect();
-                Ok(Self { source: Source::Grid { axes, picked, next: 0 } })
+                Ok(Source::Grid { axes, picked, next: 0 })
             }
             Method::Random => {
                 let budget = budget.unwrap_or_default();
-                Ok(Self {
-                    source: Source::Random {
-                        axes: space.axes.clone(),
-                        seed,
-                        budget,
-                        next: 0,
-                        seen: HashSet::new(),
-                    },
-                })
+                Ok(Source::Random { axes: space.axes.clone(), seed, budget, next: 0, seen: HashSet::new() })
             }
         }
     }
@@ -186,12 +209,47 @@ impl Trials {
         match &self.source {
             Source::Grid { picked, .. } => picked.len() as u64,
             Source::Random { budget, .. } => *budget,
+            Source::Tpe(search) => search.budget(),
         }
     }
 
-    /// The next trial, drawing with `admission`'s checks; `None` at the end.
+    /// The indexes of the trials this shard plans.
+    pub fn indexes(&self) -> Vec<u64> {
+        match &self.source {
+            Source::Tpe(search) => search.indexes().collect(),
+            _ => (0..self.planned()).filter(|i| self.is_mine(*i)).collect(),
+        }
+    }
+
+    fn is_mine(&self, index: u64) -> bool {
+        self.shard.is_none_or(|s| index % s.count == s.index)
+    }
+
+    /// Whether the next trials depend on the scores told of earlier ones (TPE).
+    pub fn learns(&self) -> bool {
+        matches!(self.source, Source::Tpe(_))
+    }
+
+    /// Tells a learning search the score of trial `index` (higher is better).
+    pub fn tell(&mut self, index: u64, score: f64) {
+        if let Source::Tpe(search) = &mut self.source {
+            search.tell(index, score);
+        }
+    }
+
+    /// The next trial of this shard, drawing with `admission`'s checks; `None` at the end.
     pub fn next(&mut self, admission: &mut Admission<'_>) -> Option<Trial> {
+        loop {
+            let trial = self.next_of_any_shard(admission)?;
+            if self.learns() || self.is_mine(trial.index) {
+                return Some(trial);
+            }
+        }
+    }
+
+    fn next_of_any_shard(&mut self, admission: &mut Admission<'_>) -> Option<Trial> {
         match &mut self.source {
+            Source::Tpe(search) => search.next(admission),
             Source::Grid { axes, picked, next } => {
                 let (index, code) = *picked.get(*next)?;
                 *next += 1;
@@ -222,7 +280,8 @@ impl Trials {
     }
 }
 
-fn value_bits(value: &ParamValue) -> u64 {
+/// The bits of a value, to tell combinations apart.
+pub(crate) fn value_bits(value: &ParamValue) -> u64 {
     match value {
         ParamValue::Int(v) => *v as u64,
         ParamValue::Float(v) => v.to_bits(),
@@ -260,7 +319,7 @@ mod tests {
             SearchSpace::parse(strategy, &params.iter().map(|p| p.to_string()).collect::<Vec<_>>()).unwrap();
         let constraint = constraint.map(|c| Constraint::parse(strategy, c).unwrap());
         let mut admission = Admission::new(&space, constraint.as_ref());
-        let mut trials = Trials::plan(method, &mut admission, budget, seed).unwrap();
+        let mut trials = Trials::plan(method, &mut admission, budget, seed, None).unwrap();
         std::iter::from_fn(|| trials.next(&mut admission)).collect()
     }
 
@@ -282,7 +341,7 @@ mod tests {
         let strategy = registry::find("demo_ma").unwrap();
         let space = SearchSpace::parse(strategy, &["fast=5,10,20".into(), "slow=10,20".into()]).unwrap();
         let mut admission = Admission::new(&space, None);
-        let trials = Trials::plan(Method::Grid, &mut admission, None, 0).unwrap();
+        let trials = Trials::plan(Method::Grid, &mut admission, None, 0, None).unwrap();
         assert_eq!(trials.planned(), 3);
         assert_eq!(admission.refused.0, 3);
         assert!(admission.refused.1.unwrap().contains("fast"), "the reason names the parameter");

@@ -11,7 +11,7 @@ use gt_runner::RunError;
 use gt_runner::store::OpenStore;
 use gt_store::TrialRecord;
 use gt_strategy::{ParamKind, ParamValue};
-use std::collections::HashSet;
+use std::collections::HashMap;
 
 /// One of `count` parts of a study: the trials whose index modulo `count` is `index`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -98,6 +98,8 @@ impl Sweep {
             "params": params,
             "constraint": plan.constraint.as_ref().map(Constraint::text),
             "method": plan.method,
+            // A TPE search asks a batch of --jobs trials at a time: its trials depend on it.
+            "batch": (plan.method == Method::Tpe).then_some(plan.jobs),
             "trials": plan.budget,
             "seed": plan.seed,
             "objective": self.objective,
@@ -192,28 +194,31 @@ impl Sweep {
             .build()
             .map_err(|e| OptimizeError::Invalid(format!("cannot start {} threads: {e}", plan.jobs)))?;
         let mut admission = Admission::new(&self.space, plan.constraint.as_ref());
-        let mut trials = Trials::plan(plan.method, &mut admission, plan.budget, plan.seed)?;
+        let mut trials = Trials::plan(plan.method, &mut admission, plan.budget, plan.seed, plan.shard)?;
         let stored = match store {
             Some((store, name)) => self.stored_outcomes(store, name)?,
             None => Vec::new(),
         };
-        let done: HashSet<u64> = stored.iter().map(|o| o.trial.index).collect();
-        let mine = |index: u64| plan.shard.is_none_or(|s| index % s.count == s.index);
-        let planned = trials.planned();
-        let to_run = (0..planned).filter(|i| mine(*i) && !done.contains(i)).count() as u64;
+        let done: HashMap<u64, (Vec<ParamValue>, f64)> =
+            stored.iter().map(|o| (o.trial.index, (o.trial.values.clone(), o.score))).collect();
+        let to_run = trials.indexes().into_iter().filter(|i| !done.contains_key(i)).count() as u64;
         progress.start(to_run, done.len() as u64);
 
         let mut tally = Tally::new(plan.top, keep_all);
         for outcome in stored {
             tally.keep(outcome);
         }
-        let batch_size = plan.jobs.max(1) * 4;
+        // A learning search asks one trial per thread, then hears how they did;
+        // the others run a few per thread between writes.
+        let learns = trials.learns();
+        let batch_size = plan.jobs.max(1) * if learns { 1 } else { 4 };
         let mut ran = 0;
         loop {
             let mut batch: Vec<Trial> = Vec::with_capacity(batch_size);
             while batch.len() < batch_size {
                 match trials.next(&mut admission) {
-                    Some(trial) if mine(trial.index) && !done.contains(&trial.index) => batch.push(trial),
+                    // A resumed search asks again what it asked before, to be told the stored score.
+                    Some(trial) if learns || !done.contains_key(&trial.index) => batch.push(trial),
                     Some(_) => {}
                     None => break,
                 }
@@ -221,7 +226,9 @@ impl Sweep {
             if batch.is_empty() {
                 break;
             }
-            let outcomes = self.run_all(&batch, &pool).into_iter().collect::<Result<Vec<_>, RunError>>()?;
+            let (replayed, to_run): (Vec<Trial>, Vec<Trial>) =
+                batch.into_iter().partition(|t| done.contains_key(&t.index));
+            let outcomes = self.run_all(&to_run, &pool).into_iter().collect::<Result<Vec<_>, RunError>>()?;
             if let Some((store, name)) = store {
                 let records = outcomes
                     .iter()
@@ -232,8 +239,20 @@ impl Sweep {
                     RunError::Store { context: format!("writing trials of study {name}"), source }
                 })?;
             }
+            for trial in replayed {
+                let (values, score) = &done[&trial.index];
+                if *values != trial.values {
+                    return Err(OptimizeError::Invalid(format!(
+                        "trial {} of the study was proposed by another search (another --shard or --jobs): \
+                         continue a TPE study with the --shard and --jobs it was started with",
+                        trial.index
+                    )));
+                }
+                trials.tell(trial.index, *score);
+            }
             for outcome in outcomes {
                 ran += 1;
+                trials.tell(outcome.trial.index, outcome.score);
                 progress.trial_done(&outcome, tally.best_with(&outcome));
                 tally.keep(outcome);
             }

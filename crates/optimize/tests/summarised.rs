@@ -22,7 +22,7 @@ fn every_trial_equals_its_full_run(series: gt_model::BarSeries, spec: RunSpec, p
             .unwrap();
     assert!(sweep.summarises());
     let mut admission = Admission::new(&space, None);
-    let mut trials = Trials::plan(Method::Grid, &mut admission, None, 0).unwrap();
+    let mut trials = Trials::plan(Method::Grid, &mut admission, None, 0, None).unwrap();
     let mut checked = 0;
     while let Some(trial) = trials.next(&mut admission) {
         let lean = sweep.run(&trial).unwrap();

@@ -23,6 +23,8 @@ Examples:
   gpt-trader optimize --strategy volatility --param std_dev=1..3:0.5 --param period --method random \\
       --trials 200 --seed 7 --min-trades 10 --study vol-search
   gpt-trader optimize --param fast=2..100 --param slow=10..400:5 --study big --shard 0/4   # on 4 machines
+  gpt-trader optimize --param fast --param slow --constraint 'fast < slow and slow <= 500' \
+      --method tpe --trials 300 --objective sortino_ratio
 
 Values: START..END:STEP includes both ends (5..50:5 is 5, 10, …, 50; the step is 1 when left out),
 a,b,c lists values, and a bare NAME sweeps the parameter's schema range (`gpt-trader strategies NAME`):
@@ -32,7 +34,8 @@ with its parameters, on bars and settings prepared once, on every core.
 
 Trials are written to the run store as they finish, as the study --study NAME: run the same command
 again to continue an interrupted study; shards (--shard K/N, K from 0) of one study write into one
-store (PostgreSQL for several machines) and rank the whole study when they end. The best trial is
+store (PostgreSQL for several machines) and rank the whole study when they end (a TPE study's shards
+are independent searches, each of its part of --trials). The best trial is
 run again in full and saved as a normal run (gpt-trader runs show ID).")]
 pub struct OptimizeArgs {
     #[command(flatten)]
@@ -106,6 +109,16 @@ pub fn run(args: &OptimizeArgs) -> Result<()> {
     let keep_all = args.format == OutputFormat::Json;
     let report = sweep.run_study(&plan, store.as_ref().map(|s| (s, name.as_str())), keep_all, &progress)?;
     progress.bar.finish_and_clear();
+    if report.trials_count == 0 {
+        let mut why = left_out(&report).join(" ");
+        if why.is_empty() {
+            why = "the space has no combination to run.".to_owned();
+        }
+        anyhow::bail!(
+            "no trial could run ({}); widen the ranges or loosen the constraint",
+            why.trim_end_matches('.')
+        );
+    }
     let best_run = match report.top.first() {
         // A finished study run again: its best run is already saved.
         Some(_) if report.ran == 0 && saved_best.is_some() && args.report.is_none() => saved_best,

@@ -31,11 +31,12 @@ pub struct SweepArgs {
     constraint: Option<String>,
 
     /// grid: every combination (or --trials of them, drawn with the seed); random: --trials
-    /// distinct draws.
+    /// distinct draws; tpe: --trials proposed by tree-structured Parzen estimators that learn from
+    /// every result so far, --jobs at a time (the same seed and --jobs give the same trials).
     #[arg(long, value_enum, default_value_t = MethodArg::Grid)]
     method: MethodArg,
 
-    /// How many trials (random search: required; grid: a seeded sample of its combinations).
+    /// How many trials (random and tpe: required; grid: a seeded sample of its combinations).
     #[arg(long, value_name = "N")]
     trials: Option<u64>,
 
@@ -66,6 +67,7 @@ pub struct SweepArgs {
 enum MethodArg {
     Grid,
     Random,
+    Tpe,
 }
 
 impl SweepArgs {
@@ -81,6 +83,7 @@ impl SweepArgs {
             method: match self.method {
                 MethodArg::Grid => Method::Grid,
                 MethodArg::Random => Method::Random,
+                MethodArg::Tpe => Method::Tpe,
             },
             budget: self.trials,
             seed: self.seed,
