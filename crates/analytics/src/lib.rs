@@ -19,8 +19,9 @@ pub use attribution::{Attribution, OpenExposure, Slice, attribute};
 pub use benchmark::{BuyAndHold, equal_weight_index};
 pub use drawdown::{DrawdownPeriod, drawdown_fractions, drawdown_periods};
 pub use overfitting::{
-    DeflatedSharpe, ReturnMoments, deflated_sharpe_ratio, expected_maximum_sharpe, probabilistic_sharpe_ratio,
+    DeflatedSharpe, Overfitting, ReturnMoments, deflated_sharpe_ratio, expected_maximum_sharpe,
+    probabilistic_sharpe_ratio, probability_of_backtest_overfitting,
 };
 pub use report::{EquityPoint, Report, TradeRecord};
 pub use stats::{Stats, StatsInput, compute_stats, label};
-pub use summary::{EquitySummary, SUMMARY_KEYS};
+pub use summary::{BlockSums, EquitySummary, SUMMARY_KEYS};

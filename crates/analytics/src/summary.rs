@@ -122,6 +122,44 @@ pub struct EquitySummary {
     bucket_last: f64,
     previous_bucket_last: Option<f64>,
     returns: Moments,
+    /// Periodic returns a run over the whole timeline has.
+    expected_returns: usize,
+    blocks: Option<Blocks>,
+}
+
+/// The sums of one block's periodic returns: enough for its mean and
+/// variance, alone or joined with other blocks.
+#[derive(Clone, Copy, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct BlockSums {
+    /// Returns in the block.
+    pub count: f64,
+    /// Their sum.
+    pub sum: f64,
+    /// The sum of their squares.
+    pub sum_squares: f64,
+}
+
+/// Periodic returns summed into equal blocks of time, in order.
+#[derive(Clone, Debug)]
+struct Blocks {
+    expected: usize,
+    seen: usize,
+    sums: Vec<BlockSums>,
+}
+
+impl Blocks {
+    fn new(count: usize, expected: usize) -> Self {
+        Self { expected: expected.max(1), seen: 0, sums: vec![BlockSums::default(); count.max(1)] }
+    }
+
+    fn push(&mut self, r: f64) {
+        let block = (self.seen * self.sums.len() / self.expected).min(self.sums.len() - 1);
+        let sums = &mut self.sums[block];
+        sums.count += 1.0;
+        sums.sum += r;
+        sums.sum_squares += r * r;
+        self.seen += 1;
+    }
 }
 
 impl EquitySummary {
@@ -130,7 +168,17 @@ impl EquitySummary {
     pub fn for_timeline(timeline: &[Timestamp]) -> Self {
         let period = bar_period_nanos(timeline).unwrap_or(86_400_000_000_000);
         let (periods_per_year, bucket) = annualization(timeline, period);
+        let mut buckets: usize = 0;
+        let mut end = i64::MIN;
+        for ts in timeline {
+            if ts.nanos() >= end {
+                buckets += 1;
+                end = bucket.span(*ts).1;
+            }
+        }
         Self {
+            expected_returns: buckets.saturating_sub(1),
+            blocks: None,
             periods_per_year,
             bucket,
             resolution: resolution_nanos(period),
@@ -172,8 +220,23 @@ impl EquitySummary {
             if !r.is_nan() {
                 self.returns.push(r);
             }
+            if let Some(blocks) = &mut self.blocks {
+                blocks.push(if r.is_nan() { 0.0 } else { r });
+            }
         }
         self.previous_bucket_last = Some(self.bucket_last);
+    }
+
+    /// Also sums the periodic returns over `count` equal blocks of time (for
+    /// the probability of backtest overfitting).
+    pub fn with_blocks(mut self, count: usize) -> Self {
+        self.blocks = Some(Blocks::new(count, self.expected_returns));
+        self
+    }
+
+    /// The sums of each block's periodic returns, when asked for.
+    pub fn blocks(&self) -> Option<Vec<BlockSums>> {
+        self.finished().blocks.map(|b| b.sums)
     }
 
     fn fold(&mut self, ts: Timestamp, equity: f64) {

@@ -479,3 +479,75 @@ fn tpe_shards_are_independent_searches_continued_only_as_they_started() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!output.status.success() && stderr.contains("proposed by another search"), "{stderr}");
 }
+
+/// Writes `closes` as a daily CSV (weekdays from 2000-01-03), each bar opening at the close before.
+fn write_daily(path: &Path, closes: &[f64]) {
+    let mut text = String::from("Date,Open,High,Low,Close,Volume\n");
+    let mut day = chrono::NaiveDate::from_ymd_opt(2000, 1, 3).unwrap();
+    let mut open = closes[0];
+    for close in closes {
+        while chrono::Datelike::weekday(&day).number_from_monday() > 5 {
+            day = day.succ_opt().unwrap();
+        }
+        let (high, low) = (open.max(*close) * 1.001, open.min(*close) * 0.999);
+        text.push_str(&format!("{day},{open:.4},{high:.4},{low:.4},{close:.4},1000\n"));
+        open = *close;
+        day = day.succ_opt().unwrap();
+    }
+    std::fs::write(path, text).unwrap();
+}
+
+/// Standard normal draws from a seeded xorshift (Box–Muller).
+fn normals(seed: u64, count: usize) -> Vec<f64> {
+    let mut rng = gt_testkit::Xorshift::new(seed);
+    let mut uniform = move || (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
+    (0..count)
+        .map(|_| {
+            let (u, v) = (uniform().max(1e-300), uniform());
+            (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
+        })
+        .collect()
+}
+
+fn pbo_of(dir: &Path, file: &Path) -> f64 {
+    let json = optimize(
+        dir,
+        &[
+            words("--param fast=2..20:2 --param slow=25..100:15 --no-save --pbo --data"),
+            vec![file.display().to_string()],
+        ]
+        .concat(),
+    );
+    json["probability_of_backtest_overfitting"]["probability"].as_f64().unwrap()
+}
+
+#[test]
+fn the_probability_of_overfitting_is_high_on_random_walks_and_low_with_an_edge() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("prices.csv");
+    // Pure random walks, 1 % a day: the in-sample best is a coin toss out of sample.
+    let walks: Vec<f64> = (1..=8)
+        .map(|seed| {
+            let mut price = 100.0;
+            let closes: Vec<f64> = normals(seed, 2_500)
+                .iter()
+                .map(|z| {
+                    price *= (0.01 * z).exp();
+                    price
+                })
+                .collect();
+            write_daily(&file, &closes);
+            pbo_of(dir.path(), &file)
+        })
+        .collect();
+    let mean = walks.iter().sum::<f64>() / walks.len() as f64;
+    assert!(mean >= 0.35, "mean PBO over random walks {mean}: {walks:?}");
+    // A 150-day cycle a crossover can ride: the parameters that ride it win in every block.
+    let noise = normals(99, 2_500);
+    let closes: Vec<f64> = (0..2_500)
+        .map(|i| 100.0 * (0.15 * (std::f64::consts::TAU * i as f64 / 150.0).sin() + 0.003 * noise[i]).exp())
+        .collect();
+    write_daily(&file, &closes);
+    let edge = pbo_of(dir.path(), &file);
+    assert!(edge <= 0.1, "PBO with an edge {edge}");
+}

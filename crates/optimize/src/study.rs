@@ -6,7 +6,9 @@ use crate::objective::TrialStats;
 use crate::sampler::{Admission, Method, Trial, Trials};
 use crate::sweep::{Leaderboard, Sweep, TrialOutcome};
 use crate::{Constraint, OptimizeError};
-use gt_analytics::{DeflatedSharpe, deflated_sharpe_ratio};
+use gt_analytics::{
+    BlockSums, DeflatedSharpe, Overfitting, deflated_sharpe_ratio, probability_of_backtest_overfitting,
+};
 use gt_runner::RunError;
 use gt_runner::store::OpenStore;
 use gt_store::TrialRecord;
@@ -86,6 +88,8 @@ pub struct StudyReport {
     pub all: Vec<TrialOutcome>,
     /// The best trial's deflated Sharpe ratio against every trial's.
     pub deflated_sharpe: Option<DeflatedSharpe>,
+    /// The probability of backtest overfitting over every trial, when measured.
+    pub overfitting: Option<Overfitting>,
 }
 
 impl Sweep {
@@ -103,6 +107,7 @@ impl Sweep {
             "trials": plan.budget,
             "seed": plan.seed,
             "objective": self.objective,
+            "pbo_blocks": self.pbo_blocks(),
             "data": {
                 "fingerprint": self.fingerprint(),
                 "start": spec.data.start,
@@ -142,7 +147,13 @@ impl Sweep {
             params: self.params_json(&outcome.trial),
             value: outcome.value.is_finite().then_some(outcome.value),
             stats: serde_json::to_value(&outcome.stats)?,
-            moments: serde_json::to_value(outcome.moments)?,
+            moments: {
+                let mut moments = serde_json::to_value(outcome.moments)?;
+                if let (Some(blocks), Some(map)) = (&outcome.blocks, moments.as_object_mut()) {
+                    map.insert("blocks".to_owned(), serde_json::to_value(blocks)?);
+                }
+                moments
+            },
         })
     }
 
@@ -169,6 +180,7 @@ impl Sweep {
             value: self.objective.value_of(&stats),
             score: self.objective.score(&stats),
             moments: serde_json::from_value(record.moments.clone()).ok()?,
+            blocks: record.moments.get("blocks").and_then(|b| serde_json::from_value(b.clone()).ok()),
             stats,
         })
     }
@@ -264,7 +276,8 @@ impl Sweep {
                 tally.keep(outcome);
             }
         }
-        let Tally { board, mut all, sharpes, .. } = tally;
+        let Tally { board, mut all, sharpes, blocks, .. } = tally;
+        let overfitting = self.pbo_blocks().and_then(|_| probability_of_backtest_overfitting(&blocks));
         let top = board.entries().to_vec();
         let deflated_sharpe = top.first().map(|best| deflated_sharpe_ratio(&best.moments, &sharpes));
         rank(&mut all);
@@ -277,6 +290,7 @@ impl Sweep {
             top,
             all,
             deflated_sharpe,
+            overfitting,
         })
     }
 
@@ -302,17 +316,27 @@ struct Tally {
     board: Leaderboard,
     all: Vec<TrialOutcome>,
     sharpes: Vec<f64>,
+    blocks: Vec<Vec<BlockSums>>,
     keep_all: bool,
 }
 
 impl Tally {
     fn new(top: usize, keep_all: bool) -> Self {
-        Self { board: Leaderboard::new(top), all: Vec::new(), sharpes: Vec::new(), keep_all }
+        Self {
+            board: Leaderboard::new(top),
+            all: Vec::new(),
+            sharpes: Vec::new(),
+            blocks: Vec::new(),
+            keep_all,
+        }
     }
 
     fn keep(&mut self, outcome: TrialOutcome) {
         self.board.offer(&outcome);
         self.sharpes.push(outcome.moments.sharpe);
+        if let Some(blocks) = &outcome.blocks {
+            self.blocks.push(blocks.clone());
+        }
         if self.keep_all {
             self.all.push(outcome);
         }

@@ -5,9 +5,10 @@ use crate::OptimizeError;
 use crate::objective::{Objective, TrialStats};
 use crate::sampler::Trial;
 use crate::space::SearchSpace;
-use gt_analytics::{ReturnMoments, SUMMARY_KEYS};
+use gt_analytics::{BlockSums, EquitySummary, ReturnMoments, SUMMARY_KEYS};
 use gt_engine::BacktestResult;
 use gt_model::BarSeries;
+use gt_model::EquityRecorder;
 use gt_runner::outcome::stats_of;
 use gt_runner::records::fingerprint;
 use gt_runner::window::{Window, bars_before_first_decision};
@@ -30,6 +31,9 @@ pub struct TrialOutcome {
     pub stats: TrialStats,
     /// The moments of its periodic returns (for the deflated Sharpe ratio).
     pub moments: ReturnMoments,
+    /// Its periodic returns summed over blocks of time (for the probability
+    /// of backtest overfitting), when the sweep measures it.
+    pub blocks: Option<Vec<BlockSums>>,
 }
 
 impl TrialOutcome {
@@ -52,6 +56,8 @@ pub struct Sweep {
     series: Vec<BarSeries>,
     /// Prepared runs by the bars a trial keeps before the window (0: the whole series).
     runs: Mutex<HashMap<usize, Arc<SharedRun>>>,
+    /// Blocks of time each trial's returns are summed over, for the probability of overfitting.
+    pbo_blocks: Option<usize>,
 }
 
 impl Sweep {
@@ -83,7 +89,24 @@ impl Sweep {
             SharedRun::new(&spec, Vec::new())?;
             series
         };
-        Ok(Self { spec, space, objective, window, series, runs: Mutex::new(runs) })
+        Ok(Self { spec, space, objective, window, series, runs: Mutex::new(runs), pbo_blocks: None })
+    }
+
+    /// Measures the probability of backtest overfitting over `blocks` blocks of time
+    /// (an even number from 2 to 24).
+    pub fn with_pbo_blocks(mut self, blocks: usize) -> Result<Self, OptimizeError> {
+        if !(2..=24).contains(&blocks) || blocks % 2 == 1 {
+            return Err(OptimizeError::Invalid(format!(
+                "--pbo {blocks}: the blocks must be an even number from 2 to 24 (16 is usual)"
+            )));
+        }
+        self.pbo_blocks = Some(blocks);
+        Ok(self)
+    }
+
+    /// The blocks of time the probability of overfitting is measured over, if it is.
+    pub fn pbo_blocks(&self) -> Option<usize> {
+        self.pbo_blocks
     }
 
     /// The run settings every trial shares.
@@ -144,20 +167,27 @@ impl Sweep {
     /// Runs one trial: folding its equity into statistics as it goes (see
     /// [`Sweep::summarises`]), else keeping the curve for every statistic.
     pub fn run(&self, trial: &Trial) -> Result<TrialOutcome, RunError> {
-        let (stats, moments) = if self.summarises() {
+        let (stats, moments, blocks) = if self.summarises() {
             let entry = self.entry(trial);
-            let (result, summary) = self.shared_for(&entry)?.run_summarised(std::slice::from_ref(&entry))?;
-            (TrialStats::from_numbers(summary.numbers(&result.trades)), summary.moments())
+            let shared = self.shared_for(&entry)?;
+            let (result, summary) = shared.run_summarised(std::slice::from_ref(&entry), self.pbo_blocks)?;
+            (TrialStats::from_numbers(summary.numbers(&result.trades)), summary.moments(), summary.blocks())
         } else {
             let (shared, result) = self.run_full(trial)?;
             let stats = TrialStats::of(&stats_of(&shared.series, &result));
-            (stats, ReturnMoments::of_equity(&result.timeline, &result.equity))
+            let blocks = self.pbo_blocks.and_then(|count| {
+                let mut summary = EquitySummary::for_timeline(&result.timeline).with_blocks(count);
+                result.timeline.iter().zip(&result.equity).for_each(|(ts, e)| summary.record(*ts, *e));
+                summary.blocks()
+            });
+            (stats, ReturnMoments::of_equity(&result.timeline, &result.equity), blocks)
         };
         Ok(TrialOutcome {
             trial: trial.clone(),
             value: self.objective.value_of(&stats),
             score: self.objective.score(&stats),
             moments,
+            blocks,
             stats,
         })
     }

@@ -85,13 +85,19 @@ impl SharedRun {
 
     /// Runs `entries` keeping no equity curve (nor order log): the equity is
     /// folded into the returned summary step by step, as a sweep's trial needs.
+    /// With `blocks`, the summary also sums the periodic returns over that
+    /// many equal blocks of time.
     pub fn run_summarised(
         &self,
         entries: &[StrategyEntry],
+        blocks: Option<usize>,
     ) -> Result<(BacktestResult, EquitySummary), RunError> {
         let Variant { mut sleeves, mut risk, config, .. } = self.variant(entries)?;
         let config = EngineConfig { keep_order_log: false, ..config };
         let mut summary = self.empty_summary();
+        if let Some(count) = blocks {
+            summary = summary.with_blocks(count);
+        }
         let result = backtest_portfolio_recorded(
             &self.series,
             &mut sleeves,

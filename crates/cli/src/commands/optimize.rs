@@ -41,6 +41,12 @@ pub struct OptimizeArgs {
     #[command(flatten)]
     sweep: SweepArgs,
 
+    /// Also measure the probability of backtest overfitting (combinatorially symmetric
+    /// cross-validation): each trial's periodic returns summed over S equal blocks of time (even,
+    /// 2 to 24), every split into halves [S: 16].
+    #[arg(long, value_name = "S", num_args = 0..=1, default_missing_value = "16")]
+    pbo: Option<usize>,
+
     /// Trials shown in the ranking.
     #[arg(long, default_value_t = 10, value_name = "N")]
     top: usize,
@@ -89,7 +95,10 @@ pub fn run(args: &OptimizeArgs) -> Result<()> {
     }
     let started = Instant::now();
     let series = crate::commands::data_args::load(&spec.data)?;
-    let sweep = Sweep::new(spec, series, space.clone(), objective).map_err(option_error)?;
+    let mut sweep = Sweep::new(spec, series, space.clone(), objective).map_err(option_error)?;
+    if let Some(blocks) = args.pbo {
+        sweep = sweep.with_pbo_blocks(blocks)?;
+    }
     sweep.check_plan(&plan)?;
     let name = args
         .study
@@ -214,6 +223,11 @@ fn print_ranking(sweep: &Sweep, report: &StudyReport, best_run: Option<&str>) ->
     if let Some(deflated) = &report.deflated_sharpe {
         outln!("{}", deflated.reading(report.trials_count as usize));
     }
+    match (&report.overfitting, sweep.pbo_blocks()) {
+        (Some(overfitting), _) => outln!("{}", overfitting.reading()),
+        (None, Some(_)) => outln!("PBO: not enough trials or returns to tell."),
+        (None, None) => {}
+    }
     if let Some(id) = best_run {
         outln!("The best trial is saved as run {id} (gpt-trader runs show {id}).");
     }
@@ -246,6 +260,7 @@ fn print_json(
         "trials": report.all.iter().map(trial).collect::<Vec<_>>(),
         "best": best,
         "deflated_sharpe_ratio": report.deflated_sharpe,
+        "probability_of_backtest_overfitting": report.overfitting,
         "left_out": left_out(report),
     });
     outln!("{json}");
