@@ -2,11 +2,14 @@
 //! curve: what a sweep's trials need, equal to [`compute_stats`](crate::compute_stats)'s
 //! values (the same formulas, in one pass).
 
+use crate::Stats;
+use crate::benchmark::return_pct_from;
 use crate::numeric::nonzero_or_nan;
 use crate::overfitting::ReturnMoments;
 use crate::periods::{ReturnBucket, annualization, bar_period_nanos, ceil_days, resolution_nanos};
 use crate::stats::{Annualised, TradeFigures, cagr, exposure_fraction};
-use gt_model::{EquityRecorder, Timestamp, Trade};
+use gt_model::{EquityRecorder, TimeFormat, Timestamp, Trade};
+use std::sync::Arc;
 
 /// The statistics [`EquitySummary::numbers`] gives, in report order: every
 /// statistic but those measured against the market (buy & hold, alpha, beta).
@@ -125,6 +128,61 @@ pub struct EquitySummary {
     /// Periodic returns a run over the whole timeline has.
     expected_returns: usize,
     blocks: Option<Blocks>,
+    market: Option<Market>,
+}
+
+/// The market's index and the running covariance of the equity's and the
+/// market's log returns, bar to bar (for beta).
+#[derive(Clone, Debug)]
+struct Market {
+    index: Arc<[f64]>,
+    previous: Option<(f64, f64)>,
+    n: f64,
+    mean_equity: f64,
+    mean_market: f64,
+    co_moment: f64,
+    market_moment: f64,
+    undefined: bool,
+}
+
+impl Market {
+    fn new(index: Arc<[f64]>) -> Self {
+        Self {
+            index,
+            previous: None,
+            n: 0.0,
+            mean_equity: 0.0,
+            mean_market: 0.0,
+            co_moment: 0.0,
+            market_moment: 0.0,
+            undefined: false,
+        }
+    }
+
+    /// Folds in step `step`'s equity.
+    fn fold(&mut self, step: usize, equity: f64) {
+        let market = self.index.get(step).copied().unwrap_or(f64::NAN);
+        if let Some((equity_before, market_before)) = self.previous {
+            let (x, y) = ((equity / equity_before).ln(), (market / market_before).ln());
+            if !x.is_finite() || !y.is_finite() {
+                self.undefined = true;
+            }
+            self.n += 1.0;
+            let dx = x - self.mean_equity;
+            self.mean_equity += dx / self.n;
+            let dy = y - self.mean_market;
+            self.mean_market += dy / self.n;
+            self.co_moment += dx * (y - self.mean_market);
+            self.market_moment += dy * (y - self.mean_market);
+        }
+        self.previous = Some((equity, market));
+    }
+
+    /// Sample covariance over sample variance of the market (NaN with fewer
+    /// than two returns or one that is not finite, as the full path gives).
+    fn beta(&self) -> f64 {
+        if self.n < 2.0 || self.undefined { f64::NAN } else { self.co_moment / self.market_moment }
+    }
 }
 
 /// The sums of one block's periodic returns: enough for its mean and
@@ -179,6 +237,7 @@ impl EquitySummary {
         Self {
             expected_returns: buckets.saturating_sub(1),
             blocks: None,
+            market: None,
             periods_per_year,
             bucket,
             resolution: resolution_nanos(period),
@@ -242,6 +301,9 @@ impl EquitySummary {
     fn fold(&mut self, ts: Timestamp, equity: f64) {
         let index = self.folded;
         self.folded += 1;
+        if let Some(market) = &mut self.market {
+            market.fold(index, equity);
+        }
         self.peak = self.peak.max(equity);
         let drawdown = 1.0 - equity / self.peak;
         if drawdown.is_nan() {
@@ -298,9 +360,10 @@ impl EquitySummary {
         done
     }
 
-    /// The statistics of [`SUMMARY_KEYS`] with their keys, from the folded
-    /// equity and the run's closed `trades`.
-    pub fn numbers(&self, trades: &[Trade]) -> Vec<(&'static str, f64)> {
+    /// Every statistic, from the folded equity and the run's closed
+    /// `trades`; buy & hold (from bar `first_trading_bar`), alpha and beta
+    /// only with a market index ([`EquitySummary::with_market`]), else NaN.
+    pub fn stats(&self, trades: &[Trade], first_trading_bar: usize, time_format: TimeFormat) -> Stats {
         let done = self.finished();
         let (first_ts, first_equity) = done.first.unwrap_or((Timestamp::default(), f64::NAN));
         let final_equity = if done.folded == 0 { f64::NAN } else { done.bucket_last };
@@ -323,35 +386,60 @@ impl EquitySummary {
             done.periods_per_year,
         );
         let figures = TradeFigures::of(trades, done.resolution);
-        vec![
-            ("duration_days", done.last_ts.days_since(first_ts)),
-            ("exposure_time_pct", exposure_fraction(trades, done.folded) * 100.0),
-            ("equity_final", final_equity),
-            ("equity_peak", if done.folded == 0 { f64::NAN } else { done.peak }),
-            ("commissions", trades.iter().map(|t| t.commission).sum()),
-            ("return_pct", (final_equity - first_equity) / first_equity * 100.0),
-            ("return_ann_pct", annual.return_ * 100.0),
-            ("volatility_ann_pct", annual.volatility * 100.0),
-            ("cagr_pct", cagr(first_ts, done.last_ts, first_equity, final_equity) * 100.0),
-            ("sharpe_ratio", annual.sharpe()),
-            ("sortino_ratio", annual.sortino),
-            ("calmar_ratio", annual.return_ / nonzero_or_nan(max_drawdown)),
-            ("max_drawdown_pct", -max_drawdown * 100.0),
-            ("avg_drawdown_pct", -depth_mean * 100.0),
-            ("max_drawdown_duration_days", ceil_days(longest, done.resolution)),
-            ("avg_drawdown_duration_days", ceil_days(length_mean, done.resolution)),
-            ("trades", trades.len() as f64),
-            ("win_rate_pct", figures.win_rate_pct),
-            ("best_trade_pct", figures.best_trade_pct),
-            ("worst_trade_pct", figures.worst_trade_pct),
-            ("avg_trade_pct", figures.avg_trade_pct),
-            ("max_trade_duration_days", figures.max_trade_duration_days),
-            ("avg_trade_duration_days", figures.avg_trade_duration_days),
-            ("profit_factor", figures.profit_factor),
-            ("expectancy_pct", figures.expectancy_pct),
-            ("sqn", figures.sqn),
-            ("kelly_criterion", figures.kelly_criterion),
-        ]
+        let return_pct = (final_equity - first_equity) / first_equity * 100.0;
+        let (buy_hold_return_pct, beta) = done.market.as_ref().map_or((f64::NAN, f64::NAN), |market| {
+            let start = first_trading_bar.min(market.index.len().saturating_sub(1));
+            (return_pct_from(&market.index, start), market.beta())
+        });
+        Stats {
+            start: first_ts.display(time_format).to_string(),
+            end: done.last_ts.display(time_format).to_string(),
+            duration_days: done.last_ts.days_since(first_ts),
+            exposure_time_pct: exposure_fraction(trades, done.folded) * 100.0,
+            equity_final: final_equity,
+            equity_peak: if done.folded == 0 { f64::NAN } else { done.peak },
+            commissions: trades.iter().map(|t| t.commission).sum(),
+            return_pct,
+            buy_hold_return_pct,
+            return_ann_pct: annual.return_ * 100.0,
+            volatility_ann_pct: annual.volatility * 100.0,
+            cagr_pct: cagr(first_ts, done.last_ts, first_equity, final_equity) * 100.0,
+            sharpe_ratio: annual.sharpe(),
+            sortino_ratio: annual.sortino,
+            calmar_ratio: annual.return_ / nonzero_or_nan(max_drawdown),
+            alpha_pct: return_pct - beta * buy_hold_return_pct,
+            beta,
+            max_drawdown_pct: -max_drawdown * 100.0,
+            avg_drawdown_pct: -depth_mean * 100.0,
+            max_drawdown_duration_days: ceil_days(longest, done.resolution),
+            avg_drawdown_duration_days: ceil_days(length_mean, done.resolution),
+            trades: trades.len(),
+            win_rate_pct: figures.win_rate_pct,
+            best_trade_pct: figures.best_trade_pct,
+            worst_trade_pct: figures.worst_trade_pct,
+            avg_trade_pct: figures.avg_trade_pct,
+            max_trade_duration_days: figures.max_trade_duration_days,
+            avg_trade_duration_days: figures.avg_trade_duration_days,
+            profit_factor: figures.profit_factor,
+            expectancy_pct: figures.expectancy_pct,
+            sqn: figures.sqn,
+            kelly_criterion: figures.kelly_criterion,
+        }
+    }
+
+    /// The numeric statistics with their keys: those of [`SUMMARY_KEYS`], and
+    /// buy & hold, alpha and beta too with a market index.
+    pub fn numbers(&self, trades: &[Trade], first_trading_bar: usize) -> Vec<(&'static str, f64)> {
+        let with_market = self.market.is_some();
+        let stats = self.stats(trades, first_trading_bar, TimeFormat::DateTime);
+        stats.numbers().into_iter().filter(|(key, _)| with_market || SUMMARY_KEYS.contains(key)).collect()
+    }
+
+    /// Also measures buy & hold, alpha and beta against `index`, the market's
+    /// value at every step of the run (the equal-weight index of its symbols).
+    pub fn with_market(mut self, index: Arc<[f64]>) -> Self {
+        self.market = Some(Market::new(index));
+        self
     }
 
     /// The moments of the periodic returns (for the deflated Sharpe ratio).
@@ -457,8 +545,26 @@ mod tests {
                 first_trading_bar: 0,
                 time_format: TimeFormat::DateTime,
             });
-            let numbers = summary.numbers(&trades);
+            let numbers = summary.numbers(&trades, 0);
             prop_assert_eq!(numbers.iter().map(|(k, _)| *k).collect::<Vec<_>>(), SUMMARY_KEYS.to_vec());
+            // With the market (here the curve itself, from bar 3), every statistic.
+            let mut marked = EquitySummary::for_timeline(&times).with_market(equity.clone().into());
+            for (ts, value) in times.iter().zip(&equity) {
+                marked.record(*ts, *value);
+            }
+            let market_full = compute_stats(&StatsInput {
+                timestamps: &times,
+                equity: &equity,
+                closes: &equity,
+                trades: &trades,
+                first_trading_bar: 3.min(n - 1),
+                time_format: TimeFormat::DateTime,
+            });
+            let marked = marked.stats(&trades, 3, TimeFormat::DateTime);
+            prop_assert_eq!(&marked.start, &market_full.start);
+            for ((key, expected), (_, value)) in market_full.numbers().into_iter().zip(marked.numbers()) {
+                prop_assert!(close(expected, value), "with the market, {}: full {} summary {}", key, expected, value);
+            }
             let all = full.numbers();
             for (key, value) in numbers {
                 let (_, expected) = all.iter().find(|(k, _)| *k == key).unwrap();

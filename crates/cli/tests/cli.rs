@@ -1239,3 +1239,56 @@ fn data_dir_option_wins_over_the_environment() {
     assert!(flag_dir.path().join("bars/1d/GOOG.gtb").exists());
     assert!(!env_dir.path().join("bars").exists());
 }
+
+/// The label → number rows of a printed statistics table.
+fn table_numbers(stdout: &str) -> Vec<(String, f64)> {
+    stdout
+        .lines()
+        .filter_map(|line| {
+            let cells: Vec<&str> = line.trim_matches('│').split('┆').map(str::trim).collect();
+            match cells[..] {
+                [label, value] => value.parse::<f64>().ok().map(|v| (label.to_owned(), v)),
+                _ => None,
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn the_table_folds_the_equity_into_the_statistics_the_json_report_gives() {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    for args in [
+        "--data GOOG.csv --commission 0.002 --finalize-trades",
+        "--data BTC_hourly.csv --param fast=12 --param slow=48 --slippage-bps 3 --fractional",
+        "--universe sample --strategy trend_breakout --max-position-pct 25 --stop-loss-pct 8",
+    ] {
+        let run = |extra: &[&str]| {
+            let output = gpt_trader()
+                .current_dir(&fixtures)
+                .arg("backtest")
+                .args(args.split_whitespace())
+                .args(extra)
+                .args(["--no-save"])
+                .output()
+                .unwrap();
+            assert!(output.status.success(), "{args}: {}", String::from_utf8_lossy(&output.stderr));
+            String::from_utf8(output.stdout).unwrap()
+        };
+        let table = table_numbers(&run(&[]));
+        let json: Value = serde_json::from_str(&run(&["--format", "json"])).unwrap();
+        assert!(table.len() >= 25, "{args}: {table:?}");
+        for (label, shown) in table {
+            let key = json["stats"]
+                .as_object()
+                .unwrap()
+                .keys()
+                .find(|key| gpt_trader::analytics::label(key) == label)
+                .unwrap_or_else(|| panic!("{args}: no key for {label}"));
+            let want = json["stats"][key].as_f64().unwrap();
+            assert!(
+                (shown - want).abs() <= 1e-6 * want.abs().max(1.0),
+                "{args}: {label}: table {shown}, json {want}"
+            );
+        }
+    }
+}

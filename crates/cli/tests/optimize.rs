@@ -551,3 +551,67 @@ fn the_probability_of_overfitting_is_high_on_random_walks_and_low_with_an_edge()
     let edge = pbo_of(dir.path(), &file);
     assert!(edge <= 0.1, "PBO with an edge {edge}");
 }
+
+#[test]
+fn the_report_shows_the_objective_over_the_parameters_and_the_best_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let page = dir.path().join("study.html");
+    let output = gpt_trader(dir.path())
+        .arg("optimize")
+        .args(words("--data GOOG.csv --param fast=5..30:5 --param slow=20..100:20 --param allow_short=true,false --no-save --report"))
+        .arg(&page)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let html = std::fs::read_to_string(&page).unwrap();
+    for caption in ["fast × slow", "fast × allow_short", "slow × allow_short", "fast against sharpe_ratio"]
+    {
+        assert!(html.contains(caption), "{caption}");
+    }
+    // A cell per trial of the first map (6 × 5 but the 3 with fast ≥ slow = 20 the strategy
+    // refuses; shorts at the best's value), each titled with its value.
+    let first_map = &html[html.find("fast × slow").unwrap()..html.find("fast × allow_short").unwrap()];
+    assert_eq!(first_map.matches("<title>fast ").count(), 27);
+    assert!(
+        html.to_lowercase().contains("<iframe title=\"best trial\" srcdoc=\"&lt;!doctype html&gt;"),
+        "the best trial's report is inside"
+    );
+    // Nothing is fetched: no script, style or image from elsewhere, in the page or the report inside it.
+    for fetch in ["src=\"http", "src=&quot;http", "<link", "&lt;link"] {
+        assert!(!html.contains(fetch), "{fetch}");
+    }
+}
+
+/// The command of a deploy example, with its placeholders for shard 0 and
+/// the sample data in place of the cache's SPY.
+fn deploy_command(file: &str) -> Vec<String> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../deploy").join(file);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let start = text.find("gpt-trader optimize").unwrap() + "gpt-trader optimize".len();
+    let command: String = text[start..]
+        .lines()
+        .map(|l| l.trim().trim_end_matches('\\').trim())
+        .take_while(|l| !l.is_empty() && !l.starts_with("resources:"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let command = command
+        .replace("${JOB_COMPLETION_INDEX}", "0")
+        .replace("${SLURM_ARRAY_TASK_ID}", "0")
+        .replace("${SLURM_CPUS_PER_TASK}", "2")
+        .replace("--symbols SPY", "--data GOOG.csv")
+        .replace(['"', '\''], "");
+    // `fast < slow` loses its quotes: put the constraint back together.
+    let command = command.replace("--constraint fast < slow", "--constraint fast<slow");
+    words(&command)
+}
+
+#[test]
+fn the_deploy_examples_run_a_shard() {
+    let dir = tempfile::tempdir().unwrap();
+    for file in ["optimize-indexed-job.yaml", "optimize-slurm.sh"] {
+        let args = deploy_command(file);
+        assert!(args.contains(&"--shard".to_owned()) && args.contains(&"0/8".to_owned()), "{file}: {args:?}");
+        let json = optimize(dir.path(), &[args, words("--no-save --trials 40 --method random")].concat());
+        assert_eq!(json["trials_count"], 5, "{file}: a shard runs its eighth of 40 trials");
+    }
+}

@@ -5,11 +5,9 @@ use crate::OptimizeError;
 use crate::objective::{Objective, TrialStats};
 use crate::sampler::Trial;
 use crate::space::SearchSpace;
-use gt_analytics::{BlockSums, EquitySummary, ReturnMoments, SUMMARY_KEYS};
+use gt_analytics::{BlockSums, ReturnMoments, SUMMARY_KEYS};
 use gt_engine::BacktestResult;
 use gt_model::BarSeries;
-use gt_model::EquityRecorder;
-use gt_runner::outcome::stats_of;
 use gt_runner::records::fingerprint;
 use gt_runner::window::{Window, bars_before_first_decision};
 use gt_runner::{RunError, RunSpec, SharedRun, StrategyEntry};
@@ -157,37 +155,26 @@ impl Sweep {
         Ok((shared, result))
     }
 
-    /// Whether trials keep no equity curve: the objective is one of the
-    /// statistics an [`EquitySummary`](gt_analytics::EquitySummary) gives
-    /// (all but buy & hold, alpha and beta, which need the market's curve too).
-    pub fn summarises(&self) -> bool {
-        SUMMARY_KEYS.contains(&self.objective.key.as_str())
+    /// Whether trials measure buy & hold, alpha and beta (the market's index
+    /// is followed bar by bar): only when the objective is one of them.
+    pub fn needs_market(&self) -> bool {
+        !SUMMARY_KEYS.contains(&self.objective.key.as_str())
     }
 
-    /// Runs one trial: folding its equity into statistics as it goes (see
-    /// [`Sweep::summarises`]), else keeping the curve for every statistic.
+    /// Runs one trial, keeping no equity curve: its equity is folded into
+    /// statistics as it goes.
     pub fn run(&self, trial: &Trial) -> Result<TrialOutcome, RunError> {
-        let (stats, moments, blocks) = if self.summarises() {
-            let entry = self.entry(trial);
-            let shared = self.shared_for(&entry)?;
-            let (result, summary) = shared.run_summarised(std::slice::from_ref(&entry), self.pbo_blocks)?;
-            (TrialStats::from_numbers(summary.numbers(&result.trades)), summary.moments(), summary.blocks())
-        } else {
-            let (shared, result) = self.run_full(trial)?;
-            let stats = TrialStats::of(&stats_of(&shared.series, &result));
-            let blocks = self.pbo_blocks.and_then(|count| {
-                let mut summary = EquitySummary::for_timeline(&result.timeline).with_blocks(count);
-                result.timeline.iter().zip(&result.equity).for_each(|(ts, e)| summary.record(*ts, *e));
-                summary.blocks()
-            });
-            (stats, ReturnMoments::of_equity(&result.timeline, &result.equity), blocks)
-        };
+        let entry = self.entry(trial);
+        let shared = self.shared_for(&entry)?;
+        let summary = shared.summary(self.needs_market(), self.pbo_blocks);
+        let (result, summary) = shared.run_summarised(std::slice::from_ref(&entry), summary)?;
+        let stats = TrialStats::from_numbers(summary.numbers(&result.trades, result.warmup_bars));
         Ok(TrialOutcome {
             trial: trial.clone(),
             value: self.objective.value_of(&stats),
             score: self.objective.score(&stats),
-            moments,
-            blocks,
+            moments: summary.moments(),
+            blocks: summary.blocks(),
             stats,
         })
     }

@@ -96,9 +96,12 @@ pub fn peak_rss_mb<T>(work: impl FnOnce() -> T) -> (T, f64) {
 pub struct Phases {
     /// Reading and validating the bars (CSV) or reading them back (cache).
     pub load_s: f64,
-    /// The engine run.
+    /// The engine run with the statistics folded in as it goes (what the
+    /// command's table needs; no equity curve is kept).
     pub run_s: f64,
-    /// Statistics and the report (trade list, equity curve).
+    /// What `--format json` or a saved run adds: the run keeping its
+    /// equity curve, then the statistics and the report from it (trade
+    /// list, equity curve with drawdown).
     pub stats_s: f64,
 }
 
@@ -186,11 +189,10 @@ fn end_to_end_line(
 fn run_and_stats_phases(repeat: usize, series: &BarSeries) -> (f64, f64) {
     let prepared = || prepare(&RunSpec::default(), vec![series.clone()]).expect("the default spec is valid");
     let mut runs: Vec<_> = (0..repeat).map(|_| prepared()).collect();
-    let run_s = median_seconds(repeat, || runs.pop().map(|mut run| run.run()));
-    let mut run = prepared();
-    let result = run.run();
+    let run_s = median_seconds(repeat, || runs.pop().map(|mut run| run.run_for_stats()));
+    let mut runs: Vec<_> = (0..repeat).map(|_| prepared()).collect();
     let series = std::slice::from_ref(series);
-    let stats_s = median_seconds(repeat, || report_of(series, &result));
+    let stats_s = median_seconds(repeat, || runs.pop().map(|mut run| report_of(series, &run.run())));
     (run_s, stats_s)
 }
 

@@ -7,14 +7,16 @@
 
 use crate::RunError;
 use crate::allocation;
+use crate::outcome::time_format_of;
 use crate::spec::{AllocationSpec, RunSpec, StrategyEntry};
 use crate::window::{Window, bars_before_first_decision};
 use gt_analytics::EquitySummary;
+use gt_analytics::{Stats, equal_weight_index};
 use gt_engine::{BacktestResult, EngineConfig, Sleeve, backtest_portfolio, backtest_portfolio_recorded};
 use gt_execution::ExchangeConfig;
 use gt_model::{BarSeries, Timestamp};
 use gt_risk::{RiskConfig, RiskEngine};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 /// The strategy a spec without `[[strategies]]` runs: `demo_ma` with its defaults.
 pub fn default_strategies() -> Vec<StrategyEntry> {
@@ -34,8 +36,37 @@ pub struct SharedRun {
     pub risk: RiskConfig,
     /// How a variant's sleeves share the account.
     pub allocation: AllocationSpec,
-    /// An empty summary for a run over the bars' merged timeline, once asked for.
-    summary: OnceLock<EquitySummary>,
+    /// What the statistics of every variant read of the bars, once asked for.
+    derived: OnceLock<Derived>,
+}
+
+/// What runs over the same bars share for their statistics.
+struct Derived {
+    /// Every step's time (merged across symbols).
+    timeline: Vec<Timestamp>,
+    /// An empty summary for a run over them.
+    summary: EquitySummary,
+    /// Their equal-weight index, once asked for.
+    market: OnceLock<Arc<[f64]>>,
+}
+
+impl Derived {
+    fn of(series: &[BarSeries]) -> Self {
+        let timeline = merged_timeline(series);
+        let summary = EquitySummary::for_timeline(&timeline);
+        Self { timeline, summary, market: OnceLock::new() }
+    }
+}
+
+/// Every step's time of a run over `series` (merged across symbols).
+fn merged_timeline(series: &[BarSeries]) -> Vec<Timestamp> {
+    if let [only] = series {
+        return only.timestamps().to_vec();
+    }
+    let mut timeline: Vec<Timestamp> = series.iter().flat_map(|s| s.timestamps().iter().copied()).collect();
+    timeline.sort_unstable();
+    timeline.dedup();
+    timeline
 }
 
 impl SharedRun {
@@ -50,7 +81,7 @@ impl SharedRun {
             exchange,
             risk,
             allocation: spec.allocation.clone(),
-            summary: OnceLock::new(),
+            derived: OnceLock::new(),
         })
     }
 
@@ -69,35 +100,34 @@ impl SharedRun {
         Ok(backtest_portfolio(&self.series, &mut sleeves, &mut risk, config, self.exchange))
     }
 
-    /// An empty summary for a run over these bars: its annualisation and
-    /// return buckets come from the merged timeline, read once.
-    fn empty_summary(&self) -> EquitySummary {
-        self.summary
-            .get_or_init(|| {
-                let mut times: Vec<Timestamp> =
-                    self.series.iter().flat_map(|s| s.timestamps().iter().copied()).collect();
-                times.sort_unstable();
-                times.dedup();
-                EquitySummary::for_timeline(&times)
-            })
-            .clone()
+    /// An empty summary for a run over these bars, its annualisation and
+    /// return buckets read from their merged timeline once; `market` adds
+    /// their equal-weight index for buy & hold, alpha and beta, and `blocks`
+    /// sums the periodic returns over that many blocks of time.
+    pub fn summary(&self, market: bool, blocks: Option<usize>) -> EquitySummary {
+        let derived = self.derived.get_or_init(|| Derived::of(&self.series));
+        let mut summary = derived.summary.clone();
+        if market {
+            let index =
+                derived.market.get_or_init(|| equal_weight_index(&self.series, &derived.timeline).into());
+            summary = summary.with_market(Arc::clone(index));
+        }
+        if let Some(count) = blocks {
+            summary = summary.with_blocks(count);
+        }
+        summary
     }
 
     /// Runs `entries` keeping no equity curve (nor order log): the equity is
     /// folded into the returned summary step by step, as a sweep's trial needs.
-    /// With `blocks`, the summary also sums the periodic returns over that
-    /// many equal blocks of time.
+    /// `summary` is [`SharedRun::summary`]'s.
     pub fn run_summarised(
         &self,
         entries: &[StrategyEntry],
-        blocks: Option<usize>,
+        mut summary: EquitySummary,
     ) -> Result<(BacktestResult, EquitySummary), RunError> {
         let Variant { mut sleeves, mut risk, config, .. } = self.variant(entries)?;
         let config = EngineConfig { keep_order_log: false, ..config };
-        let mut summary = self.empty_summary();
-        if let Some(count) = blocks {
-            summary = summary.with_blocks(count);
-        }
         let result = backtest_portfolio_recorded(
             &self.series,
             &mut sleeves,
@@ -163,6 +193,27 @@ impl PreparedRun {
     /// Runs it to the end of its bars.
     pub fn run(&mut self) -> BacktestResult {
         backtest_portfolio(&self.series, &mut self.sleeves, &mut self.risk, self.config, self.exchange)
+    }
+
+    /// Runs it to the end keeping no equity curve or order log, folding the
+    /// equity into its statistics as it goes (what a statistics table needs;
+    /// the values equal [`crate::outcome::stats_of`]'s).
+    pub fn run_for_stats(&mut self) -> (BacktestResult, Stats) {
+        let timeline = merged_timeline(&self.series);
+        let market = equal_weight_index(&self.series, &timeline);
+        let mut summary = EquitySummary::for_timeline(&timeline).with_market(market.into());
+        drop(timeline);
+        let config = EngineConfig { keep_order_log: false, ..self.config };
+        let result = backtest_portfolio_recorded(
+            &self.series,
+            &mut self.sleeves,
+            &mut self.risk,
+            config,
+            self.exchange,
+            &mut summary,
+        );
+        let stats = summary.stats(&result.trades, result.warmup_bars, time_format_of(&self.series));
+        (result, stats)
     }
 
     /// A line for each strategy whose warm-up is as long as its symbol's bars

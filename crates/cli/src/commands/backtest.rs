@@ -4,7 +4,7 @@ use crate::commands::run_spec::{RunSpecArgs, prepare_on};
 use crate::output::{self, OutputFormat};
 use anyhow::{Context, Result, bail};
 use clap::Args;
-use gt_runner::outcome::{report_of, stats_of, time_format_of};
+use gt_runner::outcome::{report_of, time_format_of};
 use gt_runner::records::{RunRequest, stored_run, write_csv};
 use gt_runner::store::OpenStore;
 use gt_runner::{PreparedRun, paths};
@@ -89,14 +89,15 @@ pub fn run(args: &BacktestArgs) -> Result<()> {
     for warning in prepared.warm_up_warnings() {
         eprintln!("{warning}");
     }
+    let only_stats = args.report.is_none() && trades_out.is_none() && equity_out.is_none();
+    if store.is_none() && only_stats && format_choice == OutputFormat::Table {
+        // Only the statistics are shown: no equity curve is kept, it is folded into them.
+        let (result, stats) = prepared.run_for_stats();
+        return output::print_table(&stats, &result, time_format_of(&prepared.series), &prepared.title);
+    }
     let result = prepared.run();
     let PreparedRun { series, title, .. } = prepared;
     let format = time_format_of(&series);
-    let only_stats = args.report.is_none() && trades_out.is_none() && equity_out.is_none();
-    if store.is_none() && only_stats && format_choice == OutputFormat::Table {
-        // Only the statistics are shown: no trade list or equity curve is built.
-        return output::print_table(&stats_of(&series, &result), &result, format, &title);
-    }
     let report = report_of(&series, &result);
     // The charts' data, only when a report or the store will keep it.
     let chart = if args.report.is_some() || store.is_some() {

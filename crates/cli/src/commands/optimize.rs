@@ -5,6 +5,7 @@ use crate::output::{OutputFormat, format_number};
 use anyhow::{Context, Result};
 use clap::Args;
 use comfy_table::{Cell, CellAlignment, Table, presets::UTF8_FULL_CONDENSED};
+use gt_optimize::render_study_page;
 use gt_optimize::{Shard, StudyPlan, StudyReport, Sweep, TrialOutcome};
 use gt_runner::outcome::report_of;
 use gt_runner::records::{RunRequest, stored_run};
@@ -69,7 +70,8 @@ pub struct OptimizeArgs {
     #[arg(long)]
     no_save: bool,
 
-    /// Also write the best trial's HTML report to this file.
+    /// Also write the study's HTML page: the objective over each pair of parameters (heat maps),
+    /// each parameter against the objective, the best trials and the best trial's report.
     #[arg(long, value_name = "FILE.html")]
     report: Option<PathBuf>,
 
@@ -115,7 +117,7 @@ pub fn run(args: &OptimizeArgs) -> Result<()> {
         eprintln!("Study {name} (continue it with --study {name}).");
     }
     let progress = TrialBar::new(space, &args.sweep.objective);
-    let keep_all = args.format == OutputFormat::Json;
+    let keep_all = args.format == OutputFormat::Json || args.report.is_some();
     let report = sweep.run_study(&plan, store.as_ref().map(|s| (s, name.as_str())), keep_all, &progress)?;
     progress.bar.finish_and_clear();
     if report.trials_count == 0 {
@@ -132,7 +134,7 @@ pub fn run(args: &OptimizeArgs) -> Result<()> {
         // A finished study run again: its best run is already saved.
         Some(_) if report.ran == 0 && saved_best.is_some() && args.report.is_none() => saved_best,
         Some(best) if store.is_some() || args.report.is_some() => {
-            save_best(&sweep, best, store.as_ref().map(|s| (s, name.as_str())), args, started)?
+            save_best(&sweep, best, &report.all, store.as_ref().map(|s| (s, name.as_str())), args, started)?
         }
         _ => None,
     };
@@ -143,11 +145,13 @@ pub fn run(args: &OptimizeArgs) -> Result<()> {
     }
 }
 
-/// Runs the best trial again in full: writes its report and saves it as a
-/// normal run of the store (returning its id), as asked.
+/// Runs the best trial again in full: writes the study's page with its
+/// report (`--report`) and saves it as a normal run of the store (returning
+/// its id), as asked.
 fn save_best(
     sweep: &Sweep,
     best: &TrialOutcome,
+    trials: &[TrialOutcome],
     store: Option<(&OpenStore, &str)>,
     args: &OptimizeArgs,
     started: Instant,
@@ -157,7 +161,10 @@ fn save_best(
     let title = sweep.space.strategy.name;
     let chart = report::chart_data(&shared.series, &result, &full, title)?;
     if let Some(path) = &args.report {
-        report::write(path, title, &chart)?;
+        let best_report = gt_analytics::tearsheet::render(title, &chart);
+        let heading = format!("{title}: {} trials", trials.len());
+        let page = render_study_page(&heading, &sweep.space, &sweep.objective.key, trials, &best_report);
+        std::fs::write(path, page).with_context(|| format!("writing {}", path.display()))?;
     }
     let Some((store, study)) = store else { return Ok(None) };
     let params = best.trial.params(&sweep.space);
