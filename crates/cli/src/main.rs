@@ -43,6 +43,8 @@ enum Command {
     Optimize(commands::optimize::OptimizeArgs),
     /// Walk-forward validation: optimize on each training window, test the winner on the next.
     Walkforward(commands::walkforward::WalkforwardArgs),
+    /// List, show and delete the optimization studies (what `optimize --study` keeps).
+    Studies(commands::studies::StudiesArgs),
     /// List, show, compare, export and delete recorded runs.
     Runs(commands::runs::RunsArgs),
     /// List the built-in strategies, or show one's rules and parameters.
@@ -66,6 +68,7 @@ fn main() -> ExitCode {
         Command::Data(args) => commands::data::run(&args),
         Command::Optimize(args) => commands::optimize::run(&args),
         Command::Walkforward(args) => commands::walkforward::run(&args),
+        Command::Studies(args) => commands::studies::run(&args),
         Command::Runs(args) => commands::runs::run(&args),
         Command::Strategies(args) => commands::strategies::run(&args),
         Command::Indicators(args) => commands::indicators::run(&args),

@@ -615,3 +615,32 @@ fn the_deploy_examples_run_a_shard() {
         assert_eq!(json["trials_count"], 5, "{file}: a shard runs its eighth of 40 trials");
     }
 }
+
+#[test]
+fn studies_are_listed_shown_and_deleted() {
+    let dir = tempfile::tempdir().unwrap();
+    let sweep = optimize(dir.path(), &[words(GOOG_GRID), words("--study listed")].concat());
+    let studies = |args: &str| {
+        let output = gpt_trader(dir.path()).arg("studies").args(words(args)).output().unwrap();
+        (
+            output.status.success(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    let (ok, list, _) = studies("list");
+    assert!(ok && list.contains("listed") && list.contains("sqn") && list.contains("72"), "{list}");
+    let (ok, shown, _) = studies("show listed --format json");
+    assert!(ok);
+    let shown: Value = serde_json::from_str(&shown).unwrap();
+    let params =
+        |trials: &Value| trials.as_array().unwrap().iter().map(|t| t["params"].clone()).collect::<Vec<_>>();
+    assert_eq!(params(&shown["trials"]), params(&sweep["trials"]), "ranked as optimize ranked them");
+    assert_eq!(shown["best_run_id"], sweep["best"]["run_id"]);
+    let (ok, table, _) = studies("show listed --top 3");
+    assert!(ok && table.contains("SQN (objective)") && table.contains("1.584392"), "{table}");
+    let (ok, _, _) = studies("delete listed");
+    assert!(ok);
+    let (ok, _, stderr) = studies("show listed");
+    assert!(!ok && stderr.starts_with("error: no study \"listed\""), "{stderr}");
+}

@@ -14,5 +14,6 @@ pub mod run_args;
 pub mod run_spec;
 pub mod runs;
 pub mod strategies;
+pub mod studies;
 mod sweep_args;
 pub mod walkforward;
