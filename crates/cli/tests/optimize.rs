@@ -266,6 +266,8 @@ fn mistakes_get_one_line_that_says_what_to_write() {
         ("--param fast=1..9 --shard 2/2", "K counts from 0 and must be below N"),
         ("--param fast=1..9 --cash -5", "--cash"),
         ("--param fast --param slow --param allow_short --no-save --param fast=2", "fast is given twice"),
+        ("--param fast=1..9 --method random --trials 0", "--trials must be at least 1"),
+        ("--param fast=1..9 --jobs 0", "0 is not in 1..=65535"),
     ];
     for (args, expected) in cases {
         let stderr = optimize_fails(dir.path(), args);
@@ -643,4 +645,21 @@ fn studies_are_listed_shown_and_deleted() {
     assert!(ok);
     let (ok, _, stderr) = studies("show listed");
     assert!(!ok && stderr.starts_with("error: no study \"listed\""), "{stderr}");
+}
+
+#[test]
+fn walk_forward_folds_leave_out_symbols_not_listed_yet() {
+    let dir = tempfile::tempdir().unwrap();
+    // The sample universe's FB starts in 2012: the folds before it trade the other four.
+    let output = gpt_trader(dir.path())
+        .arg("walkforward")
+        .args(words(
+            "--universe sample --train 3y --test 1y --param fast=5,10,20 --param slow=40,80 --format json",
+        ))
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let json: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(json["folds"].as_array().unwrap().len() >= 10, "{}", json["folds"]);
+    assert!(json["out_of_sample"]["stats"]["trades"].as_u64().unwrap() > 0);
 }

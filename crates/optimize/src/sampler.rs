@@ -135,6 +135,7 @@ pub fn check_plan(method: Method, space: &SearchSpace, budget: Option<u64>) -> R
             "the grid has {} combinations, more than {MAX_GRID}: use coarser steps, or --method random --trials N",
             space.grid_size()
         ))),
+        _ if budget == Some(0) => Err(OptimizeError::Invalid("--trials must be at least 1".to_owned())),
         Method::Random | Method::Tpe if budget.is_none() => Err(OptimizeError::Invalid(format!(
             "--method {} needs --trials N (how many to run)",
             if method == Method::Tpe { "tpe" } else { "random" }

@@ -56,6 +56,8 @@ pub struct Sweep {
     runs: Mutex<HashMap<usize, Arc<SharedRun>>>,
     /// Blocks of time each trial's returns are summed over, for the probability of overfitting.
     pbo_blocks: Option<usize>,
+    /// Symbols with no bar in the window are left out rather than refused (walk-forward folds).
+    skip_absent_symbols: bool,
 }
 
 impl Sweep {
@@ -87,7 +89,16 @@ impl Sweep {
             SharedRun::new(&spec, Vec::new())?;
             series
         };
-        Ok(Self { spec, space, objective, window, series, runs: Mutex::new(runs), pbo_blocks: None })
+        Ok(Self {
+            spec,
+            space,
+            objective,
+            window,
+            series,
+            runs: Mutex::new(runs),
+            pbo_blocks: None,
+            skip_absent_symbols: false,
+        })
     }
 
     /// Measures the probability of backtest overfitting over `blocks` blocks of time
@@ -100,6 +111,12 @@ impl Sweep {
         }
         self.pbo_blocks = Some(blocks);
         Ok(self)
+    }
+
+    /// Leaves out the symbols that have no bar in the window instead of refusing the run.
+    pub fn skipping_absent_symbols(mut self) -> Self {
+        self.skip_absent_symbols = true;
+        self
     }
 
     /// The blocks of time the probability of overfitting is measured over, if it is.
@@ -140,7 +157,11 @@ impl Sweep {
         if let Some(run) = runs.get(&warm_up) {
             return Ok(Arc::clone(run));
         }
-        let series = self.window.cut(self.series.clone(), warm_up)?;
+        let series = if self.skip_absent_symbols {
+            self.window.cut_present(self.series.clone(), warm_up)?
+        } else {
+            self.window.cut(self.series.clone(), warm_up)?
+        };
         let run = Arc::new(SharedRun::new(&self.spec, series)?);
         runs.insert(warm_up, Arc::clone(&run));
         Ok(run)

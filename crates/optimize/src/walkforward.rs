@@ -202,7 +202,8 @@ pub fn walk_forward(
             space.clone(),
             objective.clone(),
         )
-        .map_err(in_fold)?;
+        .map_err(in_fold)?
+        .skipping_absent_symbols();
         let report = train.run_study(plan, None, false, progress).map_err(in_fold)?;
         let best = report
             .top
@@ -216,7 +217,8 @@ pub fn walk_forward(
             space.clone(),
             objective.clone(),
         )
-        .map_err(in_fold)?;
+        .map_err(in_fold)?
+        .skipping_absent_symbols();
         let (shared, result) = test.run_full(&best.trial).map_err(|e| in_fold(e.into()))?;
         // The test window proper: the bars from its start on (the ones before are warm-up).
         let from = result.timeline.partition_point(|ts| *ts < fold.test.0);

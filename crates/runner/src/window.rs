@@ -58,6 +58,26 @@ impl Window {
         self.start.is_none() && self.end.is_none()
     }
 
+    /// [`Window::cut`], leaving out the series with no bar in the window (a
+    /// symbol listed later, in a walk-forward fold before it); an error only
+    /// when no series has one.
+    pub fn cut_present(&self, series: Vec<BarSeries>, warm_up: usize) -> Result<Vec<BarSeries>, RunError> {
+        let (start, end) = (self.start, self.end);
+        let present: Vec<BarSeries> = series
+            .into_iter()
+            .filter(|s| {
+                let times = s.timestamps();
+                let first = start.map_or(0, |start| times.partition_point(|t| *t < start));
+                let past_end = end.map_or(times.len(), |end| times.partition_point(|t| *t < end));
+                first < past_end
+            })
+            .collect();
+        if present.is_empty() {
+            return Err(RunError::invalid("no symbol has a bar in the window".to_owned()));
+        }
+        self.cut(present, warm_up)
+    }
+
     /// Each series cut to the window, with up to `warm_up` bars before its start kept.
     pub fn cut(&self, mut series: Vec<BarSeries>, warm_up: usize) -> Result<Vec<BarSeries>, RunError> {
         if self.is_whole() {

@@ -49,8 +49,8 @@ pub struct OptimizeArgs {
     pbo: Option<usize>,
 
     /// Trials shown in the ranking.
-    #[arg(long, default_value_t = 10, value_name = "N")]
-    top: usize,
+    #[arg(long, default_value_t = 10, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    top: u16,
 
     /// Name of the study in the run store; an existing study of that name is continued
     /// [default: STRATEGY-DATE-TIME].
@@ -84,7 +84,7 @@ pub struct OptimizeArgs {
 /// `gpt-trader optimize`.
 pub fn run(args: &OptimizeArgs) -> Result<()> {
     let (spec, space, objective, mut plan) = args.sweep.parts()?;
-    (plan.shard, plan.top) = (args.shard, args.top);
+    (plan.shard, plan.top) = (args.shard, usize::from(args.top));
     let strategy = space.strategy;
     let store = if args.no_save {
         None

@@ -58,8 +58,8 @@ pub struct SweepArgs {
     min_trades: usize,
 
     /// Threads running trials [default: every core].
-    #[arg(long, value_name = "N")]
-    jobs: Option<usize>,
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+    jobs: Option<u16>,
 }
 
 /// `--method`.
@@ -89,7 +89,9 @@ impl SweepArgs {
             seed: self.seed,
             constraint,
             shard: None,
-            jobs: self.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, usize::from)),
+            jobs: self
+                .jobs
+                .map_or_else(|| std::thread::available_parallelism().map_or(1, usize::from), usize::from),
             top: 10,
         };
         Ok((spec, space, objective, plan))
