@@ -663,3 +663,30 @@ fn walk_forward_folds_leave_out_symbols_not_listed_yet() {
     assert!(json["folds"].as_array().unwrap().len() >= 10, "{}", json["folds"]);
     assert!(json["out_of_sample"]["stats"]["trades"].as_u64().unwrap() > 0);
 }
+
+#[test]
+fn a_run_file_gives_the_sweep_its_costs_but_not_its_strategies() {
+    let dir = tempfile::tempdir().unwrap();
+    let costs = dir.path().join("costs.toml");
+    std::fs::write(&costs, "[execution]\ncash = 10000\ncommission = 0.002\n").unwrap();
+    let from_file = optimize(
+        dir.path(),
+        &[
+            words("--data GOOG.csv --param fast=10 --param slow=20 --objective sqn --no-save --config"),
+            vec![costs.display().to_string()],
+        ]
+        .concat(),
+    );
+    let sqn = from_file["best"]["value"].as_f64().unwrap();
+    assert!((sqn - 1.5843922090024816).abs() < 1e-9, "the Quick Start's SQN with the file's costs: {sqn}");
+    let strategies = dir.path().join("strategies.toml");
+    std::fs::write(&strategies, "[[strategies]]\nstrategy = \"momentum\"\n").unwrap();
+    let output = gpt_trader(dir.path())
+        .arg("optimize")
+        .args(words("--param fast=5,10 --no-save --config"))
+        .arg(&strategies)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success() && stderr.contains("[[strategies]] are not swept"), "{stderr}");
+}

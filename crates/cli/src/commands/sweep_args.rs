@@ -2,7 +2,7 @@
 
 use crate::commands::run_args::as_option_error;
 use crate::commands::run_spec::RunBaseArgs;
-use anyhow::Result;
+use anyhow::{Result, bail};
 use clap::Args;
 use gt_optimize::{
     Constraint, Method, Objective, OptimizeError, Progress, SearchSpace, StudyPlan, TrialOutcome,
@@ -74,6 +74,13 @@ impl SweepArgs {
     /// The run spec, the space, the objective and the plan (one shard, the top 10) these options give.
     pub fn parts(&self) -> Result<(RunSpec, SearchSpace, Objective, StudyPlan)> {
         let spec = self.base.spec()?;
+        if !spec.strategies.is_empty() {
+            bail!(
+                "a sweep varies --strategy {}'s --param values; the run file's [[strategies]] are not swept: \
+                 leave them out of the file given to --config",
+                self.strategy
+            );
+        }
         let strategy = registry::find(&self.strategy)?;
         let space = SearchSpace::parse(strategy, &self.params)?;
         let constraint =
