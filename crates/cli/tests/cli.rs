@@ -1050,10 +1050,19 @@ fn intraday_bars_are_resampled_on_nyse_sessions() {
     let file = data.path().join("min.csv");
     std::fs::write(&file, csv).unwrap();
     let run = |args: &[&str]| gpt_trader_in(data.path()).args(args).output().unwrap();
+    // Times of day without an offset could be UTC or New York's: the import asks which.
+    let naive = run(&["data", "import", file.to_str().unwrap(), "--symbol", "X", "--interval", "1m"]);
+    let said = String::from_utf8_lossy(&naive.stderr);
     assert!(
-        run(&["data", "import", file.to_str().unwrap(), "--symbol", "X", "--interval", "1m"])
-            .status
-            .success()
+        !naive.status.success() && said.contains("have no UTC offset") && said.contains("--timezone"),
+        "{said}"
+    );
+    let utc = ["--timezone", "UTC"];
+    assert!(
+        run(&[&["data", "import", file.to_str().unwrap(), "--symbol", "X", "--interval", "1m"][..], &utc]
+            .concat())
+        .status
+        .success()
     );
     let output = run(&["data", "resample", "X", "--from", "1m", "--to", "5m"]);
     assert!(

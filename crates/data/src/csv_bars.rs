@@ -90,14 +90,31 @@ pub enum Prices {
 
 /// True when the CSV file at `path` has an adjusted-close column (its header alone is read).
 pub fn has_adjusted_close(path: &Path) -> Result<bool, DataError> {
+    let mut csv = open_csv(path)?;
+    let header = csv.headers().map_err(|e| DataError::Io { file: path.to_path_buf(), source: e.into() })?;
+    Ok(header.iter().any(|h| ADJ_CLOSE_NAMES.iter().any(|name| h.trim().eq_ignore_ascii_case(name))))
+}
+
+/// The CSV file at `path` (gzip or not), for a look at its header or first row.
+fn open_csv(path: &Path) -> Result<csv::Reader<Box<dyn Read>>, DataError> {
     let io = |source| DataError::Io { file: path.to_path_buf(), source };
     let mut file = std::io::BufReader::new(std::fs::File::open(path).map_err(io)?);
     let gzip = std::io::BufRead::fill_buf(&mut file).map_err(io)?.starts_with(&[0x1f, 0x8b]);
     let reader: Box<dyn Read> =
         if gzip { Box::new(flate2::bufread::MultiGzDecoder::new(file)) } else { Box::new(file) };
-    let mut csv = csv::ReaderBuilder::new().has_headers(true).from_reader(reader);
-    let header = csv.headers().map_err(|e| DataError::Io { file: path.to_path_buf(), source: e.into() })?;
-    Ok(header.iter().any(|h| ADJ_CLOSE_NAMES.iter().any(|name| h.trim().eq_ignore_ascii_case(name))))
+    Ok(csv::ReaderBuilder::new().has_headers(true).from_reader(reader))
+}
+
+/// Whether the first bar's time in the CSV file at `path` is a time of day
+/// written without a UTC offset (`2024-01-10 09:30:00`, not `…-05:00` or `…Z`):
+/// such times could be UTC or the exchange's.
+pub fn has_naive_times_of_day(path: &Path) -> Result<bool, DataError> {
+    let mut csv = open_csv(path)?;
+    let Some(Ok(first)) = csv.records().next() else { return Ok(false) };
+    let text = first.get(0).unwrap_or_default().trim();
+    let time = text.get(10..).unwrap_or_default();
+    let has_offset = time.ends_with('Z') || time.ends_with('z') || time.rfind(['+', '-']).is_some();
+    Ok(!time.is_empty() && !has_offset)
 }
 
 /// Loads and validates the bars of `symbol` from the CSV file at `path`, prices as traded.

@@ -227,8 +227,8 @@ impl Refresh<'_> {
 pub struct ImportOptions {
     /// Take the file's bars where they overlap cached ones with other prices.
     pub replace: bool,
-    /// The IANA zone (`America/New_York`) of times written without an offset
-    /// (read as UTC otherwise).
+    /// The IANA zone (`America/New_York`, `UTC`) of times of day written
+    /// without an offset; such a file is refused without it.
     pub timezone: Option<String>,
 }
 
@@ -255,6 +255,13 @@ pub fn import(
         )));
     };
     let mut incoming = csv_bars::load(path, Symbol::new(&symbol))?;
+    if options.timezone.is_none() && csv_bars::has_naive_times_of_day(path)? {
+        return Err(RunError::invalid(format!(
+            "{}: the times of day have no UTC offset, so they could be UTC or the exchange's: give their \
+             zone with --timezone (e.g. --timezone America/New_York, or --timezone UTC)",
+            path.display()
+        )));
+    }
     if let Some(zone) = &options.timezone {
         let zone: chrono_tz::Tz = zone.parse().map_err(|_| {
             RunError::invalid(format!(

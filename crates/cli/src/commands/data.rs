@@ -53,7 +53,8 @@ enum DataCommand {
         /// Take the file's bars where they overlap cached ones with other prices (refused otherwise).
         #[arg(long)]
         replace: bool,
-        /// Time zone of times written without an offset, e.g. America/New_York [default: UTC].
+        /// Time zone of times of day written without an offset, e.g. America/New_York or UTC
+        /// (such a file is refused without it: its times could be either).
         #[arg(long, value_name = "ZONE")]
         timezone: Option<String>,
     },
@@ -164,7 +165,7 @@ pub fn run(args: &DataCommandArgs) -> Result<()> {
             let outside = resample::outside_sessions(&series);
             if outside > 0 {
                 eprintln!(
-                    "note: {outside} of {} bars fall outside NYSE sessions and are left out (times without an offset are UTC; see data import --timezone)",
+                    "note: {outside} of {} bars fall outside NYSE sessions and are left out (times are UTC; a file of local times is imported with data import --timezone)",
                     series.len()
                 );
             }
