@@ -984,6 +984,15 @@ fn imported_csv_files_are_cached_listed_shown_and_backtested_by_symbol() {
         cli(&["data", "import", fixtures.join("GOOG.csv").to_str().unwrap(), "--symbol", "../x"]);
     assert_eq!(code, Some(1));
     assert!(err.contains("is not a ticker"), "{err}");
+    let (code, out, _) = cli(&["data", "show", "GOOG", "--rows", "2", "--format", "json"]);
+    assert_eq!(code, Some(0));
+    let shown: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!((shown["symbol"].as_str(), shown["rows"].as_u64()), (Some("GOOG"), Some(2148)));
+    assert_eq!(
+        (shown["first"][0]["time"].as_str(), shown["last"][1]["time"].as_str()),
+        (Some("2004-08-19"), Some("2013-03-01"))
+    );
+    assert!(shown["first"][1]["close"].is_number() && shown["last"].as_array().unwrap().len() == 2);
     let (code, _, err) = cli(&["data", "show", "MSFT"]);
     assert_eq!(code, Some(1));
     assert!(err.contains("MSFT 1d is not cached; import it with"), "{err}");

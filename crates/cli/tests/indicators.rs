@@ -70,3 +70,35 @@ fn unknown_indicator_lists_the_known_ones() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("unknown indicator 'vwap'; known: sma ema wma rsi"), "{stderr}");
 }
+
+#[test]
+fn json_rows_hold_the_csv_values_with_null_for_warm_up() {
+    let goog = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/GOOG.csv");
+    let run = |format: &str| {
+        let output = Command::cargo_bin("gpt-trader")
+            .unwrap()
+            .args(["indicators", "--data"])
+            .arg(&goog)
+            .args(["--ind", "sma:5", "--ind", "bb:10,2", "--ind", "rsi:3", "--format", format])
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let csv = run("csv");
+    let json: serde_json::Value = serde_json::from_str(&run("json")).expect("stdout holds one JSON list");
+    let rows = json.as_array().unwrap();
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    assert_eq!(rows.len(), lines.clone().count());
+    for (line, row) in lines.zip(rows) {
+        for (name, cell) in header.iter().zip(line.split(',')) {
+            match (cell, &row[*name]) {
+                ("", value) => assert!(value.is_null(), "{name}: {value}"),
+                (text, serde_json::Value::String(s)) => assert_eq!(text, s, "{name}"),
+                (text, value) => assert_eq!(text.parse::<f64>().unwrap(), value.as_f64().unwrap(), "{name}"),
+            }
+        }
+    }
+    assert!(rows[3]["sma_5"].is_null() && rows[4]["sma_5"].is_number());
+}

@@ -485,6 +485,44 @@ pub fn write_csv<T: Serialize>(path: &std::path::Path, rows: &[T]) -> Result<(),
 /// The first and last `rows` bars of `series` as text cells (time, open,
 /// high, low, close, volume), with a `…` row between them when bars are
 /// left out: what `gpt-trader data show` prints.
+/// One bar as `data show --format json` prints it.
+#[derive(Debug, Serialize)]
+pub struct BarRecord {
+    /// Its time, written as the series' times are.
+    pub time: String,
+    /// Open.
+    pub open: f64,
+    /// High.
+    pub high: f64,
+    /// Low.
+    pub low: f64,
+    /// Close.
+    pub close: f64,
+    /// Volume.
+    pub volume: f64,
+}
+
+/// The first `rows` bars of `series` and its last `rows` (none when the
+/// first already reach the end), as records.
+pub fn first_and_last_bar_records(series: &BarSeries, rows: usize) -> (Vec<BarRecord>, Vec<BarRecord>) {
+    let format = series.time_format();
+    let record = |i: usize| {
+        let bar = series.bar(i);
+        BarRecord {
+            time: bar.ts.display(format).to_string(),
+            open: bar.open,
+            high: bar.high,
+            low: bar.low,
+            close: bar.close,
+            volume: bar.volume,
+        }
+    };
+    let n = series.len();
+    let (first_end, last_start) = if n <= 2 * rows { (n, n) } else { (rows, n - rows) };
+    ((0..first_end).map(record).collect(), (last_start..n).map(record).collect())
+}
+
+/// The first and last `rows` bars of `series` as table cells, with a `…` row between.
 pub fn first_and_last_bars(series: &BarSeries, rows: usize) -> Vec<[String; 6]> {
     let format = series.time_format();
     let cells = |i: usize| {

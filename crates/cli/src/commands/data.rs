@@ -7,7 +7,7 @@ use clap::{Args, Subcommand};
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use gt_data::resample::{self, Interval};
 use gt_runner::fetch::{self, Fetched, Refresh, Source};
-use gt_runner::records::{CachedSeries, first_and_last_bars};
+use gt_runner::records::{CachedSeries, first_and_last_bar_records, first_and_last_bars};
 use std::path::PathBuf;
 
 /// Options of `gpt-trader data`.
@@ -85,6 +85,9 @@ enum DataCommand {
         /// Bars from each end.
         #[arg(long, default_value_t = 5)]
         rows: usize,
+        /// A table, or one JSON object {symbol, interval, rows, source, first, last}.
+        #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+        format: OutputFormat,
     },
 }
 
@@ -193,13 +196,22 @@ pub fn run(args: &DataCommandArgs) -> Result<()> {
             }
             outln!("{table}\n{} series in {}", entries.len(), cache.root().display());
         }
-        DataCommand::Show { symbol, interval, rows } => {
+        DataCommand::Show { symbol, interval, rows, format } => {
             let symbol = symbol.to_uppercase();
             let Some((series, entry)) = cache.load(&symbol, interval)? else {
                 bail!(
                     "{symbol} {interval} is not cached; import it with `gpt-trader data import FILE.csv --symbol {symbol}`"
                 );
             };
+            if *format == OutputFormat::Json {
+                let (first, last) = first_and_last_bar_records(&series, *rows);
+                let json = serde_json::json!({
+                    "symbol": symbol, "interval": interval, "rows": entry.rows, "source": entry.source,
+                    "first": first, "last": last,
+                });
+                outln!("{json}");
+                return Ok(());
+            }
             let mut table = Table::new();
             table
                 .load_preset(UTF8_FULL_CONDENSED)

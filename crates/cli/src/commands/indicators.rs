@@ -18,9 +18,21 @@ pub struct IndicatorsArgs {
     #[arg(long = "ind", value_name = "SPEC", required = true, value_parser = parse_spec)]
     specs: Vec<IndicatorSpec>,
 
-    /// Write the CSV to this file instead of standard output.
-    #[arg(long, value_name = "FILE.csv")]
+    /// Write to this file instead of standard output.
+    #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
+
+    /// CSV (one row per bar, warm-up cells empty), or a JSON list of one object per bar
+    /// {date, open, high, low, close, volume, <column>: value or null}.
+    #[arg(long, value_enum, default_value_t = Layout::Csv)]
+    format: Layout,
+}
+
+/// How `indicators` writes its rows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum Layout {
+    Csv,
+    Json,
 }
 
 fn parse_spec(text: &str) -> Result<IndicatorSpec, String> {
@@ -50,10 +62,13 @@ pub fn run(args: &IndicatorsArgs) -> Result<()> {
         ),
         None => Box::new(std::io::stdout().lock()),
     };
-    let mut writer = csv::Writer::from_writer(std::io::BufWriter::new(sink));
     let mut header =
         vec!["date".to_owned(), "open".into(), "high".into(), "low".into(), "close".into(), "volume".into()];
     header.extend(columns.iter().flatten().cloned());
+    if args.format == Layout::Json {
+        return write_json(std::io::BufWriter::new(sink), &bars, &mut indicators, &header, &columns);
+    }
+    let mut writer = csv::Writer::from_writer(std::io::BufWriter::new(sink));
     writer.write_record(&header)?;
 
     let format = bars.time_format();
@@ -71,5 +86,45 @@ pub fn run(args: &IndicatorsArgs) -> Result<()> {
         writer.write_record(&row)?;
     }
     writer.flush()?;
+    Ok(())
+}
+
+/// Writes the bars and their indicators as one JSON list, a row at a time
+/// (the rows are never all in memory); undefined values are `null`.
+fn write_json(
+    mut out: impl Write,
+    bars: &gt_model::BarSeries,
+    indicators: &mut [gt_indicators::SpecIndicator],
+    header: &[String],
+    columns: &[Vec<String>],
+) -> Result<()> {
+    let format = bars.time_format();
+    let mut outputs: Vec<Vec<f64>> = columns.iter().map(|c| vec![f64::NAN; c.len()]).collect();
+    out.write_all(b"[")?;
+    for index in 0..bars.len() {
+        let bar = bars.bar(index);
+        let mut row = serde_json::Map::with_capacity(header.len());
+        row.insert(header[0].clone(), bar.ts.display(format).to_string().into());
+        for (name, value) in header[1..6].iter().zip([bar.open, bar.high, bar.low, bar.close, bar.volume]) {
+            row.insert(name.clone(), value.into());
+        }
+        let mut names = header[6..].iter();
+        for (indicator, values) in indicators.iter_mut().zip(&mut outputs) {
+            indicator.update(&bar, values);
+            // Values first: the names of the next indicator are not taken when these run out.
+            for (value, name) in values.iter().zip(names.by_ref()) {
+                row.insert(
+                    name.clone(),
+                    if value.is_nan() { serde_json::Value::Null } else { (*value).into() },
+                );
+            }
+        }
+        if index > 0 {
+            out.write_all(b",")?;
+        }
+        serde_json::to_writer(&mut out, &row)?;
+    }
+    out.write_all(b"]\n")?;
+    out.flush()?;
     Ok(())
 }
