@@ -1310,3 +1310,109 @@ fn the_table_folds_the_equity_into_the_statistics_the_json_report_gives() {
         }
     }
 }
+
+/// The example command lines of `--help` text: continued lines joined,
+/// comments and redirections dropped, 'quoted words' kept whole.
+fn help_examples(help: &str) -> Vec<Vec<String>> {
+    let Some((_, after)) = help.split_once("Examples:") else { return Vec::new() };
+    let mut lines: Vec<String> = Vec::new();
+    let mut continued = false;
+    for line in after.lines() {
+        let text = line.trim();
+        if continued {
+            if let Some(last) = lines.last_mut() {
+                last.push(' ');
+                last.push_str(text.trim_end_matches('\\'));
+            }
+        } else if text.starts_with("gpt-trader ") {
+            lines.push(text.trim_end_matches('\\').to_owned());
+        } else if !lines.is_empty() && text.is_empty() {
+            break;
+        }
+        continued = text.ends_with('\\');
+    }
+    lines
+        .iter()
+        .map(|line| {
+            let line = line.split(" #").next().unwrap_or_default();
+            let line = line.split(" > ").next().unwrap_or_default();
+            let mut words = Vec::new();
+            let mut quoted: Option<String> = None;
+            for word in line.split_whitespace().skip(1) {
+                match (&mut quoted, word.strip_prefix('\'')) {
+                    (None, Some(rest)) if rest.ends_with('\'') => {
+                        words.push(rest.trim_end_matches('\'').to_owned())
+                    }
+                    (None, Some(rest)) => quoted = Some(rest.to_owned()),
+                    (Some(open), _) if word.ends_with('\'') => {
+                        words.push(format!("{open} {}", word.trim_end_matches('\'')));
+                        quoted = None;
+                    }
+                    (Some(open), _) => *open = format!("{open} {word}"),
+                    (None, None) => words.push(word.to_owned()),
+                }
+            }
+            words
+        })
+        .collect()
+}
+
+#[test]
+fn every_subcommand_has_examples_that_parse() {
+    let subcommands: [&[&str]; 33] = [
+        &["backtest"],
+        &["compare"],
+        &["optimize"],
+        &["walkforward"],
+        &["strategies"],
+        &["indicators"],
+        &["studies"],
+        &["data", "fetch"],
+        &["data", "import"],
+        &["data", "list"],
+        &["data", "show"],
+        &["data", "resample"],
+        &["runs", "list"],
+        &["runs", "show"],
+        &["runs", "compare"],
+        &["runs", "export"],
+        &["runs", "report"],
+        &["runs", "delete"],
+        &["paper", "run"],
+        &["paper", "status"],
+        &["paper", "stop"],
+        &["paper", "flatten"],
+        &["paper", "kill"],
+        &["paper", "resume"],
+        &["paper", "list"],
+        &["paper", "delete"],
+        &["studies", "list"],
+        &["studies", "show"],
+        &["studies", "delete"],
+        &["bench"],
+        &["data"],
+        &["runs"],
+        &["paper"],
+    ];
+    for subcommand in subcommands {
+        let help = gpt_trader().args(subcommand).arg("--help").output().unwrap();
+        let text = String::from_utf8_lossy(&help.stdout).into_owned();
+        let examples = help_examples(&text);
+        // Short enough for an 80-column terminal: nothing is wrapped where it cannot be pasted.
+        let section = text.split_once("Examples:").map_or("", |(_, after)| after);
+        for line in section.lines().take_while(|l| !l.is_empty()) {
+            assert!(line.chars().count() <= 80, "{subcommand:?}: example line over 80 columns: {line}");
+        }
+        let is_group = matches!(subcommand, ["data"] | ["runs"] | ["paper"] | ["bench"]);
+        assert!(is_group || !examples.is_empty(), "{subcommand:?} has no examples:\n{text}");
+        for example in examples {
+            // --help after the example: clap checks every option and value given, then prints help.
+            let output = gpt_trader().args(&example).arg("--help").output().unwrap();
+            assert!(
+                output.status.success(),
+                "{subcommand:?} example {example:?}: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+    }
+}

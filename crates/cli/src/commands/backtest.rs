@@ -16,9 +16,12 @@ use std::time::Instant;
 #[command(after_long_help = "\
 Examples:
   gpt-trader backtest
-  gpt-trader backtest --data prices.csv --param fast=10 --param slow=30 --commission 0.001
-  gpt-trader backtest --universe sample --strategy trend_breakout --max-position-pct 25 --stop-loss-pct 8
-  gpt-trader backtest --symbols AAPL,MSFT --max-drawdown-pct 20 --format json > run.json
+  gpt-trader backtest --data prices.csv --param fast=10 --param slow=30 \\
+      --commission 0.001
+  gpt-trader backtest --universe sample --strategy trend_breakout \\
+      --max-position-pct 25 --stop-loss-pct 8
+  gpt-trader backtest --symbols AAPL,MSFT --max-drawdown-pct 20 \\
+      --format json > run.json
   gpt-trader backtest --trades-out trades.csv --equity-out equity.csv
 
 The CSV layout is backtesting.py's: a date or date-time first column (header may

@@ -15,7 +15,8 @@ use gt_runner::compare::{compare, entries};
 #[command(after_long_help = "\
 Examples:
   gpt-trader compare
-  gpt-trader compare --strategy demo_ma --strategy momentum --param demo_ma.fast=5 --commission 0.001
+  gpt-trader compare --strategy demo_ma --strategy momentum \\
+      --param demo_ma.fast=5 --commission 0.001
   gpt-trader compare --data prices.csv --format json")]
 pub struct CompareArgs {
     #[command(flatten)]

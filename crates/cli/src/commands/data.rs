@@ -20,6 +20,9 @@ pub struct DataCommandArgs {
 #[derive(Subcommand, Debug)]
 enum DataCommand {
     /// Download history (1d, 1h or 1m bars) into the cache, incrementally (only what is missing is asked for).
+    #[command(
+        after_long_help = "Examples:\n  gpt-trader data fetch --symbols AAPL,MSFT --start 2015-01-01\n  gpt-trader data fetch --source alpaca --symbols SPY \\\n      --start 2024-01-02 --interval 1m\n  gpt-trader data fetch --symbols AAPL   # again: only the new bars"
+    )]
     Fetch {
         /// Where from (Yahoo Finance's chart API; its URL from GPT_TRADER_YAHOO_URL if set).
         #[arg(long, value_enum, default_value_t = SourceChoice::Yahoo)]
@@ -41,6 +44,9 @@ enum DataCommand {
         alpaca_feed: String,
     },
     /// Bring a CSV file into the cache (validated like --data); merges with what is cached.
+    #[command(
+        after_long_help = "Examples:\n  gpt-trader data import prices.csv --symbol ACME\n  gpt-trader data import spy_1m.csv --symbol SPY --interval 1m \\\n      --timezone America/New_York\n  gpt-trader data import fixed.csv --symbol ACME --replace"
+    )]
     Import {
         /// OHLCV CSV file.
         file: PathBuf,
@@ -59,12 +65,16 @@ enum DataCommand {
         timezone: Option<String>,
     },
     /// List what is cached: symbol, interval, first and last bar, rows, source.
+    #[command(after_long_help = "Examples:\n  gpt-trader data list\n  gpt-trader data list --format json")]
     List {
         /// A table, or JSON.
         #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
         format: OutputFormat,
     },
     /// Aggregate cached bars to a longer interval on NYSE sessions (e.g. 1m to 5m, 1h, 1d; 1d to 1w).
+    #[command(
+        after_long_help = "Examples:\n  gpt-trader data resample SPY --from 1m --to 5m\n  gpt-trader data resample SPY --from 1m --to 1d\n  gpt-trader data resample AAPL --from 1d --to 1w"
+    )]
     Resample {
         /// Symbol.
         symbol: String,
@@ -76,6 +86,9 @@ enum DataCommand {
         to: String,
     },
     /// Print the first and last bars of a cached symbol.
+    #[command(
+        after_long_help = "Examples:\n  gpt-trader data show AAPL\n  gpt-trader data show SPY --interval 1m --rows 10\n  gpt-trader data show AAPL --format json"
+    )]
     Show {
         /// Symbol.
         symbol: String,

@@ -45,7 +45,7 @@ fn indicator_help() -> String {
     format!(
         "Indicators (TA-Lib's definitions and warm-up):\n{}\n\nColumns are named after the spec with its parameters as typed: sma:20 -> sma_20,\n\
          bb:30,2.5 -> bb_upper_30_2.5, bb_middle_30_2.5, bb_lower_30_2.5. Warm-up cells are empty.\n\n\
-         Example:\n  gpt-trader indicators --data prices.csv --ind sma:20 --ind rsi:14 --ind macd:12,26,9 --out ind.csv",
+         Examples:\n  gpt-trader indicators --data prices.csv --ind sma:20 --ind rsi:14 \\\n      --ind macd:12,26,9 --out ind.csv\n  gpt-trader indicators --ind bb:20,2 --format json > bands.json",
         specs.join("\n")
     )
 }

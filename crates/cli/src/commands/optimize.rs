@@ -18,13 +18,18 @@ use std::time::Instant;
 #[derive(Args, Debug)]
 #[command(after_long_help = "\
 Examples:
-  gpt-trader optimize --param fast=5..50:5 --param slow=10..100:10 --constraint 'fast < slow'
-  gpt-trader optimize --param fast=5..35:5 --param slow=10..120:10 --constraint 'fast < slow' \\
-      --objective sqn --cash 10000 --commission 0.002 --format json
-  gpt-trader optimize --strategy volatility --param std_dev=1..3:0.5 --param period --method random \\
-      --trials 200 --seed 7 --min-trades 10 --study vol-search
-  gpt-trader optimize --param fast=2..100 --param slow=10..400:5 --study big --shard 0/4   # on 4 machines
-  gpt-trader optimize --param fast --param slow --constraint 'fast < slow and slow <= 500' \
+  gpt-trader optimize --param fast=5..50:5 --param slow=10..100:10 \\
+      --constraint 'fast < slow'
+  gpt-trader optimize --param fast=5..35:5 --param slow=10..120:10 \\
+      --constraint 'fast < slow' --objective sqn --cash 10000 \\
+      --commission 0.002 --format json
+  gpt-trader optimize --strategy volatility --param std_dev=1..3:0.5 \\
+      --param period --method random --trials 200 --seed 7 \\
+      --min-trades 10 --study vol-search
+  gpt-trader optimize --param fast=2..100 --param slow=10..400:5 \\
+      --study big --shard 0/4   # part 0 of 4 machines
+  gpt-trader optimize --param fast --param slow \\
+      --constraint 'fast < slow and slow <= 500' \\
       --method tpe --trials 300 --objective sortino_ratio
 
 Values: START..END:STEP includes both ends (5..50:5 is 5, 10, …, 50; the step is 1 when left out),

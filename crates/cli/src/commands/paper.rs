@@ -40,6 +40,9 @@ enum PaperCommand {
     /// accounting on bars played in real time, every step journaled.
     Run(Box<PaperRunArgs>),
     /// Positions, open orders, P&L, equity and risk state of a session.
+    #[command(
+        after_long_help = "Examples:\n  gpt-trader paper status\n  gpt-trader paper status --session spy --format json"
+    )]
     Status {
         #[command(flatten)]
         session: SessionName,
@@ -48,10 +51,17 @@ enum PaperCommand {
         format: OutputFormat,
     },
     /// Stop a running session after its current bar (it can be continued with `paper run`).
+    #[command(
+        after_long_help = "Examples:\n  gpt-trader paper stop --session spy   # `paper run --session spy` goes on"
+    )]
     Stop(SessionName),
     /// Cancel a session's open orders and close all its positions.
+    #[command(after_long_help = "Examples:\n  gpt-trader paper flatten --session spy")]
     Flatten(SessionName),
     /// The kill switch: cancel all, close all, and refuse new entries until `paper resume`.
+    #[command(
+        after_long_help = "Examples:\n  gpt-trader paper kill --session spy --reason 'data feed looks wrong'"
+    )]
     Kill {
         #[command(flatten)]
         session: SessionName,
@@ -60,14 +70,19 @@ enum PaperCommand {
         reason: String,
     },
     /// Lift a halt (after `paper kill` or a loss limit): entries pass the risk checks again.
+    #[command(after_long_help = "Examples:\n  gpt-trader paper resume --session spy")]
     Resume(SessionName),
     /// List the sessions in the store.
+    #[command(after_long_help = "Examples:\n  gpt-trader paper list\n  gpt-trader paper list --format json")]
     List {
         /// A table, or a JSON list of {session, broker, strategy, state, bars, equity}.
         #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
         format: OutputFormat,
     },
     /// Delete a stopped session and its journal.
+    #[command(
+        after_long_help = "Examples:\n  gpt-trader paper delete --session spy   # a stopped session only"
+    )]
     Delete(SessionName),
 }
 
@@ -110,10 +125,12 @@ enum Feed {
 #[derive(Args, Debug)]
 #[command(after_long_help = "\
 Examples:
-  gpt-trader paper run                                  # demo_ma on the bundled sample, simulated fills
-  gpt-trader paper run --speed 5 --session demo         # five bars a second; watch with `paper status --session demo`
-  gpt-trader paper run --universe sample --strategy momentum --max-position-pct 25 --session folio
-  gpt-trader paper run --session demo --max-bars 100    # continue the session for 100 more bars
+  gpt-trader paper run              # demo_ma on the sample, simulated fills
+  gpt-trader paper run --speed 5 --session demo   # 5 bars a second
+  gpt-trader paper status --session demo          # in another terminal
+  gpt-trader paper run --universe sample --strategy momentum \\
+      --max-position-pct 25 --session folio
+  gpt-trader paper run --session demo --max-bars 100   # 100 more bars
 
 A session's state lives in the run store under its name: every order (with a
 deterministic client order id), fill and the account after each bar. Run the

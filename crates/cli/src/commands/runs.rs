@@ -31,6 +31,9 @@ pub struct RunsArgs {
 #[derive(Subcommand, Debug)]
 enum RunsCommand {
     /// List recorded runs, newest first (or sorted by a statistic).
+    #[command(
+        after_long_help = "Examples:\n  gpt-trader runs list\n  gpt-trader runs list --strategy demo_ma --since 2026-12-01 --sort sharpe_ratio\n  gpt-trader runs list --symbol AAPL --format json"
+    )]
     List {
         /// Only runs of this strategy.
         #[arg(long)]
@@ -49,6 +52,9 @@ enum RunsCommand {
         format: OutputFormat,
     },
     /// Show one run: its statistics (table) or everything (JSON).
+    #[command(
+        after_long_help = "Examples:\n  gpt-trader runs show 01a2346\n  gpt-trader runs show 01a2346 --format json > run.json"
+    )]
     Show {
         /// Run id.
         id: String,
@@ -57,6 +63,9 @@ enum RunsCommand {
         format: OutputFormat,
     },
     /// Compare runs side by side.
+    #[command(
+        after_long_help = "Examples:\n  gpt-trader runs compare 01a2346 01a2351\n  gpt-trader runs compare 01a2346 01a2351 01a2360 --format json"
+    )]
     Compare {
         /// Two or more run ids.
         #[arg(required = true, num_args = 2..)]
@@ -66,6 +75,9 @@ enum RunsCommand {
         format: OutputFormat,
     },
     /// Export a run: its trades as CSV, or everything as JSON.
+    #[command(
+        after_long_help = "Examples:\n  gpt-trader runs export 01a2346 --format csv --out trades.csv\n  gpt-trader runs export 01a2346 --format json --out run.json"
+    )]
     Export {
         /// Run id.
         id: String,
@@ -77,6 +89,7 @@ enum RunsCommand {
         out: Option<PathBuf>,
     },
     /// Write a run's self-contained HTML report.
+    #[command(after_long_help = "Examples:\n  gpt-trader runs report 01a2346 report.html")]
     Report {
         /// Run id.
         id: String,
@@ -84,6 +97,7 @@ enum RunsCommand {
         out: PathBuf,
     },
     /// Delete a run.
+    #[command(after_long_help = "Examples:\n  gpt-trader runs delete 01a2346")]
     Delete {
         /// Run id.
         id: String,

@@ -9,6 +9,9 @@ use gt_strategy::registry;
 
 /// Options of `gpt-trader strategies`.
 #[derive(Args, Debug)]
+#[command(
+    after_long_help = "Examples:\n  gpt-trader strategies\n  gpt-trader strategies trend_breakout\n  gpt-trader strategies demo_ma --format json"
+)]
 pub struct StrategiesArgs {
     /// Show this strategy's rules and parameters instead of the list.
     name: Option<String>,

@@ -32,12 +32,18 @@ pub struct StudiesArgs {
 #[derive(Subcommand, Debug)]
 enum StudiesCommand {
     /// List the studies, newest first.
+    #[command(
+        after_long_help = "Examples:\n  gpt-trader studies list\n  gpt-trader studies list --format json"
+    )]
     List {
         /// A table, or a JSON list of {name, strategy, method, objective, trials_count, best_run_id, …}.
         #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
         format: OutputFormat,
     },
     /// Show a study: its definition and its best trials.
+    #[command(
+        after_long_help = "Examples:\n  gpt-trader studies show spy-sma\n  gpt-trader studies show spy-sma --top 25\n  gpt-trader studies show spy-sma --format json > study.json"
+    )]
     Show {
         /// The study's name.
         name: String,
@@ -49,6 +55,7 @@ enum StudiesCommand {
         format: OutputFormat,
     },
     /// Delete a study and its trials (its saved best run stays, as a run).
+    #[command(after_long_help = "Examples:\n  gpt-trader studies delete spy-sma")]
     Delete {
         /// The study's name.
         name: String,

@@ -12,9 +12,10 @@ use gt_runner::outcome::time_format_of;
 #[derive(Args, Debug)]
 #[command(after_long_help = "\
 Examples:
-  gpt-trader walkforward --train 2y --test 6m --param fast=5..50:5 --param slow=10..100:10 \\
-      --constraint 'fast < slow'
-  gpt-trader walkforward --train 3y --test 1y --anchored --param fast=5..30:5 --param slow=20..120:20 \\
+  gpt-trader walkforward --train 2y --test 6m --param fast=5..50:5 \\
+      --param slow=10..100:10 --constraint 'fast < slow'
+  gpt-trader walkforward --train 3y --test 1y --anchored \\
+      --param fast=5..30:5 --param slow=20..120:20 \\
       --objective sqn --commission 0.002 --format json
 
 Each fold optimises on its training window (the same sweep `optimize` runs, every core, not kept in
