@@ -177,7 +177,7 @@ impl<C: Clock, V: Venue> Engine<C, V> {
                 let slot = slots[symbol];
                 let held_before = if follow_exits { run.portfolio.position(slot).quantity() } else { 0.0 };
                 self.venue.on_bar(slot, &update, &mut run.portfolio, &mut run.events);
-                let filled = run.record_events(symbol);
+                let filled = !run.events.is_empty() && run.record_events(symbol);
                 run.portfolio.set_mark(slot, bar.close);
                 risk.observe_bar(&symbols[symbol], &bar);
                 rebalancer.observe(symbol, bar.close);
@@ -242,6 +242,10 @@ impl<C: Clock, V: Venue> Engine<C, V> {
                         equity,
                         &mut requests,
                     ));
+                    // Most bars place nothing: not even an empty drain.
+                    if requests.is_empty() {
+                        continue;
+                    }
                     for request in requests.drain(..) {
                         let request =
                             sized_for_sleeve(request, &sleeve.name, share, shared, equity, bar.close);

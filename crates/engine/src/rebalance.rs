@@ -87,7 +87,21 @@ impl Rebalancer {
 
     /// New sleeve weights if the schedule fires at `ts` and every sleeve has
     /// a full window of returns; `None` otherwise.
+    #[inline]
     pub(crate) fn weights_due(
+        &mut self,
+        ts: Timestamp,
+        sleeves: &[Sleeve],
+    ) -> Option<Result<Vec<f64>, AllocationError>> {
+        // Static weights (almost every run) never rebalance: no call per bar.
+        if matches!(self.plan, AllocationPlan::Dynamic { .. }) {
+            self.dynamic_weights_due(ts, sleeves)
+        } else {
+            None
+        }
+    }
+
+    fn dynamic_weights_due(
         &mut self,
         ts: Timestamp,
         sleeves: &[Sleeve],
