@@ -190,9 +190,6 @@ pub fn compute_stats(input: &StatsInput<'_>) -> Stats {
         if m.is_nan() { 0.0 } else { m }
     };
 
-    let exposure = exposure_fraction(trades, n);
-
-    let return_pct = (final_equity - first_equity) / first_equity * 100.0;
     let buy_hold_pct =
         crate::benchmark::return_pct_from(closes, first_trading_bar.min(closes.len().saturating_sub(1)));
 
@@ -206,7 +203,6 @@ pub fn compute_stats(input: &StatsInput<'_>) -> Stats {
         mean(&downside),
         periods_per_year,
     );
-    let cagr = cagr(first_ts, last_ts, first_equity, final_equity);
 
     let log_returns = |series: &[f64]| series.windows(2).map(|w| (w[1] / w[0]).ln()).collect::<Vec<_>>();
     let (equity_logs, market_logs) = (log_returns(equity), log_returns(closes));
@@ -216,41 +212,101 @@ pub fn compute_stats(input: &StatsInput<'_>) -> Stats {
         f64::NAN
     };
 
-    let figures = TradeFigures::of(trades, resolution);
-
-    Stats {
-        start: first_ts.display(time_format).to_string(),
-        end: last_ts.display(time_format).to_string(),
-        duration_days: last_ts.days_since(first_ts),
-        exposure_time_pct: exposure * 100.0,
-        equity_final: final_equity,
+    Measures {
+        first: (first_ts, first_equity),
+        last: (last_ts, final_equity),
+        steps: n,
         equity_peak: max(equity),
-        commissions: trades.iter().map(|t| t.commission).sum(),
-        return_pct,
-        buy_hold_return_pct: buy_hold_pct,
-        return_ann_pct: annual.return_ * 100.0,
-        volatility_ann_pct: annual.volatility * 100.0,
-        cagr_pct: cagr * 100.0,
-        sharpe_ratio: annual.sharpe(),
-        sortino_ratio: annual.sortino,
-        calmar_ratio: annual.return_ / nonzero_or_nan(max_drawdown),
-        alpha_pct: return_pct - beta * buy_hold_pct,
+        max_drawdown,
+        drawdown_depth_mean: mean(&depths),
+        longest_drawdown_days: max(&lengths),
+        mean_drawdown_days: mean(&lengths),
+        buy_hold_pct,
         beta,
-        max_drawdown_pct: -max_drawdown * 100.0,
-        avg_drawdown_pct: -mean(&depths) * 100.0,
-        max_drawdown_duration_days: ceil_days(max(&lengths), resolution),
-        avg_drawdown_duration_days: ceil_days(mean(&lengths), resolution),
-        trades: trades.len(),
-        win_rate_pct: figures.win_rate_pct,
-        best_trade_pct: figures.best_trade_pct,
-        worst_trade_pct: figures.worst_trade_pct,
-        avg_trade_pct: figures.avg_trade_pct,
-        max_trade_duration_days: figures.max_trade_duration_days,
-        avg_trade_duration_days: figures.avg_trade_duration_days,
-        profit_factor: figures.profit_factor,
-        expectancy_pct: figures.expectancy_pct,
-        sqn: figures.sqn,
-        kelly_criterion: figures.kelly_criterion,
+        annual,
+        trades,
+        resolution,
+        time_format,
+    }
+    .stats()
+}
+
+/// What the statistics are made of, however it was measured: from the whole
+/// equity curve at once ([`compute_stats`]) or folded in step by step
+/// ([`crate::EquitySummary`]). The one place the statistics are assembled.
+pub(crate) struct Measures<'a> {
+    /// First step's time and equity.
+    pub first: (Timestamp, f64),
+    /// Last step's time and equity.
+    pub last: (Timestamp, f64),
+    /// Steps in the run.
+    pub steps: usize,
+    /// Highest equity.
+    pub equity_peak: f64,
+    /// Deepest drawdown, as a fraction (0 when undefined).
+    pub max_drawdown: f64,
+    /// Mean depth of the drawdown periods (of every drawdown point without any), as a fraction.
+    pub drawdown_depth_mean: f64,
+    /// Longest drawdown period, in days (NaN without any).
+    pub longest_drawdown_days: f64,
+    /// Mean drawdown period, in days (NaN without any).
+    pub mean_drawdown_days: f64,
+    /// Buy & hold return, in percent.
+    pub buy_hold_pct: f64,
+    /// Beta of equity log returns against the market's.
+    pub beta: f64,
+    /// Annual return and risk.
+    pub annual: Annualised,
+    /// Closed trades.
+    pub trades: &'a [Trade],
+    /// Resolution durations are rounded up to (ns).
+    pub resolution: i64,
+    /// How the start and end are written.
+    pub time_format: TimeFormat,
+}
+
+impl Measures<'_> {
+    /// The statistics, with backtesting.py's definitions.
+    pub fn stats(self) -> Stats {
+        let Measures {
+            first: (first_ts, first_equity), last: (last_ts, final_equity), annual, trades, ..
+        } = self;
+        let return_pct = (final_equity - first_equity) / first_equity * 100.0;
+        let figures = TradeFigures::of(trades, self.resolution);
+        Stats {
+            start: first_ts.display(self.time_format).to_string(),
+            end: last_ts.display(self.time_format).to_string(),
+            duration_days: last_ts.days_since(first_ts),
+            exposure_time_pct: exposure_fraction(trades, self.steps) * 100.0,
+            equity_final: final_equity,
+            equity_peak: self.equity_peak,
+            commissions: trades.iter().map(|t| t.commission).sum(),
+            return_pct,
+            buy_hold_return_pct: self.buy_hold_pct,
+            return_ann_pct: annual.return_ * 100.0,
+            volatility_ann_pct: annual.volatility * 100.0,
+            cagr_pct: cagr(first_ts, last_ts, first_equity, final_equity) * 100.0,
+            sharpe_ratio: annual.sharpe(),
+            sortino_ratio: annual.sortino,
+            calmar_ratio: annual.return_ / nonzero_or_nan(self.max_drawdown),
+            alpha_pct: return_pct - self.beta * self.buy_hold_pct,
+            beta: self.beta,
+            max_drawdown_pct: -self.max_drawdown * 100.0,
+            avg_drawdown_pct: -self.drawdown_depth_mean * 100.0,
+            max_drawdown_duration_days: ceil_days(self.longest_drawdown_days, self.resolution),
+            avg_drawdown_duration_days: ceil_days(self.mean_drawdown_days, self.resolution),
+            trades: trades.len(),
+            win_rate_pct: figures.win_rate_pct,
+            best_trade_pct: figures.best_trade_pct,
+            worst_trade_pct: figures.worst_trade_pct,
+            avg_trade_pct: figures.avg_trade_pct,
+            max_trade_duration_days: figures.max_trade_duration_days,
+            avg_trade_duration_days: figures.avg_trade_duration_days,
+            profit_factor: figures.profit_factor,
+            expectancy_pct: figures.expectancy_pct,
+            sqn: figures.sqn,
+            kelly_criterion: figures.kelly_criterion,
+        }
     }
 }
 

@@ -4,10 +4,9 @@
 
 use crate::Stats;
 use crate::benchmark::return_pct_from;
-use crate::numeric::nonzero_or_nan;
 use crate::overfitting::ReturnMoments;
-use crate::periods::{ReturnBucket, annualization, bar_period_nanos, ceil_days, resolution_nanos};
-use crate::stats::{Annualised, TradeFigures, cagr, exposure_fraction};
+use crate::periods::{ReturnBucket, annualization, bar_period_nanos, resolution_nanos};
+use crate::stats::{Annualised, Measures};
 use gt_model::{EquityRecorder, TimeFormat, Timestamp, Trade};
 use std::sync::Arc;
 
@@ -385,46 +384,27 @@ impl EquitySummary {
             if done.returns.n == 0 { f64::NAN } else { done.returns.downside / done.returns.n as f64 },
             done.periods_per_year,
         );
-        let figures = TradeFigures::of(trades, done.resolution);
-        let return_pct = (final_equity - first_equity) / first_equity * 100.0;
-        let (buy_hold_return_pct, beta) = done.market.as_ref().map_or((f64::NAN, f64::NAN), |market| {
+        let (buy_hold_pct, beta) = done.market.as_ref().map_or((f64::NAN, f64::NAN), |market| {
             let start = first_trading_bar.min(market.index.len().saturating_sub(1));
             (return_pct_from(&market.index, start), market.beta())
         });
-        Stats {
-            start: first_ts.display(time_format).to_string(),
-            end: done.last_ts.display(time_format).to_string(),
-            duration_days: done.last_ts.days_since(first_ts),
-            exposure_time_pct: exposure_fraction(trades, done.folded) * 100.0,
-            equity_final: final_equity,
+        Measures {
+            first: (first_ts, first_equity),
+            last: (done.last_ts, final_equity),
+            steps: done.folded,
             equity_peak: if done.folded == 0 { f64::NAN } else { done.peak },
-            commissions: trades.iter().map(|t| t.commission).sum(),
-            return_pct,
-            buy_hold_return_pct,
-            return_ann_pct: annual.return_ * 100.0,
-            volatility_ann_pct: annual.volatility * 100.0,
-            cagr_pct: cagr(first_ts, done.last_ts, first_equity, final_equity) * 100.0,
-            sharpe_ratio: annual.sharpe(),
-            sortino_ratio: annual.sortino,
-            calmar_ratio: annual.return_ / nonzero_or_nan(max_drawdown),
-            alpha_pct: return_pct - beta * buy_hold_return_pct,
+            max_drawdown,
+            drawdown_depth_mean: depth_mean,
+            longest_drawdown_days: longest,
+            mean_drawdown_days: length_mean,
+            buy_hold_pct,
             beta,
-            max_drawdown_pct: -max_drawdown * 100.0,
-            avg_drawdown_pct: -depth_mean * 100.0,
-            max_drawdown_duration_days: ceil_days(longest, done.resolution),
-            avg_drawdown_duration_days: ceil_days(length_mean, done.resolution),
-            trades: trades.len(),
-            win_rate_pct: figures.win_rate_pct,
-            best_trade_pct: figures.best_trade_pct,
-            worst_trade_pct: figures.worst_trade_pct,
-            avg_trade_pct: figures.avg_trade_pct,
-            max_trade_duration_days: figures.max_trade_duration_days,
-            avg_trade_duration_days: figures.avg_trade_duration_days,
-            profit_factor: figures.profit_factor,
-            expectancy_pct: figures.expectancy_pct,
-            sqn: figures.sqn,
-            kelly_criterion: figures.kelly_criterion,
+            annual,
+            trades,
+            resolution: done.resolution,
+            time_format,
         }
+        .stats()
     }
 
     /// The numeric statistics with their keys: those of [`SUMMARY_KEYS`], and

@@ -74,3 +74,15 @@ pub fn stats_table(stats: &Stats, title: &str) -> Table {
     }
     table
 }
+
+/// The run store `--db` names (or the default), opened before any work, or
+/// `None` with `--no-save`; a store that cannot be opened says how to skip it.
+pub fn open_store_unless(no_save: bool, db: Option<&str>) -> Result<Option<gt_runner::store::OpenStore>> {
+    if no_save {
+        return Ok(None);
+    }
+    let url = gt_runner::paths::database_url(db)?;
+    let store = gt_runner::store::OpenStore::open(&url)
+        .map_err(|e| anyhow::anyhow!("{e} (use --no-save to skip it)"))?;
+    Ok(Some(store))
+}

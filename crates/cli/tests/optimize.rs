@@ -36,6 +36,20 @@ fn optimize(dir: &Path, args: &[String]) -> Value {
     serde_json::from_slice(&output.stdout).expect("stdout holds one JSON object")
 }
 
+/// Starts `optimize ARGS` in the background (the test bounds its wait with
+/// a watchdog), its output to `output()` (null or piped).
+fn spawn_optimize(dir: &Path, args: &[String], output: fn() -> std::process::Stdio) -> std::process::Child {
+    std::process::Command::new(assert_cmd::cargo::cargo_bin("gpt-trader"))
+        .current_dir(fixtures())
+        .env("GPT_TRADER_DATA", dir)
+        .arg("optimize")
+        .args(args)
+        .stdout(output())
+        .stderr(output())
+        .spawn()
+        .unwrap()
+}
+
 /// Runs `optimize ARGS` expecting a failure; returns stderr.
 fn optimize_fails(dir: &Path, args: &str) -> String {
     let output = gpt_trader(dir).arg("optimize").args(words(args)).output().unwrap();
@@ -200,15 +214,7 @@ fn a_killed_study_continues_where_it_stopped_without_losing_or_repeating_a_trial
         words("--data GOOG.csv --param fast=2..50 --param slow=10..300:2 --constraint fast<slow --study k");
     // Every pair with fast < slow: the trials the study must end with.
     let planned: usize = (2..=50).map(|fast| (10..=300).step_by(2).filter(|slow| fast < *slow).count()).sum();
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("gpt-trader"))
-        .current_dir(fixtures())
-        .env("GPT_TRADER_DATA", dir.path())
-        .arg("optimize")
-        .args(&study)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_optimize(dir.path(), &study, std::process::Stdio::null);
     std::thread::sleep(Duration::from_secs(2));
     child.kill().unwrap();
     child.wait().unwrap();
@@ -239,9 +245,7 @@ fn shards_on_two_processes_at_once_fill_one_postgres_study() {
     let children: Vec<_> = (0..2)
         .map(|k| {
             let args = [study.clone(), words(&format!("--shard {k}/2 --format json"))].concat();
-            let mut command = std::process::Command::new(assert_cmd::cargo::cargo_bin("gpt-trader"));
-            command.current_dir(fixtures()).env("GPT_TRADER_DATA", dir.path()).arg("optimize").args(args);
-            command.stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped()).spawn().unwrap()
+            spawn_optimize(dir.path(), &args, std::process::Stdio::piped)
         })
         .collect();
     for child in children {
@@ -435,15 +439,7 @@ fn a_tpe_study_repeats_with_its_seed_and_continues_a_killed_run_as_if_never_stop
 
     // Killed once some batches are written, then continued: every trial as in the run never stopped.
     let study = [tpe(400, 3), words("--study tpe")].concat();
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("gpt-trader"))
-        .current_dir(fixtures())
-        .env("GPT_TRADER_DATA", dir.path())
-        .arg("optimize")
-        .args(&study)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = spawn_optimize(dir.path(), &study, std::process::Stdio::null);
     let url = format!("sqlite://{}", dir.path().join("runs.db").display());
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
     let written = || {

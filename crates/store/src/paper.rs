@@ -111,7 +111,8 @@ pub struct StepRecord {
     pub bars: Value,
 }
 
-fn now_ms() -> i64 {
+/// Now, in ms since the epoch.
+pub(crate) fn now_ms() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
 }
 
@@ -443,14 +444,7 @@ async fn insert_fill(
 
 fn session_record(row: &AnyRow) -> Result<SessionRecord, StoreError> {
     let name: String = row.try_get("name")?;
-    let parse = |column: &'static str| -> Result<Value, StoreError> {
-        let text: String = row.try_get(column)?;
-        serde_json::from_str(&text).map_err(|source| StoreError::CorruptJson {
-            id: name.clone(),
-            column,
-            source,
-        })
-    };
+    let parse = |column: &'static str| crate::store::json(row, &name, column);
     Ok(SessionRecord {
         broker: row.try_get("broker")?,
         definition: parse("definition")?,

@@ -275,7 +275,8 @@ impl Store {
     }
 }
 
-fn json(row: &AnyRow, id: &str, column: &'static str) -> Result<Value, StoreError> {
+/// The JSON text in `column` of `row` (of the run, session or study `id`), parsed.
+pub(crate) fn json(row: &AnyRow, id: &str, column: &'static str) -> Result<Value, StoreError> {
     let text: String = row.try_get(column)?;
     serde_json::from_str(&text).map_err(|source| StoreError::CorruptJson {
         id: id.to_owned(),

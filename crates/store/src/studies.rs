@@ -1,11 +1,12 @@
 //! Parameter-sweep studies in the store: each study's definition and its
 //! trials, written in batches as they finish.
 
+use crate::paper::now_ms;
+use crate::store::json;
 use crate::{Store, StoreError};
 use serde_json::Value;
 use sqlx::Row;
 use sqlx::any::AnyRow;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 /// A study as stored.
 #[derive(Clone, Debug, PartialEq)]
@@ -37,19 +38,6 @@ pub struct TrialRecord {
     pub stats: Value,
     /// The moments of its periodic returns.
     pub moments: Value,
-}
-
-fn now_ms() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as i64)
-}
-
-fn json(row: &AnyRow, id: &str, column: &'static str) -> Result<Value, StoreError> {
-    let text: String = row.try_get(column)?;
-    serde_json::from_str(&text).map_err(|source| StoreError::CorruptJson {
-        id: id.to_owned(),
-        column,
-        source,
-    })
 }
 
 /// A query of studies with their trial counts, ending in `$rest`.

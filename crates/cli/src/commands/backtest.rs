@@ -6,7 +6,6 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 use gt_runner::outcome::{report_of, time_format_of};
 use gt_runner::records::{RunRequest, stored_run, write_csv};
-use gt_runner::store::OpenStore;
 use gt_runner::{PreparedRun, paths};
 use std::path::PathBuf;
 use std::time::Instant;
@@ -74,12 +73,7 @@ pub fn run(args: &BacktestArgs) -> Result<()> {
     let equity_out = args.equity_out.clone().or_else(|| spec.output.equity_out.clone());
     // Everything that could keep the results from being kept is checked
     // first: a run that cannot be written fails at once and records nothing.
-    let store = if args.no_save {
-        None
-    } else {
-        let url = paths::database_url(args.db.as_deref())?;
-        Some(OpenStore::open(&url).map_err(|e| anyhow::anyhow!("{e} (use --no-save to skip it)"))?)
-    };
+    let store = crate::output::open_store_unless(args.no_save, args.db.as_deref())?;
     for (path, what) in
         [(&args.report, "--report"), (&trades_out, "--trades-out"), (&equity_out, "--equity-out")]
     {

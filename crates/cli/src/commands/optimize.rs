@@ -91,12 +91,7 @@ pub fn run(args: &OptimizeArgs) -> Result<()> {
     let (spec, space, objective, mut plan) = args.sweep.parts()?;
     (plan.shard, plan.top) = (args.shard, usize::from(args.top));
     let strategy = space.strategy;
-    let store = if args.no_save {
-        None
-    } else {
-        let url = paths::database_url(args.db.as_deref())?;
-        Some(OpenStore::open(&url).map_err(|e| anyhow::anyhow!("{e} (use --no-save to skip it)"))?)
-    };
+    let store = crate::output::open_store_unless(args.no_save, args.db.as_deref())?;
     if let Some(path) = &args.report {
         paths::check_writable(path, "--report")?;
     }
