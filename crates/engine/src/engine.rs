@@ -1,3 +1,4 @@
+use crate::indicators::SymbolIndicators;
 use crate::protective::ProtectiveOrders;
 use crate::rebalance::{AllocationPlan, Rebalancer};
 use crate::result::{OpenLotAtEnd, Rebalance, RefusalRecord};
@@ -10,12 +11,14 @@ use gt_execution::{
     BarUpdate, CancelReason, Cancellation, ExchangeConfig, ExecutionEvent, PreviousBar, Rejection,
     SimulatedExchange, Venue,
 };
+use gt_indicators::IndicatorColumns;
 use gt_model::{
     Bar, BarSeries, EquityCurve, EquityRecorder, Fill, Order, OrderId, OrderRequest, Portfolio, Quantity,
     StrategyId, Timestamp,
 };
 use gt_risk::{AccountView, RiskConfig, RiskEngine};
 use gt_strategy::{Strategy, StrategyContext};
+use std::sync::Arc;
 
 /// Settings of one run that are not the venue's or the risk engine's.
 #[derive(Clone, Copy, Debug)]
@@ -81,6 +84,7 @@ pub struct Engine<C: Clock, V: Venue> {
     venue: V,
     opening: Vec<OpeningPosition>,
     opening_step: usize,
+    columns: Vec<Option<Arc<IndicatorColumns>>>,
 }
 
 /// A position the account already holds when a run starts (a paper session
@@ -100,7 +104,16 @@ pub struct OpeningPosition {
 impl<C: Clock, V: Venue> Engine<C, V> {
     /// An engine with the given clock and venue.
     pub fn new(config: EngineConfig, clock: C, venue: V) -> Self {
-        Self { config, clock, venue, opening: Vec::new(), opening_step: 0 }
+        Self { config, clock, venue, opening: Vec::new(), opening_step: 0, columns: Vec::new() }
+    }
+
+    /// Reads the indicators held in `columns[s]` (precomputed over exactly the
+    /// bars the source will give symbol `s`) instead of computing them: a
+    /// sweep's trials share one column per distinct key. Keys the columns do
+    /// not hold are computed as usual.
+    pub fn with_indicator_columns(mut self, columns: Vec<Option<Arc<IndicatorColumns>>>) -> Self {
+        self.columns = columns;
+        self
     }
 
     /// Takes on `positions` at their prices just before step `at_step` (a
@@ -151,7 +164,8 @@ impl<C: Clock, V: Venue> Engine<C, V> {
         recorder: &mut R,
     ) -> BacktestResult {
         let symbols = source.symbols().to_vec();
-        let mut run = Run::new(self.config, SleeveBook::new(sleeves, symbols.len()));
+        let indicators = SymbolIndicators::declare(symbols.len(), &self.columns, risk.sizing_key(), sleeves);
+        let mut run = Run::new(self.config, SleeveBook::new(sleeves, symbols.len()), indicators);
         let slots: Vec<usize> = symbols.iter().map(|s| run.portfolio.slot(s)).collect();
         let mut protective = ProtectiveOrders::new(*risk.config().exits(), symbols.len());
         // Each symbol's previous bar, and where its bar sits in the current step (if it has one).
@@ -179,7 +193,7 @@ impl<C: Clock, V: Venue> Engine<C, V> {
                 self.venue.on_bar(slot, &update, &mut run.portfolio, &mut run.events);
                 let filled = !run.events.is_empty() && run.record_events(symbol);
                 run.portfolio.set_mark(slot, bar.close);
-                risk.observe_bar(&symbols[symbol], &bar);
+                run.indicators.update(symbol, &bar);
                 rebalancer.observe(symbol, bar.close);
                 if filled && follow_exits {
                     let position = run.portfolio.position(slot);
@@ -234,14 +248,9 @@ impl<C: Clock, V: Venue> Engine<C, V> {
                     };
                     let position = run.book.position(s, m);
                     let shared = run.book.is_shared(*symbol);
-                    strategy.on_bar(&mut StrategyContext::new(
-                        &symbols[*symbol],
-                        bar,
-                        index,
-                        position,
-                        equity,
-                        &mut requests,
-                    ));
+                    let ctx =
+                        StrategyContext::new(&symbols[*symbol], bar, index, position, equity, &mut requests);
+                    strategy.on_bar(&mut ctx.with_indicators(run.indicators.bank(*symbol)));
                     // Most bars place nothing: not even an empty drain.
                     if requests.is_empty() {
                         continue;
@@ -249,7 +258,7 @@ impl<C: Clock, V: Venue> Engine<C, V> {
                     for request in requests.drain(..) {
                         let request =
                             sized_for_sleeve(request, &sleeve.name, share, shared, equity, bar.close);
-                        run.route(&mut self.venue, risk, request, bar.close, index, ts);
+                        run.route(&mut self.venue, risk, request, (*symbol, bar.close), index, ts);
                     }
                 }
             }
@@ -378,7 +387,7 @@ impl<C: Clock, V: Venue> Engine<C, V> {
                 let mut request =
                     OrderRequest::market(symbols[*symbol].clone(), side, Quantity::Units(change.abs()));
                 request.strategy = Some(sleeve.name.clone());
-                run.route(&mut self.venue, risk, request, bar.close, index, ts);
+                run.route(&mut self.venue, risk, request, (*symbol, bar.close), index, ts);
             }
         }
     }
@@ -499,10 +508,11 @@ struct Run {
     rebalances: Vec<Rebalance>,
     next_order_id: u64,
     keep_order_log: bool,
+    indicators: SymbolIndicators,
 }
 
 impl Run {
-    fn new(config: EngineConfig, book: SleeveBook) -> Self {
+    fn new(config: EngineConfig, book: SleeveBook, indicators: SymbolIndicators) -> Self {
         Self {
             portfolio: Portfolio::new(config.initial_cash),
             book,
@@ -515,6 +525,7 @@ impl Run {
             rebalances: Vec::new(),
             next_order_id: 0,
             keep_order_log: config.keep_order_log,
+            indicators,
         }
     }
 
@@ -611,11 +622,15 @@ impl Run {
         venue: &mut impl Venue,
         risk: &mut RiskEngine,
         request: OrderRequest,
-        price: f64,
+        (symbol, price): (usize, f64),
         bar_index: usize,
         ts: Timestamp,
     ) {
-        let view = AccountView { equity: self.portfolio.equity(), positions: self.portfolio.positions() };
+        let view = AccountView {
+            equity: self.portfolio.equity(),
+            positions: self.portfolio.positions(),
+            sizing_measure: self.indicators.sizing_measure(symbol),
+        };
         match risk.check(request, price, &view) {
             Ok(approved) => {
                 let order = self.order(approved.into_inner(), bar_index, ts);
@@ -698,16 +713,21 @@ pub fn backtest(
 }
 
 /// [`backtest_portfolio`], giving each step's equity to `recorder` instead
-/// of keeping the curve (the result's `timeline` and `equity` are empty).
+/// of keeping the curve (the result's `timeline` and `equity` are empty),
+/// and reading the indicators `columns` hold (see
+/// [`Engine::with_indicator_columns`]; empty: every indicator is computed).
+#[allow(clippy::too_many_arguments)]
 pub fn backtest_portfolio_recorded<R: EquityRecorder>(
     series: &[BarSeries],
     sleeves: &mut [Sleeve],
     risk: &mut RiskEngine,
     config: EngineConfig,
     exchange: ExchangeConfig,
+    columns: Vec<Option<Arc<IndicatorColumns>>>,
     recorder: &mut R,
 ) -> BacktestResult {
-    Engine::new(config, SimulatedClock::default(), SimulatedExchange::new(exchange)).run_recorded(
+    let engine = Engine::new(config, SimulatedClock::default(), SimulatedExchange::new(exchange));
+    engine.with_indicator_columns(columns).run_recorded(
         SeriesReplay::new(series),
         sleeves,
         risk,

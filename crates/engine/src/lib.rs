@@ -8,6 +8,7 @@
 
 mod clock;
 mod engine;
+mod indicators;
 mod observer;
 mod protective;
 mod rebalance;

@@ -1,10 +1,6 @@
 //! Indicator specs as typed on the command line: `name[:p1,p2,...]`.
 
-use crate::{
-    Adx, Atr, BollingerBands, Cci, Ema, IndicatorError, Macd, Max, Min, Mom, Natr, Obv, Roc, Rsi, Sma,
-    StdDev, Stoch, TrueRange, Willr, Wma,
-};
-use gt_model::Bar;
+use crate::{Computation, IndicatorError, IndicatorKey, Input, Kind, Real};
 
 /// Every spec name with its required and optional parameters, for help and errors.
 pub const SPEC_USAGE: &[(&str, &[&str], &[&str])] = &[
@@ -124,47 +120,51 @@ impl IndicatorSpec {
         }
     }
 
-    /// Builds a fresh indicator for this spec.
-    pub fn build(&self) -> Result<SpecIndicator, IndicatorError> {
-        use SpecIndicator as S;
-        Ok(match self.name.as_str() {
-            "sma" => S::Sma(Sma::new(self.period(0)?)?),
-            "ema" => S::Ema(Ema::new(self.period(0)?)?),
-            "wma" => S::Wma(Wma::new(self.period(0)?)?),
-            "rsi" => S::Rsi(Rsi::new(self.period(0)?)?),
-            "atr" => S::Atr(Atr::new(self.period(0)?)?),
-            "natr" => S::Natr(Natr::new(self.period(0)?)?),
-            "trange" => S::TrueRange(TrueRange::new()?),
+    /// The key of this spec's computation (its first output).
+    pub fn key(&self) -> Result<IndicatorKey, IndicatorError> {
+        let real = |index: usize, default: f64| self.number(index, default).and_then(Real::new);
+        let (kind, input) = match self.name.as_str() {
+            "sma" => (Kind::Sma { period: self.period(0)? }, Input::Close),
+            "ema" => (Kind::Ema { period: self.period(0)? }, Input::Close),
+            "wma" => (Kind::Wma { period: self.period(0)? }, Input::Close),
+            "rsi" => (Kind::Rsi { period: self.period(0)? }, Input::Close),
+            "atr" => (Kind::Atr { period: self.period(0)? }, Input::Close),
+            "natr" => (Kind::Natr { period: self.period(0)? }, Input::Close),
+            "trange" => (Kind::TrueRange, Input::Close),
             "bb" => {
-                let (up, down) = (self.number(1, 2.0)?, self.number(2, self.number(1, 2.0)?)?);
-                if up <= 0.0 || down <= 0.0 {
-                    return Err(
-                        self.bad("the deviations must be > 0 (the bands lie either side of the average)")
-                    );
-                }
-                S::Bands(BollingerBands::new(self.period(0)?, up, down)?)
+                let up = real(1, 2.0)?;
+                let down = real(2, up.get())?;
+                (Kind::Bollinger { period: self.period(0)?, up, down }, Input::Close)
             }
-            "stddev" => S::StdDev(StdDev::new(self.period(0)?, self.number(1, 1.0)?)?),
+            "stddev" => (Kind::StdDev { period: self.period(0)?, deviations: real(1, 1.0)? }, Input::Close),
             "macd" => {
-                let (fast, slow) = (self.period(0)?, self.period(1)?);
-                if fast >= slow {
-                    return Err(
-                        self.bad(&format!("the fast period ({fast}) must be shorter than the slow ({slow})"))
-                    );
-                }
-                S::Macd(Macd::new(fast, slow, self.period(2)?)?)
+                let (fast, slow, signal) = (self.period(0)?, self.period(1)?, self.period(2)?);
+                (Kind::Macd { fast, slow, signal }, Input::Close)
             }
-            "roc" => S::Roc(Roc::new(self.period(0)?)?),
-            "mom" => S::Mom(Mom::new(self.period(0)?)?),
-            "max_high" => S::MaxHigh(Max::new(self.period(0)?)?),
-            "min_low" => S::MinLow(Min::new(self.period(0)?)?),
-            "adx" => S::Adx(Adx::new(self.period(0)?)?),
-            "stoch" => S::Stoch(Stoch::new(self.period(0)?, self.period(1)?, self.period(2)?)?),
-            "obv" => S::Obv(Obv::new()?),
-            "cci" => S::Cci(Cci::new(self.period(0)?)?),
-            "willr" => S::Willr(Willr::new(self.period(0)?)?),
+            "roc" => (Kind::Roc { period: self.period(0)? }, Input::Close),
+            "mom" => (Kind::Mom { period: self.period(0)? }, Input::Close),
+            "max_high" => (Kind::Max { period: self.period(0)? }, Input::High),
+            "min_low" => (Kind::Min { period: self.period(0)? }, Input::Low),
+            "adx" => (Kind::Adx { period: self.period(0)? }, Input::Close),
+            "stoch" => {
+                let (fast_k, slow_k, slow_d) = (self.period(0)?, self.period(1)?, self.period(2)?);
+                (Kind::Stoch { fast_k, slow_k, slow_d }, Input::Close)
+            }
+            "obv" => (Kind::Obv, Input::Close),
+            "cci" => (Kind::Cci { period: self.period(0)? }, Input::Close),
+            "willr" => (Kind::Willr { period: self.period(0)? }, Input::Close),
             other => unreachable!("parse() admits only known names, got {other}"),
+        };
+        // Problems found in the key are reported against the spec as typed.
+        IndicatorKey::new(kind, input).map_err(|error| match error {
+            IndicatorError::BadSpec { problem, .. } => self.bad(&problem),
+            other => other,
         })
+    }
+
+    /// Builds a fresh computation for this spec, writing every output column.
+    pub fn build(&self) -> Result<Computation, IndicatorError> {
+        Ok(Computation::new(&self.key()?))
     }
 }
 
@@ -174,96 +174,6 @@ impl std::fmt::Display for IndicatorSpec {
             write!(f, "{}", self.name)
         } else {
             write!(f, "{}:{}", self.name, self.params.join(","))
-        }
-    }
-}
-
-/// Any indicator a spec can name, fed whole bars.
-///
-/// Built once per spec and kept for a whole series, so the size of TA-Lib's
-/// larger stream states (stochastic: ~1.5 KB) does not matter here.
-#[derive(Clone, Debug)]
-#[allow(clippy::large_enum_variant)]
-pub enum SpecIndicator {
-    /// `sma`
-    Sma(Sma),
-    /// `ema`
-    Ema(Ema),
-    /// `wma`
-    Wma(Wma),
-    /// `rsi`
-    Rsi(Rsi),
-    /// `atr`
-    Atr(Atr),
-    /// `natr`
-    Natr(Natr),
-    /// `trange`
-    TrueRange(TrueRange),
-    /// `bb`
-    Bands(BollingerBands),
-    /// `stddev`
-    StdDev(StdDev),
-    /// `macd`
-    Macd(Macd),
-    /// `roc`
-    Roc(Roc),
-    /// `mom`
-    Mom(Mom),
-    /// `max_high`
-    MaxHigh(Max),
-    /// `min_low`
-    MinLow(Min),
-    /// `adx`
-    Adx(Adx),
-    /// `stoch`
-    Stoch(Stoch),
-    /// `obv`
-    Obv(Obv),
-    /// `cci`
-    Cci(Cci),
-    /// `willr`
-    Willr(Willr),
-}
-
-impl SpecIndicator {
-    /// Feeds `bar`; writes one value per output column into `out` (NaN during warm-up).
-    pub fn update(&mut self, bar: &Bar, out: &mut [f64]) {
-        let (h, l, c) = (bar.high, bar.low, bar.close);
-        let single = |value: Option<f64>, out: &mut [f64]| out[0] = value.unwrap_or(f64::NAN);
-        match self {
-            Self::Sma(i) => single(i.update(c), out),
-            Self::Ema(i) => single(i.update(c), out),
-            Self::Wma(i) => single(i.update(c), out),
-            Self::Rsi(i) => single(i.update(c), out),
-            Self::Atr(i) => single(i.update(h, l, c), out),
-            Self::Natr(i) => single(i.update(h, l, c), out),
-            Self::TrueRange(i) => single(i.update(h, l, c), out),
-            Self::StdDev(i) => single(i.update(c), out),
-            Self::Roc(i) => single(i.update(c), out),
-            Self::Mom(i) => single(i.update(c), out),
-            Self::MaxHigh(i) => single(i.update(h), out),
-            Self::MinLow(i) => single(i.update(l), out),
-            Self::Adx(i) => single(i.update(h, l, c), out),
-            Self::Obv(i) => single(i.update(c, bar.volume), out),
-            Self::Cci(i) => single(i.update(h, l, c), out),
-            Self::Willr(i) => single(i.update(h, l, c), out),
-            Self::Bands(i) => {
-                let v = i.update(c);
-                out[0] = v.map_or(f64::NAN, |b| b.upper);
-                out[1] = v.map_or(f64::NAN, |b| b.middle);
-                out[2] = v.map_or(f64::NAN, |b| b.lower);
-            }
-            Self::Macd(i) => {
-                let v = i.update(c);
-                out[0] = v.map_or(f64::NAN, |m| m.macd);
-                out[1] = v.map_or(f64::NAN, |m| m.signal);
-                out[2] = v.map_or(f64::NAN, |m| m.histogram);
-            }
-            Self::Stoch(i) => {
-                let v = i.update(h, l, c);
-                out[0] = v.map_or(f64::NAN, |s| s.k);
-                out[1] = v.map_or(f64::NAN, |s| s.d);
-            }
         }
     }
 }

@@ -13,7 +13,7 @@ use crate::{Objective, SearchSpace};
 use gt_data::synthetic;
 use gt_model::Symbol;
 use gt_runner::bench::{Bench, BenchLine, BenchOptions, Memory, median_seconds, peak_rss_mb};
-use gt_runner::{RunError, RunSpec};
+use gt_runner::{RunError, RunSpec, SharedRun, StrategyEntry};
 use gt_strategy::registry;
 
 /// A progress listener that listens to nothing.
@@ -35,14 +35,24 @@ fn sweep_bench(
 ) -> Result<BenchLine, RunError> {
     let invalid = |e: crate::OptimizeError| RunError::invalid(e.to_string());
     let bars = options.bars(bars);
-    let series = synthetic::random_walk(Symbol::new("SYN"), bars, 42);
+    let series = || synthetic::random_walk(Symbol::new("SYN"), bars, 42);
     let mut spec = RunSpec::default();
     spec.execution.cash = Some(1e12);
     spec.execution.commission = Some(1e-4);
+    // One trial alone, as a plain summarised backtest (no shared columns), its bars gone after.
+    let single_run_rss_mb = {
+        let single = SharedRun::new(&spec, vec![series()])?;
+        let entry = StrategyEntry {
+            strategy: "demo_ma".to_owned(),
+            params: vec![("fast".to_owned(), "10".to_owned()), ("slow".to_owned(), "20".to_owned())],
+            ..StrategyEntry::default()
+        };
+        peak_rss_mb(|| single.run_summarised(std::slice::from_ref(&entry), single.summary(false, None))).1
+    };
     let strategy = registry::find("demo_ma")?;
     let space = SearchSpace::parse(strategy, &params.map(str::to_owned)).map_err(invalid)?;
     let objective = Objective::new("sharpe_ratio", false, 0).map_err(invalid)?;
-    let sweep = Sweep::new(spec, vec![series], space, objective).map_err(invalid)?;
+    let sweep = Sweep::new(spec, vec![series()], space, objective).map_err(invalid)?;
     let plan = StudyPlan {
         method: Method::Grid,
         budget,
@@ -52,11 +62,6 @@ fn sweep_bench(
         jobs: std::thread::available_parallelism().map_or(1, usize::from),
         top: 10,
     };
-    let first = crate::sampler::Trial {
-        index: 0,
-        values: vec![gt_strategy::ParamValue::Int(10), gt_strategy::ParamValue::Int(20)],
-    };
-    let (_, single_run_rss_mb) = peak_rss_mb(|| sweep.run(&first));
     let mut combinations = 0;
     let (seconds, peak_rss_mb) = peak_rss_mb(|| {
         median_seconds(1, || {
@@ -68,6 +73,7 @@ fn sweep_bench(
     Ok(BenchLine {
         combinations: Some(combinations),
         memory: Some(Memory { peak_rss_mb, single_run_rss_mb }),
+        shared_indicators: Some(sweep.indicator_sharing()),
         ..BenchLine::new(name, bars * combinations, seconds)
     })
 }

@@ -9,8 +9,15 @@ use gt_analytics::{BlockSums, ReturnMoments, SUMMARY_KEYS};
 use gt_engine::BacktestResult;
 use gt_model::BarSeries;
 use gt_runner::records::fingerprint;
+use gt_runner::shared_indicators::SharingUse;
 use gt_runner::window::{Window, bars_before_first_decision};
 use gt_runner::{RunError, RunSpec, SharedRun, StrategyEntry};
+
+/// The memory the trials' shared indicator columns may take, per set of
+/// bars: on a daily series every distinct key fits (a 2,000-bar column is
+/// 16 KB); on a million minute bars two 8 MB columns do, and the trials
+/// compute the other keys themselves, so that memory stays flat.
+pub const INDICATOR_MEMORY: usize = 16 << 20;
 use gt_strategy::ParamValue;
 use rayon::prelude::*;
 use std::collections::HashMap;
@@ -83,7 +90,7 @@ impl Sweep {
     ) -> Result<Self, OptimizeError> {
         let mut runs = HashMap::new();
         let series = if window.is_whole() {
-            runs.insert(0, Arc::new(SharedRun::new(&spec, series)?));
+            runs.insert(0, Arc::new(SharedRun::new(&spec, series)?.sharing_indicators(INDICATOR_MEMORY)));
             Vec::new()
         } else {
             SharedRun::new(&spec, Vec::new())?;
@@ -124,6 +131,18 @@ impl Sweep {
         self.pbo_blocks
     }
 
+    /// What the trials share of their indicators so far, over every warm-up's bars.
+    pub fn indicator_sharing(&self) -> SharingUse {
+        let runs = self.runs.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        runs.values().filter_map(|run| run.indicator_sharing()).fold(SharingUse::default(), |total, one| {
+            SharingUse {
+                shared: total.shared + one.shared,
+                declined: total.declined + one.declined,
+                bytes: total.bytes + one.bytes,
+            }
+        })
+    }
+
     /// The run settings every trial shares.
     pub fn spec(&self) -> &RunSpec {
         &self.spec
@@ -162,7 +181,7 @@ impl Sweep {
         } else {
             self.window.cut(self.series.clone(), warm_up)?
         };
-        let run = Arc::new(SharedRun::new(&self.spec, series)?);
+        let run = Arc::new(SharedRun::new(&self.spec, series)?.sharing_indicators(INDICATOR_MEMORY));
         runs.insert(warm_up, Arc::clone(&run));
         Ok(run)
     }

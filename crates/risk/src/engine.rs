@@ -1,11 +1,10 @@
 //! The pre-trade check and the kill switch.
 
 use crate::{Approved, HaltReason, Refusal, Refused, RiskConfig, RiskLimits, Sizing};
-use gt_indicators::Atr;
-use gt_model::{Bar, OrderRequest, Position, Quantity, Symbol, Timestamp, UNIT_EPSILON};
-use std::collections::HashMap;
+use gt_indicators::{IndicatorKey, Input, Kind, Real};
+use gt_model::{OrderRequest, Position, Quantity, Symbol, Timestamp, UNIT_EPSILON};
 
-/// One-bar returns kept per symbol for volatility-targeted sizing.
+/// One-bar returns in the volatility of volatility-targeted sizing.
 const VOLATILITY_WINDOW: usize = 20;
 /// Bars in the ATR of ATR-based sizing.
 const ATR_PERIOD: usize = 14;
@@ -20,6 +19,9 @@ pub struct AccountView<'a> {
     pub equity: f64,
     /// Every position, marked at its last close.
     pub positions: &'a [Position],
+    /// The value at the decision bar of [`RiskEngine::sizing_key`] for the
+    /// order's symbol (`None` while it warms up, or when sizing reads none).
+    pub sizing_measure: Option<f64>,
 }
 
 /// When and why trading was halted.
@@ -31,38 +33,6 @@ pub struct Halt {
     pub ts: Timestamp,
     /// Why.
     pub reason: HaltReason,
-}
-
-/// Recent one-bar returns of one symbol.
-#[derive(Default)]
-struct ReturnWindow {
-    last_close: Option<f64>,
-    returns: Vec<f64>,
-    next: usize,
-}
-
-impl ReturnWindow {
-    fn push(&mut self, close: f64) {
-        if let Some(previous) = self.last_close.replace(close) {
-            let r = close / previous - 1.0;
-            if self.returns.len() < VOLATILITY_WINDOW {
-                self.returns.push(r);
-            } else {
-                self.returns[self.next] = r;
-                self.next = (self.next + 1) % VOLATILITY_WINDOW;
-            }
-        }
-    }
-
-    /// Annualised volatility as a fraction, once the window is full.
-    fn annual_volatility(&self) -> Option<f64> {
-        (self.returns.len() == VOLATILITY_WINDOW).then(|| {
-            let n = self.returns.len() as f64;
-            let mean = self.returns.iter().sum::<f64>() / n;
-            let variance = self.returns.iter().map(|r| (r - mean).powi(2)).sum::<f64>() / n;
-            variance.sqrt() * PERIODS_PER_YEAR.sqrt()
-        })
-    }
 }
 
 /// Units approved for one symbol on the current bar, and what it held before them.
@@ -87,9 +57,6 @@ pub struct RiskEngine {
     /// Units approved on the current bar but not yet filled, by symbol (a
     /// reversal's close counts before its new entry is checked).
     committed_units: Vec<Committed>,
-    volatility: HashMap<Symbol, ReturnWindow>,
-    atr: HashMap<Symbol, Atr>,
-    tracks_volatility: bool,
     has_kill_switch: bool,
     /// No limit, no kill switch and no sizing model: every order passes as it is.
     passes_everything: bool,
@@ -109,12 +76,6 @@ impl RiskEngine {
             committed_gross: 0.0,
             committed_net: 0.0,
             committed_units: Vec::new(),
-            volatility: HashMap::new(),
-            atr: HashMap::new(),
-            tracks_volatility: matches!(
-                config.sizing(),
-                Sizing::VolatilityTarget { .. } | Sizing::AtrRisk { .. }
-            ),
             has_kill_switch: config.limits().max_drawdown_pct.is_some()
                 || config.limits().max_daily_loss_pct.is_some(),
             passes_everything: *config.limits() == RiskLimits::default()
@@ -157,28 +118,22 @@ impl RiskEngine {
         }
     }
 
-    /// Records a symbol's bar (for volatility- and ATR-based sizing).
-    #[inline]
-    pub fn observe_bar(&mut self, symbol: &Symbol, bar: &Bar) {
-        if self.tracks_volatility {
-            self.observe(symbol, bar);
-        }
-    }
-
-    fn observe(&mut self, symbol: &Symbol, bar: &Bar) {
-        match self.config.sizing() {
+    /// The indicator the sizing model reads on each symbol, if any: ATR(14)
+    /// for ATR risk; for a volatility target, the population standard
+    /// deviation of the last 20 one-bar returns (TA-Lib `STDDEV`), annualised
+    /// over 252 bars. The engine registers it in each symbol's indicator bank,
+    /// where a strategy reading the same key shares it, and passes its value
+    /// in [`AccountView::sizing_measure`].
+    pub fn sizing_key(&self) -> Option<IndicatorKey> {
+        let key = match self.config.sizing() {
             Sizing::VolatilityTarget { .. } => {
-                self.volatility.entry(symbol.clone()).or_default().push(bar.close)
+                let deviations = Real::new(1.0).expect("1 is finite");
+                IndicatorKey::new(Kind::StdDev { period: VOLATILITY_WINDOW, deviations }, Input::Return)
             }
-            Sizing::AtrRisk { .. } => {
-                let atr = self
-                    .atr
-                    .entry(symbol.clone())
-                    .or_insert_with(|| Atr::new(ATR_PERIOD).expect("14 is a valid ATR period"));
-                atr.update(bar.high, bar.low, bar.close);
-            }
-            Sizing::AsRequested | Sizing::FixedUnits(_) | Sizing::FixedFraction(_) => {}
-        }
+            Sizing::AtrRisk { .. } => IndicatorKey::of_close(Kind::Atr { period: ATR_PERIOD }),
+            Sizing::AsRequested | Sizing::FixedUnits(_) | Sizing::FixedFraction(_) => return None,
+        };
+        Some(key.expect("the sizing indicators' parameters are valid"))
     }
 
     /// Takes the equity marked at the close of a new bar: updates the peak and
@@ -289,7 +244,7 @@ impl RiskEngine {
         // Size the entry, then fit it under the position cap.
         let same_side = held * sign > 0.0;
         let closing = if held * sign < 0.0 { held.abs() } else { 0.0 };
-        let mut units = match self.entry_units(&request.symbol, price, account.equity) {
+        let mut units = match self.entry_units(price, account) {
             Some(sized) => closing + sized,
             None => requested_units,
         };
@@ -382,17 +337,18 @@ impl RiskEngine {
     }
 
     /// Units of a new entry under the sizing model; `None` to keep the strategy's size.
-    fn entry_units(&self, symbol: &Symbol, price: f64, equity: f64) -> Option<f64> {
+    fn entry_units(&self, price: f64, account: &AccountView<'_>) -> Option<f64> {
+        let equity = account.equity;
         match self.config.sizing() {
             Sizing::AsRequested => None,
             Sizing::FixedUnits(units) => Some(units),
             Sizing::FixedFraction(fraction) => Some(fraction * equity / price),
             Sizing::VolatilityTarget { target_pct } => {
-                let volatility = self.volatility.get(symbol)?.annual_volatility()?;
+                let volatility = account.sizing_measure? * PERIODS_PER_YEAR.sqrt();
                 (volatility > 0.0).then(|| target_pct / 100.0 * equity / (volatility * price))
             }
             Sizing::AtrRisk { risk_pct, atr_multiple } => {
-                let atr = self.atr.get(symbol)?.value()?;
+                let atr = account.sizing_measure?;
                 (atr > 0.0).then(|| risk_pct / 100.0 * equity / (atr_multiple * atr))
             }
         }

@@ -2,7 +2,7 @@
 
 use super::*;
 use crate::{ProtectiveExits, RiskLimits};
-use gt_model::{Fill, OrderId, Portfolio, Side};
+use gt_model::{Bar, Fill, OrderId, Portfolio, Side};
 
 const DAY: i64 = 86_400_000_000_000;
 
@@ -43,7 +43,18 @@ fn check(
     request: OrderRequest,
     price: f64,
 ) -> Result<Quantity, Refusal> {
-    let view = AccountView { equity: book.equity(), positions: book.positions() };
+    check_measured(engine, book, request, price, None)
+}
+
+/// [`check`], with the sizing indicator's value on the order's symbol.
+fn check_measured(
+    engine: &mut RiskEngine,
+    book: &Portfolio,
+    request: OrderRequest,
+    price: f64,
+    sizing_measure: Option<f64>,
+) -> Result<Quantity, Refusal> {
+    let view = AccountView { equity: book.equity(), positions: book.positions(), sizing_measure };
     engine
         .check(request, price, &view)
         .map(|approved| approved.into_inner().quantity)
@@ -200,34 +211,45 @@ fn sizing_models_set_the_entry_size() {
     assert_eq!(check(&mut fraction, &book, buy("A", Quantity::Units(1.0)), 100.0), Ok(Quantity::Units(25.0)));
 
     // Alternating ±1 % returns: annualised volatility 0.01 × √252 ≈ 15.87 %; a 10 % target buys
-    // 10,000 × 0.10 / 0.1587 ≈ 6,300 of value, 63 units at 100.
+    // 10,000 × 0.10 / 0.1587 ≈ 6,300 of value, 63 units at 100. The measure comes from the
+    // symbol's bank, through the key the risk engine asks for.
+    let measured = |risk: &RiskEngine, bars: &[Bar]| {
+        let mut bank = gt_indicators::IndicatorBank::new();
+        let handle = bank.register(risk.sizing_key().expect("the sizing model reads an indicator"));
+        bars.iter().for_each(|bar| bank.update(bar));
+        bank.value(handle)
+    };
+    let bar = |close: f64, high: f64, low: f64| Bar {
+        ts: Timestamp::from_nanos(0),
+        open: close,
+        high,
+        low,
+        close,
+        volume: 0.0,
+    };
     let mut target = engine(RiskLimits::default(), Sizing::VolatilityTarget { target_pct: 10.0 });
-    let symbol = Symbol::new("A");
     let mut close = 100.0;
+    let mut bars = Vec::new();
     for i in 0..=VOLATILITY_WINDOW {
-        target.observe_bar(
-            &symbol,
-            &Bar { ts: Timestamp::from_nanos(0), open: close, high: close, low: close, close, volume: 0.0 },
-        );
+        bars.push(bar(close, close, close));
         close *= if i % 2 == 0 { 1.01 } else { 1.0 / 1.01 };
     }
-    let Ok(Quantity::Units(units)) = check(&mut target, &book, buy("A", Quantity::ALL_EQUITY), 100.0) else {
+    assert_eq!(measured(&target, &bars[..VOLATILITY_WINDOW]), None, "20 bars give only 19 returns");
+    let measure = measured(&target, &bars);
+    let Ok(Quantity::Units(units)) =
+        check_measured(&mut target, &book, buy("A", Quantity::ALL_EQUITY), 100.0, measure)
+    else {
         panic!("volatility target sizes in units")
     };
     assert!((62.0..=64.0).contains(&units), "{units}");
+    let as_placed = check(&mut target, &book, buy("A", Quantity::ALL_EQUITY), 100.0);
+    assert_eq!(as_placed, Ok(Quantity::ALL_EQUITY), "no measure yet: the strategy's size stands");
 
     // Bars spanning 2 every day: ATR(14) = 2; risking 1 % of 10,000 over 2 ATRs buys 100 / 4 = 25 units.
     let mut atr = engine(RiskLimits::default(), Sizing::AtrRisk { risk_pct: 1.0, atr_multiple: 2.0 });
-    for day in 0..20 {
-        let bar = Bar {
-            ts: Timestamp::from_nanos(day),
-            open: 100.0,
-            high: 101.0,
-            low: 99.0,
-            close: 100.0,
-            volume: 0.0,
-        };
-        atr.observe_bar(&symbol, &bar);
-    }
-    assert_eq!(check(&mut atr, &book, buy("A", Quantity::ALL_EQUITY), 100.0), Ok(Quantity::Units(25.0)));
+    let measure = measured(&atr, &vec![bar(100.0, 101.0, 99.0); 20]);
+    assert_eq!(measure, Some(2.0));
+    let sized = check_measured(&mut atr, &book, buy("A", Quantity::ALL_EQUITY), 100.0, measure);
+    assert_eq!(sized, Ok(Quantity::Units(25.0)));
+    assert_eq!(engine(RiskLimits::default(), Sizing::FixedUnits(1.0)).sizing_key(), None);
 }

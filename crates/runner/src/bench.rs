@@ -35,6 +35,9 @@ pub struct BenchLine {
     /// A sweep's peak resident memory, and that of one of its trials run alone, in MB.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub memory: Option<Memory>,
+    /// What a sweep's trials shared of their indicators.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shared_indicators: Option<crate::shared_indicators::SharingUse>,
 }
 
 impl BenchLine {
@@ -48,6 +51,7 @@ impl BenchLine {
             phases: None,
             combinations: None,
             memory: None,
+            shared_indicators: None,
         }
     }
 }

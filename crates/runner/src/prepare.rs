@@ -8,6 +8,7 @@
 use crate::RunError;
 use crate::allocation;
 use crate::outcome::time_format_of;
+use crate::shared_indicators::{SharedIndicators, SharingUse};
 use crate::spec::{AllocationSpec, RunSpec, StrategyEntry};
 use crate::window::{Window, bars_before_first_decision};
 use gt_analytics::EquitySummary;
@@ -38,6 +39,8 @@ pub struct SharedRun {
     pub allocation: AllocationSpec,
     /// What the statistics of every variant read of the bars, once asked for.
     derived: OnceLock<Derived>,
+    /// Indicator columns the variants share, when a sweep asked for them.
+    indicators: Option<SharedIndicators>,
 }
 
 /// What runs over the same bars share for their statistics.
@@ -82,7 +85,21 @@ impl SharedRun {
             risk,
             allocation: spec.allocation.clone(),
             derived: OnceLock::new(),
+            indicators: None,
         })
+    }
+
+    /// Shares indicator columns between the summarised runs of these bars:
+    /// each distinct key a variant reads is computed once, while the columns
+    /// hold at most `budget` bytes; keys past it are computed by each run.
+    pub fn sharing_indicators(mut self, budget: usize) -> Self {
+        self.indicators = Some(SharedIndicators::new(budget));
+        self
+    }
+
+    /// What the indicator sharing holds, if it is on.
+    pub fn indicator_sharing(&self) -> Option<SharingUse> {
+        self.indicators.as_ref().map(SharedIndicators::usage)
     }
 
     /// The sleeves of `entries` over these bars, with the run's settings.
@@ -128,12 +145,17 @@ impl SharedRun {
     ) -> Result<(BacktestResult, EquitySummary), RunError> {
         let Variant { mut sleeves, mut risk, config, .. } = self.variant(entries)?;
         let config = EngineConfig { keep_order_log: false, ..config };
+        let columns = match &self.indicators {
+            Some(shared) => shared.columns_for(&self.series, &mut sleeves, &risk),
+            None => Vec::new(),
+        };
         let result = backtest_portfolio_recorded(
             &self.series,
             &mut sleeves,
             &mut risk,
             config,
             self.exchange,
+            columns,
             &mut summary,
         );
         Ok((result, summary))
@@ -210,6 +232,7 @@ impl PreparedRun {
             &mut self.risk,
             config,
             self.exchange,
+            Vec::new(),
             &mut summary,
         );
         let stats = summary.stats(&result.trades, result.warmup_bars, time_format_of(&self.series));

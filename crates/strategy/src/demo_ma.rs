@@ -9,7 +9,7 @@
 //! With `allow_short=true` this is exactly backtesting.py's `SmaCross`.
 
 use crate::{ParamKind, ParamSpec, Params, Strategy, StrategyContext, StrategyError};
-use gt_indicators::{IndicatorError, Sma};
+use gt_indicators::{IndicatorBank, IndicatorError, IndicatorHandle, IndicatorKey, Kind};
 use gt_model::Quantity;
 
 /// Registry entry.
@@ -54,10 +54,11 @@ fn build(params: &Params) -> Result<Box<dyn Strategy>, StrategyError> {
     Ok(Box::new(strategy))
 }
 
-/// SMA crossover state: the two averages and their values on the previous bar.
+/// SMA crossover state: the two averages' keys and their values on the previous bar.
 pub struct DemoMa {
-    fast: Sma,
-    slow: Sma,
+    fast: IndicatorKey,
+    slow: IndicatorKey,
+    handles: Option<(IndicatorHandle, IndicatorHandle)>,
     allow_short: bool,
     previous: Option<(f64, f64)>,
 }
@@ -65,7 +66,8 @@ pub struct DemoMa {
 impl DemoMa {
     /// A crossover of SMA(`fast`) over SMA(`slow`).
     pub fn new(fast: usize, slow: usize, allow_short: bool) -> Result<Self, IndicatorError> {
-        Ok(Self { fast: Sma::new(fast)?, slow: Sma::new(slow)?, allow_short, previous: None })
+        let sma = |period| IndicatorKey::of_close(Kind::Sma { period });
+        Ok(Self { fast: sma(fast)?, slow: sma(slow)?, handles: None, allow_short, previous: None })
     }
 }
 
@@ -74,10 +76,14 @@ impl Strategy for DemoMa {
         self.fast.lookback().max(self.slow.lookback())
     }
 
+    fn declare(&mut self, bank: &mut IndicatorBank) {
+        self.handles = Some((bank.register(self.fast), bank.register(self.slow)));
+    }
+
     #[inline]
     fn on_bar(&mut self, ctx: &mut StrategyContext<'_>) {
-        let close = ctx.bar().close;
-        let (Some(fast), Some(slow)) = (self.fast.update(close), self.slow.update(close)) else {
+        let Some((fast, slow)) = self.handles else { return };
+        let (Some(fast), Some(slow)) = (ctx.indicator(fast), ctx.indicator(slow)) else {
             return;
         };
         if let Some((fast_before, slow_before)) = self.previous {
@@ -103,6 +109,8 @@ mod tests {
     /// Runs the strategy over closes with a fixed position; returns (bar, side, reduce_only).
     fn signals(strategy: &mut DemoMa, closes: &[f64], position: f64) -> Vec<(usize, Side, bool)> {
         let symbol = Symbol::new("T");
+        let mut bank = IndicatorBank::new();
+        strategy.declare(&mut bank);
         let mut out = Vec::new();
         for (i, &close) in closes.iter().enumerate() {
             let bar = Bar {
@@ -114,7 +122,9 @@ mod tests {
                 volume: 0.0,
             };
             let mut requests: Vec<OrderRequest> = Vec::new();
-            strategy.on_bar(&mut StrategyContext::new(&symbol, bar, i, position, 1.0, &mut requests));
+            bank.update(&bar);
+            let ctx = StrategyContext::new(&symbol, bar, i, position, 1.0, &mut requests);
+            strategy.on_bar(&mut ctx.with_indicators(&bank));
             out.extend(requests.into_iter().map(|r| (i, r.side, r.reduce_only)));
         }
         out

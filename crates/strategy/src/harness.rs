@@ -5,6 +5,7 @@
 //! enough to follow entries and exits by hand.
 
 use crate::{Strategy, StrategyContext};
+use gt_indicators::IndicatorBank;
 use gt_model::{Bar, OrderRequest, Side, Symbol, Timestamp};
 
 /// What a strategy did on one bar: `(bar index, side, reduce_only)`.
@@ -41,11 +42,15 @@ pub(crate) fn signals(strategy: &mut dyn Strategy, bars: &[Bar]) -> Vec<Signal> 
     let mut position = 0.0;
     let mut pending: Vec<OrderRequest> = Vec::new();
     let mut out = Vec::new();
+    let mut bank = IndicatorBank::new();
+    strategy.declare(&mut bank);
     for (i, bar) in bars.iter().enumerate() {
         for request in pending.drain(..) {
             position = if request.reduce_only { 0.0 } else { position + request.side.sign() };
         }
-        strategy.on_bar(&mut StrategyContext::new(&symbol, *bar, i, position, 1.0, &mut pending));
+        bank.update(bar);
+        let ctx = StrategyContext::new(&symbol, *bar, i, position, 1.0, &mut pending);
+        strategy.on_bar(&mut ctx.with_indicators(&bank));
         out.extend(pending.iter().map(|r| (i, r.side, r.reduce_only)));
     }
     out

@@ -9,7 +9,7 @@
 //! * short: exit when RSI crosses below `exit_level`, or after `max_hold` bars.
 
 use crate::{ParamKind, ParamSpec, Params, Strategy, StrategyContext, StrategyError, StrategySpec};
-use gt_indicators::{IndicatorError, Rsi, Sma};
+use gt_indicators::{IndicatorBank, IndicatorError, IndicatorHandle, IndicatorKey, Kind};
 use gt_model::Quantity;
 
 /// Registry entry.
@@ -108,8 +108,9 @@ pub struct Rules {
 
 /// RSI mean-reversion state.
 pub struct MeanReversion {
-    rsi: Rsi,
-    trend: Option<Sma>,
+    rsi: IndicatorKey,
+    trend: Option<IndicatorKey>,
+    handles: Option<(IndicatorHandle, Option<IndicatorHandle>)>,
     rules: Rules,
     previous_rsi: Option<f64>,
     bars_held: usize,
@@ -119,8 +120,9 @@ impl MeanReversion {
     /// RSI(`rsi_period`) reversion, with a trend filter over `trend_period` bars when given.
     pub fn new(rsi_period: usize, trend_period: Option<usize>, rules: Rules) -> Result<Self, IndicatorError> {
         Ok(Self {
-            rsi: Rsi::new(rsi_period)?,
-            trend: trend_period.map(Sma::new).transpose()?,
+            rsi: IndicatorKey::of_close(Kind::Rsi { period: rsi_period })?,
+            trend: trend_period.map(|period| IndicatorKey::of_close(Kind::Sma { period })).transpose()?,
+            handles: None,
             rules,
             previous_rsi: None,
             bars_held: 0,
@@ -130,13 +132,18 @@ impl MeanReversion {
 
 impl Strategy for MeanReversion {
     fn warmup_bars(&self) -> usize {
-        self.rsi.lookback().max(self.trend.as_ref().map_or(0, Sma::lookback))
+        self.rsi.lookback().max(self.trend.as_ref().map_or(0, IndicatorKey::lookback))
+    }
+
+    fn declare(&mut self, bank: &mut IndicatorBank) {
+        self.handles = Some((bank.register(self.rsi), self.trend.map(|key| bank.register(key))));
     }
 
     fn on_bar(&mut self, ctx: &mut StrategyContext<'_>) {
+        let Some((rsi, trend)) = self.handles else { return };
         let close = ctx.bar().close;
-        let trend = self.trend.as_mut().map(|sma| sma.update(close));
-        let Some(rsi) = self.rsi.update(close) else { return };
+        let trend = trend.map(|sma| ctx.indicator(sma));
+        let Some(rsi) = ctx.indicator(rsi) else { return };
         let previous = self.previous_rsi.replace(rsi);
         let rules = self.rules;
         let position = ctx.position();

@@ -11,7 +11,7 @@
 //! returns, annualised with √252 (daily bars).
 
 use crate::{ParamKind, ParamSpec, Params, Strategy, StrategyContext, StrategyError, StrategySpec};
-use gt_indicators::{IndicatorError, Roc, Sma, StdDev};
+use gt_indicators::{IndicatorBank, IndicatorError, IndicatorHandle, IndicatorKey, Input, Kind, Real};
 use gt_model::Quantity;
 
 /// Registry entry.
@@ -88,11 +88,12 @@ const PERIODS_PER_YEAR: f64 = 252.0;
 
 /// Momentum state.
 pub struct Momentum {
-    roc: Roc,
+    roc: IndicatorKey,
     threshold: f64,
-    trend: Sma,
-    volatility: Option<(StdDev, f64)>,
-    previous_close: Option<f64>,
+    trend: IndicatorKey,
+    /// The standard deviation of one-bar returns, and the target in percent a year.
+    volatility: Option<(IndicatorKey, f64)>,
+    handles: Option<(IndicatorHandle, IndicatorHandle, Option<IndicatorHandle>)>,
 }
 
 impl Momentum {
@@ -103,12 +104,16 @@ impl Momentum {
         trend_period: usize,
         sizing: Option<VolTarget>,
     ) -> Result<Self, IndicatorError> {
+        let volatility = |v: VolTarget| {
+            let kind = Kind::StdDev { period: v.period, deviations: Real::new(1.0)? };
+            Ok::<_, IndicatorError>((IndicatorKey::new(kind, Input::Return)?, v.target_pct))
+        };
         Ok(Self {
-            roc: Roc::new(lookback)?,
+            roc: IndicatorKey::of_close(Kind::Roc { period: lookback })?,
             threshold,
-            trend: Sma::new(trend_period)?,
-            volatility: sizing.map(|v| StdDev::new(v.period, 1.0).map(|s| (s, v.target_pct))).transpose()?,
-            previous_close: None,
+            trend: IndicatorKey::of_close(Kind::Sma { period: trend_period })?,
+            volatility: sizing.map(volatility).transpose()?,
+            handles: None,
         })
     }
 
@@ -123,19 +128,22 @@ impl Momentum {
 
 impl Strategy for Momentum {
     fn warmup_bars(&self) -> usize {
-        let vol = self.volatility.as_ref().map_or(0, |(s, _)| s.lookback() + 1);
+        // The returns' key counts the bar before the first return in its lookback.
+        let vol = self.volatility.as_ref().map_or(0, |(key, _)| key.lookback());
         self.roc.lookback().max(self.trend.lookback()).max(vol)
     }
 
+    fn declare(&mut self, bank: &mut IndicatorBank) {
+        let volatility = self.volatility.map(|(key, _)| bank.register(key));
+        self.handles = Some((bank.register(self.roc), bank.register(self.trend), volatility));
+    }
+
     fn on_bar(&mut self, ctx: &mut StrategyContext<'_>) {
+        let Some((roc, trend, volatility)) = self.handles else { return };
         let close = ctx.bar().close;
-        let one_bar_return = self.previous_close.replace(close).map(|previous| close / previous - 1.0);
-        let stdev = match (&mut self.volatility, one_bar_return) {
-            (Some((stdev, _)), Some(r)) => stdev.update(r),
-            _ => None,
-        };
-        let trend = self.trend.update(close);
-        let Some(roc) = self.roc.update(close) else { return };
+        let stdev = volatility.and_then(|handle| ctx.indicator(handle));
+        let trend = ctx.indicator(trend);
+        let Some(roc) = ctx.indicator(roc) else { return };
 
         if ctx.position() == 0.0 {
             if roc > self.threshold
@@ -187,8 +195,12 @@ mod tests {
             Momentum::new(2, 0.0, 3, Some(VolTarget { period: 20, target_pct: target })).unwrap();
         let symbol = Symbol::new("T");
         let mut requests: Vec<OrderRequest> = Vec::new();
+        let mut bank = IndicatorBank::new();
+        strategy.declare(&mut bank);
         for (i, bar) in flat_bars(&closes).into_iter().enumerate() {
-            strategy.on_bar(&mut StrategyContext::new(&symbol, bar, i, 0.0, 1.0, &mut requests));
+            bank.update(&bar);
+            let ctx = StrategyContext::new(&symbol, bar, i, 0.0, 1.0, &mut requests);
+            strategy.on_bar(&mut ctx.with_indicators(&bank));
         }
         let Some(Quantity::EquityFraction(fraction)) = requests.last().map(|r| r.quantity) else {
             panic!("expected a fractional buy, got {requests:?}")

@@ -1,16 +1,29 @@
+use gt_indicators::{IndicatorBank, IndicatorHandle};
 use gt_model::{Bar, OrderRequest, OrderType, Quantity, Side, Symbol};
 
 /// A trading rule applied bar by bar.
 ///
-/// Implementations keep their indicators as state, read the current bar and
-/// position from the context, and place requests with it. They must not look
-/// at anything but what the context gives them: that is what keeps a backtest
-/// free of look-ahead and identical to paper trading.
+/// Implementations declare the indicators they read (keys of the symbol's
+/// [`IndicatorBank`], shared with every other reader of the same key), read
+/// them, the current bar and the position from the context, and place
+/// requests with it. They must not look at anything but what the context
+/// gives them: that is what keeps a backtest free of look-ahead and
+/// identical to paper trading.
 pub trait Strategy: Send {
     /// Bars the strategy needs before its first possible signal (its
     /// indicators' warm-up). Buy & hold in the report starts after them, as
-    /// in backtesting.py.
+    /// in backtesting.py. Known before [`Strategy::declare`].
     fn warmup_bars(&self) -> usize;
+
+    /// Registers the indicator keys the strategy reads in its symbol's bank
+    /// and keeps the handles; called before the first bar (again on each
+    /// bank it is shown: a sweep first asks which keys to share, so the last
+    /// call's handles are the ones to keep). A strategy
+    /// that keeps private state only (or its own indicator objects) needs
+    /// nothing here.
+    fn declare(&mut self, bank: &mut IndicatorBank) {
+        let _ = bank;
+    }
 
     /// Called once per bar after the bar's fills are booked.
     fn on_bar(&mut self, ctx: &mut StrategyContext<'_>);
@@ -24,10 +37,15 @@ pub struct StrategyContext<'a> {
     position: f64,
     equity: f64,
     requests: &'a mut Vec<OrderRequest>,
+    indicators: &'a IndicatorBank,
 }
+
+/// The bank of a context given none: every handle reads `None`.
+static NO_INDICATORS: IndicatorBank = IndicatorBank::new();
 
 impl<'a> StrategyContext<'a> {
     /// Builds the context for one bar; `requests` collects what the strategy places.
+    #[inline]
     pub fn new(
         symbol: &'a Symbol,
         bar: Bar,
@@ -36,7 +54,20 @@ impl<'a> StrategyContext<'a> {
         equity: f64,
         requests: &'a mut Vec<OrderRequest>,
     ) -> Self {
-        Self { symbol, bar, bar_index, position, equity, requests }
+        Self { symbol, bar, bar_index, position, equity, requests, indicators: &NO_INDICATORS }
+    }
+
+    /// The context reading indicators from `bank`, the symbol's bank already fed this bar.
+    #[inline]
+    pub fn with_indicators(mut self, bank: &'a IndicatorBank) -> Self {
+        self.indicators = bank;
+        self
+    }
+
+    /// The value at this bar of an indicator the strategy declared; `None` during its warm-up.
+    #[inline]
+    pub fn indicator(&self, handle: IndicatorHandle) -> Option<f64> {
+        self.indicators.value(handle)
     }
 
     /// The instrument this call is about.

@@ -10,7 +10,7 @@
 //! * short: the mirror image (highest high of `exit_lookback` bars, lowest close plus the ATR multiple).
 
 use crate::{ParamKind, ParamSpec, Params, Strategy, StrategyContext, StrategyError, StrategySpec};
-use gt_indicators::{Atr, IndicatorError, Max, Min};
+use gt_indicators::{IndicatorBank, IndicatorError, IndicatorHandle, IndicatorKey, Input, Kind};
 use gt_model::Quantity;
 
 /// Registry entry.
@@ -72,11 +72,9 @@ struct Channels {
 
 /// Donchian breakout state: channels, ATR and the best close since the entry signal.
 pub struct TrendBreakout {
-    entry_high: Max,
-    entry_low: Min,
-    exit_high: Max,
-    exit_low: Min,
-    atr: Atr,
+    /// Entry channel high and low, exit channel high and low, ATR.
+    keys: [IndicatorKey; 5],
+    handles: Option<[IndicatorHandle; 5]>,
     atr_stop: f64,
     allow_short: bool,
     previous: Option<Channels>,
@@ -92,12 +90,17 @@ impl TrendBreakout {
         atr_stop: f64,
         allow_short: bool,
     ) -> Result<Self, IndicatorError> {
+        let high = |period| IndicatorKey::new(Kind::Max { period }, Input::High);
+        let low = |period| IndicatorKey::new(Kind::Min { period }, Input::Low);
         Ok(Self {
-            entry_high: Max::new(lookback)?,
-            entry_low: Min::new(lookback)?,
-            exit_high: Max::new(exit_lookback)?,
-            exit_low: Min::new(exit_lookback)?,
-            atr: Atr::new(atr_period)?,
+            keys: [
+                high(lookback)?,
+                low(lookback)?,
+                high(exit_lookback)?,
+                low(exit_lookback)?,
+                IndicatorKey::of_close(Kind::Atr { period: atr_period })?,
+            ],
+            handles: None,
             atr_stop,
             allow_short,
             previous: None,
@@ -108,17 +111,23 @@ impl TrendBreakout {
 
 impl Strategy for TrendBreakout {
     fn warmup_bars(&self) -> usize {
-        (self.entry_high.lookback() + 1).max(self.exit_low.lookback() + 1).max(self.atr.lookback())
+        let [entry_high, _, _, exit_low, atr] = self.keys;
+        (entry_high.lookback() + 1).max(exit_low.lookback() + 1).max(atr.lookback())
+    }
+
+    fn declare(&mut self, bank: &mut IndicatorBank) {
+        self.handles = Some(self.keys.map(|key| bank.register(key)));
     }
 
     fn on_bar(&mut self, ctx: &mut StrategyContext<'_>) {
+        let Some([entry_high, entry_low, exit_high, exit_low, atr]) = self.handles else { return };
         let bar = *ctx.bar();
-        let atr = self.atr.update(bar.high, bar.low, bar.close);
+        let atr = ctx.indicator(atr);
         let current = match (
-            self.entry_high.update(bar.high),
-            self.entry_low.update(bar.low),
-            self.exit_high.update(bar.high),
-            self.exit_low.update(bar.low),
+            ctx.indicator(entry_high),
+            ctx.indicator(entry_low),
+            ctx.indicator(exit_high),
+            ctx.indicator(exit_low),
         ) {
             (Some(entry_high), Some(entry_low), Some(exit_high), Some(exit_low)) => {
                 Some(Channels { entry_high, entry_low, exit_high, exit_low })

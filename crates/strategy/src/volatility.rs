@@ -11,7 +11,7 @@
 //! * short: the mirror image.
 
 use crate::{ParamKind, ParamSpec, Params, Strategy, StrategyContext, StrategyError, StrategySpec};
-use gt_indicators::{Atr, BollingerBands, IndicatorError};
+use gt_indicators::{Bands, IndicatorBank, IndicatorError, IndicatorHandle, IndicatorKey, Kind, Real};
 use gt_model::Quantity;
 use std::collections::VecDeque;
 
@@ -88,8 +88,9 @@ pub struct Squeeze {
 
 /// Squeeze-breakout state.
 pub struct VolatilityBreakout {
-    bands: BollingerBands,
-    atr: Atr,
+    /// Upper, middle and lower band, ATR.
+    keys: [IndicatorKey; 4],
+    handles: Option<[IndicatorHandle; 4]>,
     squeeze: Squeeze,
     widths: VecDeque<f64>,
     atr_stop: f64,
@@ -108,9 +109,12 @@ impl VolatilityBreakout {
         atr_stop: f64,
         allow_short: bool,
     ) -> Result<Self, IndicatorError> {
+        let deviations = Real::new(std_dev)?;
+        let bands = IndicatorKey::of_close(Kind::Bollinger { period, up: deviations, down: deviations })?;
+        let atr = IndicatorKey::of_close(Kind::Atr { period: atr_period })?;
         Ok(Self {
-            bands: BollingerBands::new(period, std_dev, std_dev)?,
-            atr: Atr::new(atr_period)?,
+            keys: [bands.output("upper")?, bands.output("middle")?, bands.output("lower")?, atr],
+            handles: None,
             squeeze,
             widths: VecDeque::with_capacity(squeeze.lookback + 1),
             atr_stop,
@@ -137,13 +141,24 @@ impl VolatilityBreakout {
 
 impl Strategy for VolatilityBreakout {
     fn warmup_bars(&self) -> usize {
-        (self.bands.lookback() + self.squeeze.lookback).max(self.atr.lookback())
+        let [upper, _, _, atr] = self.keys;
+        (upper.lookback() + self.squeeze.lookback).max(atr.lookback())
+    }
+
+    fn declare(&mut self, bank: &mut IndicatorBank) {
+        self.handles = Some(self.keys.map(|key| bank.register(key)));
     }
 
     fn on_bar(&mut self, ctx: &mut StrategyContext<'_>) {
+        let Some([upper, middle, lower, atr]) = self.handles else { return };
         let bar = *ctx.bar();
-        let atr = self.atr.update(bar.high, bar.low, bar.close);
-        let Some(bands) = self.bands.update(bar.close) else { return };
+        let atr = ctx.indicator(atr);
+        let (Some(upper), Some(middle), Some(lower)) =
+            (ctx.indicator(upper), ctx.indicator(middle), ctx.indicator(lower))
+        else {
+            return;
+        };
+        let bands = Bands { upper, middle, lower };
         let width = if bands.middle != 0.0 { (bands.upper - bands.lower) / bands.middle } else { 0.0 };
         let squeezed_now = self.is_squeeze(width);
         let armed = std::mem::replace(&mut self.squeezed_before, squeezed_now);

@@ -72,16 +72,17 @@ pub fn run(args: &IndicatorsArgs) -> Result<()> {
     writer.write_record(&header)?;
 
     let format = bars.time_format();
-    let mut outputs: Vec<Vec<f64>> = columns.iter().map(|c| vec![f64::NAN; c.len()]).collect();
+    let mut outputs = vec![[f64::NAN; 3]; columns.len()];
     let mut row: Vec<String> = Vec::with_capacity(header.len());
     for index in 0..bars.len() {
         let bar = bars.bar(index);
         row.clear();
         row.push(bar.ts.display(format).to_string());
         row.extend([bar.open, bar.high, bar.low, bar.close, bar.volume].map(|v| v.to_string()));
-        for (indicator, out) in indicators.iter_mut().zip(&mut outputs) {
+        for ((indicator, out), names) in indicators.iter_mut().zip(&mut outputs).zip(&columns) {
             indicator.update(&bar, out);
-            row.extend(out.iter().map(|v| if v.is_nan() { String::new() } else { v.to_string() }));
+            let values = &out[..names.len()];
+            row.extend(values.iter().map(|v| if v.is_nan() { String::new() } else { v.to_string() }));
         }
         writer.write_record(&row)?;
     }
@@ -94,12 +95,12 @@ pub fn run(args: &IndicatorsArgs) -> Result<()> {
 fn write_json(
     mut out: impl Write,
     bars: &gt_model::BarSeries,
-    indicators: &mut [gt_indicators::SpecIndicator],
+    indicators: &mut [gt_indicators::Computation],
     header: &[String],
     columns: &[Vec<String>],
 ) -> Result<()> {
     let format = bars.time_format();
-    let mut outputs: Vec<Vec<f64>> = columns.iter().map(|c| vec![f64::NAN; c.len()]).collect();
+    let mut outputs = vec![[f64::NAN; 3]; columns.len()];
     out.write_all(b"[")?;
     for index in 0..bars.len() {
         let bar = bars.bar(index);
@@ -109,10 +110,10 @@ fn write_json(
             row.insert(name.clone(), value.into());
         }
         let mut names = header[6..].iter();
-        for (indicator, values) in indicators.iter_mut().zip(&mut outputs) {
+        for ((indicator, values), own) in indicators.iter_mut().zip(&mut outputs).zip(columns) {
             indicator.update(&bar, values);
             // Values first: the names of the next indicator are not taken when these run out.
-            for (value, name) in values.iter().zip(names.by_ref()) {
+            for (value, name) in values[..own.len()].iter().zip(names.by_ref()) {
                 row.insert(
                     name.clone(),
                     if value.is_nan() { serde_json::Value::Null } else { (*value).into() },
