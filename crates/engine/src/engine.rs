@@ -1,4 +1,4 @@
-use crate::indicators::SymbolIndicators;
+use crate::indicators::{SymbolIndicators, precomputed_columns};
 use crate::protective::ProtectiveOrders;
 use crate::rebalance::{AllocationPlan, Rebalancer};
 use crate::result::{OpenLotAtEnd, Rebalance, RefusalRecord};
@@ -737,6 +737,7 @@ pub fn backtest_portfolio_recorded<R: EquityRecorder>(
 }
 
 /// Backtests `sleeves` on several series (merged on one timeline) with one account and `risk`.
+/// Every indicator they read is precomputed over the series first.
 pub fn backtest_portfolio(
     series: &[BarSeries],
     sleeves: &mut [Sleeve],
@@ -744,9 +745,7 @@ pub fn backtest_portfolio(
     config: EngineConfig,
     exchange: ExchangeConfig,
 ) -> BacktestResult {
-    Engine::new(config, SimulatedClock::default(), SimulatedExchange::new(exchange)).run(
-        SeriesReplay::new(series),
-        sleeves,
-        risk,
-    )
+    let columns = precomputed_columns(series, sleeves, risk);
+    let engine = Engine::new(config, SimulatedClock::default(), SimulatedExchange::new(exchange));
+    engine.with_indicator_columns(columns).run(SeriesReplay::new(series), sleeves, risk)
 }

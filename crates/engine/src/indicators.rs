@@ -3,7 +3,31 @@
 
 use crate::Sleeve;
 use gt_indicators::{IndicatorBank, IndicatorColumns, IndicatorHandle, IndicatorKey};
+use gt_model::BarSeries;
+use gt_risk::RiskEngine;
 use std::sync::Arc;
+
+/// The distinct indicator keys a run of `sleeves` through `risk` reads on
+/// each of `symbols` symbols: what its strategies declare and its sizing reads.
+pub fn declared_keys(symbols: usize, sleeves: &mut [Sleeve], risk: &RiskEngine) -> Vec<Vec<IndicatorKey>> {
+    let banks = SymbolIndicators::declare(symbols, &[], risk.sizing_key(), sleeves).banks;
+    banks.iter().map(|bank| bank.keys().to_vec()).collect()
+}
+
+/// Every key a run of `sleeves` through `risk` reads, precomputed over its
+/// `series` (a backtest knows its bars: TA-Lib's batch functions fill a
+/// column faster than a stream fills it bar by bar).
+pub fn precomputed_columns(
+    series: &[BarSeries],
+    sleeves: &mut [Sleeve],
+    risk: &RiskEngine,
+) -> Vec<Option<Arc<IndicatorColumns>>> {
+    let keys = declared_keys(series.len(), sleeves, risk);
+    keys.iter()
+        .zip(series)
+        .map(|(keys, bars)| (!keys.is_empty()).then(|| Arc::new(IndicatorColumns::precompute(keys, bars))))
+        .collect()
+}
 
 /// One bank per symbol of the source, and where the sizing indicator sits in each.
 pub(crate) struct SymbolIndicators {

@@ -8,7 +8,7 @@
 
 mod clock;
 mod engine;
-mod indicators;
+pub mod indicators;
 mod observer;
 mod protective;
 mod rebalance;

@@ -1,7 +1,7 @@
 //! A per-series indicator bank: one computation per distinct key, each
 //! updated once per bar, read by everyone who registered the key.
 
-use crate::columns::IndicatorColumns;
+use crate::columns::{IndicatorColumns, KeyColumn};
 use crate::computation::Computation;
 use crate::key::IndicatorKey;
 use gt_model::Bar;
@@ -14,14 +14,13 @@ pub struct IndicatorHandle {
     output: u8,
 }
 
-/// How one slot gets its value each bar.
+/// Where one slot's values are.
 #[derive(Clone, Debug)]
 enum Source {
-    /// Computed here, bar by bar (boxed: TA-Lib's largest stream state is
-    /// ~1.5 KB, and the slots stay small and together).
-    Streaming(Box<Computation>),
-    /// Read from a precomputed column set, at the bank's bar count.
-    Column(usize),
+    /// Computed here bar by bar, into the slot's `value`.
+    Streaming,
+    /// Read from a precomputed column, at the bank's last bar.
+    Column(Arc<KeyColumn>),
 }
 
 /// The indicators of one series (one symbol of a run).
@@ -39,6 +38,10 @@ pub struct IndicatorBank {
     slots: Vec<Slot>,
     /// The keys of `slots`, in the same order.
     keys: Vec<IndicatorKey>,
+    /// The computations of the streaming slots, with their slot (boxed:
+    /// TA-Lib's largest stream state is ~1.5 KB); a bank over columns may
+    /// have none to run.
+    computations: Vec<(usize, Box<Computation>)>,
     columns: Option<Arc<IndicatorColumns>>,
     bars: usize,
 }
@@ -54,7 +57,7 @@ struct Slot {
 impl IndicatorBank {
     /// An empty bank that computes every key registered with it.
     pub const fn new() -> Self {
-        Self { slots: Vec::new(), keys: Vec::new(), columns: None, bars: 0 }
+        Self { slots: Vec::new(), keys: Vec::new(), computations: Vec::new(), columns: None, bars: 0 }
     }
 
     /// An empty bank that reads the keys `columns` hold from them (computed
@@ -69,9 +72,13 @@ impl IndicatorBank {
         let slot = match self.keys.iter().position(|k| *k == computation) {
             Some(slot) => slot,
             None => {
-                let source = match self.columns.as_ref().and_then(|c| c.slot(&computation)) {
-                    Some(column) => Source::Column(column),
-                    None => Source::Streaming(Box::new(Computation::new(&computation))),
+                let source = match self.columns.as_ref().and_then(|c| c.column(&computation)) {
+                    Some(column) => Source::Column(Arc::clone(column)),
+                    None => {
+                        let slot = self.slots.len();
+                        self.computations.push((slot, Box::new(Computation::new(&computation))));
+                        Source::Streaming
+                    }
                 };
                 self.keys.push(computation);
                 self.slots.push(Slot { source, value: [f64::NAN; 3] });
@@ -84,16 +91,10 @@ impl IndicatorBank {
     /// Feeds the series' next bar to every computation.
     #[inline]
     pub fn update(&mut self, bar: &Bar) {
-        let at = self.bars;
         self.bars += 1;
-        for slot in &mut self.slots {
-            match &mut slot.source {
-                Source::Streaming(computation) => computation.update(bar, &mut slot.value),
-                Source::Column(column) => {
-                    if let Some(columns) = &self.columns {
-                        columns.read(*column, at, &mut slot.value);
-                    }
-                }
+        for (slot, computation) in &mut self.computations {
+            if let Some(slot) = self.slots.get_mut(*slot) {
+                computation.update(bar, &mut slot.value);
             }
         }
     }
@@ -102,7 +103,12 @@ impl IndicatorBank {
     /// handle of another bank).
     #[inline]
     pub fn value(&self, handle: IndicatorHandle) -> Option<f64> {
-        let value = *self.slots.get(handle.slot as usize)?.value.get(usize::from(handle.output))?;
+        let slot = self.slots.get(handle.slot as usize)?;
+        let output = usize::from(handle.output);
+        let value = match &slot.source {
+            Source::Streaming => *slot.value.get(output)?,
+            Source::Column(column) => column.at(self.bars.checked_sub(1)?, output)?,
+        };
         (!value.is_nan()).then_some(value)
     }
 
@@ -140,6 +146,12 @@ mod tests {
             .collect()
     }
 
+    fn as_series(bars: &[Bar]) -> gt_model::BarSeries {
+        let mut series = gt_model::BarSeries::with_capacity(gt_model::Symbol::new("T"), bars.len());
+        bars.iter().for_each(|bar| series.push(*bar));
+        series
+    }
+
     #[test]
     fn one_computation_per_distinct_key_and_values_equal_the_indicators_own() {
         let key = |kind, input| IndicatorKey::new(kind, input).unwrap();
@@ -174,22 +186,40 @@ mod tests {
 
     #[test]
     fn a_bank_over_columns_reads_what_a_streaming_bank_computes() {
-        let series = bars(80);
-        let sma = IndicatorKey::of_close(Kind::Sma { period: 7 }).unwrap();
-        let rsi = IndicatorKey::of_close(Kind::Rsi { period: 5 }).unwrap();
-        let columns = Arc::new(IndicatorColumns::precompute(&[sma], &series));
-        let (mut streaming, mut shared) = (IndicatorBank::new(), IndicatorBank::over(columns));
-        let handles = [streaming.register(sma), streaming.register(rsi)];
-        assert_eq!(
-            [shared.register(sma), shared.register(rsi)],
-            handles,
-            "same registration order, same handles"
-        );
-        for bar in &series {
-            streaming.update(bar);
-            shared.update(bar);
-            for handle in handles {
-                assert_eq!(streaming.value(handle), shared.value(handle));
+        let key = |kind, input| IndicatorKey::new(kind, input).unwrap();
+        let two = Real::new(2.0).unwrap();
+        let keys = [
+            // Batch-computed by TA-Lib...
+            key(Kind::Sma { period: 7 }, Input::Close),
+            key(Kind::Ema { period: 9 }, Input::High),
+            key(Kind::Rsi { period: 5 }, Input::Close),
+            // ...and bar by bar.
+            key(Kind::Max { period: 4 }, Input::High),
+            key(Kind::StdDev { period: 6, deviations: Real::new(1.0).unwrap() }, Input::Return),
+            key(Kind::Bollinger { period: 8, up: two, down: two }, Input::Close).output("lower").unwrap(),
+            key(Kind::Atr { period: 3 }, Input::Close),
+        ];
+        for length in [80, 6, 0] {
+            let series = bars(length);
+            // Every key but the last is precomputed; the last is computed by the bank itself.
+            let columns =
+                Arc::new(IndicatorColumns::precompute(&keys[..keys.len() - 1], &as_series(&series)));
+            let (mut streaming, mut shared) = (IndicatorBank::new(), IndicatorBank::over(columns));
+            let handles: Vec<IndicatorHandle> = keys.iter().map(|k| streaming.register(*k)).collect();
+            let again: Vec<IndicatorHandle> = keys.iter().map(|k| shared.register(*k)).collect();
+            assert_eq!(handles, again, "same registration order, same handles");
+            for bar in &series {
+                streaming.update(bar);
+                shared.update(bar);
+                for (handle, key) in handles.iter().zip(&keys) {
+                    let (want, got) = (streaming.value(*handle), shared.value(*handle));
+                    assert_eq!(
+                        want.map(f64::to_bits),
+                        got.map(f64::to_bits),
+                        "{key} at bar {}",
+                        shared.bars()
+                    );
+                }
             }
         }
     }

@@ -2,32 +2,49 @@
 //! the threads of a sweep.
 
 use crate::computation::Computation;
-use crate::key::IndicatorKey;
-use gt_model::Bar;
+use crate::key::{IndicatorKey, Input, Kind};
+use crate::talib_stream::ta_int;
+use gt_model::BarSeries;
 use std::sync::Arc;
 
 /// Every output of one computation over one series (NaN during warm-up).
 #[derive(Clone, Debug)]
 pub struct KeyColumn {
     key: IndicatorKey,
-    outputs: Vec<Box<[f64]>>,
+    /// The first output, and the others (most indicators have one).
+    first: Box<[f64]>,
+    rest: Box<[Box<[f64]>]>,
 }
 
 impl KeyColumn {
-    /// Computes `key`'s computation (all its outputs) over `bars`.
-    pub fn compute(key: &IndicatorKey, bars: impl IntoIterator<Item = Bar>) -> Self {
+    /// Computes `key`'s computation (all its outputs) over `series`: with
+    /// TA-Lib's batch function where there is a cheap one (SMA, EMA, RSI of
+    /// a price), bar by bar otherwise; the values are the same bit for bit
+    /// (the `streaming_equals_batch` property test).
+    pub fn compute(key: &IndicatorKey, series: &BarSeries) -> Self {
         let key = key.computation();
-        let bars = bars.into_iter();
+        if let Some(input) = batch_input(&key) {
+            let values = match input {
+                Input::Open => series.opens(),
+                Input::High => series.highs(),
+                Input::Low => series.lows(),
+                Input::Close => series.closes(),
+                Input::Volume | Input::Return => series.volumes(),
+            };
+            return Self { key, first: batch(&key, values), rest: Box::default() };
+        }
         let mut computation = Computation::new(&key);
-        let mut outputs = vec![Vec::with_capacity(bars.size_hint().0); key.kind().outputs().len()];
+        let mut outputs = vec![Vec::with_capacity(series.len()); key.kind().outputs().len()];
         let mut out = [f64::NAN; 3];
-        for bar in bars {
-            computation.update(&bar, &mut out);
+        for index in 0..series.len() {
+            computation.update(&series.bar(index), &mut out);
             for (column, value) in outputs.iter_mut().zip(out) {
                 column.push(value);
             }
         }
-        Self { key, outputs: outputs.into_iter().map(Vec::into_boxed_slice).collect() }
+        let mut outputs = outputs.into_iter().map(Vec::into_boxed_slice);
+        let first = outputs.next().unwrap_or_default();
+        Self { key, first, rest: outputs.collect() }
     }
 
     /// The bytes a column of `key` over `bars` bars holds.
@@ -49,12 +66,12 @@ pub struct IndicatorColumns {
 }
 
 impl IndicatorColumns {
-    /// Computes the distinct computations of `keys` over `bars`.
-    pub fn precompute(keys: &[IndicatorKey], bars: &[Bar]) -> Self {
+    /// Computes the distinct computations of `keys` over `series`.
+    pub fn precompute(keys: &[IndicatorKey], series: &BarSeries) -> Self {
         let mut columns: Vec<Arc<KeyColumn>> = Vec::new();
         for key in keys.iter().map(IndicatorKey::computation) {
             if !columns.iter().any(|c| c.key == key) {
-                columns.push(Arc::new(KeyColumn::compute(&key, bars.iter().copied())));
+                columns.push(Arc::new(KeyColumn::compute(&key, series)));
             }
         }
         Self { columns }
@@ -65,16 +82,47 @@ impl IndicatorColumns {
         Self { columns }
     }
 
-    /// Where `computation` is held, if it is.
-    pub(crate) fn slot(&self, computation: &IndicatorKey) -> Option<usize> {
-        self.columns.iter().position(|c| c.key == *computation)
+    /// The column of `computation`, if held.
+    pub(crate) fn column(&self, computation: &IndicatorKey) -> Option<&Arc<KeyColumn>> {
+        self.columns.iter().find(|c| c.key == *computation)
     }
+}
 
-    /// Writes the outputs of computation `slot` at bar `at` into `out` (NaN past the end).
+impl KeyColumn {
+    /// Output `output` at bar `at`, if the column has them.
     #[inline]
-    pub(crate) fn read(&self, slot: usize, at: usize, out: &mut [f64; 3]) {
-        for (value, column) in out.iter_mut().zip(&self.columns[slot].outputs) {
-            *value = column.get(at).copied().unwrap_or(f64::NAN);
+    pub(crate) fn at(&self, at: usize, output: usize) -> Option<f64> {
+        match output {
+            0 => self.first.get(at).copied(),
+            _ => self.rest.get(output - 1)?.get(at).copied(),
         }
     }
+}
+
+/// The input a batch computation of `key` reads, if TA-Lib has a cheap batch function for it.
+fn batch_input(key: &IndicatorKey) -> Option<Input> {
+    let batched = matches!(key.kind(), Kind::Sma { .. } | Kind::Ema { .. } | Kind::Rsi { .. });
+    (batched && key.input() != Input::Return).then_some(key.input())
+}
+
+/// `key` over `input` with TA-Lib's batch function, aligned to the input
+/// (NaN before the first value).
+fn batch(key: &IndicatorKey, input: &[f64]) -> Box<[f64]> {
+    let n = input.len();
+    let mut out = vec![f64::NAN; n];
+    if n > 0 {
+        let core = ta_lib::Core::new();
+        let range = match key.kind() {
+            Kind::Sma { period } => core.sma(0, n - 1, input, ta_int(period), &mut out),
+            Kind::Ema { period } => core.ema(0, n - 1, input, ta_int(period), &mut out),
+            Kind::Rsi { period } => core.rsi(0, n - 1, input, ta_int(period), &mut out),
+            other => unreachable!("batch_input admits only SMA, EMA and RSI, not {other}"),
+        };
+        // The key's parameters were checked when it was made, so only a series
+        // shorter than the warm-up gives no values. TA-Lib writes them from 0.
+        let (begin, count) = range.map_or((n, 0), |r| (r.beg_idx, r.count));
+        out.copy_within(..count, begin);
+        out[..begin].fill(f64::NAN);
+    }
+    out.into_boxed_slice()
 }

@@ -170,13 +170,9 @@ impl Computation {
     /// warm-up; the places past the indicator's outputs are left as they are).
     #[inline]
     pub fn update(&mut self, bar: &Bar, out: &mut [f64; 3]) {
-        let x = match self.input {
-            Input::Open => bar.open,
-            Input::High => bar.high,
-            Input::Low => bar.low,
-            Input::Close => bar.close,
-            Input::Volume => bar.volume,
-            Input::Return => {
+        let x = match self.input.of(bar) {
+            Some(x) => x,
+            None => {
                 let previous = std::mem::replace(&mut self.previous_close, bar.close);
                 if previous.is_nan() {
                     // No return on the first bar: nothing to feed yet.

@@ -27,6 +27,19 @@ pub enum Input {
 }
 
 impl Input {
+    /// The input's value in `bar`; `None` for returns, which need the bar before.
+    #[inline]
+    pub(crate) fn of(self, bar: &gt_model::Bar) -> Option<f64> {
+        match self {
+            Self::Open => Some(bar.open),
+            Self::High => Some(bar.high),
+            Self::Low => Some(bar.low),
+            Self::Close => Some(bar.close),
+            Self::Volume => Some(bar.volume),
+            Self::Return => None,
+        }
+    }
+
     fn name(self) -> &'static str {
         match self {
             Self::Open => "open",

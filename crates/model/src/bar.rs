@@ -133,9 +133,29 @@ impl BarSeries {
         &self.ts
     }
 
+    /// Opening prices.
+    pub fn opens(&self) -> &[f64] {
+        &self.open
+    }
+
+    /// Highs.
+    pub fn highs(&self) -> &[f64] {
+        &self.high
+    }
+
+    /// Lows.
+    pub fn lows(&self) -> &[f64] {
+        &self.low
+    }
+
     /// Closing prices.
     pub fn closes(&self) -> &[f64] {
         &self.close
+    }
+
+    /// Volumes.
+    pub fn volumes(&self) -> &[f64] {
+        &self.volume
     }
 
     /// Dates alone when every bar is keyed at midnight (daily data), date-times otherwise.

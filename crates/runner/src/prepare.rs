@@ -13,6 +13,7 @@ use crate::spec::{AllocationSpec, RunSpec, StrategyEntry};
 use crate::window::{Window, bars_before_first_decision};
 use gt_analytics::EquitySummary;
 use gt_analytics::{Stats, equal_weight_index};
+use gt_engine::indicators::precomputed_columns;
 use gt_engine::{BacktestResult, EngineConfig, Sleeve, backtest_portfolio, backtest_portfolio_recorded};
 use gt_execution::ExchangeConfig;
 use gt_model::{BarSeries, Timestamp};
@@ -226,13 +227,14 @@ impl PreparedRun {
         let mut summary = EquitySummary::for_timeline(&timeline).with_market(market.into());
         drop(timeline);
         let config = EngineConfig { keep_order_log: false, ..self.config };
+        let columns = precomputed_columns(&self.series, &mut self.sleeves, &self.risk);
         let result = backtest_portfolio_recorded(
             &self.series,
             &mut self.sleeves,
             &mut self.risk,
             config,
             self.exchange,
-            Vec::new(),
+            columns,
             &mut summary,
         );
         let stats = summary.stats(&result.trades, result.warmup_bars, time_format_of(&self.series));

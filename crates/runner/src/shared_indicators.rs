@@ -3,7 +3,8 @@
 //! budget, and every trial that reads it reads the same column.
 
 use gt_engine::Sleeve;
-use gt_indicators::{IndicatorBank, IndicatorColumns, IndicatorKey, KeyColumn};
+use gt_engine::indicators::declared_keys;
+use gt_indicators::{IndicatorColumns, IndicatorKey, KeyColumn};
 use gt_model::BarSeries;
 use gt_risk::RiskEngine;
 use std::collections::{HashMap, HashSet};
@@ -61,24 +62,13 @@ impl SharedIndicators {
         sleeves: &mut [Sleeve],
         risk: &RiskEngine,
     ) -> Vec<Option<Arc<IndicatorColumns>>> {
-        let mut banks = vec![IndicatorBank::new(); series.len()];
-        if let Some(key) = risk.sizing_key() {
-            for bank in &mut banks {
-                let _ = bank.register(key);
-            }
-        }
-        for sleeve in sleeves.iter_mut() {
-            for (symbol, strategy) in sleeve.members.iter_mut() {
-                strategy.declare(&mut banks[*symbol]);
-            }
-        }
-        banks
+        declared_keys(series.len(), sleeves, risk)
             .iter()
             .zip(series)
             .enumerate()
-            .map(|(symbol, (bank, bars))| {
+            .map(|(symbol, (keys, bars))| {
                 let columns: Vec<Arc<KeyColumn>> =
-                    bank.keys().iter().filter_map(|key| self.column(symbol, key, bars)).collect();
+                    keys.iter().filter_map(|key| self.column(symbol, key, bars)).collect();
                 (!columns.is_empty()).then(|| Arc::new(IndicatorColumns::of(columns)))
             })
             .collect()
@@ -105,8 +95,7 @@ impl SharedIndicators {
             }
         };
         // Computed outside the lock: other keys go on meanwhile; readers of this one wait.
-        let column =
-            pending.get_or_init(|| Arc::new(KeyColumn::compute(key, (0..bars.len()).map(|i| bars.bar(i)))));
+        let column = pending.get_or_init(|| Arc::new(KeyColumn::compute(key, bars)));
         Some(Arc::clone(column))
     }
 }
