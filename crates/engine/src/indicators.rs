@@ -60,8 +60,9 @@ impl SymbolIndicators {
         Self { banks, sizing }
     }
 
-    /// Feeds `symbol`'s new bar to its bank.
-    #[inline]
+    /// Feeds `symbol`'s new bar to its bank. Always inlined: it is called
+    /// for every bar, and a bank over columns has nothing to compute.
+    #[inline(always)]
     pub(crate) fn update(&mut self, symbol: usize, bar: &gt_model::Bar) {
         self.banks[symbol].update(bar);
     }

@@ -89,9 +89,17 @@ impl IndicatorBank {
     }
 
     /// Feeds the series' next bar to every computation.
-    #[inline]
+    #[inline(always)]
     pub fn update(&mut self, bar: &Bar) {
         self.bars += 1;
+        if self.computations.is_empty() {
+            return;
+        }
+        self.compute(bar);
+    }
+
+    /// Runs the streaming computations on `bar`.
+    fn compute(&mut self, bar: &Bar) {
         for (slot, computation) in &mut self.computations {
             if let Some(slot) = self.slots.get_mut(*slot) {
                 computation.update(bar, &mut slot.value);

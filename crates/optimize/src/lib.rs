@@ -24,5 +24,5 @@ pub use space::{Axis, Domain, SCHEMA_RANGE_STEPS, SearchSpace};
 pub use study::{Progress, Shard, StudyPlan, StudyReport};
 pub use study_page::render_study_page;
 pub use study_view::{StoredTrial, StudyView};
-pub use sweep::{Leaderboard, Sweep, TrialOutcome};
+pub use sweep::{INDICATOR_MEMORY, Leaderboard, Sweep, TrialOutcome};
 pub use walkforward::{Fold, FoldOutcome, Span, Stitched, WalkForward, folds, walk_forward};

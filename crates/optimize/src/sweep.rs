@@ -14,10 +14,12 @@ use gt_runner::window::{Window, bars_before_first_decision};
 use gt_runner::{RunError, RunSpec, SharedRun, StrategyEntry};
 
 /// The memory the trials' shared indicator columns may take, per set of
-/// bars: on a daily series every distinct key fits (a 2,000-bar column is
-/// 16 KB); on a million minute bars two 8 MB columns do, and the trials
-/// compute the other keys themselves, so that memory stays flat.
-pub const INDICATOR_MEMORY: usize = 16 << 20;
+/// bars: on daily bars every distinct key of a sweep fits (a 2,000-bar
+/// column is 16 KB); on a million minute bars none does (8 MB each), and
+/// each trial computes its own columns, dropped when it ends, so that peak
+/// memory is that of as many single runs as there are threads, whatever
+/// the number of combinations.
+pub const INDICATOR_MEMORY: usize = 4 << 20;
 use gt_strategy::ParamValue;
 use rayon::prelude::*;
 use std::collections::HashMap;

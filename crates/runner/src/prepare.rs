@@ -148,7 +148,7 @@ impl SharedRun {
         let config = EngineConfig { keep_order_log: false, ..config };
         let columns = match &self.indicators {
             Some(shared) => shared.columns_for(&self.series, &mut sleeves, &risk),
-            None => Vec::new(),
+            None => precomputed_columns(&self.series, &mut sleeves, &risk),
         };
         let result = backtest_portfolio_recorded(
             &self.series,

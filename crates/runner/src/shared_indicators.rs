@@ -26,7 +26,7 @@ struct State {
     used: usize,
     /// Admitted columns by (symbol, computation).
     columns: HashMap<(usize, IndicatorKey), Pending>,
-    /// Keys asked for that did not fit the budget; the trials compute them themselves.
+    /// Keys asked for that did not fit the budget; each run computes its own column of them.
     declined: HashSet<(usize, IndicatorKey)>,
 }
 
@@ -35,7 +35,7 @@ struct State {
 pub struct SharingUse {
     /// Distinct (symbol, key) computations held in shared columns.
     pub shared: usize,
-    /// Distinct (symbol, key) computations left to each trial (over the budget).
+    /// Distinct (symbol, key) computations each trial computes for itself (over the budget).
     pub declined: usize,
     /// Bytes the shared columns hold.
     pub bytes: usize,
@@ -55,7 +55,8 @@ impl SharedIndicators {
 
     /// The columns, per symbol of `series`, that a run of `sleeves` and
     /// `risk` reads: every key its strategies declare and its sizing reads,
-    /// computed on first use while the budget lasts.
+    /// shared and computed on first use while the budget lasts, computed for
+    /// this run alone (and dropped with it) past the budget.
     pub fn columns_for(
         &self,
         series: &[BarSeries],
@@ -68,14 +69,15 @@ impl SharedIndicators {
             .enumerate()
             .map(|(symbol, (keys, bars))| {
                 let columns: Vec<Arc<KeyColumn>> =
-                    keys.iter().filter_map(|key| self.column(symbol, key, bars)).collect();
+                    keys.iter().map(|key| self.column(symbol, key, bars)).collect();
                 (!columns.is_empty()).then(|| Arc::new(IndicatorColumns::of(columns)))
             })
             .collect()
     }
 
-    /// `key`'s column over `bars` (symbol `symbol`), computed once; `None` when it does not fit.
-    fn column(&self, symbol: usize, key: &IndicatorKey, bars: &BarSeries) -> Option<Arc<KeyColumn>> {
+    /// `key`'s column over `bars` (symbol `symbol`): shared, computed once,
+    /// or computed afresh when it does not fit the budget.
+    fn column(&self, symbol: usize, key: &IndicatorKey, bars: &BarSeries) -> Arc<KeyColumn> {
         let pending = {
             let mut state = self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
             let id = (symbol, *key);
@@ -85,7 +87,8 @@ impl SharedIndicators {
                     let bytes = KeyColumn::bytes_for(key, bars.len());
                     if state.declined.contains(&id) || state.used + bytes > self.budget {
                         state.declined.insert(id);
-                        return None;
+                        drop(state);
+                        return Arc::new(KeyColumn::compute(key, bars));
                     }
                     state.used += bytes;
                     let pending = Pending::default();
@@ -95,7 +98,6 @@ impl SharedIndicators {
             }
         };
         // Computed outside the lock: other keys go on meanwhile; readers of this one wait.
-        let column = pending.get_or_init(|| Arc::new(KeyColumn::compute(key, bars)));
-        Some(Arc::clone(column))
+        Arc::clone(pending.get_or_init(|| Arc::new(KeyColumn::compute(key, bars))))
     }
 }
