@@ -106,23 +106,26 @@ fn batch_input(key: &IndicatorKey) -> Option<Input> {
 }
 
 /// `key` over `input` with TA-Lib's batch function, aligned to the input
-/// (NaN before the first value).
+/// (NaN before the first value). TA-Lib writes its values from the start
+/// of the slice it is given, so it is given the column from the key's
+/// lookback on: one pass over the memory, no move.
 fn batch(key: &IndicatorKey, input: &[f64]) -> Box<[f64]> {
     let n = input.len();
-    let mut out = vec![f64::NAN; n];
-    if n > 0 {
+    let begin = key.lookback().min(n);
+    // Zeroed memory comes from the allocator untouched; TA-Lib writes it once.
+    let mut column = vec![0.0; n];
+    column[..begin].fill(f64::NAN);
+    if begin < n {
         let core = ta_lib::Core::new();
+        let out = &mut column[begin..];
         let range = match key.kind() {
-            Kind::Sma { period } => core.sma(0, n - 1, input, ta_int(period), &mut out),
-            Kind::Ema { period } => core.ema(0, n - 1, input, ta_int(period), &mut out),
-            Kind::Rsi { period } => core.rsi(0, n - 1, input, ta_int(period), &mut out),
+            Kind::Sma { period } => core.sma(0, n - 1, input, ta_int(period), out),
+            Kind::Ema { period } => core.ema(0, n - 1, input, ta_int(period), out),
+            Kind::Rsi { period } => core.rsi(0, n - 1, input, ta_int(period), out),
             other => unreachable!("batch_input admits only SMA, EMA and RSI, not {other}"),
         };
-        // The key's parameters were checked when it was made, so only a series
-        // shorter than the warm-up gives no values. TA-Lib writes them from 0.
-        let (begin, count) = range.map_or((n, 0), |r| (r.beg_idx, r.count));
-        out.copy_within(..count, begin);
-        out[..begin].fill(f64::NAN);
+        // The key's parameters were checked when it was made, and its lookback is TA-Lib's.
+        debug_assert!(range.is_ok_and(|r| r.beg_idx == begin && r.count == n - begin), "{key}: {range:?}");
     }
-    out.into_boxed_slice()
+    column.into_boxed_slice()
 }
