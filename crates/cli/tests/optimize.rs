@@ -686,3 +686,42 @@ fn a_run_file_gives_the_sweep_its_costs_but_not_its_strategies() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!output.status.success() && stderr.contains("[[strategies]] are not swept"), "{stderr}");
 }
+
+#[test]
+fn a_walk_forward_kept_as_studies_continues_and_refuses_other_windows() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &str| {
+        let sweep = "--data GOOG.csv --param fast=5,10,20 --param slow=40,80 --objective sqn --format json";
+        let output =
+            gpt_trader(dir.path()).arg("walkforward").args(words(sweep)).args(words(args)).output().unwrap();
+        (output.status.success(), output.stdout, String::from_utf8_lossy(&output.stderr).into_owned())
+    };
+    let studies = |args: &str| {
+        let output = gpt_trader(dir.path()).arg("studies").args(words(args)).output().unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let (ok, unstored, stderr) = run("--train 3y --test 1y");
+    assert!(ok, "{stderr}");
+    assert!(!dir.path().join("runs.db").exists(), "without --study nothing is stored");
+
+    let (ok, first, stderr) = run("--train 3y --test 1y --study wf");
+    assert!(ok, "{stderr}");
+    assert_eq!(first, unstored, "kept or not, the folds are the same");
+    let folds = serde_json::from_slice::<Value>(&first).unwrap()["folds"].as_array().unwrap().len();
+    let list = studies("list");
+    for k in 1..=folds {
+        assert!(list.contains(&format!("wf-fold{k} ")), "fold {k} is a study: {list}");
+    }
+    let third: Value = serde_json::from_str(&studies("show wf-fold3 --format json")).unwrap();
+    assert_eq!(third["trials"].as_array().unwrap().len(), 6, "its six trials are kept");
+
+    // A fold lost (as if the run had stopped there) is run again; the others are read back.
+    studies("delete wf-fold3");
+    let (ok, again, stderr) = run("--train 3y --test 1y --study wf");
+    assert!(ok, "{stderr}");
+    assert_eq!(again, first, "continued, the walk-forward gives what it gave");
+
+    let (ok, _, stderr) = run("--train 2y --test 1y --study wf");
+    assert!(!ok && stderr.contains("wf-fold1"), "other windows under the same name are refused: {stderr}");
+}

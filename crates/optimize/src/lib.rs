@@ -25,4 +25,4 @@ pub use study::{Progress, Shard, StudyPlan, StudyReport};
 pub use study_page::render_study_page;
 pub use study_view::{StoredTrial, StudyView};
 pub use sweep::{INDICATOR_MEMORY, Leaderboard, Sweep, TrialOutcome};
-pub use walkforward::{Fold, FoldOutcome, Span, Stitched, WalkForward, folds, walk_forward};
+pub use walkforward::{Fold, FoldOutcome, FoldStudies, Span, Stitched, WalkForward, folds, walk_forward};

@@ -8,9 +8,10 @@ use crate::{Objective, OptimizeError, SearchSpace};
 use chrono::Months;
 use gt_analytics::{BuyAndHold, DeflatedSharpe, Stats, StatsInput, compute_stats};
 use gt_model::{BarSeries, Timestamp, Trade};
-use gt_runner::RunSpec;
 use gt_runner::outcome::time_format_of;
+use gt_runner::store::OpenStore;
 use gt_runner::window::Window;
+use gt_runner::{RunError, RunSpec};
 
 /// A length of calendar time: `2y`, `6m` (months), `3w`, `10d`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -172,10 +173,40 @@ pub struct WalkForward {
     pub out_of_sample: Stats,
 }
 
+/// Where a walk-forward keeps its folds' trials: each fold's training sweep
+/// is a study of the run store, so the same command run again continues
+/// where it stopped instead of starting over.
+pub struct FoldStudies<'a> {
+    /// The run store.
+    pub store: &'a OpenStore,
+    /// The walk-forward's name: fold K's study is `NAME-foldK` (K from 1).
+    pub name: &'a str,
+    /// The `--param` texts, kept in the studies' definitions.
+    pub params: &'a [String],
+}
+
+impl FoldStudies<'_> {
+    /// Opens fold `k`'s study (made on first use), refusing one that was
+    /// defined otherwise (other values, costs or windows); returns its name.
+    fn open(&self, k: usize, fold: &Fold, train: &Sweep, plan: &StudyPlan) -> Result<String, OptimizeError> {
+        let name = format!("{}-fold{}", self.name, k + 1);
+        let mut definition = train.definition(plan, self.params);
+        let when = |(start, end): (Timestamp, Timestamp)| [start, end].map(|ts| ts.to_utc().to_rfc3339());
+        definition["fold"] = serde_json::json!({ "train": when(fold.train), "test": when(fold.test) });
+        let study = self
+            .store
+            .block_on(async |s| s.open_study(&name, &definition).await)
+            .map_err(|source| RunError::Store { context: format!("opening study {name}"), source })?;
+        Sweep::check_definition(&name, &study.definition, &definition)?;
+        Ok(name)
+    }
+}
+
 /// Runs `folds`: on each training window the sweep `plan` over `space`
-/// ranked by `objective`, then its best trial on the test window, with
-/// trades still open at the test window's end closed on its last bar.
-/// `on_fold` hears of each fold before it runs; `progress` of its trials.
+/// ranked by `objective` (its trials kept in `studies`, when given), then
+/// its best trial on the test window, with trades still open at the test
+/// window's end closed on its last bar. `on_fold` hears of each fold before
+/// it runs; `progress` of its trials.
 #[allow(clippy::too_many_arguments)]
 pub fn walk_forward(
     spec: &RunSpec,
@@ -184,6 +215,7 @@ pub fn walk_forward(
     objective: &Objective,
     plan: &StudyPlan,
     folds: &[Fold],
+    studies: Option<&FoldStudies<'_>>,
     on_fold: &dyn Fn(usize, &Fold),
     progress: &dyn Progress,
 ) -> Result<WalkForward, OptimizeError> {
@@ -204,7 +236,9 @@ pub fn walk_forward(
         )
         .map_err(in_fold)?
         .skipping_absent_symbols();
-        let report = train.run_study(plan, None, false, progress).map_err(in_fold)?;
+        let study = studies.map(|s| s.open(k, fold, &train, plan)).transpose().map_err(in_fold)?;
+        let store = studies.zip(study.as_deref()).map(|(s, name)| (s.store, name));
+        let report = train.run_study(plan, store, false, progress).map_err(in_fold)?;
         let best = report
             .top
             .first()

@@ -18,8 +18,9 @@ Examples:
       --param fast=5..30:5 --param slow=20..120:20 \\
       --objective sqn --commission 0.002 --format json
 
-Each fold optimises on its training window (the same sweep `optimize` runs, every core, not kept in
-the run store) and runs the best trial on the test window that follows, warmed up on the bars before
+Each fold optimises on its training window (the same sweep `optimize` runs, every core; with --study
+NAME its trials are kept in the run store as the study NAME-foldK, and the same command again goes on
+where it stopped) and runs the best trial on the test window that follows, warmed up on the bars before
 it; trades still open at a test window's end are closed on its last bar. The test windows' equity is
 stitched into one out-of-sample curve (each piece continues where the one before ended) and measured
 with the backtest's statistics. Training windows move by --step (rolling) or all start at the first
@@ -44,6 +45,16 @@ pub struct WalkforwardArgs {
     #[arg(long)]
     anchored: bool,
 
+    /// Keep each fold's trials in the run store as the study NAME-foldK; run
+    /// again, the walk-forward continues where it stopped.
+    #[arg(long, value_name = "NAME")]
+    study: Option<String>,
+
+    /// Run store of --study: sqlite://FILE or postgres://USER@HOST:PORT/DB [default:
+    /// $GPT_TRADER_DB, else runs.db in the data folder].
+    #[arg(long, value_name = "URL", requires = "study")]
+    db: Option<String>,
+
     /// A readable table, or one JSON object {folds, out_of_sample: {stats, equity}}.
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     format: OutputFormat,
@@ -52,6 +63,7 @@ pub struct WalkforwardArgs {
 /// `gpt-trader walkforward`.
 pub fn run(args: &WalkforwardArgs) -> Result<()> {
     let (spec, space, objective, plan) = args.sweep.parts()?;
+    let store = crate::output::open_store_unless(args.study.is_none(), args.db.as_deref())?;
     gt_optimize::Sweep::new(spec.clone(), Vec::new(), space.clone(), objective.clone())
         .map_err(option_error)?;
     let series = crate::commands::data_args::load(&spec.data)?;
@@ -74,8 +86,28 @@ pub fn run(args: &WalkforwardArgs) -> Result<()> {
             show(fold.test.1)
         ));
     };
-    let outcome = walk_forward(&spec, &series, &space, &objective, &plan, &folds, &on_fold, &progress)
-        .map_err(option_error)?;
+    if let Some(name) = &args.study {
+        eprintln!(
+            "Folds kept as the studies {name}-fold1 to {name}-fold{count} (the same command continues them)."
+        );
+    }
+    let studies = store.as_ref().zip(args.study.as_deref()).map(|(store, name)| gt_optimize::FoldStudies {
+        store,
+        name,
+        params: &args.sweep.params,
+    });
+    let outcome = walk_forward(
+        &spec,
+        &series,
+        &space,
+        &objective,
+        &plan,
+        &folds,
+        studies.as_ref(),
+        &on_fold,
+        &progress,
+    )
+    .map_err(option_error)?;
     progress.bar.finish_and_clear();
     match args.format {
         OutputFormat::Json => print_json(&outcome, &show, &space),
