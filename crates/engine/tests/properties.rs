@@ -4,7 +4,6 @@ use gt_data::synthetic::random_walk;
 use gt_engine::{BacktestResult, EngineConfig, Sleeve, backtest};
 use gt_execution::{CostModel, ExchangeConfig};
 use gt_model::{BarSeries, OrderRequest, OrderType, Quantity, Side, Symbol};
-use gt_strategy::demo_ma::DemoMa;
 use gt_strategy::{Strategy, StrategyContext};
 use proptest::prelude::*;
 
@@ -99,6 +98,15 @@ fn perturbed_after(series: &BarSeries, after: usize, seed: u64) -> BarSeries {
     changed
 }
 
+/// Built-in strategies with short warm-ups, as `name` and `param=value` pairs.
+const BUILT_INS: [(&str, &str); 5] = [
+    ("demo_ma", "fast=2 slow=5"),
+    ("trend_breakout", "lookback=3 exit_lookback=2 atr_period=2 atr_stop=1 allow_short=true"),
+    ("mean_reversion", "rsi_period=2 trend_filter=true trend_period=4 allow_short=true"),
+    ("momentum", "lookback=2 threshold=0 trend_period=3 vol_scaling=true vol_period=3"),
+    ("volatility", "period=4 std_dev=1.5 squeeze_lookback=5 squeeze_pct=50 allow_short=true"),
+];
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 
@@ -142,15 +150,27 @@ proptest! {
         seed in any::<u64>(),
         bars in 40usize..200,
         trade_on_close in any::<bool>(),
-        use_crossover in any::<bool>(),
+        which in 0usize..6,
     ) {
         let series = random_walk(Symbol::new("R"), bars, seed);
         let config = exchange(0.002, 5.0, trade_on_close, false);
+        // The built-ins read indicator keys that a backtest precomputes over the whole
+        // series: a column read one bar ahead would show here.
         let strategy = || -> Box<dyn Strategy> {
-            if use_crossover { Box::new(DemoMa::new(2, 5, true).unwrap()) } else { Box::new(RandomTrader { state: seed }) }
+            match BUILT_INS.get(which) {
+                Some((name, params)) => {
+                    let spec = gt_strategy::registry::find(name).unwrap();
+                    let given: Vec<(String, String)> = params
+                        .split_whitespace()
+                        .map(|p| p.split_once('=').map(|(k, v)| (k.to_owned(), v.to_owned())).unwrap())
+                        .collect();
+                    spec.build(&spec.resolve(&given).unwrap()).unwrap()
+                }
+                None => Box::new(RandomTrader { state: seed }),
+            }
         };
         let before = run(&series, strategy(), config, false);
-        prop_assert!(use_crossover || before.orders.len() > 3, "the random trader places orders: the property is not vacuous");
+        prop_assert!(which < BUILT_INS.len() || before.orders.len() > 3, "the random trader places orders: the property is not vacuous");
         for t in 0..bars - 1 {
             let changed = perturbed_after(&series, t, seed ^ t as u64);
             let after = run(&changed, strategy(), config, false);
