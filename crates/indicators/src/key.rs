@@ -276,6 +276,85 @@ impl fmt::Display for IndicatorKey {
     }
 }
 
+impl std::str::FromStr for IndicatorKey {
+    type Err = IndicatorError;
+
+    /// Reads a key as [`Display`](fmt::Display) writes it: `name(p1,p2)`,
+    /// then `@input` when it is not the close, then `.output` when the
+    /// indicator has several (`sma(20)`, `max(20)@high`, `bb(20,2,2).upper`).
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let bad = |problem: String| IndicatorError::BadSpec { spec: text.to_owned(), problem };
+        let text = text.trim();
+        let (head, output) = match text.rsplit_once('.') {
+            // A dot after the closing parenthesis names an output; one inside is a decimal.
+            Some((head, output)) if !output.contains(')') => (head, Some(output)),
+            _ => (text, None),
+        };
+        let (head, input) = match head.split_once('@') {
+            Some((head, input)) => (head, Some(input)),
+            None => (head, None),
+        };
+        let (name, params) = match head.split_once('(') {
+            Some((name, rest)) => {
+                let inner =
+                    rest.strip_suffix(')').ok_or_else(|| bad("a ')' must close the parameters".into()))?;
+                (name, inner.split(',').map(str::trim).filter(|p| !p.is_empty()).collect::<Vec<_>>())
+            }
+            None => (head, Vec::new()),
+        };
+        let period = |index: usize| -> Result<usize, IndicatorError> {
+            let value = params.get(index).ok_or_else(|| bad(format!("{name} needs more parameters")))?;
+            value.parse().map_err(|_| bad(format!("{value:?} is not a whole number of bars")))
+        };
+        let real = |index: usize| -> Result<Real, IndicatorError> {
+            let value = params.get(index).ok_or_else(|| bad(format!("{name} needs more parameters")))?;
+            value.parse::<f64>().map_err(|_| bad(format!("{value:?} is not a number"))).and_then(Real::new)
+        };
+        let (kind, count) = match name {
+            "sma" => (Kind::Sma { period: period(0)? }, 1),
+            "ema" => (Kind::Ema { period: period(0)? }, 1),
+            "wma" => (Kind::Wma { period: period(0)? }, 1),
+            "rsi" => (Kind::Rsi { period: period(0)? }, 1),
+            "roc" => (Kind::Roc { period: period(0)? }, 1),
+            "mom" => (Kind::Mom { period: period(0)? }, 1),
+            "max" => (Kind::Max { period: period(0)? }, 1),
+            "min" => (Kind::Min { period: period(0)? }, 1),
+            "stddev" => (Kind::StdDev { period: period(0)?, deviations: real(1)? }, 2),
+            "bb" => (Kind::Bollinger { period: period(0)?, up: real(1)?, down: real(2)? }, 3),
+            "macd" => (Kind::Macd { fast: period(0)?, slow: period(1)?, signal: period(2)? }, 3),
+            "atr" => (Kind::Atr { period: period(0)? }, 1),
+            "natr" => (Kind::Natr { period: period(0)? }, 1),
+            "trange" => (Kind::TrueRange, 0),
+            "adx" => (Kind::Adx { period: period(0)? }, 1),
+            "stoch" => (Kind::Stoch { fast_k: period(0)?, slow_k: period(1)?, slow_d: period(2)? }, 3),
+            "obv" => (Kind::Obv, 0),
+            "cci" => (Kind::Cci { period: period(0)? }, 1),
+            "willr" => (Kind::Willr { period: period(0)? }, 1),
+            other => return Err(bad(format!("unknown indicator {other:?}"))),
+        };
+        if params.len() != count {
+            return Err(bad(format!("{name} takes {count} parameters, not {}", params.len())));
+        }
+        let input = match input {
+            None => Input::Close,
+            Some(name) => [Input::Open, Input::High, Input::Low, Input::Close, Input::Volume, Input::Return]
+                .into_iter()
+                .find(|i| i.name() == name)
+                .ok_or_else(|| {
+                    bad(format!("unknown input {name:?}; open, high, low, close, volume or return"))
+                })?,
+        };
+        if input != Input::Close && !kind.single_input() {
+            return Err(bad(format!("{name} reads the bar's own fields: it takes no @input")));
+        }
+        let key = IndicatorKey::new(kind, input)?;
+        match output {
+            Some(output) => key.output(output),
+            None => Ok(key),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -301,6 +380,35 @@ mod tests {
         assert!(bands.output("signal").unwrap_err().to_string().contains("upper, middle, lower"));
         assert_eq!(Real::new(-0.0).unwrap(), Real::new(0.0).unwrap());
         assert!(Real::new(f64::NAN).is_err());
+    }
+
+    #[test]
+    fn keys_read_back_as_they_are_written() {
+        for text in [
+            "sma(20)",
+            "ema(9)@high",
+            "stddev(20,1)@return",
+            "stddev(10,2.5)",
+            "bb(20,2,1.5).lower",
+            "macd(12,26,9).hist",
+            "stoch(14,3,3).d",
+            "max(20)@high",
+            "atr(14)",
+            "trange",
+            "obv",
+        ] {
+            let key: IndicatorKey = text.parse().unwrap();
+            assert_eq!(key.to_string(), text);
+        }
+        let refused = |text: &str| text.parse::<IndicatorKey>().unwrap_err().to_string();
+        assert!(refused("smaa(20)").contains("unknown indicator"));
+        assert!(refused("sma(20,3)").contains("takes 1 parameters, not 2"));
+        assert!(refused("sma(x)").contains("not a whole number"));
+        assert!(refused("sma(20)@vwap").contains("unknown input"));
+        assert!(refused("atr(14)@high").contains("takes no @input"));
+        assert!(refused("bb(20,2,2).top").contains("upper, middle, lower"));
+        assert!(refused("sma(20").contains("')'"));
+        assert!(refused("sma(0)").contains("invalid parameters"));
     }
 
     #[test]
