@@ -23,14 +23,7 @@ impl KeyColumn {
     /// (the `streaming_equals_batch` property test).
     pub fn compute(key: &IndicatorKey, series: &BarSeries) -> Self {
         let key = key.computation();
-        if let Some(input) = batch_input(&key) {
-            let values = match input {
-                Input::Open => series.opens(),
-                Input::High => series.highs(),
-                Input::Low => series.lows(),
-                Input::Close => series.closes(),
-                Input::Volume | Input::Return => series.volumes(),
-            };
+        if let Some(values) = batch_input(&key, series) {
             return Self { key, first: batch(&key, values), rest: Box::default() };
         }
         let mut computation = Computation::new(&key);
@@ -50,11 +43,6 @@ impl KeyColumn {
     /// The bytes a column of `key` over `bars` bars holds.
     pub fn bytes_for(key: &IndicatorKey, bars: usize) -> usize {
         key.kind().outputs().len() * bars * size_of::<f64>()
-    }
-
-    /// The computation held.
-    pub fn key(&self) -> &IndicatorKey {
-        &self.key
     }
 }
 
@@ -99,10 +87,20 @@ impl KeyColumn {
     }
 }
 
-/// The input a batch computation of `key` reads, if TA-Lib has a cheap batch function for it.
-fn batch_input(key: &IndicatorKey) -> Option<Input> {
-    let batched = matches!(key.kind(), Kind::Sma { .. } | Kind::Ema { .. } | Kind::Rsi { .. });
-    (batched && key.input() != Input::Return).then_some(key.input())
+/// The series' column a batch computation of `key` reads, if TA-Lib has a
+/// cheap batch function for it (returns are not a column of the series).
+fn batch_input<'a>(key: &IndicatorKey, series: &'a BarSeries) -> Option<&'a [f64]> {
+    if !matches!(key.kind(), Kind::Sma { .. } | Kind::Ema { .. } | Kind::Rsi { .. }) {
+        return None;
+    }
+    match key.input() {
+        Input::Open => Some(series.opens()),
+        Input::High => Some(series.highs()),
+        Input::Low => Some(series.lows()),
+        Input::Close => Some(series.closes()),
+        Input::Volume => Some(series.volumes()),
+        Input::Return => None,
+    }
 }
 
 /// `key` over `input` with TA-Lib's batch function, aligned to the input
