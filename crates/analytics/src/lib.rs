@@ -10,6 +10,7 @@ mod drawdown;
 mod numeric;
 mod overfitting;
 mod periods;
+mod profile;
 mod report;
 mod stats;
 mod summary;
@@ -22,6 +23,7 @@ pub use overfitting::{
     DeflatedSharpe, Overfitting, ReturnMoments, deflated_sharpe_ratio, expected_maximum_sharpe,
     probabilistic_sharpe_ratio, probability_of_backtest_overfitting,
 };
+pub use profile::{DrawdownRow, ROLLING_WINDOW, RunProfile, WORST_DRAWDOWNS, YearReturn, profile};
 pub use report::{EquityPoint, Report, TradeRecord};
 pub use stats::{Stats, StatsInput, compute_stats, label};
 pub use summary::{BlockSums, EquitySummary, SUMMARY_KEYS};

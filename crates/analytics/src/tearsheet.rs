@@ -9,7 +9,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 const TEMPLATE: &str = include_str!("tearsheet.html");
-const CHARTS_JS: &str = include_str!("../assets/lightweight-charts.standalone.production.js");
+/// TradingView Lightweight Charts (Apache-2.0), as vendored: what every chart page embeds or serves.
+pub const CHARTS_JS: &str = include_str!("../assets/lightweight-charts.standalone.production.js");
 
 /// The data a report is drawn from (all of it serialisable, so a stored run can be drawn again).
 #[derive(Clone, Debug, Serialize, serde::Deserialize, PartialEq)]

@@ -53,6 +53,8 @@ enum Command {
     Indicators(commands::indicators::IndicatorsArgs),
     /// Paper trading: run a strategy as a session on live-paced bars, watch and steer it.
     Paper(commands::paper::PaperArgs),
+    /// The web dashboard: runs, studies and live paper sessions, a JSON API and Prometheus metrics.
+    Dashboard(commands::dashboard::DashboardArgs),
     /// Run the performance benchmarks; prints one JSON line per benchmark.
     Bench(commands::bench::BenchArgs),
 }
@@ -73,6 +75,7 @@ fn main() -> ExitCode {
         Command::Strategies(args) => commands::strategies::run(&args),
         Command::Indicators(args) => commands::indicators::run(&args),
         Command::Paper(args) => commands::paper::run(&args),
+        Command::Dashboard(args) => commands::dashboard::run(&args),
         Command::Bench(args) => commands::bench::run(&args),
     };
     match outcome {

@@ -81,7 +81,7 @@ fn stop_when_the_feed_ends(mock: &MockAlpaca, store_url: &str, session: &str) ->
         tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
     runtime.block_on(async {
         let store = Store::open(store_url).await.map_err(|e| e.to_string())?;
-        let queued = store.queue_command(session, "stop", Some("the feed ended")).await;
+        let queued = store.queue_command(session, "stop", Some("the feed ended"), "cli").await;
         store.close().await;
         queued.map(drop).map_err(|e| e.to_string())
     })

@@ -22,7 +22,7 @@ pub use objective::{Objective, TrialStats};
 pub use sampler::{Admission, MAX_GRID, Method, Trial, Trials};
 pub use space::{Axis, Domain, SCHEMA_RANGE_STEPS, SearchSpace};
 pub use study::{Progress, Shard, StudyPlan, StudyReport};
-pub use study_page::render_study_page;
+pub use study_page::{heat_colour, render_study_page};
 pub use study_view::{StoredTrial, StudyView};
 pub use sweep::{INDICATOR_MEMORY, Leaderboard, Sweep, TrialOutcome};
 pub use walkforward::{Fold, FoldOutcome, FoldStudies, Span, Stitched, WalkForward, folds, walk_forward};

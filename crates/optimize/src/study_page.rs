@@ -25,7 +25,7 @@ fn number(value: &ParamValue) -> f64 {
 }
 
 /// A colour from dark blue (0) through teal and green to yellow (1), like viridis.
-fn colour(t: f64) -> String {
+pub fn heat_colour(t: f64) -> String {
     const STOPS: [(f64, f64, f64); 5] = [
         (68.0, 1.0, 84.0),
         (59.0, 82.0, 139.0),
@@ -98,7 +98,7 @@ fn heatmap(
         let _ = write!(
             out,
             "<rect x=\"{px:.1}\" y=\"{py:.1}\" width=\"{cell_w:.1}\" height=\"{cell_h:.1}\" fill=\"{}\"><title>{xn} {}, {yn} {}: {value:.4}</title></rect>",
-            colour(t),
+            heat_colour(t),
             xs[*cx],
             ys[*cy]
         );

@@ -81,6 +81,10 @@ pub struct CommandRecord {
     pub reason: Option<String>,
     /// The step after which it took effect; `None` while pending.
     pub applied_step: Option<i64>,
+    /// Who sent it: `cli`, `signal` or `dashboard`.
+    pub origin: String,
+    /// When it was queued, ms since the epoch.
+    pub created_at_ms: i64,
 }
 
 /// Everything one step changed, written in one transaction.
@@ -237,12 +241,14 @@ impl Store {
         insert_fill(&mut connection, session, fill).await
     }
 
-    /// Queues `command` for `session`; returns its sequence number.
+    /// Queues `command` for `session`, sent from `origin` (`cli`, `signal`,
+    /// `dashboard`); returns its sequence number.
     pub async fn queue_command(
         &self,
         session: &str,
         command: &str,
         reason: Option<&str>,
+        origin: &str,
     ) -> Result<i64, StoreError> {
         let mut attempt = 0;
         loop {
@@ -250,14 +256,15 @@ impl Store {
             // for it rather than failing an upgrade); two PostgreSQL writers
             // may still pick the same number, and the primary key turns one away.
             let result = sqlx::query(
-                "INSERT INTO paper_commands (session, seq, command, reason, created_at) \
-                 SELECT $1, COALESCE(MAX(seq), 0) + 1, $2, $3, $4 FROM paper_commands WHERE session = $5 \
+                "INSERT INTO paper_commands (session, seq, command, reason, created_at, origin) \
+                 SELECT $1, COALESCE(MAX(seq), 0) + 1, $2, $3, $4, $5 FROM paper_commands WHERE session = $6 \
                  RETURNING seq",
             )
             .bind(session)
             .bind(command)
             .bind(reason.map(str::to_owned))
             .bind(now_ms())
+            .bind(origin)
             .bind(session)
             .fetch_one(&self.pool)
             .await
@@ -280,6 +287,23 @@ impl Store {
             .fetch_one(&self.pool)
             .await?;
         Ok(row.try_get::<Option<i64>, _>("last")?)
+    }
+
+    /// The session's equity after each live step later than `after_ns` (all
+    /// when `None`), as (time in ns, equity), in time order: its curve
+    /// without the bars, for a chart that grows as the session runs.
+    pub async fn equity_curve(
+        &self,
+        session: &str,
+        after_ns: Option<i64>,
+    ) -> Result<Vec<(i64, f64)>, StoreError> {
+        let rows =
+            sqlx::query("SELECT ts, equity FROM paper_steps WHERE session = $1 AND ts > $2 ORDER BY ts")
+                .bind(session)
+                .bind(after_ns.unwrap_or(i64::MIN))
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter().map(|row| Ok((row.try_get("ts")?, row.try_get("equity")?))).collect()
     }
 
     /// The session's live steps in time order, from every run of it.
@@ -317,10 +341,11 @@ impl Store {
         pending_only: bool,
     ) -> Result<Vec<CommandRecord>, StoreError> {
         let sql = if pending_only {
-            "SELECT seq, command, reason, applied_step FROM paper_commands \
+            "SELECT seq, command, reason, applied_step, origin, created_at FROM paper_commands \
              WHERE session = $1 AND applied_step IS NULL ORDER BY seq"
         } else {
-            "SELECT seq, command, reason, applied_step FROM paper_commands WHERE session = $1 ORDER BY seq"
+            "SELECT seq, command, reason, applied_step, origin, created_at FROM paper_commands \
+             WHERE session = $1 ORDER BY seq"
         };
         let rows = sqlx::query(sql).bind(session).fetch_all(&self.pool).await?;
         rows.iter()
@@ -330,6 +355,8 @@ impl Store {
                     command: row.try_get("command")?,
                     reason: row.try_get("reason")?,
                     applied_step: row.try_get("applied_step")?,
+                    origin: row.try_get("origin")?,
+                    created_at_ms: row.try_get("created_at")?,
                 })
             })
             .collect()

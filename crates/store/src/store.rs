@@ -245,6 +245,16 @@ impl Store {
             .collect())
     }
 
+    /// A value that changes whenever a run is saved or deleted (the number
+    /// of runs and the newest one's time): a reader caching the list asks
+    /// this instead of reading every run again.
+    pub async fn runs_version(&self) -> Result<(i64, i64), StoreError> {
+        let row = sqlx::query("SELECT COUNT(*) AS n, COALESCE(MAX(created_at), 0) AS newest FROM runs")
+            .fetch_one(&self.pool)
+            .await?;
+        Ok((row.try_get("n")?, row.try_get("newest")?))
+    }
+
     /// One run with its details, `None` if there is no such run.
     pub async fn get(&self, id: &str) -> Result<Option<(RunRecord, RunDetails)>, StoreError> {
         let row = sqlx::query(

@@ -130,8 +130,8 @@ async fn paper_suite(url: &str) {
         ..Default::default()
     };
     store.journal_step("s", &first).await.unwrap();
-    let seq = store.queue_command("s", "kill", Some("why")).await.unwrap();
-    assert_eq!(store.queue_command("s", "resume", None).await.unwrap(), seq + 1);
+    let seq = store.queue_command("s", "kill", Some("why"), "cli").await.unwrap();
+    assert_eq!(store.queue_command("s", "resume", None, "dashboard").await.unwrap(), seq + 1);
     let second = StepJournal {
         steps_done: 5,
         snapshot: json!({"equity": 2.0}),
@@ -169,6 +169,9 @@ async fn paper_suite(url: &str) {
     let commands = store.commands("s").await.unwrap();
     assert_eq!(commands.iter().map(|c| c.applied_step).collect::<Vec<_>>(), vec![Some(4), None]);
     assert_eq!(commands[0].reason.as_deref(), Some("why"));
+    let origins: Vec<&str> = commands.iter().map(|c| c.origin.as_str()).collect();
+    assert_eq!(origins, ["cli", "dashboard"], "each command keeps who sent it");
+    assert!(commands[0].created_at_ms > 1_700_000_000_000, "and when");
     let pending = store.pending_commands("s").await.unwrap();
     assert_eq!(pending.iter().map(|c| c.command.as_str()).collect::<Vec<_>>(), ["resume"]);
     let session = store.session("s").await.unwrap().unwrap();

@@ -3,6 +3,7 @@
 pub mod backtest;
 pub mod bench;
 pub mod compare;
+pub mod dashboard;
 pub mod data;
 mod data_args;
 pub mod indicators;

@@ -425,7 +425,7 @@ fn control(url: &str, name: &str, command: &str, reason: Option<&str>) -> Result
     let record = runtime.block_on(find_session(&store, name))?;
     // Hold the lock while deciding, so the session cannot start in between.
     let held = lock(name).ok();
-    let seq = runtime.block_on(store.queue_command(name, command, reason))?;
+    let seq = runtime.block_on(store.queue_command(name, command, reason, "cli"))?;
     let Some(_lock) = held else {
         return wait_until_applied(&store, &runtime, name, seq, command);
     };

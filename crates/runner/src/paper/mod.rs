@@ -214,7 +214,7 @@ pub fn stop_on_signals(url: &str, name: &str) -> Result<SignalStop, RunError> {
             return;
         }
         if let Ok((store, runtime)) = crate::store::open_with_runtime(&url) {
-            let _ = runtime.block_on(store.queue_command(&name, "stop", Some("signal")));
+            let _ = runtime.block_on(store.queue_command(&name, "stop", Some("signal"), "signal"));
             runtime.block_on(store.close());
         }
     });
