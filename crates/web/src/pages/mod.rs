@@ -96,12 +96,6 @@ pub fn number(value: Option<f64>, decimals: usize) -> String {
     }
 }
 
-/// A time in ms since the epoch as `2026-12-02 19:07:23` (UTC).
-pub fn time_ms(ms: i64) -> String {
-    chrono::DateTime::from_timestamp_millis(ms)
-        .map_or_else(|| "–".to_owned(), |t| t.format("%Y-%m-%d %H:%M:%S").to_string())
-}
-
 /// A stored statistic as a number.
 pub fn stat(stats: &serde_json::Value, key: &str) -> Option<f64> {
     stats.get(key).and_then(serde_json::Value::as_f64)

@@ -1,7 +1,7 @@
 //! `GET /runs`: the stored runs as a table that sorts by any column, filters
 //! by words, pages, and sends 2–5 checked runs to the comparison page.
 
-use super::{layout, number, scripts, stat, time_ms};
+use super::{layout, number, scripts, stat};
 use crate::App;
 use crate::error::PageError;
 use crate::run_index::RunQuery;
@@ -71,7 +71,7 @@ pub async fn list(State(app): State<App>, Query(query): Query<RunQuery>) -> Resu
                     @for run in &page.runs {
                         tr data-id=(run.id) {
                             td { input type="checkbox" name="id" value=(run.id) aria-label="compare"; }
-                            td { a href={ "/runs/" (run.id) } { (run.id.get(..8).unwrap_or(&run.id)) } br; small { (time_ms(run.created_at_ms)) } }
+                            td { a href={ "/runs/" (run.id) } { (run.id.get(..8).unwrap_or(&run.id)) } br; small { (gt_runner::records::created_at(run.created_at_ms)) } }
                             td { (run.run.strategy) }
                             td { (run.run.symbols.join(", ")) }
                             td { small { (run.run.stats["start"].as_str().unwrap_or("")) " → " (run.run.stats["end"].as_str().unwrap_or("")) } }

@@ -29,7 +29,7 @@ pub async fn list(State(app): State<App>) -> Result<Html<String>, PageError> {
                 @for s in &studies { tr {
                     td { a href={ "/studies/" (s.name) } { (s.name) } }
                     td { (s.strategy) } td { (s.method) } td { (s.objective.key) @if s.objective.minimize { " (min)" } }
-                    td.num { (s.trials_count) } td { (super::time_ms(s.updated_at_ms)) }
+                    td.num { (s.trials_count) } td { (gt_runner::records::created_at(s.updated_at_ms)) }
                 } }
             }
         }
