@@ -289,20 +289,24 @@ impl Store {
         Ok(row.try_get::<Option<i64>, _>("last")?)
     }
 
-    /// The session's equity after each live step later than `after_ns` (all
-    /// when `None`), as (time in ns, equity), in time order: its curve
-    /// without the bars, for a chart that grows as the session runs.
+    /// The session's equity after each live step later than `after_ns` and
+    /// no later than `through_ns` (unbounded when `None`), as (time in ns,
+    /// equity), in time order: its curve without the bars, for a chart that
+    /// grows as the session runs.
     pub async fn equity_curve(
         &self,
         session: &str,
         after_ns: Option<i64>,
+        through_ns: Option<i64>,
     ) -> Result<Vec<(i64, f64)>, StoreError> {
-        let rows =
-            sqlx::query("SELECT ts, equity FROM paper_steps WHERE session = $1 AND ts > $2 ORDER BY ts")
-                .bind(session)
-                .bind(after_ns.unwrap_or(i64::MIN))
-                .fetch_all(&self.pool)
-                .await?;
+        let rows = sqlx::query(
+            "SELECT ts, equity FROM paper_steps WHERE session = $1 AND ts > $2 AND ts <= $3 ORDER BY ts",
+        )
+        .bind(session)
+        .bind(after_ns.unwrap_or(i64::MIN))
+        .bind(through_ns.unwrap_or(i64::MAX))
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter().map(|row| Ok((row.try_get("ts")?, row.try_get("equity")?))).collect()
     }
 

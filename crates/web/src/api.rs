@@ -67,8 +67,7 @@ pub async fn sessions(State(app): State<App>) -> Result<Json<Value>, ApiError> {
 
 /// `GET /api/v1/sessions/{name}`: a session's status, equity curve, recent fills and commands.
 pub async fn session(State(app): State<App>, Path(name): Path<String>) -> Result<Json<Value>, ApiError> {
-    let curve = app.store.equity_curve(&name, None).await?;
-    Ok(Json(session_state(&app.store, &name, &curve).await?))
+    Ok(Json(session_state(&app.store, &name, None).await?.0))
 }
 
 /// `curve` as `[[ms, equity], …]`.
@@ -77,13 +76,25 @@ fn curve_points(curve: &[(i64, f64)]) -> Vec<Value> {
 }
 
 /// A session's status (as `paper status --format json`), its equity curve
-/// (`curve`, read by the caller), its recent fills and its commands with who sent them.
-pub async fn session_state(store: &Store, name: &str, curve: &[(i64, f64)]) -> Result<Value, Failure> {
+/// after `after_ns` (all when `None`), its recent fills and its commands
+/// with who sent them; with the time (ns) of the curve's last point.
+///
+/// The curve is read after the status and only up to the status's own step,
+/// so the two agree (one point per step done) while the session writes.
+pub async fn session_state(
+    store: &Store,
+    name: &str,
+    after_ns: Option<i64>,
+) -> Result<(Value, Option<i64>), Failure> {
     if store.session(name).await?.is_none() {
         return Err(Failure::not_found(format!("no paper session {name:?} in the store")));
     }
     let mut state = gt_runner::paper::status(store, name).await?;
-    let curve = curve_points(curve);
+    // `time_ms` is the step's time in ns floored to ms: every point of that step or before is within it.
+    let through_ns = state["time_ms"].as_i64().map(|ms| ms.saturating_mul(1_000_000).saturating_add(999_999));
+    let curve = store.equity_curve(name, after_ns, through_ns.or(Some(i64::MIN))).await?;
+    let last_point_ns = curve.last().map(|(ns, _)| *ns).or(after_ns);
+    let curve = curve_points(&curve);
     let fills = store.fills(name).await?;
     let fills: Vec<Value> = fills[fills.len().saturating_sub(RECENT)..]
         .iter()
@@ -100,7 +111,7 @@ pub async fn session_state(store: &Store, name: &str, curve: &[(i64, f64)]) -> R
     state["equity_curve"] = Value::Array(curve);
     state["recent_fills"] = Value::Array(fills);
     state["commands"] = Value::Array(commands);
-    Ok(state)
+    Ok((state, last_point_ns))
 }
 
 /// An operator command from the dashboard.

@@ -33,6 +33,8 @@ struct Cursor {
     /// Time (ns) of the last equity point sent.
     last_point_ns: Option<i64>,
     shutdown: Option<watch::Receiver<bool>>,
+    /// Set once an `error` event is sent: the stream ends after it.
+    ended: bool,
 }
 
 /// The session's events until it is deleted or the server stops.
@@ -44,7 +46,14 @@ pub async fn session_events(
     if app.store.session(&name).await?.is_none() {
         return Err(Failure::not_found(format!("no paper session {name:?} in the store")).into());
     }
-    let cursor = Cursor { app, name, seen: None, last_point_ns: None, shutdown: shutdown.map(|s| s.0.0) };
+    let cursor = Cursor {
+        app,
+        name,
+        seen: None,
+        last_point_ns: None,
+        shutdown: shutdown.map(|s| s.0.0),
+        ended: false,
+    };
     let stream = futures_util::stream::unfold(cursor, |mut cursor| async move {
         let event = cursor.next_event().await?;
         Some((Ok(event), cursor))
@@ -55,6 +64,9 @@ pub async fn session_events(
 impl Cursor {
     /// Waits for the session to change and describes it; `None` ends the stream.
     async fn next_event(&mut self) -> Option<Event> {
+        if self.ended {
+            return None;
+        }
         loop {
             if self.seen.is_some() && !self.wait().await {
                 return None;
@@ -64,6 +76,7 @@ impl Cursor {
                 Ok(None) => {}
                 Err(failure) => {
                     // Deleted, or the store failed: say so and end.
+                    self.ended = true;
                     return Some(
                         Event::default().event("error").data(json!({"error": failure.message()}).to_string()),
                     );
@@ -101,11 +114,8 @@ impl Cursor {
         }
         let first = self.seen.is_none();
         self.seen = Some(now);
-        let curve = store.equity_curve(&self.name, self.last_point_ns).await?;
-        if let Some((ns, _)) = curve.last() {
-            self.last_point_ns = Some(*ns);
-        }
-        let mut data = session_state(store, &self.name, &curve).await?;
+        let (mut data, last_point_ns) = session_state(store, &self.name, self.last_point_ns).await?;
+        self.last_point_ns = last_point_ns;
         data["first"] = json!(first);
         Ok(Some(data))
     }
