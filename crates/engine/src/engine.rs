@@ -16,7 +16,7 @@ use gt_model::{
     Bar, BarSeries, EquityCurve, EquityRecorder, Fill, Order, OrderId, OrderRequest, Portfolio, Quantity,
     StrategyId, Timestamp,
 };
-use gt_risk::{AccountView, RiskConfig, RiskEngine};
+use gt_risk::{AccountView, HaltReason, RiskConfig, RiskEngine};
 use gt_strategy::{Strategy, StrategyContext};
 use std::sync::Arc;
 
@@ -214,6 +214,8 @@ impl<C: Clock, V: Venue> Engine<C, V> {
             risk.on_equity(index, ts, equity);
             if self.config.flatten_on_halt && !was_halted && risk.halt().is_some() {
                 self.flatten(&mut run, &slots, &mut protective, index, ts);
+            } else if was_halted && self.holds_flat(risk) {
+                self.close_strays(&mut run, &slots, &mut protective, index, ts);
             }
 
             if equity <= 0.0 {
@@ -427,31 +429,80 @@ impl<C: Clock, V: Venue> Engine<C, V> {
         ts: Timestamp,
     ) {
         for (symbol, &slot) in slots.iter().enumerate() {
-            protective.forget(symbol);
-            let name = run.portfolio.position(slot).symbol().clone();
-            for order in self.venue.cancel_all(&name) {
-                run.cancellations.push(Cancellation {
-                    order,
-                    reason: CancelReason::Withdrawn,
-                    bar_index: index,
-                    ts,
-                });
-            }
+            self.withdraw(run, protective, (symbol, slot), index, ts);
         }
         self.liquidate(run, slots, index, ts);
+    }
+
+    /// Whether the book is to stay flat: halted by hand (`paper kill`), or by a
+    /// loss limit when the run flattens on a halt.
+    fn holds_flat(&self, risk: &RiskEngine) -> bool {
+        risk.halt().is_some_and(|halt| {
+            self.config.flatten_on_halt || matches!(halt.reason, HaltReason::Manual { .. })
+        })
+    }
+
+    /// Closes what a flat, halted book holds again: a broker's fill of an order
+    /// that could no longer be withdrawn when the book was flattened (it filled
+    /// while the cancel was on its way) arrives after the closing orders did.
+    /// A symbol is closed once nothing of it rests at the venue any more.
+    fn close_strays(
+        &mut self,
+        run: &mut Run,
+        slots: &[usize],
+        protective: &mut ProtectiveOrders,
+        index: usize,
+        ts: Timestamp,
+    ) {
+        for (symbol, &slot) in slots.iter().enumerate() {
+            if run.portfolio.position(slot).quantity() == 0.0 {
+                continue;
+            }
+            self.withdraw(run, protective, (symbol, slot), index, ts);
+            let name = run.portfolio.position(slot).symbol();
+            if self.venue.resting_orders().iter().all(|order| order.request.symbol != *name) {
+                self.liquidate_one(run, (symbol, slot), index, ts);
+            }
+        }
+    }
+
+    /// Withdraws every resting order of one symbol, its protective exits included.
+    fn withdraw(
+        &mut self,
+        run: &mut Run,
+        protective: &mut ProtectiveOrders,
+        (symbol, slot): (usize, usize),
+        index: usize,
+        ts: Timestamp,
+    ) {
+        protective.forget(symbol);
+        let name = run.portfolio.position(slot).symbol().clone();
+        for order in self.venue.cancel_all(&name) {
+            run.cancellations.push(Cancellation {
+                order,
+                reason: CancelReason::Withdrawn,
+                bar_index: index,
+                ts,
+            });
+        }
     }
 
     /// Closes every position at its last close (the account ran out of money).
     fn liquidate(&mut self, run: &mut Run, slots: &[usize], index: usize, ts: Timestamp) {
         for (symbol, &slot) in slots.iter().enumerate() {
-            let position = run.portfolio.position(slot);
-            let (held, price) = (position.quantity(), position.mark_price());
-            if held != 0.0 {
-                let order = run.order(OrderRequest::close(position.symbol().clone(), held), index, ts);
-                run.log_orders([order.clone()]);
-                self.venue.execute_now(order, price, index, ts, slot, &mut run.portfolio, &mut run.events);
-                run.record_events(symbol);
-            }
+            self.liquidate_one(run, (symbol, slot), index, ts);
+        }
+    }
+
+    /// Closes one symbol's position, if any, at its last close.
+    fn liquidate_one(&mut self, run: &mut Run, (symbol, slot): (usize, usize), index: usize, ts: Timestamp) {
+        let position = run.portfolio.position(slot);
+        let (held, price) = (position.quantity(), position.mark_price());
+        if held != 0.0 {
+            let order = run.order(OrderRequest::close(position.symbol().clone(), held), index, ts);
+            run.log_orders([order.clone()]);
+            self.venue.execute_now(order, price, index, ts, slot, &mut run.portfolio, &mut run.events);
+            run.record_events(symbol);
         }
     }
 }
