@@ -3,6 +3,9 @@
 //! and stream on one loopback port): round trips, faults, and a session
 //! killed (SIGKILL) and restarted twenty times.
 
+#[path = "support/metrics_text.rs"]
+mod metrics_text;
+
 use assert_cmd::Command;
 use gt_store::{FillRecord, OrderRecord, Store};
 use gt_testkit::alpaca_mock::{Fault, MockAlpaca, MockBar};
@@ -515,4 +518,79 @@ fn an_alpaca_sessions_report_covers_every_run_of_it() {
     assert!(!closed.is_empty(), "demo_ma traded in 150 bars");
     assert_eq!(second["trades"].as_array().unwrap()[..closed.len()], closed[..]);
     assert!(second["trades"].as_array().unwrap().len() > closed.len());
+}
+
+#[test]
+fn an_alpaca_sessions_metrics_follow_its_streams_and_orders() {
+    let _watchdog = gt_testkit::Watchdog::new(WAIT_LIMIT);
+    let mock = MockAlpaca::start(10_000.0, bars(3000, 60), 60, Duration::from_millis(10));
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("gpt-trader"))
+        .env_remove("GPT_TRADER_DB")
+        .envs(envs(&mock, dir.path()))
+        .args(["paper", "run", "--broker", "alpaca", "--symbols", "GOOG", "--session", "watched"])
+        .args(["--metrics", "127.0.0.1:0"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (lines, said) = std::sync::mpsc::channel();
+    let pipe = std::io::BufReader::new(child.stderr.take().unwrap());
+    std::thread::spawn(move || {
+        // Read to the end even once nobody listens: a closed pipe would end the session.
+        for line in std::io::BufRead::lines(pipe).map_while(Result::ok) {
+            let _ = lines.send(line);
+        }
+    });
+    let address = loop {
+        let line = said.recv_timeout(COMMAND_LIMIT).expect("the session never said where its metrics are");
+        if let Some(rest) = line.strip_prefix("Metrics on http://") {
+            break rest.split('/').next().unwrap().to_owned();
+        }
+    };
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let client = reqwest::blocking::Client::builder().timeout(COMMAND_LIMIT).build().unwrap();
+    let scrape_until = |what: &str, test: &dyn Fn(&str) -> bool| -> String {
+        let started = Instant::now();
+        loop {
+            let text = client.get(format!("http://{address}/metrics")).send().unwrap().text().unwrap();
+            if test(&text) {
+                return text;
+            }
+            assert!(started.elapsed() < Duration::from_secs(60), "never {what}; last scrape:\n{text}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    let connected = |text: &str, stream: &str| {
+        metrics_text::value_where(
+            text,
+            "gpt_trader_session_stream_connected",
+            &format!("stream=\"{stream}\""),
+        ) == Some(1.0)
+    };
+    let trading = scrape_until("both streams up and an order sent", &|t| {
+        connected(t, "bars")
+            && connected(t, "trade_updates")
+            && metrics_text::value(t, "gpt_trader_session_orders_submitted_total").is_some_and(|n| n >= 1.0)
+    });
+    assert!(metrics_text::must(&trading, "gpt_trader_session_bars_processed_total") >= 1.0);
+    assert!(metrics_text::must(&trading, "gpt_trader_session_bar_to_order_seconds_count") >= 1.0);
+    mock.inject(Fault::DropTradeStream);
+    scrape_until("the trade stream back after a drop", &|t| {
+        connected(t, "trade_updates")
+            && metrics_text::value_where(
+                t,
+                "gpt_trader_session_stream_reconnects_total",
+                "stream=\"trade_updates\"",
+            )
+            .is_some_and(|n| n >= 1.0)
+    });
+    command(&mock, dir.path(), "stop", "watched", &[]);
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        assert!(started.elapsed() < Duration::from_secs(60), "the session did not stop");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let orders = mock.orders().len();
+    assert!(orders >= 1, "{orders} orders at the mock");
 }

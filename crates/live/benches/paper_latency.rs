@@ -128,6 +128,7 @@ fn run() -> Result<serde_json::Value, String> {
         halted: None,
         outside_hours: OutsideHours::Refuse,
         report: None,
+        metrics: None,
     };
     let mut sleeves =
         [Sleeve { name: StrategyId::new("every_bar"), weight: 1.0, members: vec![(0, Box::new(EveryBar))] }];

@@ -1,9 +1,10 @@
 use crate::snapshot::{quantity_text, side_name, type_name};
-use crate::{ClientIds, LiveError, snapshot};
+use crate::{ClientIds, LiveError, SessionMetrics, snapshot};
 use gt_engine::{Command, StepObserver, StepView};
 use gt_model::{OrderId, TimeFormat};
 use gt_store::{CommandRecord, FillRecord, OrderRecord, StepJournal, StepRecord, Store};
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// How often a waiting session looks for the operator's commands.
@@ -53,6 +54,8 @@ pub struct SessionObserver {
     handed_over: Vec<i64>,
     /// Reconciliation mismatches so far (shown by `paper status`).
     mismatches: Option<std::sync::Arc<std::sync::atomic::AtomicU64>>,
+    /// Where the live steps are counted and timed, if anywhere.
+    metrics: Option<Arc<SessionMetrics>>,
     /// Whether fills go into the step journal.
     journal_fills: bool,
     /// Told about each live step.
@@ -97,6 +100,7 @@ impl SessionObserver {
             fills_per_order: HashMap::new(),
             handed_over: Vec::new(),
             mismatches: None,
+            metrics: None,
             journal_fills: true,
             report: None,
             stopping: false,
@@ -121,6 +125,12 @@ impl SessionObserver {
     /// Counts reconciliation mismatches into the snapshots from `counter`.
     pub fn with_mismatch_counter(mut self, counter: std::sync::Arc<std::sync::atomic::AtomicU64>) -> Self {
         self.mismatches = Some(counter);
+        self
+    }
+
+    /// Counts and times each live step into `metrics` (`paper run --metrics`).
+    pub fn with_metrics(mut self, metrics: Arc<SessionMetrics>) -> Self {
+        self.metrics = Some(metrics);
         self
     }
 
@@ -221,17 +231,21 @@ impl SessionObserver {
         });
         snapshot.reconciliation_mismatches =
             self.mismatches.as_ref().map_or(0, |m| m.load(std::sync::atomic::Ordering::Relaxed));
-        let snapshot = serde_json::to_value(snapshot)
+        let record = serde_json::to_value(&snapshot)
             .map_err(|e| LiveError::Refused(format!("encoding the snapshot: {e}")))?;
         let journal = StepJournal {
             steps_done: index + 1,
-            snapshot,
+            snapshot: record,
             orders: std::mem::take(&mut self.unwritten_orders),
             fills: std::mem::take(&mut self.unwritten_fills),
             applied_commands: self.handed_over.drain(..).map(|seq| (seq, index)).collect(),
             step: Some(step_record(step)),
         };
+        let started = Instant::now();
         self.runtime.block_on(self.store.journal_step(&self.session, &journal))?;
+        if let Some(metrics) = &self.metrics {
+            metrics.observe_journal(&snapshot, started.elapsed());
+        }
         Ok(())
     }
 
@@ -273,6 +287,9 @@ impl SessionObserver {
         first_call: bool,
         commands: &mut Vec<Command>,
     ) -> Result<(), LiveError> {
+        if let Some(metrics) = &self.metrics {
+            metrics.observe_step(step, first_call);
+        }
         self.journal(step)?;
         let news =
             !step.new_orders.is_empty() || !step.new_fills.is_empty() || !step.new_cancellations.is_empty();

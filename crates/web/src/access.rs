@@ -55,13 +55,18 @@ impl Access {
         Self { token: token.map(str::to_owned), cookie: random_secret(), csrf: random_secret() }
     }
 
+    /// Whether a token is configured (otherwise only loopback callers are served).
+    pub(crate) fn has_token(&self) -> bool {
+        self.token.is_some()
+    }
+
     /// The CSRF token pages embed.
     pub fn csrf(&self) -> &str {
         &self.csrf
     }
 
     /// Who `headers` say the caller is, `None` if they prove nothing.
-    fn caller(&self, headers: &HeaderMap) -> Option<Caller> {
+    pub(crate) fn caller(&self, headers: &HeaderMap) -> Option<Caller> {
         let Some(token) = &self.token else { return Some(Caller::Local) };
         let bearer = headers
             .get(header::AUTHORIZATION)
@@ -94,7 +99,7 @@ impl Access {
 /// Whether `host` (a Host header) names this machine: without a token the
 /// dashboard answers only those, so a web page on another site cannot reach
 /// it by pointing its own name at 127.0.0.1 (DNS rebinding).
-fn is_loopback_host(host: &str) -> bool {
+pub(crate) fn is_loopback_host(host: &str) -> bool {
     let name = match host.strip_prefix('[') {
         Some(rest) => rest.split(']').next().unwrap_or(""),
         None => host.rsplit_once(':').map_or(host, |(name, _)| name),

@@ -19,8 +19,17 @@ pub enum WebError {
         /// The address asked for.
         bind: SocketAddr,
     },
+    /// A session's metrics on a non-loopback address without a token.
+    #[error(
+        "the session's metrics would be served on {bind}, beyond this machine, without a token: \
+         give --metrics-token or GPT_TRADER_METRICS_TOKEN, or bind to 127.0.0.1"
+    )]
+    MetricsTokenRequired {
+        /// The address asked for.
+        bind: SocketAddr,
+    },
     /// A token too short to protect anything.
-    #[error("the dashboard token has {len} characters; use at least {min}", min = crate::config::MIN_TOKEN_LEN)]
+    #[error("the token has {len} characters; use at least {min}", min = crate::config::MIN_TOKEN_LEN)]
     WeakToken {
         /// Its length.
         len: usize,

@@ -4,7 +4,8 @@
 //!
 //! Everything it shows comes from the store through `gt-runner`'s records;
 //! pages are compiled in (maud) and its scripts and chart library are served
-//! from the binary, so it works offline. It listens on loopback by default;
+//! from the binary, so it works offline. A paper session serves its own
+//! metrics and health check with [`SessionMetricsServer`]. It listens on loopback by default;
 //! anywhere else it needs a token ([`DashboardConfig`]).
 
 mod access;
@@ -16,9 +17,11 @@ mod metrics;
 mod pages;
 mod run_index;
 mod run_view;
+mod session_server;
 
 pub use config::{DashboardConfig, MIN_TOKEN_LEN};
 pub use error::WebError;
+pub use session_server::SessionMetricsServer;
 
 use access::Access;
 use axum::Router;

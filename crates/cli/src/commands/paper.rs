@@ -8,8 +8,8 @@ use crate::output::{self, OutputFormat};
 use anyhow::{Result, bail};
 use clap::{Args, Subcommand, ValueEnum};
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
-use gt_live::Pacing;
 use gt_live::alpaca::OutsideHours;
+use gt_live::{Pacing, SessionMetrics};
 use gt_runner::PreparedRun;
 use gt_runner::outcome::{report_of, time_format_of};
 use gt_runner::paper::alpaca::{self, AlpacaRunOptions};
@@ -20,7 +20,9 @@ use gt_runner::paper::{
 use gt_runner::paths::database_url;
 use gt_runner::store::open_with_runtime as open_store;
 use gt_store::Store;
+use gt_web::SessionMetricsServer;
 use serde_json::Value;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Options of `gpt-trader paper`.
@@ -179,6 +181,17 @@ pub struct PaperRunArgs {
     #[arg(long, value_name = "N")]
     max_bars: Option<usize>,
 
+    /// Serve the session's Prometheus metrics at http://ADDR/metrics and a health check at
+    /// /healthz while it runs (e.g. 127.0.0.1:9187; port 0 picks a free one). Anywhere but
+    /// loopback needs --metrics-token.
+    #[arg(long, value_name = "ADDR")]
+    metrics: Option<std::net::SocketAddr>,
+
+    /// Token every metrics request must carry as `Authorization: Bearer`
+    /// [default: $GPT_TRADER_METRICS_TOKEN]; at least 16 characters.
+    #[arg(long, value_name = "T", requires = "metrics")]
+    metrics_token: Option<String>,
+
     /// At the end: a readable table, or the same JSON object as `backtest` for the whole session.
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     format: OutputFormat,
@@ -223,6 +236,16 @@ fn run_session(url: &str, args: &PaperRunArgs) -> Result<()> {
         bail!("--max-bars must be at least 1");
     }
     let _lock = lock(name)?;
+    let metrics = args.metrics.map(|_| Arc::new(SessionMetrics::new(name)));
+    let _metrics_server = match (args.metrics, &metrics) {
+        (Some(bind), Some(metrics)) => {
+            let token = args.metrics_token.clone().or_else(|| std::env::var("GPT_TRADER_METRICS_TOKEN").ok());
+            let server = SessionMetricsServer::start(bind, token, Arc::clone(metrics))?;
+            eprintln!("Metrics on http://{}/metrics (health: /healthz).", server.addr());
+            Some(server)
+        }
+        _ => None,
+    };
     let (store, runtime) = open_store(url)?;
     let signals = gt_runner::paper::stop_on_signals(url, name)?;
     let existing = runtime.block_on(store.session(name))?;
@@ -284,6 +307,7 @@ fn run_session(url: &str, args: &PaperRunArgs) -> Result<()> {
                 OutsideHoursChoice::Refuse => OutsideHours::Refuse,
                 OutsideHoursChoice::Queue => OutsideHours::Queue,
             },
+            metrics: metrics.clone(),
         };
         let outcome = match alpaca::run(url, name, &mut prepared, options) {
             Ok(outcome) => outcome,
@@ -309,7 +333,8 @@ fn run_session(url: &str, args: &PaperRunArgs) -> Result<()> {
                 (Pacing::StepsPerSecond(speed), paper_report::bar_lines(time_format_of(&prepared.series)))
             }
         };
-        let options = DriveOptions { replay_until, pacing, max_steps: args.max_bars, report: Some(report) };
+        let options =
+            DriveOptions { replay_until, pacing, max_steps: args.max_bars, report: Some(report), metrics };
         let (Drive { result, new_steps }, store, runtime) =
             drive(store, runtime, name, &mut prepared, options)?;
         let finished = result.timeline.len() >= total_steps(&prepared.series);

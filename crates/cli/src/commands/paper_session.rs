@@ -12,7 +12,10 @@ use std::path::PathBuf;
 /// Options of `paper run` that are not part of a session's stored definition
 /// (each takes a value): they do not change what it trades, or (the broker)
 /// are kept apart.
-const NOT_DEFINING: [&str; 12] = [
+// `--metrics-token` before `--metrics`, which is a prefix of it.
+const NOT_DEFINING: [&str; 14] = [
+    "--metrics-token",
+    "--metrics",
     "--data-dir",
     "--outside-hours",
     "--session",

@@ -1,5 +1,8 @@
 use super::{AlpacaVenue, AlpacaVenueSetup, LiveBars, OutsideHours};
-use crate::{LiveError, OrderRecord, Pacing, PositionRecord, SessionObserver, SessionSnapshot, WholeSession};
+use crate::{
+    LiveError, OrderRecord, Pacing, PositionRecord, SessionMetrics, SessionObserver, SessionSnapshot,
+    TimedBars, WholeSession,
+};
 use gt_alpaca::{BarStream, BarStreamEvent, StreamBar, TradeUpdatesStream, TradingClient};
 use gt_data::alpaca::{AlpacaClient, AlpacaKeys};
 use gt_engine::{BacktestResult, Engine, EngineConfig, OpeningPosition, SimulatedClock, Sleeve};
@@ -61,6 +64,8 @@ pub struct AlpacaSession<'a> {
     pub outside_hours: OutsideHours,
     /// Told about each live bar (log lines).
     pub report: Option<crate::StepReport>,
+    /// The session's metrics (`paper run --metrics`), kept up as it runs.
+    pub metrics: Option<Arc<SessionMetrics>>,
 }
 
 /// How a session on Alpaca ended.
@@ -180,7 +185,13 @@ impl AlpacaSession<'_> {
         let history_end = self.history.iter().filter_map(|s| s.timestamps().last().copied()).max();
         let backfill =
             Backfill { endpoints: self.endpoints.clone(), keys: self.keys.clone(), symbols, history_end };
-        runtime.spawn(forward_bars(bar_stream, bar_tx, backfill, Arc::clone(&stream_error)));
+        let forwarding = Forwarding {
+            bars: bar_tx,
+            backfill,
+            failed: Arc::clone(&stream_error),
+            metrics: self.metrics.clone(),
+        };
+        runtime.spawn(forward_bars(bar_stream, forwarding));
 
         // Stops given while the session waits for a bar end it without waiting for the bar.
         let stop = Arc::new(AtomicBool::new(false));
@@ -203,6 +214,7 @@ impl AlpacaSession<'_> {
             mismatches: Arc::clone(&mismatches),
             owners: owners.clone(),
             outside_hours: self.outside_hours,
+            metrics: self.metrics.clone(),
         });
         let warmup = gt_engine::SeriesReplay::new(self.history);
         let warmup_steps = count_steps(warmup);
@@ -228,6 +240,9 @@ impl AlpacaSession<'_> {
         if let Some(report) = self.report.take() {
             observer = observer.with_step_report(report);
         }
+        if let Some(metrics) = &self.metrics {
+            observer = observer.with_metrics(Arc::clone(metrics));
+        }
         eprintln!(
             "Session {:?}: {} warm-up bars; waiting for live bars from {}.",
             self.session, warmup_steps, self.endpoints.stream_url
@@ -236,7 +251,7 @@ impl AlpacaSession<'_> {
             LiveBars::new(self.history, bar_rx, self.timings.step_grace, live, Arc::clone(&stop));
         let result = Engine::new(config, SimulatedClock::default(), venue)
             .with_opening_positions(opening, warmup_steps)
-            .run_observed(&mut source, sleeves, risk, &mut observer);
+            .run_observed(TimedBars::new(&mut source, self.metrics.clone()), sleeves, risk, &mut observer);
         let bars = source.bars_seen(self.history);
         done.store(true, Ordering::Release);
         let _ = watcher.join();
@@ -464,16 +479,26 @@ struct Backfill {
     history_end: Option<Timestamp>,
 }
 
+/// Where [`forward_bars`] sends bars, fetches missed ones, reports a failed
+/// stream, and tells the metrics about connections.
+struct Forwarding {
+    bars: std::sync::mpsc::Sender<StreamBar>,
+    backfill: Backfill,
+    failed: Arc<Mutex<Option<String>>>,
+    metrics: Option<Arc<SessionMetrics>>,
+}
+
 /// Passes the stream's bars to the engine thread; on every connection,
 /// first fetches by REST the minute bars since the last one seen (or since the
 /// warm-up history): those published while it was down, or, on the first
 /// connection, between the history's fetch and the subscription.
-async fn forward_bars(
-    stream: BarStream,
-    bars: std::sync::mpsc::Sender<StreamBar>,
-    backfill: Backfill,
-    failed: Arc<Mutex<Option<String>>>,
-) {
+async fn forward_bars(stream: BarStream, forwarding: Forwarding) {
+    let Forwarding { bars, backfill, failed, metrics } = forwarding;
+    let observe = |connected: bool, reconnected: bool| {
+        if let Some(metrics) = &metrics {
+            metrics.observe_stream("bars", connected, reconnected);
+        }
+    };
     let (tx, mut rx) = mpsc::channel(4096);
     let running = tokio::spawn(stream.run(tx));
     let mut last: Option<Timestamp> = backfill.history_end;
@@ -485,7 +510,8 @@ async fn forward_bars(
                     return;
                 }
             }
-            BarStreamEvent::Connected { .. } => {
+            BarStreamEvent::Connected { reconnected } => {
+                observe(true, reconnected);
                 let Some(since) = last else { continue };
                 let Backfill { endpoints, keys, symbols, .. } = &backfill;
                 let (endpoints, keys, symbols) = (endpoints.clone(), keys.clone(), symbols.clone());
@@ -505,6 +531,7 @@ async fn forward_bars(
                 }
             }
             BarStreamEvent::Disconnected { reason } => {
+                observe(false, false);
                 eprintln!("bar stream disconnected ({reason}); reconnecting")
             }
         }

@@ -1,5 +1,5 @@
-use crate::ClientIds;
 use crate::snapshot::{side_name, type_name};
+use crate::{ClientIds, SessionMetrics};
 use gt_alpaca::{AlpacaError, BrokerOrder, NewOrder, TradeStreamEvent, TradeUpdate, TradingClient};
 use gt_execution::{BarUpdate, CancelReason, Cancellation, ExecutionEvent, Rejection, Venue};
 use gt_model::{Fill, Order, OrderId, OrderType, Portfolio, Quantity, Side, StrategyId, Symbol, Timestamp};
@@ -73,6 +73,7 @@ pub struct AlpacaVenue {
     hours: Option<MarketHours>,
     /// Orders held until the market opens, with their client ids.
     queued: Vec<(Order, String)>,
+    metrics: Option<Arc<SessionMetrics>>,
 }
 
 /// How an [`AlpacaVenue`] is set up.
@@ -99,6 +100,8 @@ pub struct AlpacaVenueSetup {
     pub owners: HashMap<Symbol, StrategyId>,
     /// What happens to orders decided while the market is closed.
     pub outside_hours: OutsideHours,
+    /// Told when the trade-updates stream connects and disconnects.
+    pub metrics: Option<Arc<SessionMetrics>>,
 }
 
 impl AlpacaVenue {
@@ -128,6 +131,7 @@ impl AlpacaVenue {
             outside_hours: setup.outside_hours,
             hours: None,
             queued: Vec::new(),
+            metrics: setup.metrics,
         }
     }
 
@@ -238,12 +242,22 @@ impl AlpacaVenue {
         while let Ok(event) = self.updates.try_recv() {
             match event {
                 TradeStreamEvent::Update(update) => self.apply_update(&update),
-                TradeStreamEvent::Connected { reconnected: true } => self.reconcile_due = true,
-                TradeStreamEvent::Connected { reconnected: false } => {}
+                TradeStreamEvent::Connected { reconnected } => {
+                    self.reconcile_due |= reconnected;
+                    self.observe_stream(true, reconnected);
+                }
                 TradeStreamEvent::Disconnected { reason } => {
                     eprintln!("trade updates disconnected ({reason}); reconnecting");
+                    self.observe_stream(false, false);
                 }
             }
+        }
+    }
+
+    /// Tells the metrics, if any, about the trade-updates stream.
+    fn observe_stream(&self, connected: bool, reconnected: bool) {
+        if let Some(metrics) = &self.metrics {
+            metrics.observe_stream("trade_updates", connected, reconnected);
         }
     }
 

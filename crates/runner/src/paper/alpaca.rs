@@ -6,8 +6,9 @@ use crate::{PreparedRun, RunError};
 use gt_alpaca::{DEFAULT_STREAM_URL, PAPER_TRADING_URL, TradingClient};
 use gt_data::alpaca::{self, AlpacaClient, AlpacaKeys};
 use gt_live::alpaca::{AlpacaEndpoints, AlpacaOutcome, AlpacaSession, AlpacaTimings, OutsideHours};
-use gt_live::{SessionSnapshot, StepReport};
+use gt_live::{SessionMetrics, SessionSnapshot, StepReport};
 use gt_model::{BarSeries, Symbol};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// First wait before a retry or reconnection (it doubles each time).
@@ -70,6 +71,8 @@ pub struct AlpacaRunOptions {
     pub outside_hours: OutsideHours,
     /// Told about each live bar.
     pub report: StepReport,
+    /// The session's metrics (`paper run --metrics`).
+    pub metrics: Option<Arc<SessionMetrics>>,
 }
 
 /// Runs `prepared` as session `name` on the Alpaca paper account.
@@ -95,6 +98,7 @@ pub fn run(
         halted: options.halted,
         outside_hours: options.outside_hours,
         report: Some(options.report),
+        metrics: options.metrics,
     };
     Ok(session.run(&mut prepared.sleeves, &mut prepared.risk, prepared.config)?)
 }

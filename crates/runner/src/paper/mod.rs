@@ -10,12 +10,13 @@ use crate::records::fingerprint;
 use crate::{PreparedRun, RunError};
 use gt_engine::{BacktestResult, Engine, SeriesReplay, SimulatedClock};
 use gt_execution::SimulatedExchange;
-use gt_live::{Pacing, SessionLock, SessionObserver, StepReport};
+use gt_live::{Pacing, SessionLock, SessionMetrics, SessionObserver, StepReport, TimedBars};
 use gt_model::{BarSeries, Timestamp};
 use gt_store::{SessionRecord, Store, StoreError};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// What a session is defined by, as stored with it: the options that define
 /// it, where they were given (relative paths), and what they resolved to.
@@ -416,6 +417,8 @@ pub struct DriveOptions {
     pub max_steps: Option<usize>,
     /// Told about each step.
     pub report: Option<StepReport>,
+    /// The session's metrics (`paper run --metrics`), kept up after each step.
+    pub metrics: Option<Arc<SessionMetrics>>,
 }
 
 /// Runs `prepared` on the simulated venue as `session`: replays the journaled
@@ -444,12 +447,15 @@ pub fn drive(
     if let Some(report) = options.report {
         observer = observer.with_step_report(report);
     }
+    if let Some(metrics) = &options.metrics {
+        observer = observer.with_metrics(Arc::clone(metrics));
+    }
     let mut config = prepared.config;
     config.keep_order_log = true;
     config.finalize_trades = false;
     let result = Engine::new(config, SimulatedClock::default(), SimulatedExchange::new(prepared.exchange))
         .run_observed(
-            SeriesReplay::new(&prepared.series),
+            TimedBars::new(SeriesReplay::new(&prepared.series), options.metrics),
             &mut prepared.sleeves,
             &mut prepared.risk,
             &mut observer,
@@ -501,6 +507,7 @@ pub fn apply_idle<E: From<RunError>>(
         pacing: Pacing::AsFastAsPossible,
         max_steps: Some(1),
         report: None,
+        metrics: None,
     };
     let (drive, store, runtime) = drive(store, runtime, &record.name, &mut prepared, options)?;
     let after = runtime.block_on(find_session(&store, &record.name))?;

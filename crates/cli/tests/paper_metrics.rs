@@ -1,0 +1,319 @@
+//! `paper run --metrics`: a running session serves its own Prometheus
+//! metrics and a health check. What they say is checked against `paper
+//! status` and against themselves (equity = cash + net exposure, a journal
+//! write per bar), through a kill switch; the text passes `promtool check
+//! metrics`; a real Prometheus scrapes it and answers a PromQL query on it.
+//! Beyond loopback a token is required and checked.
+
+#[path = "support/metrics_text.rs"]
+mod metrics_text;
+
+use metrics_text::{must, value};
+use reqwest::StatusCode;
+use reqwest::blocking::Client;
+use serde_json::Value;
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// Longest a test here may take before it fails as hung.
+const WAIT_LIMIT: Duration = Duration::from_secs(300);
+
+/// Longest one request, command or wait for a condition may take.
+const STEP_LIMIT: Duration = Duration::from_secs(60);
+
+/// A token strong enough for metrics served beyond loopback.
+const TOKEN: &str = "metrics-test-token-0123456789";
+
+/// The binary with its data folder (and so its run store) in `dir`.
+fn gpt_trader(dir: &Path) -> Command {
+    let mut command = Command::new(assert_cmd::cargo::cargo_bin("gpt-trader"));
+    command.env("GPT_TRADER_DATA", dir).env_remove("GPT_TRADER_DB").env_remove("GPT_TRADER_METRICS_TOKEN");
+    command
+}
+
+/// Runs the binary in `dir`; returns stdout, failing on a non-zero exit.
+fn ok(dir: &Path, args: &[&str]) -> String {
+    let output =
+        assert_cmd::Command::from_std(gpt_trader(dir)).timeout(STEP_LIMIT).args(args).output().unwrap();
+    assert!(output.status.success(), "{args:?} failed: {}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8(output.stdout).unwrap()
+}
+
+/// A plain-HTTP client with a bounded wait.
+fn client() -> Client {
+    // reqwest is built without a default TLS provider (the workspace picks ring); plain HTTP still asks for one.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    Client::builder().timeout(STEP_LIMIT).build().unwrap()
+}
+
+/// A running `paper run --metrics`, killed when dropped.
+struct Session {
+    child: Child,
+    /// `http://ADDR` of its metrics server.
+    base: String,
+}
+
+impl Session {
+    /// Starts session `name` on the bundled sample, `speed` bars a second, with `extra` options.
+    fn start(dir: &Path, name: &str, bind: &str, extra: &[&str]) -> Self {
+        let mut command = gpt_trader(dir);
+        command.args(["paper", "run", "--session", name, "--speed", "50", "--metrics", bind]).args(extra);
+        let mut child = command.stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
+        let (lines, said) = mpsc::channel();
+        let pipe = BufReader::new(child.stderr.take().unwrap());
+        std::thread::spawn(move || {
+            // Read to the end even once nobody listens: a closed pipe would end the session.
+            for line in pipe.lines().map_while(Result::ok) {
+                let _ = lines.send(line);
+            }
+        });
+        let started = Instant::now();
+        let address = loop {
+            let line = said.recv_timeout(STEP_LIMIT).expect("the session never said where its metrics are");
+            if let Some(rest) = line.strip_prefix("Metrics on http://") {
+                break rest.split('/').next().unwrap().to_owned();
+            }
+            assert!(started.elapsed() < STEP_LIMIT, "no metrics address in time");
+        };
+        Self { child, base: format!("http://{address}") }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// The metrics text, failing unless it is answered 200.
+    fn scrape(&self, client: &Client) -> String {
+        let response = client.get(self.url("/metrics")).send().unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let kind = response.headers()["content-type"].to_str().unwrap().to_owned();
+        assert!(kind.starts_with("application/openmetrics-text"), "{kind}");
+        response.text().unwrap()
+    }
+
+    /// Scrapes until `test` holds of the text; returns that text.
+    fn scrape_until(&self, client: &Client, what: &str, test: impl Fn(&str) -> bool) -> String {
+        let started = Instant::now();
+        loop {
+            let text = self.scrape(client);
+            if test(&text) {
+                return text;
+            }
+            assert!(started.elapsed() < STEP_LIMIT, "never {what}; last scrape:\n{text}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Waits for the process to exit, bounded; its exit status.
+    fn wait(&mut self) -> std::process::ExitStatus {
+        let started = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(started.elapsed() < STEP_LIMIT, "the session did not exit");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Whether `tool` runs here; when it does not and `required` is set (CI), fails.
+fn available(tool: &str, required: &str) -> bool {
+    let found = Command::new(tool).arg("--version").output().is_ok_and(|o| o.status.success());
+    if !found {
+        assert!(
+            std::env::var_os(required).is_none(),
+            "{tool} is required ({required} is set) but does not run"
+        );
+        eprintln!("skipped: {tool} is not installed (CI sets {required} and installs it)");
+    }
+    found
+}
+
+#[test]
+fn a_sessions_metrics_agree_with_its_status_through_a_kill_and_pass_promtool() {
+    let _watchdog = gt_testkit::Watchdog::new(WAIT_LIMIT);
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let client = client();
+    let mut session = Session::start(dir, "watched", "127.0.0.1:0", &[]);
+
+    let running = session.scrape_until(&client, "40 bars", |t| {
+        value(t, "gpt_trader_session_bars_processed_total").is_some_and(|n| n >= 40.0)
+    });
+    assert!(running.contains(r#"session="watched""#), "every series carries the session label");
+    let (equity, cash, net) = (
+        must(&running, "gpt_trader_session_equity"),
+        must(&running, "gpt_trader_session_cash"),
+        must(&running, "gpt_trader_session_net_exposure"),
+    );
+    assert!(
+        (equity - (cash + net)).abs() < 1e-6 * equity.abs().max(1.0),
+        "equity {equity} = cash {cash} + net {net}"
+    );
+    // A journal write for each bar: the scrape may fall between a bar's count and its write.
+    let bars = must(&running, "gpt_trader_session_bars_processed_total");
+    let writes = must(&running, "gpt_trader_session_journal_write_seconds_count");
+    assert!(bars - writes == 0.0 || bars - writes == 1.0, "{bars} bars, {writes} journal writes");
+    assert_eq!(must(&running, "gpt_trader_session_halted"), 0.0);
+
+    let health: Value = client.get(session.url("/healthz")).send().unwrap().json().unwrap();
+    assert_eq!(health["status"], "ok");
+    assert_eq!(health["session"], "watched");
+    assert!(health["bars_processed"].as_u64().unwrap() >= 40, "{health}");
+    assert!(health["seconds_since_last_bar"].as_f64().unwrap() < 30.0, "{health}");
+
+    ok(dir, &["paper", "kill", "--session", "watched", "--reason", "metrics test"]);
+    let halted = session.scrape_until(&client, "halted and flat", |t| {
+        value(t, "gpt_trader_session_halted") == Some(1.0)
+            && value(t, "gpt_trader_session_gross_exposure") == Some(0.0)
+    });
+    let (equity, cash) =
+        (must(&halted, "gpt_trader_session_equity"), must(&halted, "gpt_trader_session_cash"));
+    assert!((equity - cash).abs() < 1e-6, "flat: equity {equity} is cash {cash}");
+    assert!(
+        !halted.contains("gpt_trader_session_position{"),
+        "no position is left at its last size:\n{halted}"
+    );
+    let status: Value =
+        serde_json::from_str(&ok(dir, &["paper", "status", "--session", "watched", "--format", "json"]))
+            .unwrap();
+    assert_eq!(status["halted"], true);
+    let told = status["equity"].as_f64().unwrap();
+    assert!((told - equity).abs() < 1e-6, "paper status says {told}, the metrics {equity}");
+
+    if available("promtool", "GPT_TRADER_REQUIRE_PROMETHEUS") {
+        let mut check = Command::new("promtool")
+            .args(["check", "metrics"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        check.stdin.take().unwrap().write_all(halted.as_bytes()).unwrap();
+        let checked = check.wait_with_output().unwrap();
+        // promtool reads the classic text format, where a counter's HELP names
+        // the series with its `_total`; OpenMetrics names the counter without
+        // it. That is the one complaint allowed, and only for such a counter.
+        let said =
+            String::from_utf8_lossy(&checked.stdout).into_owned() + &String::from_utf8_lossy(&checked.stderr);
+        for complaint in said.lines().filter(|l| !l.trim().is_empty()) {
+            let counter =
+                complaint.strip_suffix(" no help text").and_then(|name| name.strip_suffix("_total"));
+            let helped = counter.is_some_and(|name| halted.contains(&format!("# HELP {name} ")));
+            assert!(helped, "promtool check metrics: {complaint}\n{said}");
+        }
+    }
+
+    ok(dir, &["paper", "stop", "--session", "watched"]);
+    assert!(session.wait().success());
+    assert!(client.get(session.url("/metrics")).send().is_err(), "the server ends with the session");
+}
+
+#[test]
+fn metrics_beyond_loopback_need_a_token_and_check_it() {
+    let _watchdog = gt_testkit::Watchdog::new(WAIT_LIMIT);
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let refused = assert_cmd::Command::from_std(gpt_trader(dir))
+        .timeout(STEP_LIMIT)
+        .args(["paper", "run", "--session", "open", "--max-bars", "5", "--metrics", "0.0.0.0:0"])
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(1));
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(said.contains("--metrics-token") && said.lines().count() == 1, "{said}");
+    let listed: Value = serde_json::from_str(&ok(dir, &["paper", "list", "--format", "json"])).unwrap();
+    assert_eq!(listed.as_array().map(Vec::len), Some(0), "refused before the session started: {listed}");
+
+    let client = client();
+    let session = Session::start(dir, "guarded", "0.0.0.0:0", &["--metrics-token", TOKEN]);
+    let local = session.base.replacen("0.0.0.0", "127.0.0.1", 1);
+    for path in ["/metrics", "/healthz"] {
+        let bare = client.get(format!("{local}{path}")).send().unwrap();
+        assert_eq!(bare.status(), StatusCode::UNAUTHORIZED, "{path}");
+        assert_eq!(bare.headers()["www-authenticate"], "Bearer");
+        let wrong =
+            client.get(format!("{local}{path}")).bearer_auth("not-the-token-at-all-000").send().unwrap();
+        assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED, "{path}");
+        let right = client.get(format!("{local}{path}")).bearer_auth(TOKEN).send().unwrap();
+        assert_eq!(right.status(), StatusCode::OK, "{path}");
+        assert!(!right.text().unwrap().contains(TOKEN), "the token never appears in an answer");
+    }
+    // The token is not part of the session's definition: it is not stored.
+    let started = Instant::now();
+    while !ok(dir, &["paper", "list", "--format", "json"]).contains("guarded") {
+        assert!(started.elapsed() < STEP_LIMIT, "the session never started");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let status = ok(dir, &["paper", "status", "--session", "guarded", "--format", "json"]);
+    assert!(!status.contains(TOKEN), "{status}");
+}
+
+#[test]
+fn prometheus_scrapes_a_session_and_answers_a_query_on_it() {
+    let _watchdog = gt_testkit::Watchdog::new(WAIT_LIMIT);
+    if !available("prometheus", "GPT_TRADER_REQUIRE_PROMETHEUS") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let session = Session::start(dir, "scraped", "127.0.0.1:0", &[]);
+    let target = session.base.trim_start_matches("http://").to_owned();
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let config = dir.join("prometheus.yml");
+    std::fs::write(
+        &config,
+        format!(
+            "global:\n  scrape_interval: 1s\nscrape_configs:\n  - job_name: gpt-trader\n    static_configs:\n      - targets: ['{target}']\n"
+        ),
+    )
+    .unwrap();
+    /// Prometheus, killed when dropped.
+    struct Stop(Child);
+    impl Drop for Stop {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let prometheus = Stop(
+        Command::new("prometheus")
+            .arg(format!("--config.file={}", config.display()))
+            .arg(format!("--storage.tsdb.path={}", dir.join("tsdb").display()))
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let client = client();
+    let query = format!("http://127.0.0.1:{port}/api/v1/query?query=gpt_trader_session_bars_processed_total");
+    let started = Instant::now();
+    let answer = loop {
+        let answer: Option<Value> = client.get(&query).send().ok().and_then(|r| r.json().ok());
+        if let Some(found) =
+            answer.as_ref().filter(|a| a["data"]["result"].as_array().is_some_and(|r| !r.is_empty()))
+        {
+            break found.clone();
+        }
+        assert!(started.elapsed() < STEP_LIMIT, "Prometheus never had the series: {answer:?}");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    let series = &answer["data"]["result"][0];
+    assert_eq!(series["metric"]["session"], "scraped", "{answer}");
+    assert_eq!(series["metric"]["job"], "gpt-trader");
+    let bars: f64 = series["value"][1].as_str().unwrap().parse().unwrap();
+    assert!(bars >= 1.0, "{answer}");
+    drop(prometheus);
+}
