@@ -182,7 +182,7 @@ pub struct PaperRunArgs {
     max_bars: Option<usize>,
 
     /// Serve the session's Prometheus metrics at http://ADDR/metrics and a health check at
-    /// /healthz while it runs (e.g. 127.0.0.1:9187; port 0 picks a free one). Anywhere but
+    /// /healthz while it runs (e.g. 127.0.0.1:9184; port 0 picks a free one). Anywhere but
     /// loopback needs --metrics-token.
     #[arg(long, value_name = "ADDR")]
     metrics: Option<std::net::SocketAddr>,
