@@ -1,0 +1,219 @@
+//! The dashboard in headless Chromium (Debian's package): the runs page
+//! sorted both ways, a run page drawing its five charts with data and no
+//! script error, and a live session's page following it through server-sent
+//! events. Screenshots are kept as test artifacts (`target/tmp/dashboard-*.png`).
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Longest a test here may take before it fails as hung.
+const WAIT_LIMIT: Duration = Duration::from_secs(300);
+
+/// Longest one command may run.
+const COMMAND_LIMIT: Duration = Duration::from_secs(60);
+
+/// Chromium's headless flags for this closed-network sandbox. `--timeout`
+/// ends the page's load after that many ms: a live page's event stream never
+/// finishes, so a virtual-time budget would wait for it for ever.
+const FLAGS: [&str; 10] = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--window-size=1400,2600",
+    "--timeout=5000",
+];
+
+/// The Chromium binary, or `None` (the test is skipped, unless CI requires it).
+fn chromium() -> Option<&'static str> {
+    let found = ["chromium", "chromium-browser", "google-chrome"]
+        .into_iter()
+        .find(|name| Command::new(name).arg("--version").output().is_ok_and(|o| o.status.success()));
+    if found.is_none() {
+        assert!(
+            std::env::var_os("GPT_TRADER_REQUIRE_CHROMIUM").is_none(),
+            "GPT_TRADER_REQUIRE_CHROMIUM is set but no Chromium is installed"
+        );
+        eprintln!("Chromium not installed (apt-get install chromium); skipping the browser test");
+    }
+    found
+}
+
+/// The binary with its data folder (and so its run store) in `dir`.
+fn gpt_trader(dir: &Path) -> Command {
+    let mut command = Command::new(assert_cmd::cargo::cargo_bin("gpt-trader"));
+    command.env("GPT_TRADER_DATA", dir).env_remove("GPT_TRADER_DB").env_remove("GPT_TRADER_DASHBOARD_TOKEN");
+    command
+}
+
+/// Runs the binary in `dir`; its stdout, failing on a non-zero exit.
+fn ok(dir: &Path, args: &[&str]) -> String {
+    let output =
+        assert_cmd::Command::from_std(gpt_trader(dir)).timeout(COMMAND_LIMIT).args(args).output().unwrap();
+    assert!(output.status.success(), "{args:?} failed: {}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8(output.stdout).unwrap()
+}
+
+/// A child process killed when dropped.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `url` loaded in Chromium (profile under `dir`): the DOM after its scripts ran, or a screenshot.
+fn browse(browser: &str, dir: &Path, profile: &str, extra: &[&str], url: &str) -> String {
+    let mut child = Command::new(browser)
+        .args(FLAGS)
+        .arg(format!("--user-data-dir={}", dir.join(profile).display()))
+        .args(extra)
+        .arg(url)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = std::io::Read::read_to_string(&mut out, &mut text);
+        text
+    });
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > COMMAND_LIMIT {
+            let _ = child.kill();
+            panic!("Chromium did not finish {url}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    reader.join().unwrap()
+}
+
+/// The value of `attribute` on the element whose opening tag contains `marker`.
+fn attribute(dom: &str, marker: &str, attribute: &str) -> Option<String> {
+    let start = dom.find(marker)?;
+    let tag = &dom[dom[..start].rfind('<')?..start + dom[start..].find('>')?];
+    let key = format!("{attribute}=\"");
+    let from = tag.find(&key)? + key.len();
+    Some(tag[from..from + tag[from..].find('"')?].to_owned())
+}
+
+/// The numbers of the `key` column of the runs table, top to bottom.
+fn column(dom: &str, key: &str) -> Vec<f64> {
+    let marker = format!("data-key=\"{key}\">");
+    dom.match_indices(&marker)
+        .map(|(at, _)| {
+            let rest = &dom[at + marker.len()..];
+            rest[..rest.find('<').unwrap()].trim().parse().unwrap()
+        })
+        .collect()
+}
+
+#[test]
+fn the_dashboards_pages_render_in_chromium() {
+    let _watchdog = gt_testkit::Watchdog::new(WAIT_LIMIT);
+    let Some(browser) = chromium() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    for strategy in ["demo_ma", "mean_reversion", "momentum"] {
+        ok(dir, &["backtest", "--strategy", strategy]);
+    }
+    let _session = Running(
+        gpt_trader(dir)
+            .args(["paper", "run", "--session", "live", "--speed", "20"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let mut dashboard = gpt_trader(dir)
+        .args(["dashboard", "--bind", "127.0.0.1:0"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(dashboard.stderr.take().unwrap()).read_line(&mut first).unwrap();
+    let _dashboard = Running(dashboard);
+    let address = first
+        .strip_prefix("Dashboard on http://")
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or_else(|| panic!("unexpected first line: {first}"));
+    let base = format!("http://{address}");
+
+    // The runs page, sorted by return both ways.
+    let down =
+        browse(browser, dir, "p1", &["--dump-dom"], &format!("{base}/runs?sort=return_pct&order=desc"));
+    assert_eq!(attribute(&down, "data-errors", "data-errors").as_deref(), Some(""), "no script error");
+    let returns = column(&down, "return_pct");
+    assert_eq!(returns.len(), 3, "the three runs listed");
+    assert!(returns.windows(2).all(|w| w[0] >= w[1]), "descending: {returns:?}");
+    let up = browse(browser, dir, "p2", &["--dump-dom"], &format!("{base}/runs?sort=return_pct&order=asc"));
+    let mut reversed = column(&up, "return_pct");
+    reversed.reverse();
+    assert_eq!(reversed, returns, "ascending is the reverse");
+
+    // A run page: five linked charts, each with data.
+    let id = attribute(&down, "tr data-id", "data-id").unwrap();
+    let run = browse(browser, dir, "p3", &["--dump-dom"], &format!("{base}/runs/{id}"));
+    assert_eq!(attribute(&run, "data-errors", "data-errors").as_deref(), Some(""), "no script error");
+    assert_eq!(attribute(&run, "data-charts", "data-charts").as_deref(), Some("5"), "five charts drawn");
+    for chart in ["equity", "drawdown", "price", "trade-pnl", "volatility"] {
+        let points: usize = attribute(&run, &format!("id=\"{chart}\""), "data-points")
+            .unwrap_or_else(|| panic!("{chart} has no data"))
+            .parse()
+            .unwrap();
+        assert!(points >= 2, "{chart}: {points} points");
+    }
+    assert!(run.matches("<canvas").count() >= 5, "the charts drew on canvases");
+
+    // The live page: what it shows came through the event stream, newer than the request.
+    let status = |field: &str| -> u64 {
+        let status: serde_json::Value =
+            serde_json::from_str(&ok(dir, &["paper", "status", "--session", "live", "--format", "json"]))
+                .unwrap();
+        status[field].as_u64().unwrap()
+    };
+    let started = Instant::now();
+    while status("steps_done") < 50 {
+        assert!(started.elapsed() < COMMAND_LIMIT, "the session never got going");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let before = status("steps_done");
+    // The dump is taken once the page has loaded, which does not wait for the
+    // stream's first event: on a busy machine it can come later, so a few tries.
+    let (live, steps) = (0..5)
+        .find_map(|attempt| {
+            let live = browse(
+                browser,
+                dir,
+                &format!("p4-{attempt}"),
+                &["--dump-dom"],
+                &format!("{base}/sessions/live"),
+            );
+            let steps = attribute(&live, "id=\"live\"", "data-steps")?.parse::<u64>().ok()?;
+            Some((live, steps))
+        })
+        .expect("no status event reached the page in five loads");
+    assert_eq!(attribute(&live, "data-errors", "data-errors").as_deref(), Some(""), "no script error");
+    assert!(steps >= before, "the page shows bar {steps}, the session was at {before} before it loaded");
+    let points: u64 = attribute(&live, "id=\"session-equity\"", "data-points").unwrap().parse().unwrap();
+    assert!(points >= before, "the equity curve since the start: {points} points");
+    assert_eq!(attribute(&live, "id=\"live\"", "data-halted").as_deref(), Some("false"));
+
+    for (page, name) in [(format!("{base}/runs/{id}"), "run"), (format!("{base}/sessions/live"), "live")] {
+        let shot = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("dashboard-{name}.png"));
+        let _ = std::fs::remove_file(&shot);
+        browse(browser, dir, &format!("shot-{name}"), &[&format!("--screenshot={}", shot.display())], &page);
+        assert!(std::fs::metadata(&shot).is_ok_and(|m| m.len() > 20_000), "screenshot {}", shot.display());
+    }
+}
