@@ -3,6 +3,10 @@
 //! script error, and a live session's page following it through server-sent
 //! events. Screenshots are kept as test artifacts (`target/tmp/dashboard-*.png`).
 
+#[path = "support/browser.rs"]
+mod browser;
+
+use browser::{HEADLESS, attribute, chromium};
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
@@ -14,36 +18,10 @@ const WAIT_LIMIT: Duration = Duration::from_secs(300);
 /// Longest one command may run.
 const COMMAND_LIMIT: Duration = Duration::from_secs(60);
 
-/// Chromium's headless flags for this closed-network sandbox. `--timeout`
-/// ends the page's load after that many ms: a live page's event stream never
-/// finishes, so a virtual-time budget would wait for it for ever.
-const FLAGS: [&str; 10] = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--window-size=1400,2600",
-    "--timeout=5000",
-];
-
-/// The Chromium binary, or `None` (the test is skipped, unless CI requires it).
-fn chromium() -> Option<&'static str> {
-    let found = ["chromium", "chromium-browser", "google-chrome"]
-        .into_iter()
-        .find(|name| Command::new(name).arg("--version").output().is_ok_and(|o| o.status.success()));
-    if found.is_none() {
-        assert!(
-            std::env::var_os("GPT_TRADER_REQUIRE_CHROMIUM").is_none(),
-            "GPT_TRADER_REQUIRE_CHROMIUM is set but no Chromium is installed"
-        );
-        eprintln!("Chromium not installed (apt-get install chromium); skipping the browser test");
-    }
-    found
-}
+/// Flags beside the headless ones. `--timeout` ends the page's load after
+/// that many ms: a live page's event stream never finishes, so a virtual-time
+/// budget would wait for it for ever.
+const PAGE: [&str; 2] = ["--window-size=1400,2600", "--timeout=5000"];
 
 /// The binary with its data folder (and so its run store) in `dir`.
 fn gpt_trader(dir: &Path) -> Command {
@@ -73,7 +51,8 @@ impl Drop for Running {
 /// `url` loaded in Chromium (profile under `dir`): the DOM after its scripts ran, or a screenshot.
 fn browse(browser: &str, dir: &Path, profile: &str, extra: &[&str], url: &str) -> String {
     let mut child = Command::new(browser)
-        .args(FLAGS)
+        .args(HEADLESS)
+        .args(PAGE)
         .arg(format!("--user-data-dir={}", dir.join(profile).display()))
         .args(extra)
         .arg(url)
@@ -96,15 +75,6 @@ fn browse(browser: &str, dir: &Path, profile: &str, extra: &[&str], url: &str) -
         std::thread::sleep(Duration::from_millis(50));
     }
     reader.join().unwrap()
-}
-
-/// The value of `attribute` on the element whose opening tag contains `marker`.
-fn attribute(dom: &str, marker: &str, attribute: &str) -> Option<String> {
-    let start = dom.find(marker)?;
-    let tag = &dom[dom[..start].rfind('<')?..start + dom[start..].find('>')?];
-    let key = format!("{attribute}=\"");
-    let from = tag.find(&key)? + key.len();
-    Some(tag[from..from + tag[from..].find('"')?].to_owned())
 }
 
 /// The numbers of the `key` column of the runs table, top to bottom.

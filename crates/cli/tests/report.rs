@@ -2,57 +2,26 @@
 //! no script error, and a screenshot kept as a test artifact
 //! (`target/tmp/report.png`).
 
+#[path = "support/browser.rs"]
+mod browser;
+
 use assert_cmd::Command;
+use browser::{HEADLESS, attribute, chromium};
 use std::path::Path;
 use std::process::Command as Process;
 
 /// Longest a test here may take waiting on headless Chromium before it fails as hung.
 const WAIT_LIMIT: std::time::Duration = std::time::Duration::from_secs(180);
 
-/// Chromium's headless flags for this closed-network sandbox.
-const FLAGS: [&str; 8] = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-];
-
-fn chromium() -> Option<&'static str> {
-    let found = ["chromium", "chromium-browser", "google-chrome"]
-        .into_iter()
-        .find(|name| Process::new(name).arg("--version").output().is_ok_and(|o| o.status.success()));
-    if found.is_none() {
-        assert!(
-            std::env::var_os("GPT_TRADER_REQUIRE_CHROMIUM").is_none(),
-            "GPT_TRADER_REQUIRE_CHROMIUM is set but no Chromium is installed"
-        );
-        eprintln!("Chromium not installed (apt-get install chromium); skipping the browser test");
-    }
-    found
-}
-
 fn browse(browser: &str, profile: &Path, extra: &[&str], page: &Path) -> std::process::Output {
     Process::new(browser)
-        .args(FLAGS)
+        .args(HEADLESS)
         .arg(format!("--user-data-dir={}", profile.display()))
         .args(["--window-size=1400,2600", "--virtual-time-budget=10000"])
         .args(extra)
         .arg(format!("file://{}", page.display()))
         .output()
         .unwrap()
-}
-
-/// The value of `attribute` on the element whose opening tag contains `marker`.
-fn attribute(dom: &str, marker: &str, attribute: &str) -> Option<String> {
-    let start = dom.find(marker)?;
-    let tag = &dom[dom[..start].rfind('<')?..start + dom[start..].find('>')?];
-    let key = format!("{attribute}=\"");
-    let from = tag.find(&key)? + key.len();
-    Some(tag[from..from + tag[from..].find('"')?].to_owned())
 }
 
 #[test]
