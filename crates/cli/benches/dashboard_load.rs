@@ -6,12 +6,16 @@
 //! `cargo bench -p gpt-trader --bench dashboard_load` (release build).
 //! `DASHBOARD_LOAD_SECONDS`, `DASHBOARD_LOAD_RUNS` shorten it for a check.
 
+#[path = "../tests/support/spawned.rs"]
+mod spawned;
+
 use gt_store::{RunDetails, RunFilter, Store};
 use reqwest::blocking::Client;
 use serde_json::{Value, json};
-use std::io::{BufRead, BufReader, Read};
+use spawned::Running;
+use std::io::Read;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -32,16 +36,6 @@ fn gpt_trader(dir: &Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_gpt-trader"));
     command.env("GPT_TRADER_DATA", dir).env_remove("GPT_TRADER_DB").env_remove("GPT_TRADER_DASHBOARD_TOKEN");
     command
-}
-
-/// Kills a child process when dropped.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 /// One backtest, then `runs - 1` copies of its summary (small details: the runs page reads summaries).
@@ -91,22 +85,9 @@ fn main() {
             .spawn()
             .expect("a paper session"),
     );
-    let mut dashboard = gpt_trader(dir)
-        .args(["dashboard", "--bind", "127.0.0.1:0"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("the dashboard");
-    let mut first = String::new();
-    BufReader::new(dashboard.stderr.take().expect("its stderr"))
-        .read_line(&mut first)
-        .expect("its first line");
-    let _dashboard = Running(dashboard);
-    let address = first
-        .strip_prefix("Dashboard on http://")
-        .and_then(|rest| rest.split('/').next())
-        .unwrap_or_else(|| panic!("unexpected first line: {first}"));
-    let base = format!("http://{address}");
+    let mut command = gpt_trader(dir);
+    command.args(["dashboard", "--bind", "127.0.0.1:0"]);
+    let (_dashboard, base) = spawned::spawn_serving(command, "Dashboard on http://", Duration::from_secs(60));
     let client = Client::builder().timeout(Duration::from_secs(10)).build().expect("a client");
     // Wait for the session to exist before the streams connect.
     let started = Instant::now();

@@ -6,10 +6,13 @@
 #[path = "support/browser.rs"]
 mod browser;
 
+#[path = "support/spawned.rs"]
+mod spawned;
+
 use browser::{HEADLESS, attribute, chromium};
-use std::io::{BufRead, BufReader};
+use spawned::Running;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// Longest a test here may take before it fails as hung.
@@ -36,16 +39,6 @@ fn ok(dir: &Path, args: &[&str]) -> String {
         assert_cmd::Command::from_std(gpt_trader(dir)).timeout(COMMAND_LIMIT).args(args).output().unwrap();
     assert!(output.status.success(), "{args:?} failed: {}", String::from_utf8_lossy(&output.stderr));
     String::from_utf8(output.stdout).unwrap()
-}
-
-/// A child process killed when dropped.
-struct Running(Child);
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 /// `url` loaded in Chromium (profile under `dir`): the DOM after its scripts ran, or a screenshot.
@@ -105,20 +98,15 @@ fn the_dashboards_pages_render_in_chromium() {
             .spawn()
             .unwrap(),
     );
-    let mut dashboard = gpt_trader(dir)
-        .args(["dashboard", "--bind", "127.0.0.1:0"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut first = String::new();
-    BufReader::new(dashboard.stderr.take().unwrap()).read_line(&mut first).unwrap();
-    let _dashboard = Running(dashboard);
-    let address = first
-        .strip_prefix("Dashboard on http://")
-        .and_then(|rest| rest.split('/').next())
-        .unwrap_or_else(|| panic!("unexpected first line: {first}"));
-    let base = format!("http://{address}");
+    let (_dashboard, base) = spawned::spawn_serving(
+        {
+            let mut command = gpt_trader(dir);
+            command.args(["dashboard", "--bind", "127.0.0.1:0"]);
+            command
+        },
+        "Dashboard on http://",
+        COMMAND_LIMIT,
+    );
 
     // The runs page, sorted by return both ways.
     let down =

@@ -5,6 +5,8 @@
 
 #[path = "support/metrics_text.rs"]
 mod metrics_text;
+#[path = "support/spawned.rs"]
+mod spawned;
 
 use assert_cmd::Command;
 use gt_store::{FillRecord, OrderRecord, Store};
@@ -525,35 +527,17 @@ fn an_alpaca_sessions_metrics_follow_its_streams_and_orders() {
     let _watchdog = gt_testkit::Watchdog::new(WAIT_LIMIT);
     let mock = MockAlpaca::start(10_000.0, bars(3000, 60), 60, Duration::from_millis(10));
     let dir = tempfile::tempdir().unwrap();
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("gpt-trader"))
-        .env_remove("GPT_TRADER_DB")
-        .envs(envs(&mock, dir.path()))
-        .args(["paper", "run", "--broker", "alpaca", "--symbols", "GOOG", "--session", "watched"])
-        .args(["--metrics", "127.0.0.1:0"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let (lines, said) = std::sync::mpsc::channel();
-    let pipe = std::io::BufReader::new(child.stderr.take().unwrap());
-    std::thread::spawn(move || {
-        // Read to the end even once nobody listens: a closed pipe would end the session.
-        for line in std::io::BufRead::lines(pipe).map_while(Result::ok) {
-            let _ = lines.send(line);
-        }
-    });
-    let address = loop {
-        let line = said.recv_timeout(COMMAND_LIMIT).expect("the session never said where its metrics are");
-        if let Some(rest) = line.strip_prefix("Metrics on http://") {
-            break rest.split('/').next().unwrap().to_owned();
-        }
-    };
+    let mut session = std::process::Command::new(assert_cmd::cargo::cargo_bin("gpt-trader"));
+    session.env_remove("GPT_TRADER_DB").envs(envs(&mock, dir.path()));
+    session.args(["paper", "run", "--broker", "alpaca", "--symbols", "GOOG", "--session", "watched"]);
+    session.args(["--metrics", "127.0.0.1:0"]);
+    let (mut child, base) = spawned::spawn_serving(session, "Metrics on http://", COMMAND_LIMIT);
     let _ = rustls::crypto::ring::default_provider().install_default();
     let client = reqwest::blocking::Client::builder().timeout(COMMAND_LIMIT).build().unwrap();
     let scrape_until = |what: &str, test: &dyn Fn(&str) -> bool| -> String {
         let started = Instant::now();
         loop {
-            let text = client.get(format!("http://{address}/metrics")).send().unwrap().text().unwrap();
+            let text = client.get(format!("{base}/metrics")).send().unwrap().text().unwrap();
             if test(&text) {
                 return text;
             }
@@ -587,7 +571,7 @@ fn an_alpaca_sessions_metrics_follow_its_streams_and_orders() {
     });
     command(&mock, dir.path(), "stop", "watched", &[]);
     let started = Instant::now();
-    while child.try_wait().unwrap().is_none() {
+    while child.0.try_wait().unwrap().is_none() {
         assert!(started.elapsed() < Duration::from_secs(60), "the session did not stop");
         std::thread::sleep(Duration::from_millis(50));
     }

@@ -7,15 +7,17 @@
 
 #[path = "support/metrics_text.rs"]
 mod metrics_text;
+#[path = "support/spawned.rs"]
+mod spawned;
 
 use metrics_text::{must, value};
 use reqwest::StatusCode;
 use reqwest::blocking::Client;
 use serde_json::Value;
-use std::io::{BufRead, BufReader, Write};
+use spawned::Running;
+use std::io::Write;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// Longest a test here may take before it fails as hung.
@@ -51,7 +53,7 @@ fn client() -> Client {
 
 /// A running `paper run --metrics`, killed when dropped.
 struct Session {
-    child: Child,
+    child: Running,
     /// `http://ADDR` of its metrics server.
     base: String,
 }
@@ -61,24 +63,8 @@ impl Session {
     fn start(dir: &Path, name: &str, bind: &str, extra: &[&str]) -> Self {
         let mut command = gpt_trader(dir);
         command.args(["paper", "run", "--session", name, "--speed", "50", "--metrics", bind]).args(extra);
-        let mut child = command.stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
-        let (lines, said) = mpsc::channel();
-        let pipe = BufReader::new(child.stderr.take().unwrap());
-        std::thread::spawn(move || {
-            // Read to the end even once nobody listens: a closed pipe would end the session.
-            for line in pipe.lines().map_while(Result::ok) {
-                let _ = lines.send(line);
-            }
-        });
-        let started = Instant::now();
-        let address = loop {
-            let line = said.recv_timeout(STEP_LIMIT).expect("the session never said where its metrics are");
-            if let Some(rest) = line.strip_prefix("Metrics on http://") {
-                break rest.split('/').next().unwrap().to_owned();
-            }
-            assert!(started.elapsed() < STEP_LIMIT, "no metrics address in time");
-        };
-        Self { child, base: format!("http://{address}") }
+        let (child, base) = spawned::spawn_serving(command, "Metrics on http://", STEP_LIMIT);
+        Self { child, base }
     }
 
     fn url(&self, path: &str) -> String {
@@ -111,19 +97,12 @@ impl Session {
     fn wait(&mut self) -> std::process::ExitStatus {
         let started = Instant::now();
         loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
+            if let Some(status) = self.child.0.try_wait().unwrap() {
                 return status;
             }
             assert!(started.elapsed() < STEP_LIMIT, "the session did not exit");
             std::thread::sleep(Duration::from_millis(50));
         }
-    }
-}
-
-impl Drop for Session {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -279,15 +258,7 @@ fn prometheus_scrapes_a_session_and_answers_a_query_on_it() {
         ),
     )
     .unwrap();
-    /// Prometheus, killed when dropped.
-    struct Stop(Child);
-    impl Drop for Stop {
-        fn drop(&mut self) {
-            let _ = self.0.kill();
-            let _ = self.0.wait();
-        }
-    }
-    let prometheus = Stop(
+    let prometheus = Running(
         Command::new("prometheus")
             .arg(format!("--config.file={}", config.display()))
             .arg(format!("--storage.tsdb.path={}", dir.join("tsdb").display()))

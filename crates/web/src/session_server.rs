@@ -59,7 +59,12 @@ impl SessionMetricsServer {
             .name("metrics".into())
             .spawn(move || {
                 runtime.block_on(async move {
-                    let Ok(listener) = tokio::net::TcpListener::from_std(listener) else { return };
+                    let listener = match tokio::net::TcpListener::from_std(listener) {
+                        Ok(listener) => listener,
+                        Err(error) => {
+                            return eprintln!("warning: the metrics server could not start: {error}");
+                        }
+                    };
                     let app = Router::new()
                         .route("/metrics", get(metrics_text))
                         .route("/healthz", get(health))
