@@ -35,13 +35,40 @@ pub struct TearsheetData {
     pub price: Option<PriceLine>,
 }
 
-/// One symbol's closes along the run's timeline.
+/// One symbol's bars and the strategies' indicators along the run's timeline.
 #[derive(Clone, Debug, Serialize, serde::Deserialize, PartialEq)]
 pub struct PriceLine {
     /// Symbol.
     pub symbol: String,
     /// Close at each step, `None` where the symbol had no bar.
     pub closes: Vec<Option<f64>>,
+    /// Open at each step, like the closes; empty in runs stored before bars were kept.
+    #[serde(default)]
+    pub opens: Vec<Option<f64>>,
+    /// High at each step, like the opens.
+    #[serde(default)]
+    pub highs: Vec<Option<f64>>,
+    /// Low at each step, like the opens.
+    #[serde(default)]
+    pub lows: Vec<Option<f64>>,
+    /// Volume at each step, like the opens.
+    #[serde(default)]
+    pub volumes: Vec<Option<f64>>,
+    /// The indicators the run read on this symbol, one value per step.
+    #[serde(default)]
+    pub indicators: Vec<IndicatorLine>,
+}
+
+/// One indicator output along the run's timeline.
+#[derive(Clone, Debug, Serialize, serde::Deserialize, PartialEq)]
+pub struct IndicatorLine {
+    /// Its key as written (`sma(20)`, `bb(20,2,2).upper`).
+    pub key: String,
+    /// True when its values are prices, drawn over the bars; false for
+    /// oscillators and the like, drawn in a pane of their own.
+    pub overlay: bool,
+    /// Value at each step, `None` during warm-up or where the symbol had no bar.
+    pub values: Vec<Option<f64>>,
 }
 
 /// Renders the report as one HTML document.

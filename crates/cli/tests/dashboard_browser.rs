@@ -1,6 +1,6 @@
 //! The dashboard in headless Chromium (Debian's package): the runs page
-//! sorted both ways, a run page drawing its five charts with data and no
-//! script error, and a live session's page following it through server-sent
+//! sorted both ways, each run's page drawing its charts with data (candles,
+//! volume and the strategy's indicators) and no script error, and a live session's page following it through server-sent
 //! events. Screenshots are kept as test artifacts (`target/tmp/dashboard-*.png`).
 
 #[path = "support/browser.rs"]
@@ -120,19 +120,54 @@ fn the_dashboards_pages_render_in_chromium() {
     reversed.reverse();
     assert_eq!(reversed, returns, "ascending is the reverse");
 
-    // A run page: five linked charts, each with data.
-    let id = attribute(&down, "tr data-id", "data-id").unwrap();
-    let run = browse(browser, dir, "p3", &["--dump-dom"], &format!("{base}/runs/{id}"));
-    assert_eq!(attribute(&run, "data-errors", "data-errors").as_deref(), Some(""), "no script error");
-    assert_eq!(attribute(&run, "data-charts", "data-charts").as_deref(), Some("5"), "five charts drawn");
-    for chart in ["equity", "drawdown", "price", "trade-pnl", "volatility"] {
-        let points: usize = attribute(&run, &format!("id=\"{chart}\""), "data-points")
-            .unwrap_or_else(|| panic!("{chart} has no data"))
-            .parse()
-            .unwrap();
-        assert!(points >= 2, "{chart}: {points} points");
+    // Each run's page: linked charts, each with data; the bars as candles with
+    // volume, and the strategy's indicators over them or in a pane of their own.
+    let runs: serde_json::Value =
+        serde_json::from_str(&ok(dir, &["runs", "list", "--format", "json"])).unwrap();
+    let mut id = String::new();
+    for run in runs.as_array().unwrap() {
+        let strategy = run["strategy"].as_str().unwrap();
+        // Over the price: demo_ma's two SMAs, momentum's trend SMA; in the pane: RSI, ROC.
+        let (overlays, pane) = match strategy {
+            "demo_ma" => (2, 0),
+            "mean_reversion" => (0, 1),
+            _ => (1, 1),
+        };
+        id = run["id"].as_str().unwrap().to_owned();
+        let page =
+            browse(browser, dir, &format!("p3-{strategy}"), &["--dump-dom"], &format!("{base}/runs/{id}"));
+        let read = |element: &str, name: &str| -> usize {
+            attribute(&page, &format!("id=\"{element}\""), name)
+                .unwrap_or_else(|| panic!("{strategy}: {element} has no {name}"))
+                .parse()
+                .unwrap()
+        };
+        assert_eq!(
+            attribute(&page, "data-errors", "data-errors").as_deref(),
+            Some(""),
+            "{strategy}: no script error"
+        );
+        let charts = ["equity", "drawdown", "price", "trade-pnl", "volatility", "indicators"];
+        let drawn = if pane > 0 { &charts[..] } else { &charts[..5] };
+        assert_eq!(
+            attribute(&page, "data-charts", "data-charts"),
+            Some(drawn.len().to_string()),
+            "{strategy}"
+        );
+        for chart in drawn {
+            assert!(read(chart, "data-points") >= 2, "{strategy}: {chart} drew too few points");
+        }
+        assert!(page.matches("<canvas").count() >= drawn.len(), "the charts drew on canvases");
+        let (equity, candles) = (read("equity", "data-points"), read("price", "data-candles"));
+        assert_eq!(candles, equity, "{strategy}: a candle per step (one symbol)");
+        assert_eq!(read("price", "data-volumes"), candles, "{strategy}: a volume bar per candle");
+        assert_eq!(read("price", "data-overlays"), overlays, "{strategy}: indicators over the price");
+        if pane > 0 {
+            assert_eq!(read("indicators", "data-lines"), pane, "{strategy}: indicators in the pane");
+        } else {
+            assert!(!page.contains("id=\"indicators\""), "{strategy}: no empty pane");
+        }
     }
-    assert!(run.matches("<canvas").count() >= 5, "the charts drew on canvases");
 
     // The live page: what it shows came through the event stream, newer than the request.
     let status = |field: &str| -> u64 {

@@ -730,6 +730,7 @@ impl Run {
         bankrupt_at: Option<usize>,
     ) -> BacktestResult {
         let open_lots = OpenLotAtEnd::all_in(&self.portfolio, slots);
+        let indicators = self.indicators.keys();
         BacktestResult {
             symbols,
             sleeves,
@@ -745,6 +746,7 @@ impl Run {
             open_lots,
             warmup_bars,
             bankrupt_at,
+            indicators,
         }
     }
 }

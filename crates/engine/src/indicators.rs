@@ -10,8 +10,7 @@ use std::sync::Arc;
 /// The distinct indicator keys a run of `sleeves` through `risk` reads on
 /// each of `symbols` symbols: what its strategies declare and its sizing reads.
 pub fn declared_keys(symbols: usize, sleeves: &mut [Sleeve], risk: &RiskEngine) -> Vec<Vec<IndicatorKey>> {
-    let banks = SymbolIndicators::declare(symbols, &[], risk.sizing_key(), sleeves).banks;
-    banks.iter().map(|bank| bank.keys().to_vec()).collect()
+    SymbolIndicators::declare(symbols, &[], risk.sizing_key(), sleeves).keys()
 }
 
 /// Every key a run of `sleeves` through `risk` reads, precomputed over its
@@ -58,6 +57,11 @@ impl SymbolIndicators {
             }
         }
         Self { banks, sizing }
+    }
+
+    /// The keys each symbol's bank holds, in source order.
+    pub(crate) fn keys(&self) -> Vec<Vec<IndicatorKey>> {
+        self.banks.iter().map(|bank| bank.keys().to_vec()).collect()
     }
 
     /// Feeds `symbol`'s new bar to its bank. Always inlined: it is called

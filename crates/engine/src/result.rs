@@ -1,4 +1,5 @@
 use gt_execution::Cancellation;
+use gt_indicators::IndicatorKey;
 use gt_model::{Fill, Order, Portfolio, StrategyId, Symbol, Timestamp, Trade};
 use gt_risk::{Halt, Refusal};
 
@@ -96,6 +97,9 @@ pub struct BacktestResult {
     pub warmup_bars: usize,
     /// Step at which the account ran out of money, if it did.
     pub bankrupt_at: Option<usize>,
+    /// The indicator keys read on each symbol (what its strategies declared
+    /// and the sizing reads), in source order: what a chart of the run overlays.
+    pub indicators: Vec<Vec<IndicatorKey>>,
 }
 
 impl BacktestResult {

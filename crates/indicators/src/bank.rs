@@ -216,16 +216,25 @@ mod tests {
             let handles: Vec<IndicatorHandle> = keys.iter().map(|k| streaming.register(*k)).collect();
             let again: Vec<IndicatorHandle> = keys.iter().map(|k| shared.register(*k)).collect();
             assert_eq!(handles, again, "same registration order, same handles");
-            for bar in &series {
+            let whole: Vec<KeyColumn> =
+                keys.iter().map(|k| KeyColumn::compute(k, &as_series(&series))).collect();
+            assert!(whole[0].values(&keys[1]).is_none(), "a column answers for its own computation only");
+            for (at, bar) in series.iter().enumerate() {
                 streaming.update(bar);
                 shared.update(bar);
-                for (handle, key) in handles.iter().zip(&keys) {
+                for ((handle, key), column) in handles.iter().zip(&keys).zip(&whole) {
                     let (want, got) = (streaming.value(*handle), shared.value(*handle));
                     assert_eq!(
                         want.map(f64::to_bits),
                         got.map(f64::to_bits),
                         "{key} at bar {}",
                         shared.bars()
+                    );
+                    let listed = column.values(key).unwrap()[at];
+                    assert_eq!(
+                        want.map(f64::to_bits),
+                        (!listed.is_nan()).then(|| listed.to_bits()),
+                        "{key} listed"
                     );
                 }
             }

@@ -40,6 +40,18 @@ impl KeyColumn {
         Self { key, first, rest: outputs.collect() }
     }
 
+    /// The values of `key`'s output (one of this column's computation) at
+    /// every bar, NaN during warm-up; `None` for another computation's key.
+    pub fn values(&self, key: &IndicatorKey) -> Option<&[f64]> {
+        if key.computation() != self.key {
+            return None;
+        }
+        match key.output_index() {
+            0 => Some(&self.first),
+            n => self.rest.get(n - 1).map(|column| &column[..]),
+        }
+    }
+
     /// The bytes a column of `key` over `bars` bars holds.
     pub fn bytes_for(key: &IndicatorKey, bars: usize) -> usize {
         key.kind().outputs().len() * bars * size_of::<f64>()

@@ -255,6 +255,20 @@ impl IndicatorKey {
         self.lookback
     }
 
+    /// Whether its values are prices, on the scale of the bars it reads
+    /// (moving averages, channels and bands of a price), so a chart draws
+    /// it over the price; oscillators, volatilities and volume-based values
+    /// are not.
+    pub fn in_price_units(&self) -> bool {
+        use Kind::*;
+        let price_input = matches!(self.input, Input::Open | Input::High | Input::Low | Input::Close);
+        price_input
+            && matches!(
+                self.kind,
+                Sma { .. } | Ema { .. } | Wma { .. } | Max { .. } | Min { .. } | Bollinger { .. }
+            )
+    }
+
     /// The key of the whole computation (its first output): keys with the
     /// same computation differ only in their output.
     pub fn computation(&self) -> Self {
@@ -380,6 +394,21 @@ mod tests {
         assert!(bands.output("signal").unwrap_err().to_string().contains("upper, middle, lower"));
         assert_eq!(Real::new(-0.0).unwrap(), Real::new(0.0).unwrap());
         assert!(Real::new(f64::NAN).is_err());
+    }
+
+    #[test]
+    fn only_averages_channels_and_bands_of_a_price_are_drawn_over_it() {
+        let over = |text: &str| text.parse::<IndicatorKey>().unwrap().in_price_units();
+        for text in
+            ["sma(20)", "ema(9)@high", "max(20)@high", "min(5)@low", "bb(20,2,2).lower", "wma(3)@open"]
+        {
+            assert!(over(text), "{text} is a price");
+        }
+        for text in
+            ["rsi(14)", "sma(20)@volume", "sma(5)@return", "atr(14)", "stddev(20,1)", "macd(12,26,9)", "obv"]
+        {
+            assert!(!over(text), "{text} is not a price");
+        }
     }
 
     #[test]

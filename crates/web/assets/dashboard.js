@@ -98,11 +98,61 @@
 
     var price = chart('price', daily);
     if (chartData && chartData.price) {
-      document.getElementById('price-title').textContent = 'Price and trades: ' + chartData.price.symbol;
-      var closes = [];
-      chartData.price.closes.forEach(function (v, i) { if (v !== null) { closes.push({ time: times[i], value: v }); } });
-      var priceLine = price.chart.addLineSeries({ color: '#1d2733', lineWidth: 1 });
-      draw(price, priceLine, closes);
+      var priceData = chartData.price;
+      document.getElementById('price-title').textContent = 'Price and trades: ' + priceData.symbol;
+      var priceLine;
+      if (priceData.opens.length === priceData.closes.length && priceData.closes.length > 0) {
+        var candles = [];
+        var volumes = [];
+        priceData.closes.forEach(function (close, i) {
+          if (close === null || priceData.opens[i] === null) { return; }
+          var up = close >= priceData.opens[i];
+          candles.push({ time: times[i], open: priceData.opens[i], high: priceData.highs[i], low: priceData.lows[i], close: close });
+          if (priceData.volumes[i] !== null) {
+            volumes.push({ time: times[i], value: priceData.volumes[i], color: up ? 'rgba(26,127,55,0.35)' : 'rgba(209,36,47,0.35)' });
+          }
+        });
+        // Volume in the bottom fifth, on a scale of its own.
+        var volume = price.chart.addHistogramSeries({ priceScaleId: 'volume', priceFormat: { type: 'volume' }, lastValueVisible: false, priceLineVisible: false });
+        price.chart.priceScale('volume').applyOptions({ scaleMargins: { top: 0.8, bottom: 0 } });
+        volume.setData(volumes);
+        price.el.dataset.volumes = String(volumes.length);
+        priceLine = price.chart.addCandlestickSeries({ upColor: '#1a7f37', downColor: '#d1242f', borderVisible: false, wickUpColor: '#1a7f37', wickDownColor: '#d1242f' });
+        price.chart.priceScale('right').applyOptions({ scaleMargins: { top: 0.05, bottom: 0.25 } });
+        draw(price, priceLine, candles);
+        price.el.dataset.candles = String(candles.length);
+      } else {
+        // A run stored before its bars were kept: the closes only.
+        var closes = [];
+        priceData.closes.forEach(function (v, i) { if (v !== null) { closes.push({ time: times[i], value: v }); } });
+        priceLine = price.chart.addLineSeries({ color: '#1d2733', lineWidth: 1 });
+        draw(price, priceLine, closes);
+      }
+      var palette = ['#1f6feb', '#bf8700', '#8250df', '#0a7d8c', '#cf222e', '#57606a'];
+      var pane = null;
+      var overlays = 0;
+      var paneLines = 0;
+      (priceData.indicators || []).forEach(function (line, n) {
+        var points = [];
+        line.values.forEach(function (v, i) { if (v !== null) { points.push({ time: times[i], value: v }); } });
+        var options = { color: palette[n % palette.length], lineWidth: 1, priceLineVisible: false, lastValueVisible: false, title: line.key };
+        if (line.overlay) {
+          price.chart.addLineSeries(options).setData(points);
+          overlays += 1;
+        } else {
+          pane = pane || chart('indicators', daily);
+          if (!pane) { return; }
+          draw(pane, pane.chart.addLineSeries(options), points);
+          paneLines += 1;
+          var item = document.createElement('span');
+          item.className = 'legend';
+          item.style.color = options.color;
+          item.textContent = '■ ' + line.key + ' ';
+          document.getElementById('indicators-legend').appendChild(item);
+        }
+      });
+      price.el.dataset.overlays = String(overlays);
+      if (pane) { pane.el.dataset.lines = String(paneLines); }
       var markers = [];
       (view.run.trades || []).forEach(function (t) {
         if (t.symbol !== chartData.price.symbol) { return; }

@@ -1,6 +1,7 @@
 //! `GET /runs/{id}`: one run, interactive (equity with buy & hold, drawdown,
-//! price with trades, trade P&L, rolling volatility, with linked zoom and
-//! crosshair), with its statistics, yearly returns, worst drawdowns,
+//! candlesticks with volume, the strategy's indicators and its trades, the
+//! other indicators in a pane, trade P&L, rolling volatility, with linked
+//! zoom and crosshair), with its statistics, yearly returns, worst drawdowns,
 //! attribution and trades; `/runs/{id}/report` its static report;
 //! `GET /compare?ids=a,b`: 2–5 runs on one equity chart.
 
@@ -44,6 +45,12 @@ pub async fn show(State(app): State<App>, Path(id): Path<String>) -> Result<Html
             .collect(),
     };
     let trades = details.trades.as_array().map(Vec::as_slice).unwrap_or_default();
+    // A pane for the indicators that are not prices (RSI, ATR…), when the run read any.
+    let has_pane = view
+        .chart
+        .as_ref()
+        .and_then(|chart| chart.price.as_ref())
+        .is_some_and(|price| price.indicators.iter().any(|line| !line.overlay));
     let body = html! {
         p.sub {
             "Run " code { (record.id) } " · " (record.run.kind) " · " (gt_runner::records::params_text(&record.run.params))
@@ -55,7 +62,12 @@ pub async fn show(State(app): State<App>, Path(id): Path<String>) -> Result<Html
             h2 { "Equity" } p.legend { "Strategy (blue) and buy & hold of the same cash (grey). Drag to zoom; the charts below follow." }
             div.chart #equity {}
             h2 { "Drawdown (%)" } div.chart.short #drawdown {}
-            h2 #price-title { "Price and trades" } div.chart #price {}
+            h2 #price-title { "Price and trades" }
+            p.legend { "Candles with volume, the strategy's price indicators as lines; entries are arrows, exits dots." }
+            div.chart.tall #price {}
+            @if has_pane {
+                h2 { "Indicators" } p.legend #indicators-legend {} div.chart.short #indicators {}
+            }
             h2 { "Trade P&L (at each exit)" } div.chart.short #trade-pnl {}
             h2 { "Rolling volatility (%, " (gt_analytics::ROLLING_WINDOW) " points, annualised)" } div.chart.short #volatility {}
         }
