@@ -1,7 +1,8 @@
 //! The dashboard in headless Chromium (Debian's package): the runs page
 //! sorted both ways, each run's page drawing its charts with data (candles,
 //! volume and the strategy's indicators) and no script error, and a live session's page following it through server-sent
-//! events. Screenshots are kept as test artifacts (`target/tmp/dashboard-*.png`).
+//! events, and (driven by Playwright) its kill-switch button halting it.
+//! Screenshots are kept as test artifacts (`target/tmp/dashboard-*.png`).
 
 #[path = "support/browser.rs"]
 mod browser;
@@ -9,7 +10,7 @@ mod browser;
 #[path = "support/spawned.rs"]
 mod spawned;
 
-use browser::{HEADLESS, attribute, chromium};
+use browser::{HEADLESS, attribute, chromium, playwright};
 use spawned::Running;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -209,4 +210,97 @@ fn the_dashboards_pages_render_in_chromium() {
         browse(browser, dir, &format!("shot-{name}"), &[&format!("--screenshot={}", shot.display())], &page);
         assert!(std::fs::metadata(&shot).is_ok_and(|m| m.len() > 20_000), "screenshot {}", shot.display());
     }
+}
+
+/// Longest the Playwright script may run (each of its waits is bounded at 60 s).
+const SCRIPT_LIMIT: Duration = Duration::from_secs(150);
+
+#[test]
+fn the_kill_switch_button_halts_a_running_session() {
+    let _watchdog = gt_testkit::Watchdog::new(WAIT_LIMIT);
+    let Some(browser) = chromium() else { return };
+    let Some(scripts) = playwright() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let _session = Running(
+        gpt_trader(dir)
+            .args(["paper", "run", "--session", "clicked", "--speed", "20"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let (_dashboard, base) = spawned::spawn_serving(
+        {
+            let mut command = gpt_trader(dir);
+            command.args(["dashboard", "--bind", "127.0.0.1:0"]);
+            command
+        },
+        "Dashboard on http://",
+        COMMAND_LIMIT,
+    );
+    let status = || -> serde_json::Value {
+        serde_json::from_str(&ok(dir, &["paper", "status", "--session", "clicked", "--format", "json"]))
+            .unwrap()
+    };
+    // Until it holds a position, so the kill has something to close (at
+    // first the session is not even in the store).
+    let started = Instant::now();
+    loop {
+        let output =
+            gpt_trader(dir).args(["paper", "status", "--session", "clicked", "--format", "json"]).output();
+        let state = output.ok().and_then(|o| serde_json::from_slice::<serde_json::Value>(&o.stdout).ok());
+        if state.is_some_and(|s| s["positions"].as_array().is_some_and(|p| !p.is_empty())) {
+            break;
+        }
+        assert!(started.elapsed() < COMMAND_LIMIT, "the session never took a position");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    let shot = Path::new(env!("CARGO_TARGET_TMPDIR")).join("dashboard-kill-switch.png");
+    let _ = std::fs::remove_file(&shot);
+    let output = assert_cmd::Command::new("node")
+        .current_dir(&scripts)
+        .env("CHROMIUM", which(browser))
+        .arg("kill_switch.mjs")
+        .arg(format!("{base}/sessions/clicked"))
+        .arg(&shot)
+        .timeout(SCRIPT_LIMIT)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "the script failed: {stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(stdout.trim()).unwrap_or_else(|_| panic!("{stdout}"));
+    assert!(report["failure"].is_null(), "in the browser: {}", report["failure"]);
+    assert_eq!(report["errors"], serde_json::json!([]), "no script error");
+    let dialogs = report["dialogs"].as_array().unwrap();
+    assert_eq!(dialogs.len(), 2, "each click asks first: {dialogs:?}");
+    assert!(dialogs[0]["message"].as_str().unwrap().starts_with("Trip the kill switch?"));
+    assert_eq!(report["posts_after_dismiss"], 0, "a dismissed confirmation sends nothing");
+    assert_eq!(report["posts"], serde_json::json!([r#"{"command":"kill"}"#]), "one kill sent");
+    assert_eq!(report["status"], 202, "queued: {}", report["command_result"]);
+    assert!(report["halted_text"].as_str().unwrap().starts_with("ON"), "{}", report["halted_text"]);
+    assert!(std::fs::metadata(&shot).is_ok_and(|m| m.len() > 20_000), "screenshot {}", shot.display());
+
+    // The page lists the command as the session recorded it, applied after a bar.
+    let commands = report["commands"].as_array().unwrap();
+    assert_eq!(commands.len(), 1, "{commands:?}");
+    assert_eq!((commands[0][1].as_str(), commands[0][2].as_str()), (Some("kill"), Some("dashboard")));
+    assert!(commands[0][4].as_str().unwrap().parse::<u64>().is_ok(), "applied: {commands:?}");
+
+    // What the session itself says, through the CLI.
+    let after = status();
+    assert_eq!(after["halted"], true, "paper status: {after}");
+    assert!(after["positions"].as_array().unwrap().is_empty(), "flat once killed: {after}");
+}
+
+/// The full path of the `browser` command, for a script that starts it itself.
+fn which(browser: &str) -> String {
+    let output = Command::new("sh").args(["-c", &format!("command -v {browser}")]).output().unwrap();
+    String::from_utf8(output.stdout).unwrap().trim().to_owned()
 }

@@ -34,6 +34,24 @@ pub fn chromium() -> Option<&'static str> {
     found
 }
 
+/// The folder of the Playwright scripts (`tests/browser`) once `npm ci` has
+/// installed playwright-core there, and Node.js to run them; `None` (the
+/// test is skipped, unless `GPT_TRADER_REQUIRE_PLAYWRIGHT` says CI has them).
+pub fn playwright() -> Option<std::path::PathBuf> {
+    let scripts = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
+    let node = Command::new("node").arg("--version").output().is_ok_and(|o| o.status.success());
+    let ready = node && scripts.join("node_modules/playwright-core/package.json").is_file();
+    if !ready {
+        assert!(
+            std::env::var_os("GPT_TRADER_REQUIRE_PLAYWRIGHT").is_none(),
+            "GPT_TRADER_REQUIRE_PLAYWRIGHT is set but Node.js or playwright-core is missing \
+             (npm ci --prefix crates/cli/tests/browser)"
+        );
+        eprintln!("Node.js or playwright-core missing (npm ci --prefix crates/cli/tests/browser); skipping");
+    }
+    ready.then_some(scripts)
+}
+
 /// The value of `attribute` on the element whose opening tag contains `marker`.
 pub fn attribute(dom: &str, marker: &str, attribute: &str) -> Option<String> {
     let start = dom.find(marker)?;

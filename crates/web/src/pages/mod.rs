@@ -31,6 +31,8 @@ pub fn layout(title: &str, csrf: Option<&str>, body: Markup) -> Markup {
                 @if let Some(csrf) = csrf { meta name="csrf-token" content=(csrf); }
                 title { (title) " · GPT-Trader" }
                 link rel="stylesheet" href="/assets/dashboard.css";
+                // No icon: without this a browser asks for /favicon.ico and logs its 404.
+                link rel="icon" href="data:,";
             }
             body data-charts="0" data-errors="" {
                 script { (PreEscaped(ERROR_CATCHER)) }
