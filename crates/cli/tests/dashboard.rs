@@ -1,7 +1,11 @@
 //! End-to-end tests of `gpt-trader dashboard` over a store seeded by the
 //! binary itself: who may use it (token, login cookie, CSRF, Host), what its
 //! API answers against what the CLI says, a live session followed through
-//! server-sent events and halted from the dashboard, and a clean stop.
+//! server-sent events and halted from the dashboard, the pace of backtests
+//! and sweeps in `/metrics`, and a clean stop.
+
+#[path = "support/metrics_text.rs"]
+mod metrics_text;
 
 use reqwest::StatusCode;
 use reqwest::blocking::{Client, Response};
@@ -455,4 +459,53 @@ fn sigterm_stops_the_dashboard_even_with_an_event_stream_open() {
     };
     assert!(exit.success());
     assert_eq!(dashboard.stderr.recv_timeout(REQUEST_LIMIT).as_deref(), Ok("Dashboard stopped."));
+}
+
+#[test]
+fn metrics_show_how_fast_the_newest_backtest_and_study_went() {
+    let _watchdog = gt_testkit::Watchdog::new(WAIT_LIMIT);
+    let dir = tempfile::tempdir().unwrap();
+    let dashboard = Dashboard::start(dir.path(), None);
+    let http = client();
+    let scrape = || http.get(dashboard.url("/metrics")).send().unwrap().text().unwrap();
+    let empty = scrape();
+    for name in ["gpt_trader_backtest_bars_per_second", "gpt_trader_sweep_bar_evaluations_per_second"] {
+        assert_eq!(metrics_text::value(&empty, name), None, "no {name} before there is a run: {empty}");
+    }
+
+    ok(dir.path(), &["backtest", "--strategy", "momentum"]);
+    let runs: Value = serde_json::from_str(&ok(dir.path(), &["runs", "list", "--format", "json"])).unwrap();
+    let id = runs[0]["id"].as_str().unwrap();
+    let run: Value =
+        serde_json::from_str(&ok(dir.path(), &["runs", "show", id, "--format", "json"])).unwrap();
+    let (bars, elapsed_ms) = (run["bars"].as_f64().unwrap(), run["elapsed_ms"].as_f64().unwrap());
+    assert_eq!(bars, 2148.0, "the sample's GOOG bars");
+    let text = scrape();
+    if elapsed_ms > 0.0 {
+        let pace = metrics_text::must(&text, "gpt_trader_backtest_bars_per_second");
+        assert!(
+            (pace - bars * 1000.0 / elapsed_ms).abs() < 1e-6 * pace,
+            "{pace} vs {bars} bars in {elapsed_ms} ms"
+        );
+        assert_eq!(metrics_text::must(&text, "gpt_trader_backtest_duration_seconds"), elapsed_ms / 1000.0);
+    } else {
+        assert_eq!(
+            metrics_text::value(&text, "gpt_trader_backtest_bars_per_second"),
+            None,
+            "no pace of 0 ms"
+        );
+    }
+    assert_eq!(metrics_text::value(&text, "gpt_trader_sweep_trials"), None, "no study yet");
+
+    // A 12-trial grid saved as a study: its pace, and the trials it holds.
+    ok(dir.path(), &["optimize", "--param", "fast=5..20:5", "--param", "slow=30..50:10", "--study", "pace"]);
+    let text = scrape();
+    assert_eq!(metrics_text::must(&text, "gpt_trader_sweep_trials"), 12.0, "{text}");
+    let sweep = metrics_text::must(&text, "gpt_trader_sweep_bar_evaluations_per_second");
+    assert!(sweep > 10_000.0, "12 trials of 2,148 bars evaluated at {sweep} bars/s");
+    // The study's best trial is stored as a run of kind `optimize`: the backtest's pace is unchanged.
+    assert_eq!(
+        metrics_text::value(&text, "gpt_trader_backtest_duration_seconds"),
+        (elapsed_ms > 0.0).then_some(elapsed_ms / 1000.0)
+    );
 }

@@ -11,9 +11,10 @@ use gt_analytics::{
 };
 use gt_runner::RunError;
 use gt_runner::store::OpenStore;
-use gt_store::TrialRecord;
+use gt_store::{StudyWork, TrialRecord};
 use gt_strategy::{ParamKind, ParamValue};
 use std::collections::HashMap;
+use std::time::Instant;
 
 /// One of `count` parts of a study: the trials whose index modulo `count` is `index`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -182,6 +183,7 @@ impl Sweep {
             moments: serde_json::from_value(record.moments.clone()).ok()?,
             blocks: record.moments.get("blocks").and_then(|b| serde_json::from_value(b.clone()).ok()),
             stats,
+            bars: 0,
         })
     }
 
@@ -240,14 +242,19 @@ impl Sweep {
             }
             let (replayed, to_run): (Vec<Trial>, Vec<Trial>) =
                 batch.into_iter().partition(|t| done.contains_key(&t.index));
+            let running = Instant::now();
             let outcomes = self.run_all(&to_run, &pool).into_iter().collect::<Result<Vec<_>, RunError>>()?;
             if let Some((store, name)) = store {
+                let work = StudyWork {
+                    bar_evaluations: outcomes.iter().map(|o| o.bars as i64).sum(),
+                    busy_ms: running.elapsed().as_millis() as i64,
+                };
                 let records = outcomes
                     .iter()
                     .map(|o| self.record(o))
                     .collect::<Result<Vec<_>, _>>()
                     .map_err(RunError::from)?;
-                store.block_on(async |s| s.record_trials(name, &records).await).map_err(|source| {
+                store.block_on(async |s| s.record_trials(name, &records, work).await).map_err(|source| {
                     RunError::Store { context: format!("writing trials of study {name}"), source }
                 })?;
             }

@@ -100,6 +100,7 @@ mod tests {
             updated_at_ms: 2,
             best_run_id: None,
             trials: 3,
+            work: gt_store::StudyWork::default(),
         };
         let trial = |index: i64, value: f64, trades: f64| TrialRecord {
             index,

@@ -41,6 +41,9 @@ pub struct TrialOutcome {
     /// Its periodic returns summed over blocks of time (for the probability
     /// of backtest overfitting), when the sweep measures it.
     pub blocks: Option<Vec<BlockSums>>,
+    /// Bars its run read, summed over symbols (0 for a trial read back
+    /// from the store, which this process did not run).
+    pub bars: u64,
 }
 
 impl TrialOutcome {
@@ -212,6 +215,7 @@ impl Sweep {
         let (result, summary) = shared.run_summarised(std::slice::from_ref(&entry), summary)?;
         let stats = TrialStats::from_numbers(summary.numbers(&result.trades, result.warmup_bars));
         Ok(TrialOutcome {
+            bars: shared.series.iter().map(|s| s.len() as u64).sum(),
             trial: trial.clone(),
             value: self.objective.value_of(&stats),
             score: self.objective.score(&stats),

@@ -234,6 +234,7 @@ pub fn stored_run(
         data_fingerprint: fingerprint(series),
         code_version: env!("CARGO_PKG_VERSION").to_owned(),
         elapsed_ms: request.elapsed.as_millis() as i64,
+        bars: series.iter().map(|s| s.len() as i64).sum(),
         stats: serde_json::to_value(&report.stats)?,
     };
     let details = RunDetails {
@@ -323,6 +324,8 @@ pub struct StoredRun<'a> {
     pub code_version: &'a str,
     /// Wall time of the run.
     pub elapsed_ms: i64,
+    /// Bars it read, summed over its symbols (0 when stored before it was kept).
+    pub bars: i64,
     /// Closed trades.
     pub trades: &'a serde_json::Value,
     /// The equity curve.
@@ -341,6 +344,7 @@ impl<'a> StoredRun<'a> {
             data_fingerprint: &record.run.data_fingerprint,
             code_version: &record.run.code_version,
             elapsed_ms: record.run.elapsed_ms,
+            bars: record.run.bars,
             trades: &details.trades,
             equity: &details.equity,
             refusals: &details.refusals,

@@ -15,4 +15,4 @@ mod studies;
 pub use error::StoreError;
 pub use paper::{CommandRecord, FillRecord, OrderRecord, SessionRecord, StepJournal, StepRecord};
 pub use store::{CONNECT_TIMEOUT, NewRun, RunDetails, RunFilter, RunRecord, Store};
-pub use studies::{StudyRecord, TrialRecord};
+pub use studies::{StudyRecord, StudyWork, TrialRecord};

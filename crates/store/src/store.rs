@@ -57,6 +57,9 @@ pub struct NewRun {
     pub code_version: String,
     /// Wall time the run took.
     pub elapsed_ms: i64,
+    /// Bars the run read, summed over its symbols (0 in runs stored before
+    /// it was kept): with `elapsed_ms`, its throughput.
+    pub bars: i64,
     /// Statistics by name.
     pub stats: Value,
 }
@@ -197,7 +200,7 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         sqlx::query(
             "INSERT INTO runs (id, created_at, kind, strategy, symbols, params, config, data_fingerprint, \
-             code_version, elapsed_ms, stats) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+             code_version, elapsed_ms, bars, stats) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         )
         .bind(&id)
         .bind(created_at_ms)
@@ -209,6 +212,7 @@ impl Store {
         .bind(&run.data_fingerprint)
         .bind(&run.code_version)
         .bind(run.elapsed_ms)
+        .bind(run.bars)
         .bind(run.stats.to_string())
         .execute(&mut *tx)
         .await?;
@@ -230,7 +234,7 @@ impl Store {
     pub async fn list(&self, filter: &RunFilter) -> Result<Vec<RunRecord>, StoreError> {
         let rows = sqlx::query(
             "SELECT id, created_at, kind, strategy, symbols, params, config, data_fingerprint, code_version, \
-             elapsed_ms, stats FROM runs WHERE created_at >= $1 ORDER BY created_at DESC, id DESC",
+             elapsed_ms, bars, stats FROM runs WHERE created_at >= $1 ORDER BY created_at DESC, id DESC",
         )
         .bind(filter.since_ms.unwrap_or(i64::MIN))
         .fetch_all(&self.pool)
@@ -255,11 +259,23 @@ impl Store {
         Ok((row.try_get("n")?, row.try_get("newest")?))
     }
 
+    /// The bars and wall time of the newest stored backtest that recorded
+    /// its bars: how fast the last backtest went, end to end.
+    pub async fn latest_backtest_pace(&self) -> Result<Option<(i64, i64)>, StoreError> {
+        let row = sqlx::query(
+            "SELECT bars, elapsed_ms FROM runs WHERE kind = 'backtest' AND bars > 0 \
+             ORDER BY created_at DESC, id DESC LIMIT 1",
+        )
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|row| Ok((row.try_get("bars")?, row.try_get("elapsed_ms")?))).transpose()
+    }
+
     /// One run with its details, `None` if there is no such run.
     pub async fn get(&self, id: &str) -> Result<Option<(RunRecord, RunDetails)>, StoreError> {
         let row = sqlx::query(
             "SELECT r.id, r.created_at, r.kind, r.strategy, r.symbols, r.params, r.config, r.data_fingerprint, \
-             r.code_version, r.elapsed_ms, r.stats, d.trades, d.equity, d.refusals, d.chart \
+             r.code_version, r.elapsed_ms, r.bars, r.stats, d.trades, d.equity, d.refusals, d.chart \
              FROM runs r JOIN run_details d ON d.run_id = r.id WHERE r.id = $1",
         )
         .bind(id)
@@ -309,6 +325,7 @@ fn record(row: &AnyRow) -> Result<RunRecord, StoreError> {
             data_fingerprint: row.try_get("data_fingerprint")?,
             code_version: row.try_get("code_version")?,
             elapsed_ms: row.try_get("elapsed_ms")?,
+            bars: row.try_get("bars")?,
             stats: json(row, &id, "stats")?,
         },
         id,

@@ -23,6 +23,24 @@ pub struct StudyRecord {
     pub best_run_id: Option<String>,
     /// Trials written so far.
     pub trials: i64,
+    /// The work those trials were: work counted by [`Store::record_trials`].
+    pub work: StudyWork,
+}
+
+/// Work done for a study: with several shards, the sum of theirs.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StudyWork {
+    /// Bars evaluated: each trial run counts the bars it read.
+    pub bar_evaluations: i64,
+    /// Wall time spent running those trials, in ms (each shard its own).
+    pub busy_ms: i64,
+}
+
+impl StudyWork {
+    /// Bar evaluations per second of one shard's wall time; `None` before any was timed.
+    pub fn per_second(&self) -> Option<f64> {
+        (self.busy_ms > 0).then(|| self.bar_evaluations as f64 * 1000.0 / self.busy_ms as f64)
+    }
 }
 
 /// One finished trial of a study.
@@ -44,7 +62,7 @@ pub struct TrialRecord {
 macro_rules! select_studies {
     ($rest:literal) => {
         concat!(
-            "SELECT name, definition, created_at, updated_at, best_run_id, \
+            "SELECT name, definition, created_at, updated_at, best_run_id, bar_evaluations, busy_ms, \
              (SELECT COUNT(*) FROM trials WHERE trials.study = studies.name) AS trial_count FROM studies ",
             $rest
         )
@@ -59,6 +77,10 @@ fn study_record(row: &AnyRow) -> Result<StudyRecord, StoreError> {
         updated_at_ms: row.try_get("updated_at")?,
         best_run_id: row.try_get("best_run_id")?,
         trials: row.try_get("trial_count")?,
+        work: StudyWork {
+            bar_evaluations: row.try_get("bar_evaluations")?,
+            busy_ms: row.try_get("busy_ms")?,
+        },
         name,
     })
 }
@@ -95,9 +117,15 @@ impl Store {
         rows.iter().map(study_record).collect()
     }
 
-    /// Writes finished trials of `study` in one transaction; a trial
-    /// already there (from another shard, or before a crash) is kept as it was.
-    pub async fn record_trials(&self, study: &str, trials: &[TrialRecord]) -> Result<(), StoreError> {
+    /// Writes finished trials of `study` in one transaction, with the work
+    /// it took to run them (added to the study's); a trial already there
+    /// (from another shard, or before a crash) is kept as it was.
+    pub async fn record_trials(
+        &self,
+        study: &str,
+        trials: &[TrialRecord],
+        work: StudyWork,
+    ) -> Result<(), StoreError> {
         let now = now_ms();
         let mut tx = self.pool.begin().await?;
         for trial in trials {
@@ -115,11 +143,16 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
-        sqlx::query("UPDATE studies SET updated_at = $1 WHERE name = $2")
-            .bind(now)
-            .bind(study)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "UPDATE studies SET updated_at = $1, bar_evaluations = bar_evaluations + $2, \
+             busy_ms = busy_ms + $3 WHERE name = $4",
+        )
+        .bind(now)
+        .bind(work.bar_evaluations)
+        .bind(work.busy_ms)
+        .bind(study)
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(())
     }

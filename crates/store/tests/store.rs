@@ -2,7 +2,8 @@
 //! a real PostgreSQL 15 started for the test.
 
 use gt_store::{
-    FillRecord, NewRun, OrderRecord, RunDetails, RunFilter, StepJournal, StepRecord, Store, TrialRecord,
+    FillRecord, NewRun, OrderRecord, RunDetails, RunFilter, StepJournal, StepRecord, Store, StudyWork,
+    TrialRecord,
 };
 use serde_json::json;
 
@@ -19,6 +20,7 @@ fn run(strategy: &str, symbols: &[&str], return_pct: f64) -> NewRun {
         data_fingerprint: "abc123".to_owned(),
         code_version: "0.1.0".to_owned(),
         elapsed_ms: 12,
+        bars: 1000 * symbols.len() as i64,
         stats: json!({"return_pct": return_pct, "sharpe_ratio": null}),
     }
 }
@@ -62,6 +64,7 @@ async fn suite(url: &str) {
     assert_eq!(record.id, a);
     assert_eq!(stored, details(93));
     assert!(store.get("no-such-run").await.unwrap().is_none());
+    assert_eq!(store.latest_backtest_pace().await.unwrap(), Some((2000, 12)), "the newest backtest's");
 
     assert!(store.delete(&a).await.unwrap());
     assert!(!store.delete(&a).await.unwrap());
@@ -202,8 +205,9 @@ async fn studies_suite(url: &str) {
         stats: json!({"sqn": value, "trades": 4.0}),
         moments: json!({"observations": 250, "sharpe": 0.1}),
     };
-    store.record_trials("sma", &[trial(2, Some(1.5)), trial(0, None)]).await.unwrap();
-    store.record_trials("sma", &[trial(2, Some(9.0)), trial(1, Some(-0.25))]).await.unwrap();
+    let work = |busy_ms| StudyWork { bar_evaluations: 2 * 2148, busy_ms };
+    store.record_trials("sma", &[trial(2, Some(1.5)), trial(0, None)], work(40)).await.unwrap();
+    store.record_trials("sma", &[trial(2, Some(9.0)), trial(1, Some(-0.25))], work(60)).await.unwrap();
     let trials = store.trials("sma").await.unwrap();
     assert_eq!(
         trials,
@@ -213,6 +217,10 @@ async fn studies_suite(url: &str) {
     store.set_study_best_run("sma", "run-1").await.unwrap();
     let listed = store.studies().await.unwrap();
     assert_eq!((listed.len(), listed[0].trials, listed[0].best_run_id.as_deref()), (1, 3, Some("run-1")));
+    // Each batch's work adds up, a trial written twice included (it was run twice).
+    assert_eq!(listed[0].work, StudyWork { bar_evaluations: 4 * 2148, busy_ms: 100 });
+    assert_eq!(listed[0].work.per_second(), Some(85_920.0));
+    assert_eq!(StudyWork::default().per_second(), None);
     assert!(store.delete_study("sma").await.unwrap());
     assert!(!store.delete_study("sma").await.unwrap());
     assert!(store.trials("sma").await.unwrap().is_empty(), "the trials go with the study");

@@ -1,5 +1,6 @@
-//! `/metrics` in Prometheus's text format: the dashboard's own requests, and
-//! each paper session's account as its journal last left it.
+//! `/metrics` in Prometheus's text format: the dashboard's own requests,
+//! the pace of the newest backtest and study, and each paper session's
+//! account as its journal last left it.
 
 use crate::error::Failure;
 use gt_store::Store;
@@ -85,6 +86,62 @@ impl SessionGauges {
     }
 }
 
+/// A series without labels that is absent until there is a value (a plain
+/// gauge would read 0 before the store holds any run).
+type OptionalGauge = Family<Vec<(String, String)>, FloatGauge>;
+
+/// How fast the newest stored backtest and study went, read from the store at each scrape.
+#[derive(Default)]
+struct Throughput {
+    backtest_bars_per_second: OptionalGauge,
+    backtest_seconds: OptionalGauge,
+    sweep_bar_evaluations_per_second: OptionalGauge,
+    sweep_trials: OptionalGauge,
+}
+
+impl Throughput {
+    fn register(&self, registry: &mut Registry) {
+        registry.register(
+            "backtest_bars_per_second",
+            "Bars the newest stored backtest read per second of its wall time, loading and saving included",
+            self.backtest_bars_per_second.clone(),
+        );
+        registry.register(
+            "backtest_duration_seconds",
+            "Wall time of the newest stored backtest",
+            self.backtest_seconds.clone(),
+        );
+        registry.register(
+            "sweep_bar_evaluations_per_second",
+            "Trial bars the most recently updated study evaluated per second of a shard's wall time",
+            self.sweep_bar_evaluations_per_second.clone(),
+        );
+        registry.register(
+            "sweep_trials",
+            "Trials the most recently updated study holds",
+            self.sweep_trials.clone(),
+        );
+    }
+
+    /// Reads the newest backtest's and the most recently updated study's pace from `store`.
+    async fn read(&self, store: &Store) -> Result<(), Failure> {
+        let set = |gauge: &OptionalGauge, value: Option<f64>| {
+            gauge.clear();
+            if let Some(value) = value {
+                gauge.get_or_create(&Vec::new()).set(value);
+            }
+        };
+        let backtest = store.latest_backtest_pace().await?.filter(|&(_, ms)| ms > 0);
+        set(&self.backtest_bars_per_second, backtest.map(|(bars, ms)| bars as f64 * 1000.0 / ms as f64));
+        set(&self.backtest_seconds, backtest.map(|(_, ms)| ms as f64 / 1000.0));
+        let studies = store.studies().await?;
+        let study = studies.iter().filter(|s| s.work.busy_ms > 0).max_by_key(|s| s.updated_at_ms);
+        set(&self.sweep_bar_evaluations_per_second, study.and_then(|s| s.work.per_second()));
+        set(&self.sweep_trials, study.map(|s| s.trials as f64));
+        Ok(())
+    }
+}
+
 /// The dashboard's metrics.
 pub struct Metrics {
     registry: Registry,
@@ -92,6 +149,7 @@ pub struct Metrics {
     latency: LatencyFamily,
     runs: Gauge,
     sessions: SessionGauges,
+    throughput: Throughput,
     /// One scrape at a time sets the session gauges.
     scrape: tokio::sync::Mutex<()>,
 }
@@ -110,6 +168,8 @@ impl Metrics {
         let latency: LatencyFamily = Family::new_with_constructor(latency_histogram);
         let runs = Gauge::default();
         let sessions = SessionGauges::default();
+        let throughput = Throughput::default();
+        throughput.register(&mut registry);
         registry.register(
             "dashboard_requests",
             "Dashboard requests answered, by route and status",
@@ -170,7 +230,7 @@ impl Metrics {
             "Time of the paper session's last bar, seconds since the epoch",
             s.last_bar.clone(),
         );
-        Self { registry, requests, latency, runs, sessions, scrape: tokio::sync::Mutex::new(()) }
+        Self { registry, requests, latency, runs, sessions, throughput, scrape: tokio::sync::Mutex::new(()) }
     }
 
     /// Counts one answered request.
@@ -184,6 +244,7 @@ impl Metrics {
         let _one_at_a_time = self.scrape.lock().await;
         let (runs, _) = store.runs_version().await?;
         self.runs.set(runs);
+        self.throughput.read(store).await?;
         let records = store.sessions().await?;
         let s = &self.sessions;
         s.clear();
