@@ -145,6 +145,7 @@ fn a_sessions_metrics_agree_with_its_status_through_a_kill_and_pass_promtool() {
     let writes = must(&running, "gpt_trader_session_journal_write_seconds_count");
     assert!(bars - writes == 0.0 || bars - writes == 1.0, "{bars} bars, {writes} journal writes");
     assert_eq!(must(&running, "gpt_trader_session_halted"), 0.0);
+    assert_eq!(value(&running, "gpt_trader_session_drawdown_ratio"), None, "no loss limit, nothing watched");
 
     let health: Value = client.get(session.url("/healthz")).send().unwrap().json().unwrap();
     assert_eq!(health["status"], "ok");
@@ -197,6 +198,35 @@ fn a_sessions_metrics_agree_with_its_status_through_a_kill_and_pass_promtool() {
     ok(dir, &["paper", "stop", "--session", "watched"]);
     assert!(session.wait().success());
     assert!(client.get(session.url("/metrics")).send().is_err(), "the server ends with the session");
+}
+
+#[test]
+fn a_session_with_loss_limits_shows_how_near_it_is_to_them() {
+    let _watchdog = gt_testkit::Watchdog::new(WAIT_LIMIT);
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let client = client();
+    let limits = ["--max-drawdown-pct", "60", "--max-daily-loss-pct", "30"];
+    let mut session = Session::start(dir, "limited", "127.0.0.1:0", &limits);
+    let text = session.scrape_until(&client, "40 bars", |t| {
+        value(t, "gpt_trader_session_bars_processed_total").is_some_and(|n| n >= 40.0)
+    });
+    assert_eq!(must(&text, "gpt_trader_session_max_drawdown_ratio"), 0.6);
+    assert_eq!(must(&text, "gpt_trader_session_max_daily_loss_ratio"), 0.3);
+    let drawdown = must(&text, "gpt_trader_session_drawdown_ratio");
+    assert!((0.0..0.6).contains(&drawdown), "below its limit, or the session would be halted: {drawdown}");
+    assert!(must(&text, "gpt_trader_session_daily_loss_ratio") < 0.3);
+    ok(dir, &["paper", "stop", "--session", "limited"]);
+    assert!(session.wait().success());
+    let status: Value =
+        serde_json::from_str(&ok(dir, &["paper", "status", "--session", "limited", "--format", "json"]))
+            .unwrap();
+    assert_eq!(
+        (status["max_drawdown_pct"].as_f64(), status["max_daily_loss_pct"].as_f64()),
+        (Some(60.0), Some(30.0))
+    );
+    let pct = status["drawdown_pct"].as_f64().unwrap();
+    assert!((0.0..60.0).contains(&pct), "paper status: {status}");
 }
 
 #[test]

@@ -647,6 +647,7 @@ impl Run {
             new_refusals: &self.refusals[seen.refusals..],
             resting_orders: venue.resting_orders(),
             halt: risk.halt(),
+            losses: risk.losses(),
         }
     }
 

@@ -1,7 +1,7 @@
 use crate::RefusalRecord;
 use gt_execution::Cancellation;
 use gt_model::{Bar, Fill, Order, Portfolio, Symbol, Timestamp};
-use gt_risk::Halt;
+use gt_risk::{Halt, LossWatch};
 
 /// What happened in one time step, shown to a [`StepObserver`] once the
 /// strategies have placed their orders.
@@ -28,6 +28,8 @@ pub struct StepView<'a> {
     pub resting_orders: Vec<&'a Order>,
     /// The kill switch's state.
     pub halt: Option<&'a Halt>,
+    /// How near the account is to the kill switch's loss limits.
+    pub losses: LossWatch,
 }
 
 /// Something an operator asks of a running engine between two steps.

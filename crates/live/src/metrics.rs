@@ -61,7 +61,12 @@ struct AccountGauges {
     mismatches: Gauge,
     halted: Gauge,
     last_bar: FloatGauge,
+    /// The kill switch's measures and limits, as ratios: absent without a loss limit.
+    losses: [LossGauge; 4],
 }
+
+/// A series without labels of its own, absent until the session has a value for it.
+type LossGauge = Family<Vec<(String, String)>, FloatGauge>;
 
 /// What the session's orders did, counted as the engine reports it.
 #[derive(Default)]
@@ -133,6 +138,18 @@ impl SessionMetrics {
             "Signed units the session holds, by symbol",
             a.position.clone(),
         );
+        for (name, help, gauge) in [
+            ("session_drawdown_ratio", "Fall from the peak equity, as the kill switch measures it", 0),
+            ("session_max_drawdown_ratio", "The drawdown that trips the kill switch", 1),
+            (
+                "session_daily_loss_ratio",
+                "Fall from the day's starting equity, as the kill switch measures it",
+                2,
+            ),
+            ("session_max_daily_loss_ratio", "The daily loss that trips the kill switch", 3),
+        ] {
+            registry.register(name, help, a.losses[gauge].clone());
+        }
         for (name, help, gauge) in [
             ("session_closed_trades", "Trades the session has closed", &a.closed_trades),
             (
@@ -256,6 +273,18 @@ impl SessionMetrics {
         a.closed_trades.set(snapshot.closed_trades as i64);
         a.mismatches.set(snapshot.reconciliation_mismatches as i64);
         a.halted.set(i64::from(snapshot.halted));
+        let losses = [
+            snapshot.drawdown_pct,
+            snapshot.max_drawdown_pct,
+            snapshot.daily_loss_pct,
+            snapshot.max_daily_loss_pct,
+        ];
+        for (gauge, pct) in a.losses.iter().zip(losses) {
+            gauge.clear();
+            if let Some(pct) = pct {
+                gauge.get_or_create(&Vec::new()).set(pct / 100.0);
+            }
+        }
     }
 
     /// Records that `stream` connected (`reconnected` when not for the first time) or lost its connection.

@@ -69,6 +69,15 @@ pub struct SessionSnapshot {
     pub halt_reason: Option<String>,
     /// Positions found different at the broker and resolved in its favour.
     pub reconciliation_mismatches: u64,
+    /// Fall from the peak equity in percent, as the kill switch measures it
+    /// (`None` without a loss limit).
+    pub drawdown_pct: Option<f64>,
+    /// The drawdown that trips the kill switch, in percent.
+    pub max_drawdown_pct: Option<f64>,
+    /// Fall from the day's starting equity in percent, as the kill switch measures it.
+    pub daily_loss_pct: Option<f64>,
+    /// The daily loss that trips the kill switch, in percent.
+    pub max_daily_loss_pct: Option<f64>,
 }
 
 /// A finite number, `None` (JSON `null`) otherwise.
@@ -125,6 +134,10 @@ pub fn snapshot(
         halted: step.halt.is_some(),
         halt_reason: step.halt.map(|h| h.reason.to_string()),
         reconciliation_mismatches: 0,
+        drawdown_pct: step.losses.drawdown_pct.and_then(finite),
+        max_drawdown_pct: step.losses.max_drawdown_pct,
+        daily_loss_pct: step.losses.daily_loss_pct.and_then(finite),
+        max_daily_loss_pct: step.losses.max_daily_loss_pct,
     }
 }
 

@@ -42,6 +42,21 @@ struct Committed {
     units: f64,
 }
 
+/// How near the account is to the kill switch's loss limits at the last
+/// equity seen: what a monitor alerts on before the switch trips.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct LossWatch {
+    /// Fall from the peak equity, in percent; `None` without a kill switch
+    /// or before the first equity.
+    pub drawdown_pct: Option<f64>,
+    /// The drawdown that trips the kill switch, in percent, if one is set.
+    pub max_drawdown_pct: Option<f64>,
+    /// Fall from the day's starting equity, in percent; `None` like the drawdown.
+    pub daily_loss_pct: Option<f64>,
+    /// The daily loss that trips the kill switch, in percent, if one is set.
+    pub max_daily_loss_pct: Option<f64>,
+}
+
 /// Checks every order before it reaches a venue, and halts trading when losses go too far.
 pub struct RiskEngine {
     config: RiskConfig,
@@ -91,6 +106,20 @@ impl RiskEngine {
     /// The halt, once the kill switch has tripped; it stays tripped.
     pub fn halt(&self) -> Option<&Halt> {
         self.halt.as_ref()
+    }
+
+    /// The drawdown and daily loss as the kill switch measured them on the
+    /// last equity, beside its limits.
+    pub fn losses(&self) -> LossWatch {
+        let limits = self.config.limits();
+        let measured = self.has_kill_switch && self.last_equity.is_finite();
+        let fall = |from: f64| measured.then(|| (from - self.last_equity) / from * 100.0);
+        LossWatch {
+            drawdown_pct: fall(self.peak_equity),
+            max_drawdown_pct: limits.max_drawdown_pct,
+            daily_loss_pct: fall(self.day_start_equity),
+            max_daily_loss_pct: limits.max_daily_loss_pct,
+        }
     }
 
     /// Pulls the kill switch by hand at step `bar_index`: from now on only

@@ -174,6 +174,11 @@ fn drawdown_kill_switch_trips_at_the_exact_bar_and_stays_tripped() {
     }
     // 9,901 is 9.99 % below the 11,000 peak; 9,900 is exactly 10 %.
     assert_eq!(tripped, vec![4]);
+    // The last equity, 12,000, is a new peak: no drawdown, and the day (bar 5) started at 9,900.
+    let losses = risk.losses();
+    assert_eq!((losses.drawdown_pct, losses.max_drawdown_pct), (Some(0.0), Some(10.0)));
+    assert!((losses.daily_loss_pct.unwrap() - (9_900.0 - 12_000.0) / 9_900.0 * 100.0).abs() < 1e-12);
+    assert_eq!(losses.max_daily_loss_pct, None);
     let halt = risk.halt().unwrap();
     assert_eq!(halt.reason.code(), "max_drawdown");
     assert_eq!(halt.bar_index, 4);
@@ -182,6 +187,19 @@ fn drawdown_kill_switch_trips_at_the_exact_bar_and_stays_tripped() {
     assert_eq!(check(&mut risk, &book, buy("B", Quantity::Units(1.0)), 100.0).unwrap_err().code(), "halted");
     let exit = OrderRequest::close(Symbol::new("A"), 10.0);
     assert!(check(&mut risk, &book, exit, 100.0).is_ok());
+}
+
+#[test]
+fn losses_are_watched_only_with_a_kill_switch_and_once_there_is_equity() {
+    let mut watched =
+        engine(RiskLimits { max_drawdown_pct: Some(10.0), ..RiskLimits::default() }, Sizing::AsRequested);
+    assert_eq!(watched.losses().drawdown_pct, None, "no equity yet");
+    watched.on_equity(0, Timestamp::from_nanos(0), 10_000.0);
+    watched.on_equity(1, Timestamp::from_nanos(1), 9_500.0);
+    assert_eq!(watched.losses().drawdown_pct, Some(5.0), "5 % below the 10,000 peak");
+    let mut free = engine(RiskLimits::default(), Sizing::AsRequested);
+    free.on_equity(0, Timestamp::from_nanos(0), 10_000.0);
+    assert_eq!(free.losses(), LossWatch::default(), "nothing to watch without limits");
 }
 
 #[test]

@@ -15,5 +15,5 @@ mod refusal;
 
 pub use approved::{Approved, Refused};
 pub use config::{ProtectiveExits, RiskConfig, RiskConfigError, RiskLimits, Sizing};
-pub use engine::{AccountView, Halt, RiskEngine};
+pub use engine::{AccountView, Halt, LossWatch, RiskEngine};
 pub use refusal::{HaltReason, Refusal};
