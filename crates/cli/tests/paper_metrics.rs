@@ -277,7 +277,9 @@ fn prometheus_scrapes_a_session_and_answers_a_query_on_it() {
     }
     let dir = tempfile::tempdir().unwrap();
     let dir = dir.path();
-    let session = Session::start(dir, "scraped", "127.0.0.1:0", &[]);
+    // With loss limits, so that the gauges the alerting rules read near them exist.
+    let limits = ["--max-drawdown-pct", "60", "--max-daily-loss-pct", "30"];
+    let session = Session::start(dir, "scraped", "127.0.0.1:0", &limits);
     let target = session.base.trim_start_matches("http://").to_owned();
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let config = dir.join("prometheus.yml");
@@ -317,8 +319,17 @@ fn prometheus_scrapes_a_session_and_answers_a_query_on_it() {
     let equity: f64 = series["value"][1].as_str().unwrap().parse().unwrap();
     assert!(equity > 0.0, "{answer}");
 
-    // Every query of the Grafana dashboard in deploy/ is valid PromQL on these series.
+    // The alerting rules read only series a session exports.
     let text = session.scrape(&client);
+    let rules = std::fs::read_to_string(deploy().join("prometheus/alerts.yml")).unwrap();
+    let read = metric_names(&rules);
+    assert!(read.len() >= 9, "{read:?}");
+    for name in read {
+        let exported = text.contains(&format!("# TYPE {name} ")) || BY_LABEL_ONLY.contains(&name.as_str());
+        assert!(exported, "alerts.yml reads {name}, which no session exports");
+    }
+
+    // Every query of the Grafana dashboard in deploy/ is valid PromQL on these series.
     for expr in dashboard_queries() {
         for name in metric_names(&expr) {
             let exported = text.contains(&format!("# TYPE {name} "))
@@ -387,13 +398,26 @@ fn metric_names(expr: &str) -> Vec<String> {
     names
 }
 
+/// Runs a checking tool in `dir` and fails with what it said unless it passes.
+fn passes(tool: &str, args: &[&str], dir: &Path) {
+    let checked = Command::new(tool).args(args).current_dir(dir).output().unwrap();
+    let said =
+        format!("{}{}", String::from_utf8_lossy(&checked.stdout), String::from_utf8_lossy(&checked.stderr));
+    assert!(checked.status.success(), "{tool} {args:?}: {said}");
+}
+
 #[test]
-fn the_deployed_prometheus_config_is_valid() {
+fn the_deployed_prometheus_config_and_alerting_rules_are_valid() {
     let _watchdog = gt_testkit::Watchdog::new(WAIT_LIMIT);
     if !available("promtool", "GPT_TRADER_REQUIRE_PROMETHEUS") {
         return;
     }
-    let config = deploy().join("prometheus/prometheus.yml");
-    let checked = Command::new("promtool").args(["check", "config"]).arg(&config).output().unwrap();
-    assert!(checked.status.success(), "{}", String::from_utf8_lossy(&checked.stdout));
+    let prometheus = deploy().join("prometheus");
+    // The config names alerts.yml, so this checks the rules too.
+    passes("promtool", &["check", "config", "prometheus.yml"], &prometheus);
+    // Each alert fires on synthetic series when it should, and not otherwise.
+    passes("promtool", &["test", "rules", "alerts_test.yml"], &prometheus);
+    if available("amtool", "GPT_TRADER_REQUIRE_PROMETHEUS") {
+        passes("amtool", &["check-config", "alertmanager.yml"], &deploy());
+    }
 }
