@@ -42,6 +42,18 @@ pub enum CancelReason {
 }
 
 impl CancelReason {
+    /// Whether the venue refused the order (the broker, funds, a malformed
+    /// order, a closed market), rather than the session or the run ending it.
+    pub fn is_rejection(&self) -> bool {
+        matches!(
+            self,
+            CancelReason::Broker { .. }
+                | CancelReason::InsufficientFunds { .. }
+                | CancelReason::Invalid { .. }
+                | CancelReason::MarketClosed
+        )
+    }
+
     /// Stable machine code, used in JSON output and the run store.
     pub fn code(&self) -> &'static str {
         match self {

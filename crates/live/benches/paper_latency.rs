@@ -9,9 +9,14 @@
 //! a moment for the last one to be traded), a `stop` is queued in the store,
 //! as `gpt-trader paper stop` would, so a slow start never leaves it waiting
 //! for bars that will not come.
+//!
+//! It runs twice: as is, then with every event notified to a webhook that
+//! accepts connections and never answers (`paper_latency_hanging_webhook`):
+//! notifications must not slow the session.
 
 use gt_engine::{EngineConfig, Sleeve};
 use gt_live::alpaca::{AlpacaEndpoints, AlpacaSession, AlpacaTimings, OutsideHours};
+use gt_live::notify::{Notifier, NotifyConfig, Webhook};
 use gt_model::{BarSeries, Quantity, StrategyId, Symbol};
 use gt_risk::{RiskConfig, RiskEngine};
 use gt_store::Store;
@@ -92,7 +97,8 @@ fn quantile(sorted: &[f64], q: f64) -> Option<f64> {
     sorted.get(((sorted.len() as f64 - 1.0) * q).round() as usize).copied()
 }
 
-fn run() -> Result<serde_json::Value, String> {
+/// One session on a fresh mock; with `webhook`, every event is notified there.
+fn run(name: &str, webhook: Option<&str>) -> Result<serde_json::Value, String> {
     let mock = MockAlpaca::start(1_000_000.0, mock_bars(), HISTORY_BARS, BAR_INTERVAL);
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
     let store_url = format!("sqlite://{}", dir.path().join("bench.db").display());
@@ -129,7 +135,16 @@ fn run() -> Result<serde_json::Value, String> {
         outside_hours: OutsideHours::Refuse,
         report: None,
         metrics: None,
+        notifications: None,
     };
+    let notifier = match webhook {
+        Some(url) => Some(
+            Notifier::start("bench", NotifyConfig::new(vec![Webhook::parse(url)?]))
+                .map_err(|e| e.to_string())?,
+        ),
+        None => None,
+    };
+    let session = AlpacaSession { notifications: notifier.as_ref().map(Notifier::handle), ..session };
     let mut sleeves =
         [Sleeve { name: StrategyId::new("every_bar"), weight: 1.0, members: vec![(0, Box::new(EveryBar))] }];
     let mut risk = RiskEngine::new(RiskConfig::default(), false);
@@ -140,12 +155,14 @@ fn run() -> Result<serde_json::Value, String> {
     });
     outcome.map_err(|e| e.to_string())?;
     stopper.map_err(|_| "the stopping thread panicked".to_owned())??;
+    let notified = notifier.map(|n| n.finish(Duration::from_millis(100)));
     let mut latencies: Vec<f64> =
         mock.bar_to_order_latencies().iter().skip(WARMUP_ORDERS).map(|d| d.as_secs_f64() * 1e6).collect();
     latencies.sort_by(f64::total_cmp);
     Ok(serde_json::json!({
-        "name": "paper_latency",
+        "name": name,
         "orders": latencies.len(),
+        "notifications": notified.map(|report| report.to_string()),
         "p50_us": quantile(&latencies, 0.5),
         "p90_us": quantile(&latencies, 0.9),
         "p99_us": quantile(&latencies, 0.99),
@@ -154,11 +171,23 @@ fn run() -> Result<serde_json::Value, String> {
 }
 
 fn main() {
-    match run() {
-        Ok(line) => println!("{line}"),
+    // Accepts connections (the kernel's backlog) and never answers.
+    let hanging = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| Ok((l.local_addr()?, l)));
+    let (address, _listener) = match hanging {
+        Ok(bound) => bound,
         Err(error) => {
-            eprintln!("paper_latency failed: {error}");
+            eprintln!("paper_latency failed: cannot bind a webhook: {error}");
             std::process::exit(1);
+        }
+    };
+    let url = format!("http://{address}/hook");
+    for (name, webhook) in [("paper_latency", None), ("paper_latency_hanging_webhook", Some(url.as_str()))] {
+        match run(name, webhook) {
+            Ok(line) => println!("{line}"),
+            Err(error) => {
+                eprintln!("{name} failed: {error}");
+                std::process::exit(1);
+            }
         }
     }
 }

@@ -19,6 +19,7 @@ mod client_id;
 mod error;
 mod lock;
 mod metrics;
+pub mod notify;
 mod observer;
 mod snapshot;
 mod whole_session;

@@ -1,3 +1,4 @@
+use crate::notify::{Notifications, StepNotices};
 use crate::snapshot::{quantity_text, side_name, type_name};
 use crate::{ClientIds, LiveError, SessionMetrics, snapshot};
 use gt_engine::{Command, StepObserver, StepView};
@@ -60,6 +61,8 @@ pub struct SessionObserver {
     journal_fills: bool,
     /// Told about each live step.
     report: Option<StepReport>,
+    /// Turns live steps into notifications, if the session sends any.
+    notices: Option<StepNotices>,
     /// A stop was handed to the engine: no more waiting.
     stopping: bool,
     error: Option<LiveError>,
@@ -103,6 +106,7 @@ impl SessionObserver {
             metrics: None,
             journal_fills: true,
             report: None,
+            notices: None,
             stopping: false,
             error: None,
         }
@@ -119,6 +123,13 @@ impl SessionObserver {
     /// command's effects): progress bars, log lines.
     pub fn with_step_report(mut self, report: StepReport) -> Self {
         self.report = Some(report);
+        self
+    }
+
+    /// Notifies the fills, rejections, refusals, halts and resumes of live
+    /// steps through `notifications` (`paper run --notify`).
+    pub fn with_notifications(mut self, notifications: Notifications) -> Self {
+        self.notices = Some(StepNotices::new(notifications));
         self
     }
 
@@ -349,6 +360,9 @@ impl StepObserver for SessionObserver {
             return;
         }
         let (orders, fills) = self.track(step);
+        if let Some(notices) = &mut self.notices {
+            notices.observe(step, step.index >= self.replay_until);
+        }
         self.unwritten_orders.extend(orders);
         if self.journal_fills {
             self.unwritten_fills.extend(fills);

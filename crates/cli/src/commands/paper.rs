@@ -1,6 +1,7 @@
 //! `gpt-trader paper`: run a strategy as a paper-trading session, watch it,
 //! and steer it (stop, flatten, kill, resume).
 
+use crate::commands::paper_notify::{self, NotifyArgs};
 use crate::commands::paper_report;
 use crate::commands::paper_session::{defining_options, prepare_stored, with_stored_spec};
 use crate::commands::run_spec::{RunSpecArgs, prepare_on};
@@ -192,6 +193,9 @@ pub struct PaperRunArgs {
     #[arg(long, value_name = "T", requires = "metrics")]
     metrics_token: Option<String>,
 
+    #[command(flatten)]
+    notify: NotifyArgs,
+
     /// At the end: a readable table, or the same JSON object as `backtest` for the whole session.
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     format: OutputFormat,
@@ -295,6 +299,10 @@ fn run_session(url: &str, args: &PaperRunArgs) -> Result<()> {
     if use_stored && let Some(record) = &existing {
         eprintln!("Continuing session {name:?} after {} bars.", record.steps_done);
     }
+    let notifier = args.notify.start(name)?;
+    let notifications = notifier.as_ref().map(gt_live::notify::Notifier::handle);
+    let continued = existing.as_ref().map(|record| record.steps_done).filter(|steps| *steps > 0);
+    paper_notify::started(notifications.as_ref(), broker_name, continued);
     let (result, new_steps, finished, store, runtime) = if live {
         let halted = existing.as_ref().and_then(|r| r.snapshot["halt_reason"].as_str().map(str::to_owned));
         let options = AlpacaRunOptions {
@@ -308,12 +316,14 @@ fn run_session(url: &str, args: &PaperRunArgs) -> Result<()> {
                 OutsideHoursChoice::Queue => OutsideHours::Queue,
             },
             metrics: metrics.clone(),
+            notifications,
         };
         let outcome = match alpaca::run(url, name, &mut prepared, options) {
             Ok(outcome) => outcome,
             Err(error) => {
                 // It did not run: say so in the store, then report why.
                 let _ = runtime.block_on(store.set_session_state(name, "stopped"));
+                paper_notify::finish(notifier, &format!("failed: {error}"));
                 return Err(error.into());
             }
         };
@@ -333,16 +343,34 @@ fn run_session(url: &str, args: &PaperRunArgs) -> Result<()> {
                 (Pacing::StepsPerSecond(speed), paper_report::bar_lines(time_format_of(&prepared.series)))
             }
         };
-        let options =
-            DriveOptions { replay_until, pacing, max_steps: args.max_bars, report: Some(report), metrics };
+        let options = DriveOptions {
+            replay_until,
+            pacing,
+            max_steps: args.max_bars,
+            report: Some(report),
+            metrics,
+            notifications,
+        };
         let (Drive { result, new_steps }, store, runtime) =
-            drive(store, runtime, name, &mut prepared, options)?;
+            match drive(store, runtime, name, &mut prepared, options) {
+                Ok(driven) => driven,
+                Err(error) => {
+                    paper_notify::finish(notifier, &format!("failed: {error}"));
+                    return Err(error.into());
+                }
+            };
         let finished = result.timeline.len() >= total_steps(&prepared.series);
         (result, new_steps, finished, store, runtime)
     };
     drop(signals); // The session is over: a signal from here on queues no stop for the next run.
     // The runtime the store was opened on: its pool hands connections back on it.
     runtime.block_on(store.set_session_state(name, if finished { "finished" } else { "stopped" }))?;
+    let why = match (finished, &result.halt) {
+        (true, _) => "the data is played out".to_owned(),
+        (false, Some(halt)) => format!("stopped while halted ({})", halt.reason),
+        (false, None) => "stopped; `gpt-trader paper run` continues it".to_owned(),
+    };
+    paper_notify::finish(notifier, &why);
 
     let series = &prepared.series;
     let format = time_format_of(series);

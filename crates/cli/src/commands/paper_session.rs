@@ -12,8 +12,13 @@ use std::path::PathBuf;
 /// Options of `paper run` that are not part of a session's stored definition
 /// (each takes a value): they do not change what it trades, or (the broker)
 /// are kept apart.
-// `--metrics-token` before `--metrics`, which is a prefix of it.
-const NOT_DEFINING: [&str; 14] = [
+// An option before any that is a prefix of it (`--metrics-token`, `--metrics`).
+// The webhook URLs of `--notify` are secrets: they are never stored.
+const NOT_DEFINING: [&str; 18] = [
+    "--notify-disconnect-secs",
+    "--notify-events",
+    "--notify-format",
+    "--notify",
     "--metrics-token",
     "--metrics",
     "--data-dir",

@@ -1,4 +1,5 @@
 use super::{AlpacaVenue, AlpacaVenueSetup, LiveBars, OutsideHours};
+use crate::notify::Notifications;
 use crate::{
     LiveError, OrderRecord, Pacing, PositionRecord, SessionMetrics, SessionObserver, SessionSnapshot,
     TimedBars, WholeSession,
@@ -66,6 +67,8 @@ pub struct AlpacaSession<'a> {
     pub report: Option<crate::StepReport>,
     /// The session's metrics (`paper run --metrics`), kept up as it runs.
     pub metrics: Option<Arc<SessionMetrics>>,
+    /// Where the session's events are notified (`paper run --notify`).
+    pub notifications: Option<Notifications>,
 }
 
 /// How a session on Alpaca ended.
@@ -190,6 +193,7 @@ impl AlpacaSession<'_> {
             backfill,
             failed: Arc::clone(&stream_error),
             metrics: self.metrics.clone(),
+            notifications: self.notifications.clone(),
         };
         runtime.spawn(forward_bars(bar_stream, forwarding));
 
@@ -215,6 +219,7 @@ impl AlpacaSession<'_> {
             owners: owners.clone(),
             outside_hours: self.outside_hours,
             metrics: self.metrics.clone(),
+            notifications: self.notifications.clone(),
         });
         let warmup = gt_engine::SeriesReplay::new(self.history);
         let warmup_steps = count_steps(warmup);
@@ -242,6 +247,9 @@ impl AlpacaSession<'_> {
         }
         if let Some(metrics) = &self.metrics {
             observer = observer.with_metrics(Arc::clone(metrics));
+        }
+        if let Some(notifications) = &self.notifications {
+            observer = observer.with_notifications(notifications.clone());
         }
         eprintln!(
             "Session {:?}: {} warm-up bars; waiting for live bars from {}.",
@@ -486,6 +494,7 @@ struct Forwarding {
     backfill: Backfill,
     failed: Arc<Mutex<Option<String>>>,
     metrics: Option<Arc<SessionMetrics>>,
+    notifications: Option<Notifications>,
 }
 
 /// Passes the stream's bars to the engine thread; on every connection,
@@ -493,10 +502,13 @@ struct Forwarding {
 /// warm-up history): those published while it was down, or, on the first
 /// connection, between the history's fetch and the subscription.
 async fn forward_bars(stream: BarStream, forwarding: Forwarding) {
-    let Forwarding { bars, backfill, failed, metrics } = forwarding;
+    let Forwarding { bars, backfill, failed, metrics, notifications } = forwarding;
     let observe = |connected: bool, reconnected: bool| {
         if let Some(metrics) = &metrics {
             metrics.observe_stream("bars", connected, reconnected);
+        }
+        if let Some(notifications) = &notifications {
+            notifications.stream_changed("bars", connected);
         }
     };
     let (tx, mut rx) = mpsc::channel(4096);

@@ -1,3 +1,4 @@
+use crate::notify::{Notice, NoticeKind, NoticeTime, Notifications};
 use crate::snapshot::{side_name, type_name};
 use crate::{ClientIds, SessionMetrics};
 use gt_alpaca::{AlpacaError, BrokerOrder, NewOrder, TradeStreamEvent, TradeUpdate, TradingClient};
@@ -74,6 +75,7 @@ pub struct AlpacaVenue {
     /// Orders held until the market opens, with their client ids.
     queued: Vec<(Order, String)>,
     metrics: Option<Arc<SessionMetrics>>,
+    notifications: Option<Notifications>,
 }
 
 /// How an [`AlpacaVenue`] is set up.
@@ -102,6 +104,8 @@ pub struct AlpacaVenueSetup {
     pub outside_hours: OutsideHours,
     /// Told when the trade-updates stream connects and disconnects.
     pub metrics: Option<Arc<SessionMetrics>>,
+    /// Told about mismatches and the trade-updates stream (`paper run --notify`).
+    pub notifications: Option<Notifications>,
 }
 
 impl AlpacaVenue {
@@ -132,6 +136,7 @@ impl AlpacaVenue {
             hours: None,
             queued: Vec::new(),
             metrics: setup.metrics,
+            notifications: setup.notifications,
         }
     }
 
@@ -254,10 +259,13 @@ impl AlpacaVenue {
         }
     }
 
-    /// Tells the metrics, if any, about the trade-updates stream.
+    /// Tells the metrics and notifications, if any, about the trade-updates stream.
     fn observe_stream(&self, connected: bool, reconnected: bool) {
         if let Some(metrics) = &self.metrics {
             metrics.observe_stream("trade_updates", connected, reconnected);
+        }
+        if let Some(notifications) = &self.notifications {
+            notifications.stream_changed("trade_updates", connected);
         }
     }
 
@@ -371,10 +379,22 @@ impl AlpacaVenue {
                 .and_then(|p| p.current_price.or(Some(p.avg_entry_price)))
                 .and_then(|p| p.to_f64())
                 .unwrap_or_else(|| local.mark_price());
+            let here = local.quantity() + booked_soon;
             eprintln!(
-                "reconcile: {symbol} held {} here, {broker_qty} at the broker; booking {difference:+} at {price} (the broker is right)",
-                local.quantity() + booked_soon
+                "reconcile: {symbol} held {here} here, {broker_qty} at the broker; booking {difference:+} at {price} (the broker is right)",
             );
+            if let Some(notifications) = &self.notifications {
+                let text = format!(
+                    "reconciliation: {symbol} held {here} here, {broker_qty} at the broker; booked {difference:+} at {price}"
+                );
+                notifications.send(
+                    Notice::new(NoticeKind::Mismatch, NoticeTime::Bar(self.last_bar.1), text)
+                        .symbol(symbol.as_str())
+                        .qty(difference)
+                        .price(price)
+                        .reason(format!("held {here} here, {broker_qty} at the broker")),
+                );
+            }
             let fill = Fill {
                 order_id: OrderId(u64::MAX),
                 symbol: symbol.clone(),

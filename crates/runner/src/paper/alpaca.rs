@@ -73,6 +73,8 @@ pub struct AlpacaRunOptions {
     pub report: StepReport,
     /// The session's metrics (`paper run --metrics`).
     pub metrics: Option<Arc<SessionMetrics>>,
+    /// Where the session's events are notified (`paper run --notify`).
+    pub notifications: Option<gt_live::notify::Notifications>,
 }
 
 /// Runs `prepared` as session `name` on the Alpaca paper account.
@@ -99,6 +101,7 @@ pub fn run(
         outside_hours: options.outside_hours,
         report: Some(options.report),
         metrics: options.metrics,
+        notifications: options.notifications,
     };
     Ok(session.run(&mut prepared.sleeves, &mut prepared.risk, prepared.config)?)
 }

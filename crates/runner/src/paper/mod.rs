@@ -419,6 +419,8 @@ pub struct DriveOptions {
     pub report: Option<StepReport>,
     /// The session's metrics (`paper run --metrics`), kept up after each step.
     pub metrics: Option<Arc<SessionMetrics>>,
+    /// Where the session's events are notified (`paper run --notify`).
+    pub notifications: Option<gt_live::notify::Notifications>,
 }
 
 /// Runs `prepared` on the simulated venue as `session`: replays the journaled
@@ -449,6 +451,9 @@ pub fn drive(
     }
     if let Some(metrics) = &options.metrics {
         observer = observer.with_metrics(Arc::clone(metrics));
+    }
+    if let Some(notifications) = options.notifications {
+        observer = observer.with_notifications(notifications);
     }
     let mut config = prepared.config;
     config.keep_order_log = true;
@@ -508,6 +513,7 @@ pub fn apply_idle<E: From<RunError>>(
         max_steps: Some(1),
         report: None,
         metrics: None,
+        notifications: None,
     };
     let (drive, store, runtime) = drive(store, runtime, &record.name, &mut prepared, options)?;
     let after = runtime.block_on(find_session(&store, &record.name))?;
