@@ -606,7 +606,7 @@ fn deploy_command(file: &str) -> Vec<String> {
 #[test]
 fn the_deploy_examples_run_a_shard() {
     let dir = tempfile::tempdir().unwrap();
-    for file in ["optimize-indexed-job.yaml", "optimize-slurm.sh"] {
+    for file in ["k8s/optimize-job.yaml", "optimize-slurm.sh"] {
         let args = deploy_command(file);
         assert!(args.contains(&"--shard".to_owned()) && args.contains(&"0/8".to_owned()), "{file}: {args:?}");
         let json = optimize(dir.path(), &[args, words("--no-save --trials 40 --method random")].concat());

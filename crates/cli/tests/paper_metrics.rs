@@ -267,6 +267,33 @@ fn metrics_beyond_loopback_need_a_token_and_check_it() {
     }
     let status = ok(dir, &["paper", "status", "--session", "guarded", "--format", "json"]);
     assert!(!status.contains(TOKEN), "{status}");
+
+    // `paper health`, the image's HEALTHCHECK and the pods' probes, takes the token from the environment.
+    let address = local.trim_start_matches("http://");
+    let health = |token: Option<&str>, address: &str| {
+        let mut command = assert_cmd::Command::from_std(gpt_trader(dir));
+        if let Some(token) = token {
+            command.env("GPT_TRADER_METRICS_TOKEN", token);
+        }
+        let output =
+            command.timeout(STEP_LIMIT).args(["paper", "health", "--metrics", address]).output().unwrap();
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    let (code, said, _) = health(Some(TOKEN), address);
+    assert_eq!(code, Some(0), "{said}");
+    let said: Value = serde_json::from_str(&said).unwrap();
+    assert_eq!((said["status"].as_str(), said["session"].as_str()), (Some("ok"), Some("guarded")));
+    let (code, _, complaint) = health(None, address);
+    assert_eq!(code, Some(1));
+    assert!(complaint.contains("needs the session's token") && complaint.lines().count() == 1, "{complaint}");
+    let nobody = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().to_string();
+    let (code, _, complaint) = health(None, &nobody);
+    assert_eq!(code, Some(1));
+    assert!(complaint.contains("no session answers at"), "{complaint}");
 }
 
 #[test]

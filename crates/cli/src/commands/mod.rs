@@ -9,6 +9,7 @@ mod data_args;
 pub mod indicators;
 pub mod optimize;
 pub mod paper;
+mod paper_health;
 mod paper_notify;
 mod paper_report;
 mod paper_session;

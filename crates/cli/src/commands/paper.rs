@@ -1,6 +1,7 @@
 //! `gpt-trader paper`: run a strategy as a paper-trading session, watch it,
 //! and steer it (stop, flatten, kill, resume).
 
+use crate::commands::paper_health;
 use crate::commands::paper_notify::{self, NotifyArgs};
 use crate::commands::paper_report;
 use crate::commands::paper_session::{defining_options, prepare_stored, with_stored_spec};
@@ -81,6 +82,18 @@ enum PaperCommand {
         /// A table, or a JSON list of {session, broker, strategy, state, bars, equity}.
         #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
         format: OutputFormat,
+    },
+    /// Ask a running session's health check (`paper run --metrics ADDR`): exits 0 when it is up.
+    /// For a container's HEALTHCHECK or a Kubernetes probe.
+    #[command(after_long_help = "Examples:\n  gpt-trader paper health --metrics 127.0.0.1:9184\n  \
+                           GPT_TRADER_METRICS_TOKEN=... gpt-trader paper health --metrics 127.0.0.1:9184")]
+    Health {
+        /// The address the session's --metrics serves on.
+        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:9184")]
+        metrics: std::net::SocketAddr,
+        /// The session's --metrics-token [default: $GPT_TRADER_METRICS_TOKEN].
+        #[arg(long, value_name = "T")]
+        metrics_token: Option<String>,
     },
     /// Delete a stopped session and its journal.
     #[command(
@@ -213,6 +226,10 @@ pub fn run(args: &PaperArgs) -> Result<()> {
         PaperCommand::Resume(name) => control(&url, &name.session, "resume", None),
         PaperCommand::List { format } => list(&url, *format),
         PaperCommand::Delete(name) => delete(&url, &name.session),
+        PaperCommand::Health { metrics, metrics_token } => {
+            let token = metrics_token.clone().or_else(|| std::env::var("GPT_TRADER_METRICS_TOKEN").ok());
+            paper_health::check(*metrics, token.as_deref())
+        }
     }
 }
 
