@@ -7,6 +7,8 @@
 mod metrics_text;
 #[path = "support/spawned.rs"]
 mod spawned;
+#[path = "support/webhook.rs"]
+mod webhook;
 
 use assert_cmd::Command;
 use gt_store::{FillRecord, OrderRecord, Store};
@@ -413,6 +415,81 @@ fn a_position_changed_by_hand_is_reconciled_in_the_brokers_favour() {
         session.join().unwrap();
     });
     assert_eq!(local_positions(&status(&mock, dir, "recon")), mock.positions());
+}
+
+/// Waits until `webhook` has a body that `test` holds of; returns it.
+fn wait_for_notice(webhook: &webhook::Webhook, what: &str, test: impl Fn(&Value) -> bool) -> Value {
+    let started = Instant::now();
+    loop {
+        if let Some(body) = webhook.bodies().into_iter().find(|b| test(b)) {
+            return body;
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "no {what} notice: {:?}", webhook.bodies());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn an_alpaca_session_notifies_each_kind_of_event_once_with_its_numbers() {
+    let _watchdog = gt_testkit::Watchdog::new(WAIT_LIMIT);
+    let mock = MockAlpaca::start(10_000.0, bars(3000, 60), 60, Duration::from_millis(10));
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let webhook = webhook::Webhook::start(webhook::Answer::Ok);
+    let event = |name: &'static str| move |b: &Value| b["event"] == name;
+    let options = ["--reconcile-every", "1", "--notify", &webhook.url, "--notify-disconnect-secs", "0"];
+    std::thread::scope(|scope| {
+        let session = scope.spawn(|| run(&mock, dir, "told", &options));
+        wait_for(&mock, dir, "told", |s| s["positions"].as_array().is_some_and(|p| !p.is_empty()));
+        mock.inject(Fault::InsufficientBuyingPower);
+        let rejection = wait_for_notice(&webhook, "rejection", event("rejection"));
+        assert_eq!(rejection["symbol"], "GOOG");
+        assert!(rejection["reason"].as_str().unwrap().contains("insufficient"), "{rejection}");
+
+        let held = mock.positions().get("GOOG").copied().unwrap_or(0.0);
+        mock.set_position("GOOG", held + 7.0);
+        let mismatch = wait_for_notice(&webhook, "mismatch", event("mismatch"));
+        assert_eq!((mismatch["symbol"].as_str(), mismatch["qty"].as_f64()), (Some("GOOG"), Some(7.0)));
+
+        command(&mock, dir, "kill", "told", &["--reason", "desk says stop"]);
+        let halt = wait_for_notice(&webhook, "halt", event("halt"));
+        assert_eq!(halt["reason"], "halted by hand: desk says stop");
+        command(&mock, dir, "resume", "told", &[]);
+        wait_for_notice(&webhook, "resume", event("resume"));
+
+        for (fault, stream) in [(Fault::DropTradeStream, "trade_updates"), (Fault::DropDataStream, "bars")] {
+            mock.inject(fault);
+            wait_for_notice(&webhook, stream, |b| {
+                b["reason"] == "reconnected"
+                    && b["text"].as_str().unwrap().contains(&format!("the {stream} stream"))
+            });
+        }
+        command(&mock, dir, "stop", "told", &[]);
+        session.join().unwrap();
+    });
+    let bodies = webhook.bodies();
+    let count = |name: &str| bodies.iter().filter(|b| b["event"] == name).count();
+    let kinds: Vec<&str> = bodies.iter().map(|b| b["event"].as_str().unwrap()).collect();
+    for once in ["start", "stop", "rejection", "mismatch", "halt", "resume"] {
+        assert_eq!(count(once), 1, "{once}: {kinds:?}");
+    }
+    assert_eq!(count("disconnect"), 2 + bodies.iter().filter(|b| b["reason"] == "disconnected").count());
+    assert!(bodies.iter().all(|b| b["session"] == "told"));
+    // Every fill the session journaled, once, with its numbers.
+    let fills = journal(dir, "told").1;
+    let told: Vec<(String, String, f64, f64)> = bodies
+        .iter()
+        .filter(|b| b["event"] == "fill")
+        .map(|b| {
+            let text = |k: &str| b[k].as_str().unwrap().to_owned();
+            (text("symbol"), text("side"), b["qty"].as_f64().unwrap(), b["price"].as_f64().unwrap())
+        })
+        .collect();
+    let journaled: Vec<(String, String, f64, f64)> = fills
+        .iter()
+        .map(|f| (f.symbol.clone(), f.side.clone(), f.qty.parse().unwrap(), f.price.parse().unwrap()))
+        .collect();
+    assert_eq!(told, journaled);
 }
 
 #[test]

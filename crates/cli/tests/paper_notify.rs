@@ -5,14 +5,15 @@
 //! most the few seconds its end waits; the URL, a secret, is never shown or
 //! stored.
 
+#[path = "support/webhook.rs"]
+mod webhook;
+
 use assert_cmd::Command;
 use gt_store::{FillRecord, OrderRecord, Store};
 use serde_json::Value;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
 use std::path::Path;
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use webhook::{Answer, Webhook};
 
 /// Longest one command of the binary may run before it is killed.
 const COMMAND_LIMIT: Duration = Duration::from_secs(120);
@@ -21,7 +22,7 @@ const COMMAND_LIMIT: Duration = Duration::from_secs(120);
 const WAIT_LIMIT: Duration = Duration::from_secs(300);
 
 /// The secret part of every webhook URL here: it must appear nowhere.
-const TOKEN: &str = "T0KEN-6f1d2c-never-shown";
+const TOKEN: &str = webhook::TOKEN;
 
 /// The binary with its data folder (and so its run store) in `dir`.
 fn gpt_trader(dir: &Path) -> Command {
@@ -37,77 +38,6 @@ fn ok(dir: &Path, args: &[&str]) -> (String, String) {
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert!(output.status.success(), "{args:?} failed: {stderr}");
     (String::from_utf8(output.stdout).unwrap(), stderr)
-}
-
-/// How a test webhook answers.
-#[derive(Clone, Copy)]
-enum Answer {
-    Ok,
-    ServerError,
-    /// Reads the request and never answers.
-    Hang,
-}
-
-/// A webhook on loopback that keeps every body it is sent.
-struct Webhook {
-    url: String,
-    bodies: Arc<Mutex<Vec<Value>>>,
-}
-
-impl Webhook {
-    fn start(answer: Answer) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let url = format!("http://{}/hooks/{TOKEN}", listener.local_addr().unwrap());
-        let bodies = Arc::new(Mutex::new(Vec::new()));
-        let kept = Arc::clone(&bodies);
-        std::thread::spawn(move || {
-            for connection in listener.incoming() {
-                let Ok(connection) = connection else { return };
-                let kept = Arc::clone(&kept);
-                std::thread::spawn(move || serve(connection, &kept, answer));
-            }
-        });
-        Self { url, bodies }
-    }
-
-    fn bodies(&self) -> Vec<Value> {
-        self.bodies.lock().unwrap().clone()
-    }
-}
-
-/// Serves the requests of one connection (reqwest keeps them alive).
-fn serve(connection: TcpStream, kept: &Mutex<Vec<Value>>, answer: Answer) {
-    let mut writer = connection.try_clone().unwrap();
-    let mut reader = BufReader::new(connection);
-    loop {
-        let mut length = 0;
-        loop {
-            let mut line = String::new();
-            if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                return;
-            }
-            if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                length = value.trim().parse().unwrap();
-            }
-            if line == "\r\n" {
-                break;
-            }
-        }
-        let mut body = vec![0; length];
-        if reader.read_exact(&mut body).is_err() {
-            return;
-        }
-        kept.lock().unwrap().push(serde_json::from_slice(&body).unwrap());
-        let status = match answer {
-            Answer::Ok => "200 OK",
-            Answer::ServerError => "500 Internal Server Error",
-            Answer::Hang => {
-                std::thread::sleep(WAIT_LIMIT);
-                return;
-            }
-        };
-        let _ = writer.write_all(format!("HTTP/1.1 {status}\r\ncontent-length: 0\r\n\r\n").as_bytes());
-    }
 }
 
 /// The journaled orders and fills of `session`, ids without its name.
@@ -270,6 +200,32 @@ fn a_webhook_that_hangs_or_fails_all_session_changes_nothing_it_trades() {
     {
         assert!(!text.contains(TOKEN), "the webhook URL is in the {what}");
     }
+}
+
+#[test]
+fn a_run_files_notify_section_is_used_and_the_command_line_wins_over_it() {
+    let _watchdog = gt_testkit::Watchdog::new(WAIT_LIMIT);
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    // The run file lives apart from the data folder, whose every byte is searched below.
+    let files = tempfile::tempdir().unwrap();
+    let webhook = Webhook::start(Answer::Ok);
+    let run_file = files.path().join("run.toml");
+    let text = format!(
+        "[notify]\nwebhooks = [\"{}\"]\nformat = \"json\"\nevents = [\"start\", \"stop\"]\n",
+        webhook.url
+    );
+    std::fs::write(&run_file, text).unwrap();
+    let config = run_file.to_str().unwrap();
+    ok(dir, &["paper", "run", "--session", "filed", "--config", config, "--max-bars", "50"]);
+    let events: Vec<Value> = webhook.bodies().iter().map(|b| b["event"].clone()).collect();
+    assert_eq!(events, ["start", "stop"]);
+    assert!(webhook.bodies().iter().all(|b| b["schema"] == "gpt-trader.notice.v1"));
+    // Continued with the stored options (the run file, read again), events from the command line.
+    ok(dir, &["paper", "run", "--session", "filed", "--max-bars", "50", "--notify-events", "stop"]);
+    let events: Vec<Value> = webhook.bodies().iter().map(|b| b["event"].clone()).collect();
+    assert_eq!(events, ["start", "stop", "stop"]);
+    assert!(!stored_text(dir).contains(TOKEN), "the run file's webhook URL was stored");
 }
 
 #[test]

@@ -600,7 +600,7 @@ impl Run {
             let Some(symbol) = symbols.iter().position(|s| *s == opening.symbol) else { continue };
             let side = if opening.quantity > 0.0 { gt_model::Side::Buy } else { gt_model::Side::Sell };
             let fill = Fill {
-                order_id: OrderId(u64::MAX),
+                order_id: OrderId::BOOKED,
                 symbol: opening.symbol,
                 side,
                 quantity: opening.quantity.abs(),

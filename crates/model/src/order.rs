@@ -124,6 +124,12 @@ impl OrderRequest {
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, Serialize)]
 pub struct OrderId(pub u64);
 
+impl OrderId {
+    /// The order of a fill booked without one of the session's orders: a
+    /// position found at the broker, when a session opens or reconciles.
+    pub const BOOKED: OrderId = OrderId(u64::MAX);
+}
+
 /// An order accepted by a venue, with when it was decided.
 #[derive(Clone, PartialEq, Debug, Serialize)]
 pub struct Order {

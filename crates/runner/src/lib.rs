@@ -32,4 +32,6 @@ pub mod window;
 
 pub use error::RunError;
 pub use prepare::{PreparedRun, SharedRun, Variant, prepare};
-pub use spec::{AllocationSpec, DataSpec, ExecutionSpec, OutputSpec, RiskSpec, RunSpec, StrategyEntry};
+pub use spec::{
+    AllocationSpec, DataSpec, ExecutionSpec, NotifySpec, OutputSpec, RiskSpec, RunSpec, StrategyEntry,
+};

@@ -135,6 +135,32 @@ pub struct OutputSpec {
     pub equity_out: Option<PathBuf>,
 }
 
+/// `[notify]` of a run file: where and what `paper run` notifies. Never
+/// serialized (so never stored with a run or a session): the webhook URLs
+/// are secrets, and `Debug` shows only how many there are.
+#[derive(Clone, Default, PartialEq)]
+pub struct NotifySpec {
+    /// Webhook URLs, each checked to be http(s).
+    pub webhooks: Vec<String>,
+    /// `slack`, `discord` or `json`.
+    pub format: Option<String>,
+    /// The kinds of event sent (none: all).
+    pub events: Vec<String>,
+    /// Seconds a stream stays disconnected before that is notified.
+    pub disconnect_secs: Option<u64>,
+}
+
+impl std::fmt::Debug for NotifySpec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NotifySpec")
+            .field("webhooks", &format!("{} (redacted)", self.webhooks.len()))
+            .field("format", &self.format)
+            .field("events", &self.events)
+            .field("disconnect_secs", &self.disconnect_secs)
+            .finish()
+    }
+}
+
 /// A whole run: data, strategies, execution, risk, allocation and output.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -151,4 +177,7 @@ pub struct RunSpec {
     pub strategies: Vec<StrategyEntry>,
     /// What is printed and written.
     pub output: OutputSpec,
+    /// Notifications of a paper session (not part of what a run is).
+    #[serde(skip)]
+    pub notify: NotifySpec,
 }

@@ -7,7 +7,8 @@
 
 use crate::RunError;
 use crate::spec::{
-    AllocationSpec, DataSpec, ExecutionSpec, OutputSpec, RISK_NUMBERS, RiskSpec, RunSpec, StrategyEntry,
+    AllocationSpec, DataSpec, ExecutionSpec, NotifySpec, OutputSpec, RISK_NUMBERS, RiskSpec, RunSpec,
+    StrategyEntry,
 };
 use std::path::{Path, PathBuf};
 use toml::{Table, Value};
@@ -108,7 +109,12 @@ pub fn load(path: &Path) -> Result<RunSpec, RunError> {
 pub fn parse(text: &str) -> Result<RunSpec, Vec<String>> {
     let root: Table = text.parse().map_err(|e: toml::de::Error| vec![e.to_string().replace('\n', " ")])?;
     let mut r = Reader { problems: Vec::new() };
-    r.unknown(&root, "run file", &["data", "execution", "risk", "allocation", "strategies", "output"]);
+    r.unknown(
+        &root,
+        "run file",
+        &["data", "execution", "risk", "allocation", "strategies", "output", "notify"],
+    );
+    let notify = notify_section(&mut r, &root);
     let out = r.section(&root, "output", &["format", "trades_out", "equity_out"]);
     let output = OutputSpec {
         format: r.text(&out, "output", "format"),
@@ -218,15 +224,91 @@ pub fn parse(text: &str) -> Result<RunSpec, Vec<String>> {
         Some(_) => r.problem("strategies", "expected [[strategies]] tables"),
     }
     if r.problems.is_empty() {
-        Ok(RunSpec { output, data, execution, risk, allocation, strategies })
+        Ok(RunSpec { output, data, execution, risk, allocation, strategies, notify })
     } else {
         Err(r.problems)
     }
 }
 
+/// `[notify]`: webhooks (checked without ever quoting them), format, events
+/// and the disconnection delay.
+fn notify_section(r: &mut Reader, root: &Table) -> NotifySpec {
+    let table = r.section(root, "notify", &["webhooks", "format", "events", "disconnect_secs"]);
+    let webhooks = r.texts(&table, "notify", "webhooks");
+    for (i, url) in webhooks.iter().enumerate() {
+        if let Err(problem) = gt_live::notify::Webhook::parse(url) {
+            r.problem(&format!("notify.webhooks[{i}]"), problem);
+        }
+    }
+    let format = r.text(&table, "notify", "format");
+    if let Some(format) = format.as_deref().filter(|f| !["slack", "discord", "json"].contains(f)) {
+        r.problem("notify.format", format!("expected slack, discord or json, got {format:?}"));
+    }
+    let events = r.texts(&table, "notify", "events");
+    for (i, event) in events.iter().enumerate() {
+        if let Err(problem) = gt_live::notify::NoticeKind::parse(event) {
+            r.problem(&format!("notify.events[{i}]"), problem);
+        }
+    }
+    let disconnect_secs = match table.get("disconnect_secs") {
+        None => None,
+        Some(Value::Integer(secs)) if *secs >= 0 => Some(*secs as u64),
+        Some(_) => {
+            r.problem("notify.disconnect_secs", "expected a whole number of seconds, 0 or more");
+            None
+        }
+    };
+    NotifySpec { webhooks, format, events, disconnect_secs }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn notify_is_read_with_its_problems_and_never_quotes_a_url() {
+        let spec = parse(
+            r#"
+            [notify]
+            webhooks = ["https://hooks.example.com/T0/secret"]
+            format = "discord"
+            events = ["fill", "halt"]
+            disconnect_secs = 30
+            "#,
+        )
+        .unwrap();
+        assert_eq!(spec.notify.webhooks, ["https://hooks.example.com/T0/secret"]);
+        assert_eq!(spec.notify.format.as_deref(), Some("discord"));
+        assert_eq!(spec.notify.events, ["fill", "halt"]);
+        assert_eq!(spec.notify.disconnect_secs, Some(30));
+        assert!(!format!("{spec:?}").contains("secret"), "Debug hides the URLs");
+        assert!(!serde_json::to_string(&spec).unwrap().contains("secret"), "never serialized");
+
+        let problems = parse(
+            r#"
+            [notify]
+            webhooks = ["ftp://secret.example.com/x"]
+            format = "teams"
+            events = ["fills"]
+            disconnect_secs = -1
+            retries = 3
+            "#,
+        )
+        .unwrap_err();
+        let keys: Vec<&str> = problems.iter().map(|p| p.split(':').next().unwrap()).collect();
+        assert_eq!(
+            keys,
+            [
+                "notify.retries",
+                "notify.webhooks[0]",
+                "notify.format",
+                "notify.events[0]",
+                "notify.disconnect_secs"
+            ],
+            "{problems:?}"
+        );
+        assert!(problems.iter().all(|p| !p.contains("secret")), "{problems:?}");
+    }
 
     #[test]
     fn a_full_run_file_reads_into_its_sections() {

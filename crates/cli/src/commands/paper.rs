@@ -12,7 +12,6 @@ use clap::{Args, Subcommand, ValueEnum};
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use gt_live::alpaca::OutsideHours;
 use gt_live::{Pacing, SessionMetrics};
-use gt_runner::PreparedRun;
 use gt_runner::outcome::{report_of, time_format_of};
 use gt_runner::paper::alpaca::{self, AlpacaRunOptions};
 use gt_runner::paper::{
@@ -21,6 +20,7 @@ use gt_runner::paper::{
 };
 use gt_runner::paths::database_url;
 use gt_runner::store::open_with_runtime as open_store;
+use gt_runner::{NotifySpec, PreparedRun};
 use gt_store::Store;
 use gt_web::SessionMetricsServer;
 use serde_json::Value;
@@ -280,7 +280,8 @@ fn run_session(url: &str, args: &PaperRunArgs) -> Result<()> {
     // Continuing with no options: the session's own.
     let use_stored = existing.is_some() && options.is_empty();
     let live = args.broker == Broker::Alpaca;
-    let prepare = |options: &RunSpecArgs| -> Result<PreparedRun> {
+    // The run, and the run file's [notify] (which is no part of the run).
+    let prepare = |options: &RunSpecArgs| -> Result<(PreparedRun, NotifySpec)> {
         let spec = options.spec()?;
         if spec.execution.finalizes() {
             bail!(
@@ -298,9 +299,9 @@ fn run_session(url: &str, args: &PaperRunArgs) -> Result<()> {
         } else {
             crate::commands::data_args::load(&spec.data)?
         };
-        prepare_on(&spec, series)
+        Ok((prepare_on(&spec, series)?, spec.notify))
     };
-    let mut prepared = match &existing {
+    let (mut prepared, notify_file) = match &existing {
         Some(record) if use_stored => with_stored_spec(record, prepare)?,
         _ => prepare(&args.spec)?,
     };
@@ -316,7 +317,7 @@ fn run_session(url: &str, args: &PaperRunArgs) -> Result<()> {
     if use_stored && let Some(record) = &existing {
         eprintln!("Continuing session {name:?} after {} bars.", record.steps_done);
     }
-    let notifier = args.notify.start(name)?;
+    let notifier = args.notify.start(name, &notify_file)?;
     let notifications = notifier.as_ref().map(gt_live::notify::Notifier::handle);
     let continued = existing.as_ref().map(|record| record.steps_done).filter(|steps| *steps > 0);
     paper_notify::started(notifications.as_ref(), broker_name, continued);

@@ -396,7 +396,7 @@ impl AlpacaVenue {
                 );
             }
             let fill = Fill {
-                order_id: OrderId(u64::MAX),
+                order_id: OrderId::BOOKED,
                 symbol: symbol.clone(),
                 side: if difference > 0.0 { Side::Buy } else { Side::Sell },
                 quantity: difference.abs(),

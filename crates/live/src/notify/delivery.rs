@@ -416,9 +416,13 @@ impl StreamWatch {
             self.down.entry(stream).or_insert(Down { since: now, announced: false });
             return None;
         }
-        let down = self.down.remove(stream).filter(|d| d.announced)?;
-        let seconds = now.duration_since(down.since).as_secs();
-        let text = format!("the {stream} stream is connected again after {seconds} s");
+        let down = self.down.remove(stream)?;
+        let lasted = now.duration_since(down.since);
+        // Long enough to tell, even if the timer had not told it yet.
+        if !down.announced && lasted < self.after {
+            return None;
+        }
+        let text = format!("the {stream} stream is connected again after {} s", lasted.as_secs());
         Some(Notice::new(NoticeKind::Disconnect, NoticeTime::Now, text).reason("reconnected"))
     }
 

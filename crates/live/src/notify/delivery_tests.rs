@@ -178,6 +178,11 @@ fn a_disconnection_is_told_once_it_lasts_and_so_is_the_reconnection_after_it() {
     let back = watch.changed("bars", true, t0 + Duration::from_secs(90)).unwrap();
     assert!(back.text.contains("connected again after 90 s"), "{}", back.text);
 
+    // Back before the timer told it, but after long enough: the reconnection tells it.
+    assert!(watch.changed("bars", false, t0).is_none());
+    let back = watch.changed("bars", true, t0 + Duration::from_secs(75)).unwrap();
+    assert!(back.text.contains("connected again after 75 s"), "{}", back.text);
+
     // A short drop says nothing, either way.
     assert!(watch.changed("trade_updates", false, t0).is_none());
     assert!(watch.changed("trade_updates", true, t0 + Duration::from_secs(5)).is_none());

@@ -39,7 +39,9 @@ impl StepNotices {
             return;
         }
         let send = |notice: Notice| self.notifications.send(notice);
-        for fill in step.new_fills {
+        // A position booked from the broker is no trade of the session (a
+        // reconciliation is notified as a mismatch).
+        for fill in step.new_fills.iter().filter(|f| f.order_id != gt_model::OrderId::BOOKED) {
             let verb = match fill.side {
                 gt_model::Side::Buy => "bought",
                 gt_model::Side::Sell => "sold",
