@@ -7,12 +7,11 @@
 mod metrics_text;
 #[path = "support/spawned.rs"]
 mod spawned;
-#[path = "support/webhook.rs"]
-mod webhook;
 
 use assert_cmd::Command;
 use gt_store::{FillRecord, OrderRecord, Store};
 use gt_testkit::alpaca_mock::{Fault, MockAlpaca, MockBar};
+use gt_testkit::webhook::{Webhook, WebhookAnswer};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -418,7 +417,7 @@ fn a_position_changed_by_hand_is_reconciled_in_the_brokers_favour() {
 }
 
 /// Waits until `webhook` has a body that `test` holds of; returns it.
-fn wait_for_notice(webhook: &webhook::Webhook, what: &str, test: impl Fn(&Value) -> bool) -> Value {
+fn wait_for_notice(webhook: &Webhook, what: &str, test: impl Fn(&Value) -> bool) -> Value {
     let started = Instant::now();
     loop {
         if let Some(body) = webhook.bodies().into_iter().find(|b| test(b)) {
@@ -435,7 +434,7 @@ fn an_alpaca_session_notifies_each_kind_of_event_once_with_its_numbers() {
     let mock = MockAlpaca::start(10_000.0, bars(3000, 60), 60, Duration::from_millis(10));
     let dir = tempfile::tempdir().unwrap();
     let dir = dir.path();
-    let webhook = webhook::Webhook::start(webhook::Answer::Ok);
+    let webhook = Webhook::start(WebhookAnswer::Ok);
     let event = |name: &'static str| move |b: &Value| b["event"] == name;
     let options = ["--reconcile-every", "1", "--notify", &webhook.url, "--notify-disconnect-secs", "0"];
     std::thread::scope(|scope| {

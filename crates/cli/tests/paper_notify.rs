@@ -5,15 +5,15 @@
 //! most the few seconds its end waits; the URL, a secret, is never shown or
 //! stored.
 
-#[path = "support/webhook.rs"]
-mod webhook;
+#[path = "support/journal.rs"]
+mod journal;
 
 use assert_cmd::Command;
-use gt_store::{FillRecord, OrderRecord, Store};
+use gt_testkit::webhook::{Webhook, WebhookAnswer as Answer};
+use journal::journal;
 use serde_json::Value;
 use std::path::Path;
 use std::time::{Duration, Instant};
-use webhook::{Answer, Webhook};
 
 /// Longest one command of the binary may run before it is killed.
 const COMMAND_LIMIT: Duration = Duration::from_secs(120);
@@ -22,7 +22,7 @@ const COMMAND_LIMIT: Duration = Duration::from_secs(120);
 const WAIT_LIMIT: Duration = Duration::from_secs(300);
 
 /// The secret part of every webhook URL here: it must appear nowhere.
-const TOKEN: &str = webhook::TOKEN;
+const TOKEN: &str = gt_testkit::webhook::WEBHOOK_TOKEN;
 
 /// The binary with its data folder (and so its run store) in `dir`.
 fn gpt_trader(dir: &Path) -> Command {
@@ -38,27 +38,6 @@ fn ok(dir: &Path, args: &[&str]) -> (String, String) {
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert!(output.status.success(), "{args:?} failed: {stderr}");
     (String::from_utf8(output.stdout).unwrap(), stderr)
-}
-
-/// The journaled orders and fills of `session`, ids without its name.
-fn journal(dir: &Path, session: &str) -> (Vec<OrderRecord>, Vec<FillRecord>) {
-    let url = format!("sqlite://{}", dir.join("runs.db").display());
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    runtime.block_on(async {
-        let store = Store::open(&url).await.unwrap();
-        let mut orders = store.orders(session).await.unwrap();
-        let mut fills = store.fills(session).await.unwrap();
-        store.close().await;
-        let prefix = format!("{session}-");
-        for order in &mut orders {
-            order.client_order_id = order.client_order_id.replacen(&prefix, "", 1);
-        }
-        for fill in &mut fills {
-            fill.client_order_id = fill.client_order_id.replacen(&prefix, "", 1);
-            fill.fill_id = fill.fill_id.replacen(&prefix, "", 1);
-        }
-        (orders, fills)
-    })
 }
 
 /// Every byte the data folder holds (the run store and its journal files).
@@ -109,7 +88,7 @@ fn a_session_notifies_its_start_every_fill_its_halt_and_its_stop() {
     }
 
     // Every journaled fill, in order, with its numbers.
-    let (_, fills) = journal(dir, "n1");
+    let (_, fills, _) = journal(dir, "n1");
     let notified: Vec<&Value> = bodies.iter().filter(|b| b["event"] == "fill").collect();
     assert!(!fills.is_empty());
     assert_eq!(notified.len(), fills.len());

@@ -1,12 +1,14 @@
 //! Test servers on 127.0.0.1: a scripted HTTP/1.1 server for the market-data
 //! clients (it answers each connection with the next canned response and
-//! records what was asked, so tests can check both sides of the wire), and a
-//! mock Alpaca ([`alpaca_mock`]) for paper sessions; and a throw-away
-//! PostgreSQL server ([`Postgres`]) for the store's second backend.
+//! records what was asked, so tests can check both sides of the wire), a
+//! webhook that keeps what it is sent ([`webhook`]), and a mock Alpaca
+//! ([`alpaca_mock`]) for paper sessions; and a throw-away PostgreSQL server
+//! ([`Postgres`]) for the store's second backend.
 
 pub mod alpaca_mock;
 mod postgres;
 mod watchdog;
+pub mod webhook;
 
 pub use postgres::Postgres;
 pub use watchdog::Watchdog;
@@ -31,8 +33,35 @@ impl Xorshift {
 }
 
 use std::io::{BufRead, BufReader, Write};
-use std::net::TcpListener;
+use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
+
+/// Reads one HTTP/1.1 request: its request line and headers (one per line)
+/// and its body (by `Content-Length`); `None` once the connection is closed.
+fn read_request(reader: &mut BufReader<TcpStream>) -> Option<(String, Vec<u8>)> {
+    let mut head = String::new();
+    let mut line = String::new();
+    let mut body_length = 0;
+    loop {
+        line.clear();
+        if reader.read_line(&mut line).ok()? == 0 {
+            return None;
+        }
+        if line.trim_end().is_empty() {
+            break;
+        }
+        if let Some((name, value)) = line.split_once(':')
+            && name.eq_ignore_ascii_case("content-length")
+        {
+            body_length = value.trim().parse().unwrap_or(0);
+        }
+        head.push_str(line.trim_end());
+        head.push('\n');
+    }
+    let mut body = vec![0; body_length];
+    std::io::Read::read_exact(reader, &mut body).ok()?;
+    Some((head, body))
+}
 
 /// One canned answer.
 #[derive(Clone, Debug)]
@@ -73,22 +102,9 @@ pub fn serve(replies: Vec<Reply>) -> (String, RequestLog) {
         for reply in replies {
             let Ok((stream, _)) = listener.accept() else { return };
             let mut reader = BufReader::new(stream);
-            let mut request = String::new();
-            let mut line = String::new();
-            let mut body_length = 0;
-            while reader.read_line(&mut line).unwrap_or(0) > 2 {
-                if let Some((name, value)) = line.split_once(':')
-                    && name.eq_ignore_ascii_case("content-length")
-                {
-                    body_length = value.trim().parse().unwrap_or(0);
-                }
-                request.push_str(line.trim_end());
-                request.push('\n');
-                line.clear();
-            }
+            let Some((mut request, body)) = read_request(&mut reader) else { continue };
             // The body, if any, follows the headers after a blank line.
-            let mut body = vec![0; body_length];
-            if std::io::Read::read_exact(&mut reader, &mut body).is_ok() && body_length > 0 {
+            if !body.is_empty() {
                 request.push('\n');
                 request.push_str(&String::from_utf8_lossy(&body));
             }

@@ -1,65 +1,12 @@
 use super::*;
-use std::io::{BufRead, BufReader, Read, Write};
+use gt_testkit::Reply;
+use gt_testkit::webhook::{Webhook as Receiver, WebhookAnswer};
 use std::net::TcpListener;
-use std::sync::Mutex;
 
-/// A loopback webhook that answers each request with the next status of
-/// `answers` (the last one repeats) and keeps the bodies it got.
-struct Receiver {
-    url: String,
-    bodies: Arc<Mutex<Vec<String>>>,
-}
-
-impl Receiver {
-    fn start(answers: &[u16]) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-        let url = format!("http://{}/hook/secret-token", listener.local_addr().unwrap());
-        let bodies = Arc::new(Mutex::new(Vec::new()));
-        let answers = Arc::new(Mutex::new(answers.to_vec()));
-        let kept = Arc::clone(&bodies);
-        std::thread::spawn(move || {
-            for connection in listener.incoming() {
-                let Ok(connection) = connection else { return };
-                let (kept, answers) = (Arc::clone(&kept), Arc::clone(&answers));
-                std::thread::spawn(move || serve(connection, &kept, &answers));
-            }
-        });
-        Self { url, bodies }
-    }
-
-    fn bodies(&self) -> Vec<serde_json::Value> {
-        self.bodies.lock().unwrap().iter().map(|b| serde_json::from_str(b).unwrap()).collect()
-    }
-}
-
-/// Answers the requests of one kept-alive connection.
-fn serve(connection: std::net::TcpStream, kept: &Mutex<Vec<String>>, answers: &Mutex<Vec<u16>>) {
-    let mut writer = connection.try_clone().unwrap();
-    let mut reader = BufReader::new(connection);
-    loop {
-        let mut length = 0;
-        loop {
-            let mut line = String::new();
-            if reader.read_line(&mut line).unwrap_or(0) == 0 {
-                return;
-            }
-            if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
-                length = value.trim().parse().unwrap();
-            }
-            if line == "\r\n" {
-                break;
-            }
-        }
-        let mut body = vec![0; length];
-        reader.read_exact(&mut body).unwrap();
-        kept.lock().unwrap().push(String::from_utf8(body).unwrap());
-        let status = {
-            let mut answers = answers.lock().unwrap();
-            if answers.len() > 1 { answers.remove(0) } else { answers[0] }
-        };
-        let answer = format!("HTTP/1.1 {status} X\r\ncontent-length: 0\r\n\r\n");
-        writer.write_all(answer.as_bytes()).unwrap();
-    }
+/// The JSON bodies of the requests in a scripted server's log.
+fn bodies(log: &gt_testkit::RequestLog) -> Vec<serde_json::Value> {
+    let log = log.lock().unwrap();
+    log.iter().map(|request| serde_json::from_str(request.split_once("\n\n").unwrap().1).unwrap()).collect()
 }
 
 fn config(url: &str) -> NotifyConfig {
@@ -77,12 +24,12 @@ fn notice(text: &str) -> Notice {
 #[test]
 fn a_webhook_that_fails_twice_gets_the_notice_on_the_third_attempt() {
     let _watchdog = gt_testkit::Watchdog::new(Duration::from_secs(60));
-    let receiver = Receiver::start(&[500, 503, 200]);
-    let notifier = Notifier::start("s1", config(&receiver.url)).unwrap();
+    let (url, log) = gt_testkit::serve(vec![Reply::new(500, ""), Reply::new(503, ""), Reply::new(200, "")]);
+    let notifier = Notifier::start("s1", config(&format!("{url}/hook"))).unwrap();
     notifier.handle().send(notice("bought 1 AAPL"));
     let report = notifier.finish(Duration::from_secs(20));
     assert_eq!(report, DeliveryReport { delivered: 1, ..DeliveryReport::default() });
-    let bodies = receiver.bodies();
+    let bodies = bodies(&log);
     assert_eq!(bodies.len(), 3, "{bodies:?}");
     assert!(bodies.iter().all(|b| b["text"] == "gpt-trader s1: bought 1 AAPL" && b["session"] == "s1"));
 }
@@ -90,7 +37,7 @@ fn a_webhook_that_fails_twice_gets_the_notice_on_the_third_attempt() {
 #[test]
 fn attempts_are_bounded_and_a_refusal_is_not_retried() {
     let _watchdog = gt_testkit::Watchdog::new(Duration::from_secs(60));
-    let failing = Receiver::start(&[500]);
+    let failing = Receiver::start(WebhookAnswer::ServerError);
     let notifier = Notifier::start("s1", config(&failing.url)).unwrap();
     notifier.handle().send(notice("one"));
     notifier.handle().send(notice("two"));
@@ -98,17 +45,17 @@ fn attempts_are_bounded_and_a_refusal_is_not_retried() {
     assert_eq!(report, DeliveryReport { failed: 2, ..DeliveryReport::default() });
     assert_eq!(failing.bodies().len(), 8, "four attempts of each");
 
-    let refusing = Receiver::start(&[404]);
-    let notifier = Notifier::start("s1", config(&refusing.url)).unwrap();
+    let (url, log) = gt_testkit::serve(vec![Reply::new(404, ""), Reply::new(200, "")]);
+    let notifier = Notifier::start("s1", config(&format!("{url}/hook"))).unwrap();
     notifier.handle().send(notice("one"));
     assert_eq!(notifier.finish(Duration::from_secs(20)).failed, 1);
-    assert_eq!(refusing.bodies().len(), 1);
+    assert_eq!(bodies(&log).len(), 1, "a 404 is not tried again");
 }
 
 #[test]
 fn unwanted_kinds_are_not_sent_and_a_dead_webhook_does_not_hold_up_another() {
     let _watchdog = gt_testkit::Watchdog::new(Duration::from_secs(60));
-    let alive = Receiver::start(&[200]);
+    let alive = Receiver::start(WebhookAnswer::Ok);
     // Nothing listens here: every attempt is refused at once.
     let dead = {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
