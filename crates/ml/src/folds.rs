@@ -1,0 +1,88 @@
+//! Walk-forward folds, purged and embargoed (López de Prado, AFML ch. 7).
+
+use serde::Serialize;
+
+/// One fold: samples to train on and samples to test on, by position in the
+/// dataset, with the bars the test block spans.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Fold {
+    /// Training samples: before the test block, their labels ending more
+    /// than the embargo before it starts.
+    pub train: Vec<usize>,
+    /// Test samples: one contiguous block.
+    pub test: Vec<usize>,
+    /// First bar of the test block.
+    pub test_start: usize,
+    /// Last bar of the test block.
+    pub test_end: usize,
+}
+
+/// Splits samples (at bars `starts`, increasing, their labels ending at
+/// `ends`) into `folds + 1` contiguous blocks and tests on each block after
+/// the first, training on the samples before it. A training sample is
+/// **purged** when its label's interval reaches into the test block, and
+/// dropped too when it ends within `embargo` bars of the block's start (an
+/// **embargo** gap against the serial correlation of neighbouring bars). So
+/// nothing at or after a test block's first bar is read by its training set.
+pub fn walk_forward(starts: &[usize], ends: &[usize], folds: usize, embargo: usize) -> Vec<Fold> {
+    let n = starts.len().min(ends.len());
+    let blocks = folds + 1;
+    if folds == 0 || n < blocks {
+        return Vec::new();
+    }
+    let bound = |b: usize| b * n / blocks;
+    (1..blocks)
+        .map(|block| {
+            let test: Vec<usize> = (bound(block)..bound(block + 1)).collect();
+            let test_start = starts[test[0]];
+            let test_end = starts[test[test.len() - 1]];
+            let train = (0..bound(block))
+                .filter(|&i| ends[i] < test_start && ends[i] + embargo < test_start)
+                .collect();
+            Fold { train, test, test_start, test_end }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn a_label_reaching_into_the_test_block_is_purged_and_the_embargo_leaves_a_gap() {
+        // Samples on every bar 0..100, each label ending 5 bars later.
+        let starts: Vec<usize> = (0..100).collect();
+        let ends: Vec<usize> = starts.iter().map(|s| s + 5).collect();
+        let folds = walk_forward(&starts, &ends, 4, 3);
+        assert_eq!(folds.len(), 4);
+        let first = &folds[0];
+        assert_eq!((first.test_start, first.test_end, first.test.len()), (20, 39, 20));
+        // Labels end at s + 5 < 20 - 3: the last training sample starts at bar 11.
+        assert_eq!(first.train, (0..=11).collect::<Vec<_>>());
+        assert_eq!(folds[3].test_start, 80);
+        assert_eq!(*folds[3].train.last().unwrap(), 71);
+        assert!(walk_forward(&starts[..3], &ends[..3], 4, 0).is_empty(), "fewer samples than blocks");
+    }
+
+    proptest! {
+        /// Whatever the labels' lengths, no training sample of a fold reads a
+        /// bar at or after its test block's start, within the embargo.
+        #[test]
+        fn no_training_label_reaches_its_test_block(
+            lengths in prop::collection::vec(0usize..30, 10..300),
+            folds in 1usize..8,
+            embargo in 0usize..20,
+        ) {
+            let starts: Vec<usize> = (0..lengths.len()).map(|i| 2 * i).collect();
+            let ends: Vec<usize> = starts.iter().zip(&lengths).map(|(s, l)| s + l).collect();
+            for fold in walk_forward(&starts, &ends, folds, embargo) {
+                for &i in &fold.train {
+                    prop_assert!(starts[i] < fold.test_start);
+                    prop_assert!(ends[i] + embargo < fold.test_start);
+                }
+                prop_assert!(fold.test.iter().all(|&i| starts[i] >= fold.test_start && starts[i] <= fold.test_end));
+            }
+        }
+    }
+}

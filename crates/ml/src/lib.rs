@@ -1,0 +1,27 @@
+//! Machine learning on bars, without leakage by construction.
+//!
+//! A [`FeatureSet`] is a named, versioned list of columns read from the same
+//! streaming [`IndicatorBank`](gt_indicators::IndicatorBank) the strategies
+//! use, so the features of bar *t* are computed from bars up to *t* only, in
+//! training as in a live session; its schema has a hash a model keeps.
+//! [`LabelSpec`] labels a bar from the bars after it (the sign of a forward
+//! return net of a cost, or the triple-barrier method) and records where each
+//! label ends. [`walk_forward`] splits the samples into folds whose training
+//! sets hold only samples whose labels end, with an embargo gap, before the
+//! test block starts. [`metrics`] scores predictions; [`Logistic`] is the
+//! baseline model.
+
+mod dataset;
+mod error;
+mod features;
+mod folds;
+mod labels;
+mod logistic;
+pub mod metrics;
+
+pub use dataset::Dataset;
+pub use error::MlError;
+pub use features::{FeatureSet, FeatureStream};
+pub use folds::{Fold, walk_forward};
+pub use labels::{Label, LabelSpec};
+pub use logistic::Logistic;
