@@ -96,11 +96,11 @@ impl LabelSpec {
                 let volatility = volatility(closes, at)?;
                 let upper = close * (1.0 + profit_take * volatility);
                 let lower = close * (1.0 - stop_loss * volatility);
-                for end in at + 1..=at + horizon {
-                    if closes[end] >= upper {
+                for (end, &later) in closes.iter().enumerate().take(at + horizon + 1).skip(at + 1) {
+                    if later >= upper {
                         return Some(ending(end, 1.0));
                     }
-                    if closes[end] <= lower {
+                    if later <= lower {
                         return Some(ending(end, 0.0));
                     }
                 }
