@@ -51,6 +51,8 @@ enum Command {
     Strategies(commands::strategies::StrategiesArgs),
     /// Compute technical indicators over a CSV file (or the sample) and write them as CSV.
     Indicators(commands::indicators::IndicatorsArgs),
+    /// Machine learning on bars: train a model walk-forward on purged, embargoed folds.
+    Ml(commands::ml::MlArgs),
     /// Paper trading: run a strategy as a session on live-paced bars, watch and steer it.
     Paper(commands::paper::PaperArgs),
     /// The web dashboard: runs, studies and live paper sessions, a JSON API and Prometheus metrics.
@@ -74,6 +76,7 @@ fn main() -> ExitCode {
         Command::Runs(args) => commands::runs::run(&args),
         Command::Strategies(args) => commands::strategies::run(&args),
         Command::Indicators(args) => commands::indicators::run(&args),
+        Command::Ml(args) => commands::ml::run(&args),
         Command::Paper(args) => commands::paper::run(&args),
         Command::Dashboard(args) => commands::dashboard::run(&args),
         Command::Bench(args) => commands::bench::run(&args),

@@ -124,6 +124,7 @@ fn volatility(closes: &[f64], at: usize) -> Option<f64> {
 impl fmt::Display for LabelSpec {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match *self {
+            LabelSpec::Forward { horizon, cost: 0.0 } => write!(f, "forward:{horizon}"),
             LabelSpec::Forward { horizon, cost } => write!(f, "forward:{horizon},{cost}"),
             LabelSpec::TripleBarrier { profit_take, stop_loss, horizon } => {
                 write!(f, "triple:{profit_take},{stop_loss},{horizon}")

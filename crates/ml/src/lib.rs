@@ -9,19 +9,24 @@
 //! label ends. [`walk_forward`] splits the samples into folds whose training
 //! sets hold only samples whose labels end, with an embargo gap, before the
 //! test block starts. [`metrics`] scores predictions; [`Logistic`] is the
-//! baseline model.
+//! baseline model, [`Gbm`] gradient-boosted trees; [`train`] runs the
+//! walk-forward and fits the final model.
 
 mod dataset;
 mod error;
 mod features;
 mod folds;
+mod gbm;
 mod labels;
 mod logistic;
 pub mod metrics;
+mod train;
 
 pub use dataset::Dataset;
 pub use error::MlError;
 pub use features::{FeatureSet, FeatureStream};
 pub use folds::{Fold, walk_forward};
+pub use gbm::Gbm;
 pub use labels::{Label, LabelSpec};
 pub use logistic::Logistic;
+pub use train::{FoldReport, Model, ModelKind, TrainConfig, TrainReport, train};

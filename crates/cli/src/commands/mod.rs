@@ -7,6 +7,7 @@ pub mod dashboard;
 pub mod data;
 mod data_args;
 pub mod indicators;
+pub mod ml;
 pub mod optimize;
 pub mod paper;
 mod paper_health;

@@ -1,0 +1,214 @@
+//! `gpt-trader ml`: machine learning on bars (`ml train`: walk-forward
+//! training with purged, embargoed folds).
+
+use crate::commands::data_args::DataArgs;
+use crate::output::OutputFormat;
+use anyhow::{Result, bail};
+use clap::{Args, Subcommand, ValueEnum};
+use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
+use gt_ml::metrics::Scores;
+use gt_ml::{Dataset, FeatureSet, LabelSpec, ModelKind, TrainConfig, TrainReport};
+use gt_model::BarSeries;
+use serde_json::{Value, json};
+
+/// Options of `gpt-trader ml`.
+#[derive(Args, Debug)]
+pub struct MlArgs {
+    #[command(subcommand)]
+    command: MlCommand,
+}
+
+#[derive(Subcommand, Debug)]
+enum MlCommand {
+    /// Train a model walk-forward: features at each bar from the bars up to it, labels from the
+    /// bars after it; each fold tests on a block of bars after its training samples, whose labels
+    /// end before the block (purged) and more than --embargo bars before it; scores per fold and
+    /// pooled out of sample, against chance (AUC 0.5).
+    #[command(after_long_help = "Examples:\n  gpt-trader ml train --label forward:5 --model gbm\n  \
+                                 gpt-trader ml train --data SPY.csv --label triple:2,1,10 \\\n      \
+                                 --model logistic --folds 8 --embargo 20 --format json")]
+    Train(TrainArgs),
+}
+
+/// Options of `ml train`.
+#[derive(Args, Debug)]
+struct TrainArgs {
+    #[command(flatten)]
+    data: DataArgs,
+
+    /// Feature set (the built-in `default`: lagged returns, RSI, NATR, Bollinger %B and width,
+    /// MACD histogram, ROC, volume z-score, volatility, day of week, minute of day).
+    #[arg(long, value_name = "NAME", default_value = "default")]
+    features: String,
+
+    /// Label: forward:H[,COST] (1 when the return H bars ahead beats COST) or triple:PT,SL,H (the
+    /// first of a profit-take and a stop-loss barrier, in multiples of 20-bar volatility, within H bars).
+    #[arg(long, value_name = "SPEC", default_value = "forward:5", value_parser = parse_label)]
+    label: LabelSpec,
+
+    /// Model: gbm (gradient-boosted trees, forust-ml) or logistic (L2 logistic regression).
+    #[arg(long, value_enum, default_value_t = ModelChoice::Gbm)]
+    model: ModelChoice,
+
+    /// Test blocks; the bars are cut into FOLDS + 1 blocks, the first only trained on.
+    #[arg(long, value_name = "N", default_value_t = 5, value_parser = clap::value_parser!(u16).range(1..=50))]
+    folds: u16,
+
+    /// Bars left between the end of a training sample's label and its test block.
+    #[arg(long, value_name = "BARS", default_value_t = 10)]
+    embargo: usize,
+
+    /// The model's seed: the same data, features, label and seed give the same model.
+    #[arg(long, value_name = "S", default_value_t = 42)]
+    seed: u64,
+
+    /// A readable table, or one JSON object.
+    #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+    format: OutputFormat,
+}
+
+/// `--model`.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum ModelChoice {
+    Gbm,
+    Logistic,
+}
+
+fn parse_label(text: &str) -> Result<LabelSpec, String> {
+    LabelSpec::parse(text).map_err(|e| e.to_string())
+}
+
+/// `gpt-trader ml`.
+pub fn run(args: &MlArgs) -> Result<()> {
+    match &args.command {
+        MlCommand::Train(train) => run_train(train),
+    }
+}
+
+/// `ml train`.
+fn run_train(args: &TrainArgs) -> Result<()> {
+    let features = FeatureSet::named(&args.features)?;
+    let mut series = args.data.load()?;
+    if series.len() != 1 {
+        bail!("ml train reads one series: give one --data file or --symbols with one symbol");
+    }
+    let series = series.remove(0);
+    let data = Dataset::build(&series, &features, &args.label);
+    let model = match args.model {
+        ModelChoice::Gbm => ModelKind::Gbm,
+        ModelChoice::Logistic => ModelKind::Logistic,
+    };
+    let config =
+        TrainConfig { model, folds: usize::from(args.folds), embargo: args.embargo, seed: args.seed };
+    let (report, trained) = gt_ml::train(&data, &config)?;
+    let bytes = trained.to_bytes()?;
+    let summary = summary(&series, &features, args, &report, bytes.len());
+    match args.format {
+        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&summary)?),
+        OutputFormat::Table => print_table(&summary),
+    }
+    Ok(())
+}
+
+/// The training's JSON: features, label, model, per-fold and pooled scores.
+fn summary(
+    series: &BarSeries,
+    features: &FeatureSet,
+    args: &TrainArgs,
+    report: &TrainReport,
+    bytes: usize,
+) -> Value {
+    let format = series.time_format();
+    let time = |bar: usize| series.timestamps()[bar].display(format).to_string();
+    let folds: Vec<Value> = report
+        .folds
+        .iter()
+        .map(|fold| {
+            let mut entry = json!({
+                "train_start": time(fold.train.0),
+                "train_end": time(fold.train.1),
+                "test_start": time(fold.test.0),
+                "test_end": time(fold.test.1),
+                "train_samples": fold.train_samples,
+            });
+            merge(&mut entry, &scores(&fold.scores));
+            entry
+        })
+        .collect();
+    json!({
+        "symbol": series.symbol().as_str(),
+        "features": {"name": features.name(), "hash": features.schema_hash(), "columns": features.column_names()},
+        "label": args.label.to_string(),
+        "model": {"kind": format!("{:?}", args.model).to_lowercase(), "seed": args.seed, "bytes": bytes},
+        "embargo": args.embargo,
+        "folds": folds,
+        "out_of_sample": scores(&report.out_of_sample),
+    })
+}
+
+/// Scores as JSON.
+fn scores(scores: &Scores) -> Value {
+    json!({
+        "samples": scores.samples,
+        "auc": scores.auc,
+        "log_loss": scores.log_loss,
+        "accuracy": scores.accuracy,
+        "brier": scores.brier,
+        "ic": scores.ic,
+    })
+}
+
+/// Copies the fields of `extra` into `into`.
+fn merge(into: &mut Value, extra: &Value) {
+    if let (Some(into), Some(extra)) = (into.as_object_mut(), extra.as_object()) {
+        into.extend(extra.clone());
+    }
+}
+
+/// The training as a table: a row per fold, then the pooled scores.
+fn print_table(summary: &Value) {
+    let number = |v: &Value| v.as_f64().map_or_else(|| "n/a".to_owned(), |x| format!("{x:.4}"));
+    let mut table = Table::new();
+    table.load_preset(UTF8_FULL_CONDENSED);
+    table.set_header([
+        "test block",
+        "train samples",
+        "test samples",
+        "AUC",
+        "log loss",
+        "accuracy",
+        "Brier",
+        "IC",
+    ]);
+    let row = |name: String, train: String, s: &Value| {
+        vec![
+            name,
+            train,
+            s["samples"].to_string(),
+            number(&s["auc"]),
+            number(&s["log_loss"]),
+            number(&s["accuracy"]),
+            number(&s["brier"]),
+            number(&s["ic"]),
+        ]
+    };
+    for fold in summary["folds"].as_array().into_iter().flatten() {
+        let name = format!(
+            "{} – {}",
+            fold["test_start"].as_str().unwrap_or(""),
+            fold["test_end"].as_str().unwrap_or("")
+        );
+        table.add_row(row(name, fold["train_samples"].to_string(), fold));
+    }
+    table.add_row(row("out of sample".to_owned(), String::new(), &summary["out_of_sample"]));
+    println!(
+        "{} on {}: features {} ({}), label {}",
+        summary["model"]["kind"].as_str().unwrap_or(""),
+        summary["symbol"].as_str().unwrap_or(""),
+        summary["features"]["name"].as_str().unwrap_or(""),
+        summary["features"]["hash"].as_str().unwrap_or(""),
+        summary["label"].as_str().unwrap_or(""),
+    );
+    println!("{table}");
+    println!("AUC 0.5 is chance; IC is the rank correlation of the probability with the label's return.");
+}
