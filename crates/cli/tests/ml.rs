@@ -13,7 +13,8 @@ fn gpt_trader(dir: &std::path::Path) -> Command {
 }
 
 fn train(dir: &std::path::Path, extra: &[&str]) -> Value {
-    let output = gpt_trader(dir).args(["ml", "train", "--format", "json"]).args(extra).output().unwrap();
+    let output =
+        gpt_trader(dir).args(["ml", "train", "--no-save", "--format", "json"]).args(extra).output().unwrap();
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     serde_json::from_slice(&output.stdout).unwrap()
 }
@@ -61,4 +62,84 @@ fn bad_ml_options_are_refused_with_what_is_wrong() {
     let said = refused(&["--folds", "50", "--embargo", "200"], 1);
     assert!(said.contains("training samples after purging") && said.lines().count() == 1, "{said}");
     assert!(refused(&["--universe", "sample"], 1).contains("reads one series"));
+}
+
+/// Runs `ml ARGS`; exit code, stdout, stderr.
+fn ml(dir: &std::path::Path, args: &[&str]) -> (Option<i32>, String, String) {
+    let output = gpt_trader(dir).arg("ml").args(args).output().unwrap();
+    let text = |bytes: Vec<u8>| String::from_utf8(bytes).unwrap();
+    (output.status.code(), text(output.stdout), text(output.stderr))
+}
+
+#[test]
+fn a_trained_model_is_registered_promoted_in_order_retired_and_exported() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let (code, out, said) = ml(dir, &["train", "--model", "logistic", "--format", "json"]);
+    assert_eq!(code, Some(0), "{said}");
+    let trained: Value = serde_json::from_str(&out).unwrap();
+    let id = trained["model_id"].as_str().unwrap().to_owned();
+    assert!(said.contains(&format!("Registered model {id} as candidate.")), "{said}");
+    // The same training is the same model: registered once.
+    let (_, again, _) = ml(dir, &["train", "--model", "logistic", "--format", "json"]);
+    assert_eq!(serde_json::from_str::<Value>(&again).unwrap()["model_id"], id.as_str());
+    let listed: Value = serde_json::from_str(&ml(dir, &["list", "--format", "json"]).1).unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    assert_eq!(listed[0]["status"], "candidate");
+    assert_eq!(listed[0]["features"]["hash"], trained["features"]["hash"]);
+    assert_eq!(listed[0]["metrics"]["out_of_sample"], trained["out_of_sample"]);
+
+    let (code, _, said) = ml(dir, &["promote", &id, "--to", "live"]);
+    assert_eq!(code, Some(1));
+    assert!(said.contains("goes to live only from shadow"), "{said}");
+    assert_eq!(
+        ml(dir, &["promote", &id[..5], "--to", "shadow"]).0,
+        Some(0),
+        "a unique start of the id will do"
+    );
+    assert_eq!(ml(dir, &["promote", &id, "--to", "live", "--reason", "two weeks in shadow"]).0, Some(0));
+    assert_eq!(ml(dir, &["retire", &id]).0, Some(0));
+    let (code, _, said) = ml(dir, &["promote", &id, "--to", "shadow", "--force"]);
+    assert_eq!(code, Some(1));
+    assert!(said.contains("retired"), "{said}");
+
+    let shown: Value = serde_json::from_str(&ml(dir, &["show", &id, "--format", "json"]).1).unwrap();
+    assert_eq!(shown["status"], "retired");
+    let history: Vec<(&str, &str)> = shown["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| (c["to"].as_str().unwrap(), c["origin"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        history,
+        [
+            ("candidate", "ml train"),
+            ("shadow", "ml promote"),
+            ("live", "ml promote"),
+            ("retired", "ml retire")
+        ]
+    );
+    assert_eq!(shown["history"][2]["reason"], "two weeks in shadow");
+
+    let file = dir.join("model.json");
+    assert_eq!(ml(dir, &["export", &id, file.to_str().unwrap()]).0, Some(0));
+    let exported: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    assert_eq!(exported["model_id"], id.as_str());
+    assert_eq!(exported["model"]["weights"].as_array().unwrap().len(), 14, "intercept and 13 features");
+
+    let (code, _, said) = ml(dir, &["show", "ffffffff"]);
+    assert_eq!(code, Some(1));
+    assert!(said.contains("no model \"ffffffff\""), "{said}");
+}
+
+#[test]
+fn forcing_a_promotion_is_recorded_as_forced() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, out, _) = ml(dir.path(), &["train", "--model", "logistic", "--format", "json"]);
+    let id = serde_json::from_str::<Value>(&out).unwrap()["model_id"].as_str().unwrap().to_owned();
+    assert_eq!(ml(dir.path(), &["promote", &id, "--to", "live", "--force"]).0, Some(0));
+    let shown: Value = serde_json::from_str(&ml(dir.path(), &["show", &id, "--format", "json"]).1).unwrap();
+    assert_eq!(shown["status"], "live");
+    assert_eq!(shown["history"][1]["origin"], "ml promote --force");
 }

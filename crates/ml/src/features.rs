@@ -125,6 +125,12 @@ impl FeatureSet {
         digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
     }
 
+    /// This set at another version (its schema, and so its hash, differs).
+    pub fn at_version(mut self, version: u32) -> Self {
+        self.version = version;
+        self
+    }
+
     /// A stream computing this set's rows, bar after bar.
     pub fn stream(&self) -> FeatureStream {
         FeatureStream::new(self)

@@ -48,6 +48,15 @@ impl Gbm {
         self.booster.predict(&data, false).into_iter().map(|z| 1.0 / (1.0 + (-z).exp())).collect()
     }
 
+    /// The model read back from [`to_bytes`](Gbm::to_bytes), for rows of `features` columns.
+    pub fn from_bytes(bytes: &[u8], features: usize) -> Result<Self, MlError> {
+        let text =
+            std::str::from_utf8(bytes).map_err(|e| MlError::Spec(format!("reading the model: {e}")))?;
+        let booster =
+            GradientBooster::from_json(text).map_err(|e| MlError::Spec(format!("reading the model: {e}")))?;
+        Ok(Self { booster, features })
+    }
+
     /// The model as bytes (forust's JSON).
     pub fn to_bytes(&self) -> Result<Vec<u8>, MlError> {
         self.booster

@@ -29,4 +29,4 @@ pub use folds::{Fold, walk_forward};
 pub use gbm::Gbm;
 pub use labels::{Label, LabelSpec};
 pub use logistic::Logistic;
-pub use train::{FoldReport, Model, ModelKind, TrainConfig, TrainReport, train};
+pub use train::{FoldReport, Model, ModelKind, SchemaBound, TrainConfig, TrainReport, train};

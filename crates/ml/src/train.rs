@@ -47,12 +47,47 @@ impl Model {
         }
     }
 
+    /// The model of `kind` read back from its bytes, for rows of `features` columns.
+    pub fn from_bytes(kind: ModelKind, bytes: &[u8], features: usize) -> Result<Self, MlError> {
+        Ok(match kind {
+            ModelKind::Gbm => Model::Gbm(Box::new(Gbm::from_bytes(bytes, features)?)),
+            ModelKind::Logistic => Model::Logistic(
+                serde_json::from_slice(bytes)
+                    .map_err(|e| MlError::Spec(format!("reading the model: {e}")))?,
+            ),
+        })
+    }
+
     /// The model as bytes: the same data, features, labels and seed give the same bytes.
     pub fn to_bytes(&self) -> Result<Vec<u8>, MlError> {
         match self {
             Model::Gbm(model) => model.to_bytes(),
             Model::Logistic(model) => serde_json::to_vec(model).map_err(|e| MlError::Spec(e.to_string())),
         }
+    }
+}
+
+/// A model with the feature schema it was trained on: it predicts only on
+/// rows of that schema.
+pub struct SchemaBound {
+    schema_hash: String,
+    model: Model,
+}
+
+impl SchemaBound {
+    /// `model`, trained on features of schema `schema_hash`.
+    pub fn new(schema_hash: &str, model: Model) -> Self {
+        Self { schema_hash: schema_hash.to_owned(), model }
+    }
+
+    /// The probabilities for `rows` of `features`; refused when `features`
+    /// is not the schema the model was trained on.
+    pub fn predict(&self, features: &crate::FeatureSet, rows: &[f64]) -> Result<Vec<f64>, MlError> {
+        let given = features.schema_hash();
+        if given != self.schema_hash {
+            return Err(MlError::SchemaMismatch { trained: self.schema_hash.clone(), given });
+        }
+        Ok(self.model.predict(rows))
     }
 }
 

@@ -5,7 +5,9 @@
 //! training sample of a fold reads a bar at or after its test block.
 
 use gt_ml::metrics::chance_auc_bound;
-use gt_ml::{Dataset, FeatureSet, LabelSpec, ModelKind, TrainConfig, train, walk_forward};
+use gt_ml::{
+    Dataset, FeatureSet, LabelSpec, Model, ModelKind, SchemaBound, TrainConfig, train, walk_forward,
+};
 use gt_model::{Bar, BarSeries, Symbol, Timestamp};
 use proptest::prelude::*;
 
@@ -110,6 +112,24 @@ fn the_same_data_labels_and_seed_give_the_same_model_bytes() {
         let (second_report, second) = train(&data, &config(model)).unwrap();
         assert_eq!(first.to_bytes().unwrap(), second.to_bytes().unwrap(), "{model:?}");
         assert_eq!(first_report, second_report);
+    }
+}
+
+#[test]
+fn a_model_read_back_predicts_as_trained_and_only_on_its_schema() {
+    let series = series(&closes(1_500, 0.3, 4), |_| 1e6);
+    let features = FeatureSet::named("default").unwrap();
+    let data = Dataset::build(&series, &features, &LabelSpec::parse("forward:3").unwrap());
+    let width = data.columns.len();
+    for kind in [ModelKind::Gbm, ModelKind::Logistic] {
+        let (_, model) = train(&data, &config(kind)).unwrap();
+        let read = Model::from_bytes(kind, &model.to_bytes().unwrap(), width).unwrap();
+        assert_eq!(read.predict(&data.rows), model.predict(&data.rows), "{kind:?}");
+        let bound = SchemaBound::new(&data.schema_hash, read);
+        assert_eq!(bound.predict(&features, &data.rows).unwrap(), model.predict(&data.rows));
+        let other = features.clone().at_version(2);
+        let refused = bound.predict(&other, &data.rows).unwrap_err().to_string();
+        assert!(refused.contains(&data.schema_hash) && refused.contains(&other.schema_hash()), "{refused}");
     }
 }
 

@@ -8,11 +8,13 @@
 //! leaves half a run behind.
 
 mod error;
+mod models;
 mod paper;
 mod store;
 mod studies;
 
 pub use error::StoreError;
+pub use models::{ModelChange, ModelRecord, NewModel};
 pub use paper::{CommandRecord, FillRecord, OrderRecord, SessionRecord, StepJournal, StepRecord};
 pub use store::{CONNECT_TIMEOUT, NewRun, RunDetails, RunFilter, RunRecord, Store};
 pub use studies::{StudyRecord, StudyWork, TrialRecord};

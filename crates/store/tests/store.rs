@@ -2,8 +2,8 @@
 //! a real PostgreSQL 15 started for the test.
 
 use gt_store::{
-    FillRecord, NewRun, OrderRecord, RunDetails, RunFilter, StepJournal, StepRecord, Store, StudyWork,
-    TrialRecord,
+    FillRecord, NewModel, NewRun, OrderRecord, RunDetails, RunFilter, StepJournal, StepRecord, Store,
+    StudyWork, TrialRecord,
 };
 use serde_json::json;
 
@@ -234,6 +234,7 @@ async fn sqlite_backend() {
     suite(&url).await;
     paper_suite(&url).await;
     studies_suite(&url).await;
+    models_suite(&url).await;
 }
 
 #[test]
@@ -252,7 +253,62 @@ fn postgres_backend() {
     runtime.block_on(suite(&server.url()));
     runtime.block_on(paper_suite(&server.url()));
     runtime.block_on(studies_suite(&server.url()));
+    runtime.block_on(models_suite(&server.url()));
     concurrent_writers(&server.url());
+}
+
+fn model(id: &str) -> NewModel {
+    NewModel {
+        id: id.to_owned(),
+        kind: "gbm".to_owned(),
+        feature_set: "default".to_owned(),
+        schema_hash: "0e770f18f9604150".to_owned(),
+        label: "forward:5".to_owned(),
+        data_fingerprint: "abc123".to_owned(),
+        definition: json!({"seed": 42, "folds": 5}),
+        metrics: json!({"out_of_sample": {"auc": 0.61}}),
+        model: "{\"trees\": []}".to_owned(),
+    }
+}
+
+/// The registry: candidate on registering (once), then each transition
+/// only from the status it names, every change kept in order.
+async fn models_suite(url: &str) {
+    let store = Store::open(url).await.unwrap();
+    let first = store.register_model(&model("m1"), "ml train").await.unwrap();
+    assert_eq!((first.status.as_str(), &first.model), ("candidate", &model("m1")));
+    let again = store.register_model(&model("m1"), "ml train").await.unwrap();
+    assert_eq!(again, first, "a model registered twice is kept once");
+    store.register_model(&model("m2"), "ml train").await.unwrap();
+    let ids: Vec<String> = store.models().await.unwrap().into_iter().map(|m| m.model.id).collect();
+    assert_eq!(ids.len(), 2);
+    assert!(store.model("m3").await.unwrap().is_none());
+
+    assert!(store.change_model_status("m1", "candidate", "shadow", "ml promote", None).await.unwrap());
+    assert!(
+        !store.change_model_status("m1", "candidate", "live", "ml promote", None).await.unwrap(),
+        "it is no candidate now"
+    );
+    assert!(
+        store.change_model_status("m1", "shadow", "live", "ml promote --force", Some("desk")).await.unwrap()
+    );
+    assert!(store.change_model_status("m1", "live", "retired", "ml retire", None).await.unwrap());
+    assert!(!store.change_model_status("nobody", "candidate", "shadow", "ml promote", None).await.unwrap());
+    assert_eq!(store.model("m1").await.unwrap().unwrap().status, "retired");
+    let changes = store.model_changes("m1").await.unwrap();
+    let path: Vec<(Option<&str>, &str, &str)> =
+        changes.iter().map(|c| (c.from.as_deref(), c.to.as_str(), c.origin.as_str())).collect();
+    assert_eq!(
+        path,
+        [
+            (None, "candidate", "ml train"),
+            (Some("candidate"), "shadow", "ml promote"),
+            (Some("shadow"), "live", "ml promote --force"),
+            (Some("live"), "retired", "ml retire"),
+        ]
+    );
+    assert_eq!(changes[2].reason.as_deref(), Some("desk"));
+    assert!(changes.windows(2).all(|w| w[0].at_ms <= w[1].at_ms));
 }
 
 #[tokio::test]

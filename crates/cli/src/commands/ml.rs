@@ -1,7 +1,9 @@
 //! `gpt-trader ml`: machine learning on bars (`ml train`: walk-forward
-//! training with purged, embargoed folds).
+//! training with purged, embargoed folds, the model registered as a
+//! candidate) and the model registry (`ml list/show/promote/retire/export`).
 
 use crate::commands::data_args::DataArgs;
+use crate::commands::ml_registry;
 use crate::output::OutputFormat;
 use anyhow::{Result, bail};
 use clap::{Args, Subcommand, ValueEnum};
@@ -9,11 +11,20 @@ use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use gt_ml::metrics::Scores;
 use gt_ml::{Dataset, FeatureSet, LabelSpec, ModelKind, TrainConfig, TrainReport};
 use gt_model::BarSeries;
+use gt_runner::paths::database_url;
+use gt_runner::store::open_with_runtime as open_store;
+use gt_store::NewModel;
 use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
 
 /// Options of `gpt-trader ml`.
 #[derive(Args, Debug)]
 pub struct MlArgs {
+    /// Run store URL, where the model registry lives [default: $GPT_TRADER_DB, else runs.db in the
+    /// data folder].
+    #[arg(long, value_name = "URL", global = true)]
+    db: Option<String>,
+
     #[command(subcommand)]
     command: MlCommand,
 }
@@ -28,6 +39,57 @@ enum MlCommand {
                                  gpt-trader ml train --data SPY.csv --label triple:2,1,10 \\\n      \
                                  --model logistic --folds 8 --embargo 20 --format json")]
     Train(TrainArgs),
+    /// The registered models: id, kind, status, features, label, out-of-sample AUC.
+    #[command(after_long_help = "Examples:\n  gpt-trader ml list\n  gpt-trader ml list --format json")]
+    List {
+        /// A table, or a JSON list.
+        #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+        format: OutputFormat,
+    },
+    /// One model: what it was trained on, its scores, and every change of its status.
+    #[command(
+        after_long_help = "Examples:\n  gpt-trader ml show 3f2a9c\n  gpt-trader ml show 3f2a9c --format json"
+    )]
+    Show {
+        /// Its id, or a unique start of it.
+        id: String,
+        /// Readable lines, or one JSON object.
+        #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+        format: OutputFormat,
+    },
+    /// Move a model on: candidate to shadow, shadow to live (--force skips the order, recorded as forced).
+    #[command(after_long_help = "Examples:\n  gpt-trader ml promote 3f2a9c --to shadow\n  \
+                                 gpt-trader ml promote 3f2a9c --to live --reason 'two weeks in shadow'")]
+    Promote {
+        /// Its id, or a unique start of it.
+        id: String,
+        /// shadow or live.
+        #[arg(long, value_name = "STATUS", value_parser = ml_registry::parse_target)]
+        to: String,
+        /// Move it whatever its status (not a retired one); recorded as `ml promote --force`.
+        #[arg(long)]
+        force: bool,
+        /// Why, kept with the change.
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Retire a model: it runs no more, and stays in the registry.
+    #[command(after_long_help = "Examples:\n  gpt-trader ml retire 3f2a9c --reason 'drifted'")]
+    Retire {
+        /// Its id, or a unique start of it.
+        id: String,
+        /// Why, kept with the change.
+        #[arg(long)]
+        reason: Option<String>,
+    },
+    /// Write a model (its record and its own JSON) to a file.
+    #[command(after_long_help = "Examples:\n  gpt-trader ml export 3f2a9c model.json")]
+    Export {
+        /// Its id, or a unique start of it.
+        id: String,
+        /// Where to write it.
+        file: std::path::PathBuf,
+    },
 }
 
 /// Options of `ml train`.
@@ -62,6 +124,10 @@ struct TrainArgs {
     #[arg(long, value_name = "S", default_value_t = 42)]
     seed: u64,
 
+    /// Do not register the trained model.
+    #[arg(long)]
+    no_save: bool,
+
     /// A readable table, or one JSON object.
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     format: OutputFormat,
@@ -80,13 +146,29 @@ fn parse_label(text: &str) -> Result<LabelSpec, String> {
 
 /// `gpt-trader ml`.
 pub fn run(args: &MlArgs) -> Result<()> {
-    match &args.command {
-        MlCommand::Train(train) => run_train(train),
+    let url = database_url(args.db.as_deref())?;
+    if let MlCommand::Train(train) = &args.command {
+        return run_train(train, &url);
     }
+    let (store, runtime) = open_store(&url)?;
+    let done = match &args.command {
+        MlCommand::Train(_) => Ok(()),
+        MlCommand::List { format } => ml_registry::list(&store, &runtime, *format),
+        MlCommand::Show { id, format } => ml_registry::show(&store, &runtime, id, *format),
+        MlCommand::Promote { id, to, force, reason } => {
+            ml_registry::promote(&store, &runtime, id, to, *force, reason.as_deref())
+        }
+        MlCommand::Retire { id, reason } => ml_registry::retire(&store, &runtime, id, reason.as_deref()),
+        MlCommand::Export { id, file } => ml_registry::export(&store, &runtime, id, file),
+    };
+    runtime.block_on(store.close());
+    done
 }
 
 /// `ml train`.
-fn run_train(args: &TrainArgs) -> Result<()> {
+fn run_train(args: &TrainArgs, url: &str) -> Result<()> {
+    // A bad store is found before the training, not after it.
+    let store = if args.no_save { None } else { Some(open_store(url)?) };
     let features = FeatureSet::named(&args.features)?;
     let mut series = args.data.load()?;
     if series.len() != 1 {
@@ -102,7 +184,14 @@ fn run_train(args: &TrainArgs) -> Result<()> {
         TrainConfig { model, folds: usize::from(args.folds), embargo: args.embargo, seed: args.seed };
     let (report, trained) = gt_ml::train(&data, &config)?;
     let bytes = trained.to_bytes()?;
-    let summary = summary(&series, &features, args, &report, bytes.len());
+    let mut summary = summary(&series, &features, args, &report, bytes.len());
+    if let Some((store, runtime)) = store {
+        let model = new_model(&series, &features, args, &summary, bytes)?;
+        let record = runtime.block_on(store.register_model(&model, "ml train"))?;
+        runtime.block_on(store.close());
+        summary["model_id"] = Value::String(record.model.id.clone());
+        eprintln!("Registered model {} as {}.", record.model.id, record.status);
+    }
     match args.format {
         OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&summary)?),
         OutputFormat::Table => print_table(&summary),
@@ -144,6 +233,45 @@ fn summary(
         "folds": folds,
         "out_of_sample": scores(&report.out_of_sample),
     })
+}
+
+/// The registry's record of a trained model; its id is a hash of all of it.
+fn new_model(
+    series: &BarSeries,
+    features: &FeatureSet,
+    args: &TrainArgs,
+    summary: &Value,
+    bytes: Vec<u8>,
+) -> Result<NewModel> {
+    let model = String::from_utf8(bytes)?;
+    let definition = json!({
+        "symbol": series.symbol().as_str(),
+        "columns": features.column_names(),
+        "seed": args.seed,
+        "folds": args.folds,
+        "embargo": args.embargo,
+        "first_bar": summary["folds"][0]["train_start"],
+        "last_bar": series.timestamps().last().map(|t| t.display(series.time_format()).to_string()),
+    });
+    let mut record = NewModel {
+        id: String::new(),
+        kind: summary["model"]["kind"].as_str().unwrap_or("").to_owned(),
+        feature_set: features.name().to_owned(),
+        schema_hash: features.schema_hash(),
+        label: args.label.to_string(),
+        data_fingerprint: gt_runner::records::fingerprint(std::slice::from_ref(series)),
+        definition,
+        metrics: json!({"folds": summary["folds"], "out_of_sample": summary["out_of_sample"]}),
+        model,
+    };
+    let mut hasher = Sha256::new();
+    for part in [&record.kind, &record.schema_hash, &record.label, &record.data_fingerprint, &record.model] {
+        hasher.update(part.as_bytes());
+        hasher.update([0]);
+    }
+    hasher.update(record.definition.to_string().as_bytes());
+    record.id = hasher.finalize().iter().take(6).map(|b| format!("{b:02x}")).collect();
+    Ok(record)
 }
 
 /// Scores as JSON.
@@ -201,6 +329,9 @@ fn print_table(summary: &Value) {
         table.add_row(row(name, fold["train_samples"].to_string(), fold));
     }
     table.add_row(row("out of sample".to_owned(), String::new(), &summary["out_of_sample"]));
+    if let Some(id) = summary["model_id"].as_str() {
+        println!("model {id} (candidate)");
+    }
     println!(
         "{} on {}: features {} ({}), label {}",
         summary["model"]["kind"].as_str().unwrap_or(""),
