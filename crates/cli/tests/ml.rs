@@ -143,3 +143,55 @@ fn forcing_a_promotion_is_recorded_as_forced() {
     assert_eq!(shown["status"], "live");
     assert_eq!(shown["history"][1]["origin"], "ml promote --force");
 }
+
+/// Daily bars whose next return is pulled back toward the 20-day average
+/// (a signal planted for the model to find), as a CSV file.
+fn planted_csv(path: &std::path::Path, bars: usize) {
+    let mut state = 99u64;
+    let mut normal = || {
+        let mut uniform = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            ((state >> 11) as f64 + 0.5) / (1u64 << 53) as f64
+        };
+        let (u, v) = (uniform(), uniform());
+        (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
+    };
+    let mut closes: Vec<f64> = vec![100.0];
+    let mut text = String::from(",Open,High,Low,Close,Volume\n");
+    let start = chrono::NaiveDate::from_ymd_opt(2001, 1, 1).unwrap();
+    for t in 0..bars {
+        if t > 0 {
+            let window = &closes[t.saturating_sub(20)..t];
+            let average = window.iter().sum::<f64>() / window.len() as f64;
+            let last = closes[t - 1];
+            closes.push(last * (1.0 - 0.3 * (last / average - 1.0) + 0.01 * normal()));
+        }
+        let (open, close) = (if t == 0 { 100.0 } else { closes[t - 1] }, closes[t]);
+        let day = start + chrono::Duration::days(t as i64);
+        text.push_str(&format!(
+            "{day},{open},{},{},{close},1000000\n",
+            open.max(close) * 1.002,
+            open.min(close) * 0.998
+        ));
+    }
+    std::fs::write(path, text).unwrap();
+}
+
+#[test]
+fn a_planted_signal_is_found_and_traded_out_of_sample_through_the_engine() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("PLANTED.csv");
+    planted_csv(&csv, 3_000);
+    let report = train(dir.path(), &["--data", csv.to_str().unwrap(), "--label", "forward:3"]);
+    assert!(report["out_of_sample"]["auc"].as_f64().unwrap() > 0.6, "{}", report["out_of_sample"]);
+    let backtest = &report["out_of_sample"]["backtest"];
+    let stats = &backtest["stats"];
+    // The backtest covers the test blocks only: from the first one's start to the end.
+    assert_eq!(stats["start"], report["folds"][0]["test_start"]);
+    assert!(stats["trades"].as_f64().unwrap() >= 20.0, "{stats}");
+    assert!(stats["commissions"].as_f64().unwrap() > 0.0, "net of costs: {stats}");
+    assert!(stats["return_pct"].as_f64().unwrap() > 0.0, "the found signal pays: {stats}");
+    assert_eq!(backtest["threshold"], 0.55);
+}

@@ -10,7 +10,8 @@
 //! sets hold only samples whose labels end, with an embargo gap, before the
 //! test block starts. [`metrics`] scores predictions; [`Logistic`] is the
 //! baseline model, [`Gbm`] gradient-boosted trees; [`train`] runs the
-//! walk-forward and fits the final model.
+//! walk-forward and fits the final model; [`ProbabilitySignal`] trades a
+//! model's probabilities through the engine.
 
 mod dataset;
 mod error;
@@ -20,6 +21,7 @@ mod gbm;
 mod labels;
 mod logistic;
 pub mod metrics;
+mod signal;
 mod train;
 
 pub use dataset::Dataset;
@@ -29,4 +31,5 @@ pub use folds::{Fold, walk_forward};
 pub use gbm::Gbm;
 pub use labels::{Label, LabelSpec};
 pub use logistic::Logistic;
+pub use signal::ProbabilitySignal;
 pub use train::{FoldReport, Model, ModelKind, SchemaBound, TrainConfig, TrainReport, train};

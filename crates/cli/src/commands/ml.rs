@@ -8,11 +8,14 @@ use crate::output::OutputFormat;
 use anyhow::{Result, bail};
 use clap::{Args, Subcommand, ValueEnum};
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
+use gt_engine::Sleeve;
 use gt_ml::metrics::Scores;
-use gt_ml::{Dataset, FeatureSet, LabelSpec, ModelKind, TrainConfig, TrainReport};
+use gt_ml::{Dataset, FeatureSet, LabelSpec, ModelKind, ProbabilitySignal, TrainConfig, TrainReport};
 use gt_model::BarSeries;
+use gt_model::StrategyId;
 use gt_runner::paths::database_url;
 use gt_runner::store::open_with_runtime as open_store;
+use gt_runner::{ExecutionSpec, RunSpec};
 use gt_store::NewModel;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -124,6 +127,19 @@ struct TrainArgs {
     #[arg(long, value_name = "S", default_value_t = 42)]
     seed: u64,
 
+    /// The signal's backtest: long when the out-of-sample probability is above this, out (or
+    /// short with --allow-short) when below 1 - it.
+    #[arg(long, value_name = "P", default_value_t = 0.55, value_parser = parse_threshold)]
+    threshold: f64,
+
+    /// The signal's backtest goes short when the probability is below 1 - threshold.
+    #[arg(long)]
+    allow_short: bool,
+
+    /// Commission of the signal's backtest, a fraction of each trade's value.
+    #[arg(long, value_name = "RATE", default_value_t = 0.001)]
+    commission: f64,
+
     /// Do not register the trained model.
     #[arg(long)]
     no_save: bool,
@@ -138,6 +154,13 @@ struct TrainArgs {
 enum ModelChoice {
     Gbm,
     Logistic,
+}
+
+fn parse_threshold(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(p) if (0.5..1.0).contains(&p) => Ok(p),
+        _ => Err(format!("expected a probability from 0.5 up to (not including) 1, got {text:?}")),
+    }
 }
 
 fn parse_label(text: &str) -> Result<LabelSpec, String> {
@@ -185,6 +208,7 @@ fn run_train(args: &TrainArgs, url: &str) -> Result<()> {
     let (report, trained) = gt_ml::train(&data, &config)?;
     let bytes = trained.to_bytes()?;
     let mut summary = summary(&series, &features, args, &report, bytes.len());
+    summary["out_of_sample"]["backtest"] = signal_backtest(&series, &report, args)?;
     if let Some((store, runtime)) = store {
         let model = new_model(&series, &features, args, &summary, bytes)?;
         let record = runtime.block_on(store.register_model(&model, "ml train"))?;
@@ -233,6 +257,38 @@ fn summary(
         "folds": folds,
         "out_of_sample": scores(&report.out_of_sample),
     })
+}
+
+/// The out-of-sample predictions traded through the engine, from the first
+/// test bar to the end, net of the commission: its statistics (buy & hold
+/// of the same bars among them).
+fn signal_backtest(series: &BarSeries, report: &TrainReport, args: &TrainArgs) -> Result<Value> {
+    let Some(&(first, _)) = report.predictions.first() else { return Ok(Value::Null) };
+    let mut tested = series.clone();
+    tested.keep(first..series.len());
+    let mut probabilities = vec![None; tested.len()];
+    for &(bar, p) in &report.predictions {
+        probabilities[bar - first] = Some(p);
+    }
+    let spec = RunSpec {
+        execution: ExecutionSpec { commission: Some(args.commission), ..ExecutionSpec::default() },
+        ..RunSpec::default()
+    };
+    let mut prepared = gt_runner::prepare(&spec, vec![tested])?;
+    let signal = ProbabilitySignal::new(probabilities, args.threshold, args.allow_short);
+    prepared.sleeves = vec![Sleeve {
+        name: StrategyId::new("ml_signal"),
+        weight: 1.0,
+        members: vec![(0, Box::new(signal))],
+    }];
+    let result = prepared.run();
+    let stats = gt_runner::outcome::stats_of(&prepared.series, &result);
+    let mut numbers: serde_json::Map<String, Value> =
+        stats.numbers().into_iter().map(|(name, value)| (name.to_owned(), json!(value))).collect();
+    numbers.insert("start".into(), stats.start.clone().into());
+    numbers.insert("end".into(), stats.end.clone().into());
+    Ok(json!({"threshold": args.threshold, "allow_short": args.allow_short, "commission": args.commission,
+              "stats": numbers}))
 }
 
 /// The registry's record of a trained model; its id is a hash of all of it.

@@ -1,0 +1,96 @@
+//! A strategy that trades a model's probabilities: long above a threshold,
+//! out (or short) below its mirror, through the engine like any other.
+
+use gt_model::Quantity;
+use gt_strategy::{Strategy, StrategyContext};
+
+/// Trades precomputed probabilities, one per bar (none where the model has
+/// no prediction): long when above `threshold`; when below `1 - threshold`,
+/// out, or short with `allow_short`. The probability of bar *t* is known at
+/// its close (features up to *t*), so the order fills on the next bar.
+pub struct ProbabilitySignal {
+    probabilities: Vec<Option<f64>>,
+    threshold: f64,
+    allow_short: bool,
+}
+
+impl ProbabilitySignal {
+    /// The signal of `probabilities`, indexed by bar.
+    pub fn new(probabilities: Vec<Option<f64>>, threshold: f64, allow_short: bool) -> Self {
+        Self { probabilities, threshold, allow_short }
+    }
+}
+
+impl Strategy for ProbabilitySignal {
+    fn warmup_bars(&self) -> usize {
+        0
+    }
+
+    fn on_bar(&mut self, ctx: &mut StrategyContext<'_>) {
+        let Some(Some(p)) = self.probabilities.get(ctx.bar_index()).copied() else { return };
+        let position = ctx.position();
+        if p > self.threshold && position <= 0.0 {
+            ctx.close_position();
+            ctx.buy(Quantity::ALL_EQUITY);
+        } else if p < 1.0 - self.threshold && position >= 0.0 {
+            if position > 0.0 {
+                ctx.close_position();
+            }
+            if self.allow_short {
+                ctx.sell(Quantity::ALL_EQUITY);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gt_model::{Bar, OrderRequest, Side, Symbol, Timestamp};
+
+    /// `(bar, side, closing)` of each order, orders filling on the next bar.
+    fn orders(signal: &mut ProbabilitySignal, bars: usize) -> Vec<(usize, Side, bool)> {
+        let symbol = Symbol::new("T");
+        let (mut position, mut pending, mut out) = (0.0, Vec::<OrderRequest>::new(), Vec::new());
+        for i in 0..bars {
+            for request in pending.drain(..) {
+                position = if request.reduce_only { 0.0 } else { position + request.side.sign() };
+            }
+            let bar = Bar {
+                ts: Timestamp::from_nanos(i as i64),
+                open: 1.0,
+                high: 1.0,
+                low: 1.0,
+                close: 1.0,
+                volume: 1.0,
+            };
+            let mut ctx = StrategyContext::new(&symbol, bar, i, position, 1.0, &mut pending);
+            signal.on_bar(&mut ctx);
+            out.extend(pending.iter().map(|r| (i, r.side, r.reduce_only)));
+        }
+        out
+    }
+
+    #[test]
+    fn it_buys_above_the_threshold_and_exits_or_shorts_below_its_mirror() {
+        let probabilities = vec![None, Some(0.6), Some(0.7), Some(0.5), Some(0.4), Some(0.3), Some(0.6)];
+        let mut long_only = ProbabilitySignal::new(probabilities.clone(), 0.55, false);
+        assert_eq!(
+            orders(&mut long_only, 7),
+            [(1, Side::Buy, false), (4, Side::Sell, true), (6, Side::Buy, false)],
+            "buy once, hold while above, exit below 0.45, buy again"
+        );
+        let mut both = ProbabilitySignal::new(probabilities, 0.55, true);
+        assert_eq!(
+            orders(&mut both, 7),
+            [
+                (1, Side::Buy, false),
+                (4, Side::Sell, true),
+                (4, Side::Sell, false),
+                (6, Side::Buy, true),
+                (6, Side::Buy, false)
+            ],
+            "reverse into a short below 0.45, and back"
+        );
+    }
+}
