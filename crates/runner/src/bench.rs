@@ -38,6 +38,20 @@ pub struct BenchLine {
     /// What a sweep's trials shared of their indicators.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub shared_indicators: Option<crate::shared_indicators::SharingUse>,
+    /// Per-bar latency quantiles of a live step's share of the work, in µs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub per_bar_us: Option<Quantiles>,
+}
+
+/// Latency quantiles, in µs.
+#[derive(Debug, Serialize)]
+pub struct Quantiles {
+    /// Median.
+    pub p50: f64,
+    /// 99th percentile.
+    pub p99: f64,
+    /// Largest.
+    pub max: f64,
 }
 
 impl BenchLine {
@@ -52,6 +66,7 @@ impl BenchLine {
             combinations: None,
             memory: None,
             shared_indicators: None,
+            per_bar_us: None,
         }
     }
 }
@@ -306,10 +321,67 @@ pub type Bench = fn(&BenchOptions<'_>) -> Result<BenchLine, RunError>;
 
 /// Every benchmark, by name. (`paper_latency`, which needs the mock Alpaca,
 /// is a bench target of gt-live: `cargo bench -p gt-live --bench paper_latency`.)
-pub const BENCHES: [(&str, Bench); 5] = [
+pub const BENCHES: [(&str, Bench); 6] = [
     ("sma_cross_1m", |options| Ok(sma_cross_1m(options))),
     ("portfolio_500x10y", |options| Ok(portfolio_500x10y(options))),
     ("cache_read_10y_1m", |options| Ok(cache_read_10y_1m(options))),
     ("cli_backtest_1m_csv", cli_backtest_1m_csv),
     ("cli_backtest_1m_cache", cli_backtest_1m_cache),
+    ("ml_predict", ml_predict),
 ];
+
+/// Bars a benchmark model is trained on.
+const ML_TRAINING_BARS: usize = 20_000;
+
+/// A gradient-boosted model (the default features, `forward:5`) trained on
+/// 20,000 synthetic minute bars, then: its predictions over the feature rows
+/// of 1,000,000 more (`bars_per_s` is predictions per second, one call), and
+/// per bar of 10,000 the work a live step adds for it (the features pushed,
+/// one row predicted), as latency quantiles.
+fn ml_predict(options: &BenchOptions<'_>) -> Result<BenchLine, RunError> {
+    let rows_wanted = options.bars(1_000_000);
+    let series = synthetic::random_walk(Symbol::new("SYN"), ML_TRAINING_BARS + rows_wanted + 100, 5);
+    let features = gt_ml::FeatureSet::named("default").map_err(|e| RunError::invalid(e.to_string()))?;
+    let label = gt_ml::LabelSpec::Forward { horizon: 5, cost: 0.0 };
+    let mut training = series.clone();
+    training.keep(0..ML_TRAINING_BARS);
+    let data = gt_ml::Dataset::build(&training, &features, &label);
+    let width = data.columns.len();
+    let model = gt_ml::Model::fit(gt_ml::ModelKind::Gbm, &data.rows, width, &data.labels, 42)
+        .map_err(|e| RunError::invalid(e.to_string()))?;
+    let mut stream = features.stream();
+    let mut rows = Vec::with_capacity(rows_wanted * width);
+    for i in 0..series.len() {
+        if let Some(row) = stream.push(&series.bar(i))
+            && i >= ML_TRAINING_BARS
+            && rows.len() < rows_wanted * width
+        {
+            rows.extend(row);
+        }
+    }
+    let count = rows.len() / width;
+    let seconds = median_seconds(options.repeat, || model.predict(&rows));
+    let mut stream = features.stream();
+    let mut latencies = Vec::new();
+    for i in 0..series.len().min(ML_TRAINING_BARS + 10_000) {
+        let started = Instant::now();
+        if let Some(row) = stream.push(&series.bar(i)) {
+            std::hint::black_box(model.predict(&row));
+            if i >= ML_TRAINING_BARS {
+                latencies.push(started.elapsed().as_secs_f64() * 1e6);
+            }
+        }
+    }
+    latencies.sort_by(f64::total_cmp);
+    let at = |q: f64| {
+        latencies.get(((latencies.len() as f64 - 1.0) * q).round() as usize).copied().unwrap_or(f64::NAN)
+    };
+    Ok(BenchLine {
+        per_bar_us: Some(Quantiles {
+            p50: at(0.5),
+            p99: at(0.99),
+            max: latencies.last().copied().unwrap_or(f64::NAN),
+        }),
+        ..BenchLine::new("ml_predict", count, seconds)
+    })
+}
