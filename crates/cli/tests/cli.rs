@@ -245,6 +245,7 @@ fn bench_prints_one_json_line_per_benchmark() {
             "cache_read_10y_1m",
             "cli_backtest_1m_csv",
             "cli_backtest_1m_cache",
+            "ml_predict",
             "sweep_sma_grid",
             "sweep_sma_100",
             "sweep_sma_2000"
