@@ -252,20 +252,27 @@ fn bench_prints_one_json_line_per_benchmark() {
         ]
     );
     // The sweeps count their combinations and bar evaluations, and measure their memory.
-    let grid: Value = serde_json::from_str(stdout.lines().nth(5).unwrap()).unwrap();
+    let line_of = |name: &str| -> Value {
+        stdout.lines().map(|l| serde_json::from_str::<Value>(l).unwrap()).find(|l| l["name"] == name).unwrap()
+    };
+    let grid = line_of("sweep_sma_grid");
     assert_eq!(
         (grid["combinations"].as_u64(), grid["bars"].as_u64()),
         (Some(300), Some(300 * 10_000)),
         "{grid}"
     );
-    let sampled: Value = serde_json::from_str(stdout.lines().nth(7).unwrap()).unwrap();
+    let sampled = line_of("sweep_sma_2000");
     assert_eq!(sampled["combinations"], 2_000, "{sampled}");
     for line in [&grid, &sampled] {
         assert!(line["memory"]["peak_rss_mb"].as_f64().is_some_and(|mb| mb > 1.0), "{line}");
         assert!(line["memory"]["single_run_rss_mb"].as_f64().is_some_and(|mb| mb > 1.0), "{line}");
     }
+    // The model's benchmark times a live step's share per bar.
+    let predict = line_of("ml_predict");
+    assert!(predict["bars_per_s"].as_f64().unwrap() > 0.0, "{predict}");
+    assert!(predict["per_bar_us"]["p99"].as_f64().unwrap() >= predict["per_bar_us"]["p50"].as_f64().unwrap());
     // The end-to-end ones say where their time goes.
-    let csv: Value = serde_json::from_str(stdout.lines().nth(3).unwrap()).unwrap();
+    let csv = line_of("cli_backtest_1m_csv");
     for phase in ["load_s", "run_s", "stats_s"] {
         assert!(csv["phases"][phase].as_f64().unwrap() > 0.0, "{phase}: {csv}");
     }
