@@ -45,6 +45,13 @@ fn training_on_the_sample_reports_folds_in_time_order_and_their_pooled_scores() 
         // Later folds train on more.
         assert!(folds[3]["train_samples"].as_u64() > folds[0]["train_samples"].as_u64());
         assert_eq!(report, train(dir.path(), &["--model", model, "--folds", "4", "--embargo", "5"]));
+        // Weighting the overlapping forward:5 labels by their uniqueness changes the models.
+        let weighted = train(
+            dir.path(),
+            &["--model", model, "--folds", "4", "--embargo", "5", "--weights", "uniqueness"],
+        );
+        assert_ne!(weighted["out_of_sample"]["log_loss"], report["out_of_sample"]["log_loss"]);
+        assert_eq!(weighted["out_of_sample"]["samples"], report["out_of_sample"]["samples"]);
     }
 }
 

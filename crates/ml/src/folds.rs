@@ -44,10 +44,49 @@ pub fn walk_forward(starts: &[usize], ends: &[usize], folds: usize, embargo: usi
         .collect()
 }
 
+/// Sample weights by label uniqueness (AFML ch. 4): each sample's mean,
+/// over the bars its label spans, of one over the number of labels spanning
+/// that bar; scaled to a mean of 1. Overlapping labels share their weight,
+/// so a stretch of bars does not count more because many labels cover it.
+/// Computed over the given samples only (a fold's training set: nothing of
+/// its test block is read).
+pub fn uniqueness_weights(starts: &[usize], ends: &[usize]) -> Vec<f64> {
+    let (Some(&first), Some(&last)) = (starts.iter().min(), ends.iter().max()) else { return Vec::new() };
+    let mut change = vec![0i64; last - first + 2];
+    for (&s, &e) in starts.iter().zip(ends) {
+        change[s - first] += 1;
+        change[e - first + 1] -= 1;
+    }
+    let mut inverse = Vec::with_capacity(change.len());
+    let mut concurrent = 0i64;
+    for delta in &change[..change.len() - 1] {
+        concurrent += delta;
+        inverse.push(if concurrent > 0 { 1.0 / concurrent as f64 } else { 0.0 });
+    }
+    let weights: Vec<f64> = starts
+        .iter()
+        .zip(ends)
+        .map(|(&s, &e)| inverse[s - first..=e - first].iter().sum::<f64>() / (e - s + 1) as f64)
+        .collect();
+    let mean = weights.iter().sum::<f64>() / weights.len() as f64;
+    weights.iter().map(|w| w / mean).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn overlapping_labels_share_their_weight() {
+        // Two labels over bars 0..=1 and one alone over 3..=4.
+        let weights = uniqueness_weights(&[0, 0, 3], &[1, 1, 4]);
+        // Uniqueness 0.5, 0.5, 1; mean 2/3.
+        assert_eq!(weights, [0.75, 0.75, 1.5]);
+        // Half overlapping: bars 0..=1 and 1..=2: each (1 + 1/2) / 2.
+        assert_eq!(uniqueness_weights(&[0, 1], &[1, 2]), [1.0, 1.0]);
+        assert!(uniqueness_weights(&[], &[]).is_empty());
+    }
 
     #[test]
     fn a_label_reaching_into_the_test_block_is_purged_and_the_embargo_leaves_a_gap() {

@@ -21,9 +21,20 @@ pub struct Gbm {
 }
 
 impl Gbm {
-    /// Fits `labels` (0/1) on the row-major `rows` of `features` columns, with `seed`.
-    pub fn fit(rows: &[f64], features: usize, labels: &[f64], seed: u64) -> Result<Self, MlError> {
-        if labels.len() < 2 || features == 0 || rows.len() != labels.len() * features {
+    /// Fits `labels` (0/1) on the row-major `rows` of `features` columns,
+    /// each sample counting as its weight, with `seed`.
+    pub fn fit(
+        rows: &[f64],
+        features: usize,
+        labels: &[f64],
+        weights: &[f64],
+        seed: u64,
+    ) -> Result<Self, MlError> {
+        if labels.len() < 2
+            || features == 0
+            || rows.len() != labels.len() * features
+            || weights.len() != labels.len()
+        {
             return Err(MlError::NotEnoughData(format!("boosting needs rows to fit, got {}", labels.len())));
         }
         let columns = column_major(rows, features);
@@ -35,7 +46,7 @@ impl Gbm {
             .set_seed(seed)
             .set_parallel(false);
         booster
-            .fit_unweighted(&data, labels, None)
+            .fit(&data, labels, weights, None)
             .map_err(|e| MlError::Spec(format!("boosting failed: {e}")))?;
         Ok(Self { booster, features })
     }

@@ -21,10 +21,11 @@ pub struct Logistic {
 }
 
 impl Logistic {
-    /// Fits `labels` (0/1) on the row-major `rows` of `features` columns.
-    pub fn fit(rows: &[f64], features: usize, labels: &[f64]) -> Result<Self, MlError> {
+    /// Fits `labels` (0/1) on the row-major `rows` of `features` columns,
+    /// each sample counting as its weight.
+    pub fn fit(rows: &[f64], features: usize, labels: &[f64], weights: &[f64]) -> Result<Self, MlError> {
         let n = labels.len();
-        if n < 2 || features == 0 || rows.len() != n * features {
+        if n < 2 || features == 0 || rows.len() != n * features || weights.len() != n {
             return Err(MlError::NotEnoughData(format!("logistic regression needs rows to fit, got {n}")));
         }
         let scale: Vec<(f64, f64)> = (0..features)
@@ -44,9 +45,9 @@ impl Logistic {
             for i in 0..n {
                 model.standardised(&rows[i * features..(i + 1) * features], &mut x);
                 let p = sigmoid(dot(&model.weights, &x));
-                let w = (p * (1.0 - p)).max(1e-12);
+                let w = weights[i] * (p * (1.0 - p)).max(1e-12);
                 for a in 0..d {
-                    gradient[a] += (p - labels[i]) * x[a];
+                    gradient[a] += weights[i] * (p - labels[i]) * x[a];
                     for b in 0..=a {
                         hessian[a * d + b] += w * x[a] * x[b];
                     }
@@ -148,10 +149,26 @@ mod tests {
             rows.extend([a, b]);
             labels.push(y);
         }
-        let model = Logistic::fit(&rows, 2, &labels).unwrap();
+        let weights = vec![1.0; labels.len()];
+        let model = Logistic::fit(&rows, 2, &labels, &weights).unwrap();
         let p = model.predict(&[0.0, 0.0, 1.0, 0.0]);
         assert!((p[0] - sigmoid(0.5)).abs() < 0.03, "{p:?}");
         assert!((p[1] - sigmoid(2.5)).abs() < 0.03, "{p:?}");
-        assert_eq!(model, Logistic::fit(&rows, 2, &labels).unwrap(), "the same data, the same model");
+        assert_eq!(
+            model,
+            Logistic::fit(&rows, 2, &labels, &weights).unwrap(),
+            "the same data, the same model"
+        );
+        // A sample of weight 2 counts as two.
+        let doubled_rows = [rows.clone(), rows[..2].to_vec()].concat();
+        let doubled_labels = [labels.clone(), labels[..1].to_vec()].concat();
+        let mut heavier = weights.clone();
+        heavier[0] = 2.0;
+        let weighted = Logistic::fit(&rows, 2, &labels, &heavier).unwrap();
+        let repeated =
+            Logistic::fit(&doubled_rows, 2, &doubled_labels, &vec![1.0; labels.len() + 1]).unwrap();
+        for (a, b) in weighted.weights.iter().zip(&repeated.weights) {
+            assert!((a - b).abs() < 1e-3, "{:?} vs {:?}", weighted.weights, repeated.weights);
+        }
     }
 }

@@ -38,6 +38,46 @@ pub fn score(probabilities: &[f64], labels: &[f64], returns: &[f64]) -> Scores {
     }
 }
 
+/// One bin of a calibration table: predictions in `[low, high)`.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
+pub struct CalibrationBin {
+    /// Lower edge of the bin.
+    pub low: f64,
+    /// Upper edge (the last bin includes 1).
+    pub high: f64,
+    /// Predictions in the bin.
+    pub count: usize,
+    /// Their mean probability.
+    pub predicted: f64,
+    /// The share of them labelled 1.
+    pub observed: f64,
+}
+
+/// The calibration table of `probabilities` against `labels` in `bins`
+/// equal-width bins (empty bins left out): a calibrated model's `observed`
+/// follows its `predicted`.
+pub fn calibration(probabilities: &[f64], labels: &[f64], bins: usize) -> Vec<CalibrationBin> {
+    let bins = bins.max(1);
+    let mut sums = vec![(0usize, 0.0, 0.0); bins];
+    for (p, y) in probabilities.iter().zip(labels) {
+        let bin = ((p * bins as f64) as usize).min(bins - 1);
+        sums[bin].0 += 1;
+        sums[bin].1 += p;
+        sums[bin].2 += y;
+    }
+    sums.iter()
+        .enumerate()
+        .filter(|(_, (count, _, _))| *count > 0)
+        .map(|(bin, &(count, predicted, observed))| CalibrationBin {
+            low: bin as f64 / bins as f64,
+            high: (bin + 1) as f64 / bins as f64,
+            count,
+            predicted: predicted / count as f64,
+            observed: observed / count as f64,
+        })
+        .collect()
+}
+
 /// Ranks from 1, ties sharing their mean rank.
 fn ranks(values: &[f64]) -> Vec<f64> {
     let mut order: Vec<usize> = (0..values.len()).collect();
@@ -106,6 +146,20 @@ mod tests {
         // One positive (0.4) below one negative (0.6): 3 of 4 pairs right.
         assert_eq!(auc(&[0.1, 0.6, 0.4, 0.9], &labels), Some(0.75));
         assert_eq!(auc(&[0.1, 0.2], &[1.0, 1.0]), None);
+    }
+
+    #[test]
+    fn the_calibration_table_bins_predictions_and_counts_what_came_true() {
+        let table = calibration(&[0.05, 0.15, 0.12, 0.95, 1.0], &[0.0, 1.0, 0.0, 1.0, 1.0], 10);
+        assert_eq!(table.len(), 3, "empty bins are left out: {table:?}");
+        assert_eq!((table[0].count, table[0].observed), (1, 0.0));
+        assert_eq!((table[1].low, table[1].count, table[1].observed), (0.1, 2, 0.5));
+        assert!((table[1].predicted - 0.135).abs() < 1e-12);
+        assert_eq!(
+            (table[2].high, table[2].count, table[2].observed),
+            (1.0, 2, 1.0),
+            "1.0 is in the last bin"
+        );
     }
 
     #[test]

@@ -2,8 +2,8 @@
 //! and scored on its test block, then pooled out of sample, then the final
 //! model fitted on every sample.
 
-use crate::metrics::{Scores, score};
-use crate::{Dataset, Gbm, Logistic, MlError, walk_forward};
+use crate::metrics::{CalibrationBin, Scores, calibration, score};
+use crate::{Dataset, Gbm, Logistic, MlError, uniqueness_weights, walk_forward};
 use serde::Serialize;
 
 /// The kinds of model.
@@ -25,17 +25,18 @@ pub enum Model {
 }
 
 impl Model {
-    /// Fits a model of `kind`.
+    /// Fits a model of `kind`, each sample counting as its weight.
     pub fn fit(
         kind: ModelKind,
         rows: &[f64],
         features: usize,
         labels: &[f64],
+        weights: &[f64],
         seed: u64,
     ) -> Result<Self, MlError> {
         Ok(match kind {
-            ModelKind::Gbm => Model::Gbm(Box::new(Gbm::fit(rows, features, labels, seed)?)),
-            ModelKind::Logistic => Model::Logistic(Logistic::fit(rows, features, labels)?),
+            ModelKind::Gbm => Model::Gbm(Box::new(Gbm::fit(rows, features, labels, weights, seed)?)),
+            ModelKind::Logistic => Model::Logistic(Logistic::fit(rows, features, labels, weights)?),
         })
     }
 
@@ -91,6 +92,29 @@ impl SchemaBound {
     }
 }
 
+/// How training samples are weighted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SampleWeights {
+    /// Every sample counts once.
+    Equal,
+    /// By the uniqueness of its label among the training set's ([`uniqueness_weights`]).
+    Uniqueness,
+}
+
+impl SampleWeights {
+    /// The weights of the samples at `positions` of `data`.
+    fn of(self, data: &Dataset, positions: &[usize]) -> Vec<f64> {
+        match self {
+            SampleWeights::Equal => vec![1.0; positions.len()],
+            SampleWeights::Uniqueness => {
+                let pick = |values: &[usize]| positions.iter().map(|&i| values[i]).collect::<Vec<_>>();
+                uniqueness_weights(&pick(&data.starts), &pick(&data.ends))
+            }
+        }
+    }
+}
+
 /// How a walk-forward training runs.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub struct TrainConfig {
@@ -102,6 +126,8 @@ pub struct TrainConfig {
     pub embargo: usize,
     /// The model's seed.
     pub seed: u64,
+    /// How the training samples are weighted.
+    pub weights: SampleWeights,
 }
 
 /// One fold's spans (bar indices) and scores.
@@ -124,6 +150,8 @@ pub struct TrainReport {
     pub folds: Vec<FoldReport>,
     /// Every test block's predictions pooled.
     pub out_of_sample: Scores,
+    /// Their calibration table, in tenths.
+    pub calibration: Vec<CalibrationBin>,
     /// The pooled predictions: (sample bar, probability), in bar order.
     #[serde(skip)]
     pub predictions: Vec<(usize, f64)>,
@@ -155,7 +183,8 @@ pub fn train(data: &Dataset, config: &TrainConfig) -> Result<(TrainReport, Model
             )));
         }
         let (rows, labels, _) = data.select(&fold.train);
-        let model = Model::fit(config.model, &rows, width, &labels, config.seed)?;
+        let weights = config.weights.of(data, &fold.train);
+        let model = Model::fit(config.model, &rows, width, &labels, &weights, config.seed)?;
         let (test_rows, test_labels, test_returns) = data.select(&fold.test);
         let probabilities = model.predict(&test_rows);
         reports.push(FoldReport {
@@ -171,10 +200,12 @@ pub fn train(data: &Dataset, config: &TrainConfig) -> Result<(TrainReport, Model
     }
     let everything: Vec<usize> = (0..data.len()).collect();
     let (rows, labels, _) = data.select(&everything);
-    let model = Model::fit(config.model, &rows, width, &labels, config.seed)?;
+    let weights = config.weights.of(data, &everything);
+    let model = Model::fit(config.model, &rows, width, &labels, &weights, config.seed)?;
     let report = TrainReport {
         folds: reports,
         out_of_sample: score(&pooled, &pooled_labels, &pooled_returns),
+        calibration: calibration(&pooled, &pooled_labels, 10),
         predictions,
     };
     Ok((report, model))

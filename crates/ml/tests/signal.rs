@@ -6,7 +6,8 @@
 
 use gt_ml::metrics::chance_auc_bound;
 use gt_ml::{
-    Dataset, FeatureSet, LabelSpec, Model, ModelKind, SchemaBound, TrainConfig, train, walk_forward,
+    Dataset, FeatureSet, LabelSpec, Model, ModelKind, SampleWeights, SchemaBound, TrainConfig, train,
+    uniqueness_weights, walk_forward,
 };
 use gt_model::{Bar, BarSeries, Symbol, Timestamp};
 use proptest::prelude::*;
@@ -63,7 +64,7 @@ fn closes(n: usize, pull: f64, seed: u64) -> Vec<f64> {
 }
 
 fn config(model: ModelKind) -> TrainConfig {
-    TrainConfig { model, folds: 5, embargo: 10, seed: 42 }
+    TrainConfig { model, folds: 5, embargo: 10, seed: 42, weights: SampleWeights::Equal }
 }
 
 #[test]
@@ -108,8 +109,9 @@ fn the_same_data_labels_and_seed_give_the_same_model_bytes() {
     let features = FeatureSet::named("default").unwrap();
     let data = Dataset::build(&series, &features, &LabelSpec::parse("triple:2,1,10").unwrap());
     for model in [ModelKind::Gbm, ModelKind::Logistic] {
-        let (first_report, first) = train(&data, &config(model)).unwrap();
-        let (second_report, second) = train(&data, &config(model)).unwrap();
+        let weighted = TrainConfig { weights: SampleWeights::Uniqueness, ..config(model) };
+        let (first_report, first) = train(&data, &weighted).unwrap();
+        let (second_report, second) = train(&data, &weighted).unwrap();
         assert_eq!(first.to_bytes().unwrap(), second.to_bytes().unwrap(), "{model:?}");
         assert_eq!(first_report, second_report);
     }
@@ -158,5 +160,10 @@ proptest! {
         let folds_after = walk_forward(&after.starts, &after.ends, 4, embargo);
         prop_assert_eq!(&folds[fold].train, &folds_after[fold].train);
         prop_assert_eq!(before.select(&folds[fold].train), after.select(&folds[fold].train));
+        let weights = |data: &Dataset| {
+            let pick = |values: &[usize]| folds[fold].train.iter().map(|&i| values[i]).collect::<Vec<_>>();
+            uniqueness_weights(&pick(&data.starts), &pick(&data.ends))
+        };
+        prop_assert_eq!(weights(&before), weights(&after));
     }
 }

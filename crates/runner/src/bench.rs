@@ -347,7 +347,8 @@ fn ml_predict(options: &BenchOptions<'_>) -> Result<BenchLine, RunError> {
     training.keep(0..ML_TRAINING_BARS);
     let data = gt_ml::Dataset::build(&training, &features, &label);
     let width = data.columns.len();
-    let model = gt_ml::Model::fit(gt_ml::ModelKind::Gbm, &data.rows, width, &data.labels, 42)
+    let weights = vec![1.0; data.labels.len()];
+    let model = gt_ml::Model::fit(gt_ml::ModelKind::Gbm, &data.rows, width, &data.labels, &weights, 42)
         .map_err(|e| RunError::invalid(e.to_string()))?;
     let mut stream = features.stream();
     let mut rows = Vec::with_capacity(rows_wanted * width);

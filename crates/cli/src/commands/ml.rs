@@ -10,7 +10,9 @@ use clap::{Args, Subcommand, ValueEnum};
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use gt_engine::Sleeve;
 use gt_ml::metrics::Scores;
-use gt_ml::{Dataset, FeatureSet, LabelSpec, ModelKind, ProbabilitySignal, TrainConfig, TrainReport};
+use gt_ml::{
+    Dataset, FeatureSet, LabelSpec, ModelKind, ProbabilitySignal, SampleWeights, TrainConfig, TrainReport,
+};
 use gt_model::BarSeries;
 use gt_model::StrategyId;
 use gt_runner::paths::database_url;
@@ -123,6 +125,11 @@ struct TrainArgs {
     #[arg(long, value_name = "BARS", default_value_t = 10)]
     embargo: usize,
 
+    /// Sample weights: equal, or by the uniqueness of each label among the overlapping ones (AFML
+    /// ch. 4), so that bars many labels span do not count more.
+    #[arg(long, value_enum, default_value_t = WeightsChoice::Equal)]
+    weights: WeightsChoice,
+
     /// The model's seed: the same data, features, label and seed give the same model.
     #[arg(long, value_name = "S", default_value_t = 42)]
     seed: u64,
@@ -147,6 +154,13 @@ struct TrainArgs {
     /// A readable table, or one JSON object.
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     format: OutputFormat,
+}
+
+/// `--weights`.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum WeightsChoice {
+    Equal,
+    Uniqueness,
 }
 
 /// `--model`.
@@ -203,8 +217,17 @@ fn run_train(args: &TrainArgs, url: &str) -> Result<()> {
         ModelChoice::Gbm => ModelKind::Gbm,
         ModelChoice::Logistic => ModelKind::Logistic,
     };
-    let config =
-        TrainConfig { model, folds: usize::from(args.folds), embargo: args.embargo, seed: args.seed };
+    let weights = match args.weights {
+        WeightsChoice::Equal => SampleWeights::Equal,
+        WeightsChoice::Uniqueness => SampleWeights::Uniqueness,
+    };
+    let config = TrainConfig {
+        model,
+        folds: usize::from(args.folds),
+        embargo: args.embargo,
+        seed: args.seed,
+        weights,
+    };
     let (report, trained) = gt_ml::train(&data, &config)?;
     let bytes = trained.to_bytes()?;
     let mut summary = summary(&series, &features, args, &report, bytes.len());
@@ -256,6 +279,7 @@ fn summary(
         "embargo": args.embargo,
         "folds": folds,
         "out_of_sample": scores(&report.out_of_sample),
+        "calibration": report.calibration,
     })
 }
 
@@ -304,6 +328,7 @@ fn new_model(
         "symbol": series.symbol().as_str(),
         "columns": features.column_names(),
         "seed": args.seed,
+        "weights": format!("{:?}", args.weights).to_lowercase(),
         "folds": args.folds,
         "embargo": args.embargo,
         "first_bar": summary["folds"][0]["train_start"],
