@@ -202,3 +202,49 @@ fn a_planted_signal_is_found_and_traded_out_of_sample_through_the_engine() {
     assert!(stats["return_pct"].as_f64().unwrap() > 0.0, "the found signal pays: {stats}");
     assert_eq!(backtest["threshold"], 0.55);
 }
+
+#[test]
+fn the_features_of_a_paper_sessions_journaled_bars_equal_the_training_tables_bit_for_bit() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = gpt_trader(dir.path()).args(["paper", "run", "--session", "features"]).output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    // The bars as the session saw and journaled them, step by step.
+    let url = format!("sqlite://{}", dir.path().join("runs.db").display());
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let steps = runtime.block_on(async {
+        let store = gt_store::Store::open(&url).await.unwrap();
+        let steps = store.steps("features").await.unwrap();
+        store.close().await;
+        steps
+    });
+    let mut live = gt_model::BarSeries::with_capacity(gt_model::Symbol::new("GOOG"), steps.len());
+    for step in &steps {
+        let ohlcv: Vec<f64> =
+            step.bars["GOOG"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+        live.push(gt_model::Bar {
+            ts: gt_model::Timestamp::from_nanos(step.ts),
+            open: ohlcv[0],
+            high: ohlcv[1],
+            low: ohlcv[2],
+            close: ohlcv[3],
+            volume: ohlcv[4],
+        });
+    }
+    let features = gt_ml::FeatureSet::named("default").unwrap();
+    let table = gt_ml::Dataset::build(
+        &gt_data::sample::goog().unwrap(),
+        &features,
+        &gt_ml::LabelSpec::parse("forward:5").unwrap(),
+    );
+    assert_eq!(live.len(), 2148);
+    let mut stream = features.stream();
+    let rows: Vec<Option<Vec<f64>>> = (0..live.len()).map(|i| stream.push(&live.bar(i))).collect();
+    let width = table.columns.len();
+    for (sample, &bar) in table.starts.iter().enumerate() {
+        let trained = &table.rows[sample * width..(sample + 1) * width];
+        let seen = rows[bar].as_ref().expect("warmed up in the session too");
+        let bits = |row: &[f64]| row.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(seen), bits(trained), "bar {bar}");
+    }
+    assert!(table.len() > 2000);
+}
