@@ -69,6 +69,18 @@ fn bad_ml_options_are_refused_with_what_is_wrong() {
     let said = refused(&["--folds", "50", "--embargo", "200"], 1);
     assert!(said.contains("training samples after purging") && said.lines().count() == 1, "{said}");
     assert!(refused(&["--universe", "sample"], 1).contains("reads one series"));
+    assert!(refused(&["--label", "meta:nope"], 2).contains("valid strategies: demo_ma"));
+}
+
+#[test]
+fn meta_labels_train_on_a_primary_strategys_trades() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = train(dir.path(), &["--label", "meta:demo_ma", "--folds", "2", "--embargo", "0"]);
+    assert_eq!(report["label"], "meta:demo_ma");
+    // demo_ma makes 93 trades on the sample; the first few decide while the features warm up.
+    let tested = report["out_of_sample"]["samples"].as_u64().unwrap();
+    assert!((40..=62).contains(&tested), "{tested} of about 90 trades tested");
+    assert!(report["out_of_sample"]["backtest"].is_null(), "no backtest of a filter yet");
 }
 
 /// Runs `ml ARGS`; exit code, stdout, stderr.

@@ -2,7 +2,19 @@
 //! starts at and the bar its label ends at.
 
 use crate::{FeatureSet, LabelSpec};
+
 use gt_model::BarSeries;
+
+/// A trade of a primary strategy, as meta-labeling reads it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct MetaEvent {
+    /// The bar the primary decided on (its order filled on the next).
+    pub bar: usize,
+    /// The bar the trade ended on.
+    pub end: usize,
+    /// The trade's return, net of its costs.
+    pub net_return: f64,
+}
 
 /// Features and labels of one series' bars.
 #[derive(Clone, Debug, PartialEq)]
@@ -51,6 +63,35 @@ impl Dataset {
         set
     }
 
+    /// One sample per event of a primary strategy (meta-labeling, AFML ch.
+    /// 3.6): the row of the bar it decided on, labelled 1 when its trade
+    /// made money net of costs, ending where the trade ended. A model of it
+    /// learns which of the primary's trades to take.
+    pub fn build_meta(series: &BarSeries, features: &FeatureSet, events: &[MetaEvent]) -> Self {
+        let mut stream = features.stream();
+        let rows: Vec<Option<Vec<f64>>> = (0..series.len()).map(|i| stream.push(&series.bar(i))).collect();
+        let mut set = Self {
+            columns: features.column_names().into_iter().map(str::to_owned).collect(),
+            schema_hash: features.schema_hash(),
+            rows: Vec::new(),
+            starts: Vec::new(),
+            ends: Vec::new(),
+            labels: Vec::new(),
+            returns: Vec::new(),
+        };
+        let mut events: Vec<&MetaEvent> = events.iter().filter(|e| e.end >= e.bar).collect();
+        events.sort_by_key(|e| e.bar);
+        for event in events {
+            let Some(Some(row)) = rows.get(event.bar) else { continue };
+            set.rows.extend(row);
+            set.starts.push(event.bar);
+            set.ends.push(event.end);
+            set.labels.push(f64::from(u8::from(event.net_return > 0.0)));
+            set.returns.push(event.net_return);
+        }
+        set
+    }
+
     /// Samples in the table.
     pub fn len(&self) -> usize {
         self.starts.len()
@@ -70,5 +111,40 @@ impl Dataset {
         }
         let pick = |values: &[f64]| positions.iter().map(|&i| values[i]).collect();
         (rows, pick(&self.labels), pick(&self.returns))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use gt_model::{Bar, Symbol, Timestamp};
+
+    #[test]
+    fn meta_labels_sit_at_the_primarys_decisions_and_say_whether_its_trades_paid() {
+        let mut series = BarSeries::with_capacity(Symbol::new("T"), 300);
+        for i in 0..300 {
+            let close = 100.0 + (i as f64 / 7.0).sin() * 5.0;
+            let ts = Timestamp::from_nanos(i * 86_400_000_000_000);
+            series.push(Bar { ts, open: close, high: close + 1.0, low: close - 1.0, close, volume: 1e6 });
+        }
+        let features = FeatureSet::named("default").unwrap();
+        let events = [
+            MetaEvent { bar: 5, end: 9, net_return: 0.02 },
+            MetaEvent { bar: 150, end: 160, net_return: -0.01 },
+            MetaEvent { bar: 120, end: 130, net_return: 0.03 },
+        ];
+        let meta = Dataset::build_meta(&series, &features, &events);
+        assert_eq!(meta.starts, [120, 150], "in bar order; bar 5 is still warming up");
+        assert_eq!(meta.ends, [130, 160]);
+        assert_eq!(meta.labels, [1.0, 0.0]);
+        assert_eq!(meta.returns, [0.03, -0.01]);
+        let bars = Dataset::build(&series, &features, &LabelSpec::Forward { horizon: 1, cost: 0.0 });
+        let at = |bar: usize| bars.starts.iter().position(|&s| s == bar).unwrap();
+        let width = meta.columns.len();
+        assert_eq!(
+            &meta.rows[..width],
+            &bars.rows[at(120) * width..(at(120) + 1) * width],
+            "the same features"
+        );
     }
 }

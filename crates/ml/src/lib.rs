@@ -24,7 +24,7 @@ pub mod metrics;
 mod signal;
 mod train;
 
-pub use dataset::Dataset;
+pub use dataset::{Dataset, MetaEvent};
 pub use error::MlError;
 pub use features::{FeatureSet, FeatureStream};
 pub use folds::{Fold, uniqueness_weights, walk_forward};

@@ -11,13 +11,14 @@ use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use gt_engine::Sleeve;
 use gt_ml::metrics::Scores;
 use gt_ml::{
-    Dataset, FeatureSet, LabelSpec, ModelKind, ProbabilitySignal, SampleWeights, TrainConfig, TrainReport,
+    Dataset, FeatureSet, LabelSpec, MetaEvent, ModelKind, ProbabilitySignal, SampleWeights, TrainConfig,
+    TrainReport,
 };
 use gt_model::BarSeries;
 use gt_model::StrategyId;
 use gt_runner::paths::database_url;
 use gt_runner::store::open_with_runtime as open_store;
-use gt_runner::{ExecutionSpec, RunSpec};
+use gt_runner::{ExecutionSpec, RunSpec, StrategyEntry};
 use gt_store::NewModel;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -108,10 +109,13 @@ struct TrainArgs {
     #[arg(long, value_name = "NAME", default_value = "default")]
     features: String,
 
-    /// Label: forward:H[,COST] (1 when the return H bars ahead beats COST) or triple:PT,SL,H (the
-    /// first of a profit-take and a stop-loss barrier, in multiples of 20-bar volatility, within H bars).
+    /// Label: forward:H[,COST] (1 when the return H bars ahead beats COST), triple:PT,SL,H (the
+    /// first of a profit-take and a stop-loss barrier, in multiples of 20-bar volatility, within H
+    /// bars), or meta:STRATEGY (meta-labeling: one sample per trade of that strategy with its
+    /// default parameters, at the bar it decided on, 1 when the trade made money net of
+    /// --commission; the model learns which of its trades to take).
     #[arg(long, value_name = "SPEC", default_value = "forward:5", value_parser = parse_label)]
-    label: LabelSpec,
+    label: LabelChoice,
 
     /// Model: gbm (gradient-boosted trees, forust-ml) or logistic (L2 logistic regression).
     #[arg(long, value_enum, default_value_t = ModelChoice::Gbm)]
@@ -177,8 +181,60 @@ fn parse_threshold(text: &str) -> Result<f64, String> {
     }
 }
 
-fn parse_label(text: &str) -> Result<LabelSpec, String> {
-    LabelSpec::parse(text).map_err(|e| e.to_string())
+/// `--label`: a label of the bars, or meta-labels of a primary strategy's trades.
+#[derive(Clone, Debug)]
+enum LabelChoice {
+    Bars(LabelSpec),
+    Meta(&'static str),
+}
+
+impl std::fmt::Display for LabelChoice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LabelChoice::Bars(spec) => write!(f, "{spec}"),
+            LabelChoice::Meta(strategy) => write!(f, "meta:{strategy}"),
+        }
+    }
+}
+
+fn parse_label(text: &str) -> Result<LabelChoice, String> {
+    if let Some(strategy) = text.strip_prefix("meta:") {
+        let spec = gt_strategy::registry::find(strategy.trim()).map_err(|e| e.to_string())?;
+        return Ok(LabelChoice::Meta(spec.name));
+    }
+    LabelSpec::parse(text).map(LabelChoice::Bars).map_err(|e| e.to_string())
+}
+
+/// The table to train on: the bars labelled, or the primary strategy's
+/// trades (run on the same bars, net of `commission`) meta-labelled.
+fn dataset(
+    series: &BarSeries,
+    features: &FeatureSet,
+    label: &LabelChoice,
+    commission: f64,
+) -> Result<Dataset> {
+    let strategy = match label {
+        LabelChoice::Bars(spec) => return Ok(Dataset::build(series, features, spec)),
+        LabelChoice::Meta(strategy) => strategy,
+    };
+    let spec = RunSpec {
+        execution: ExecutionSpec { commission: Some(commission), ..ExecutionSpec::default() },
+        strategies: vec![StrategyEntry { strategy: (*strategy).to_owned(), ..StrategyEntry::default() }],
+        ..RunSpec::default()
+    };
+    let mut primary = gt_runner::prepare(&spec, vec![series.clone()])?;
+    let result = primary.run();
+    let events: Vec<MetaEvent> = result
+        .trades
+        .iter()
+        .filter(|trade| trade.entry_bar > 0)
+        .map(|trade| MetaEvent {
+            bar: trade.entry_bar - 1,
+            end: trade.exit_bar,
+            net_return: trade.return_fraction(),
+        })
+        .collect();
+    Ok(Dataset::build_meta(series, features, &events))
 }
 
 /// `gpt-trader ml`.
@@ -212,7 +268,7 @@ fn run_train(args: &TrainArgs, url: &str) -> Result<()> {
         bail!("ml train reads one series: give one --data file or --symbols with one symbol");
     }
     let series = series.remove(0);
-    let data = Dataset::build(&series, &features, &args.label);
+    let data = dataset(&series, &features, &args.label, args.commission)?;
     let model = match args.model {
         ModelChoice::Gbm => ModelKind::Gbm,
         ModelChoice::Logistic => ModelKind::Logistic,
@@ -231,7 +287,11 @@ fn run_train(args: &TrainArgs, url: &str) -> Result<()> {
     let (report, trained) = gt_ml::train(&data, &config)?;
     let bytes = trained.to_bytes()?;
     let mut summary = summary(&series, &features, args, &report, bytes.len());
-    summary["out_of_sample"]["backtest"] = signal_backtest(&series, &report, args)?;
+    summary["out_of_sample"]["backtest"] = match args.label {
+        LabelChoice::Bars(_) => signal_backtest(&series, &report, args)?,
+        // Meta-labels filter another strategy's trades: trading that filter is not built yet.
+        LabelChoice::Meta(_) => Value::Null,
+    };
     if let Some((store, runtime)) = store {
         let model = new_model(&series, &features, args, &summary, bytes)?;
         let record = runtime.block_on(store.register_model(&model, "ml train"))?;
