@@ -42,15 +42,7 @@ impl Dataset {
     pub fn build(series: &BarSeries, features: &FeatureSet, label: &LabelSpec) -> Self {
         let mut stream = features.stream();
         let closes = series.closes();
-        let mut set = Self {
-            columns: features.column_names().into_iter().map(str::to_owned).collect(),
-            schema_hash: features.schema_hash(),
-            rows: Vec::new(),
-            starts: Vec::new(),
-            ends: Vec::new(),
-            labels: Vec::new(),
-            returns: Vec::new(),
-        };
+        let mut set = Self::empty(features);
         for at in 0..series.len() {
             let Some(row) = stream.push(&series.bar(at)) else { continue };
             let Some(known) = label.label(closes, at) else { continue };
@@ -70,15 +62,7 @@ impl Dataset {
     pub fn build_meta(series: &BarSeries, features: &FeatureSet, events: &[MetaEvent]) -> Self {
         let mut stream = features.stream();
         let rows: Vec<Option<Vec<f64>>> = (0..series.len()).map(|i| stream.push(&series.bar(i))).collect();
-        let mut set = Self {
-            columns: features.column_names().into_iter().map(str::to_owned).collect(),
-            schema_hash: features.schema_hash(),
-            rows: Vec::new(),
-            starts: Vec::new(),
-            ends: Vec::new(),
-            labels: Vec::new(),
-            returns: Vec::new(),
-        };
+        let mut set = Self::empty(features);
         let mut events: Vec<&MetaEvent> = events.iter().filter(|e| e.end >= e.bar).collect();
         events.sort_by_key(|e| e.bar);
         for event in events {
@@ -90,6 +74,19 @@ impl Dataset {
             set.returns.push(event.net_return);
         }
         set
+    }
+
+    /// A table of `features` with no sample yet.
+    fn empty(features: &FeatureSet) -> Self {
+        Self {
+            columns: features.column_names().into_iter().map(str::to_owned).collect(),
+            schema_hash: features.schema_hash(),
+            rows: Vec::new(),
+            starts: Vec::new(),
+            ends: Vec::new(),
+            labels: Vec::new(),
+            returns: Vec::new(),
+        }
     }
 
     /// Samples in the table.
