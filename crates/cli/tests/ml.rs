@@ -260,3 +260,42 @@ fn the_features_of_a_paper_sessions_journaled_bars_equal_the_training_tables_bit
     }
     assert!(table.len() > 2000);
 }
+
+#[test]
+fn a_registered_model_trades_as_ml_signal_in_a_backtest_and_a_paper_session_alike() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let (_, out, said) = ml(dir, &["train", "--model", "gbm", "--format", "json"]);
+    let id = serde_json::from_str::<Value>(&out).unwrap_or_else(|_| panic!("{said}"))["model_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let model = format!("model={}", &id[..6]);
+    let run = |args: &[&str]| {
+        let output = gpt_trader(dir).args(args).output().unwrap();
+        assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
+        serde_json::from_slice::<Value>(&output.stdout).unwrap()
+    };
+    let strategy = ["--strategy", "ml_signal", "--param", &model, "--param", "threshold=0.52"];
+    let backtest = run(&[&["backtest", "--no-save", "--format", "json"][..], &strategy].concat());
+    let trades = backtest["trades"].as_array().unwrap();
+    assert!(trades.len() >= 5, "{} trades", trades.len());
+    // Its first row of features is on bar 33 (MACD(12,26,9)'s lookback); an order fills on the next bar.
+    let first_entry = trades[0]["entry_bar"].as_u64().unwrap();
+    assert!(first_entry >= 34, "entered on bar {first_entry}");
+    let paper = run(&[&["paper", "run", "--session", "ml", "--format", "json"][..], &strategy].concat());
+    assert_eq!(paper["trades"], backtest["trades"], "the session trades the backtest's trades");
+
+    let refused = |args: &[&str]| {
+        let output = gpt_trader(dir).args(args).output().unwrap();
+        assert_eq!(output.status.code(), Some(1), "{args:?}");
+        String::from_utf8(output.stderr).unwrap()
+    };
+    let said = refused(&["backtest", "--no-save", "--strategy", "ml_signal"]);
+    assert!(said.contains("needs --param model=ID"), "{said}");
+    let said = refused(&["backtest", "--no-save", "--strategy", "ml_signal", "--param", "model=ffffff"]);
+    assert!(said.contains("no model \"ffffff\""), "{said}");
+    assert_eq!(ml(dir, &["retire", &id]).0, Some(0));
+    let said = refused(&[&["backtest", "--no-save"][..], &strategy].concat());
+    assert!(said.contains("is retired"), "{said}");
+}

@@ -131,6 +131,11 @@ impl FeatureSet {
         self
     }
 
+    /// Bars before the first row: the longest lookback of the keys it reads.
+    pub fn warmup_bars(&self) -> usize {
+        self.columns.iter().flat_map(|(_, column)| column.keys()).map(|key| key.lookback()).max().unwrap_or(0)
+    }
+
     /// A stream computing this set's rows, bar after bar.
     pub fn stream(&self) -> FeatureStream {
         FeatureStream::new(self)
@@ -228,5 +233,17 @@ mod tests {
         other.version = 2;
         assert_ne!(other.schema_hash(), set.schema_hash(), "the version is part of the schema");
         assert!(FeatureSet::named("fancy").unwrap_err().to_string().contains("`default`"));
+        // The first row comes on the bar after the warm-up.
+        let mut stream = set.stream();
+        let first = (0..200)
+            .position(|i| {
+                let close = 100.0 + (i as f64 * 0.7).sin();
+                let ts = gt_model::Timestamp::from_nanos(i * 60_000_000_000);
+                stream
+                    .push(&Bar { ts, open: close, high: close + 0.5, low: close - 0.5, close, volume: 1e3 })
+                    .is_some()
+            })
+            .unwrap();
+        assert_eq!(first, set.warmup_bars());
     }
 }

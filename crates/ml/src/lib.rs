@@ -21,6 +21,7 @@ mod gbm;
 mod labels;
 mod logistic;
 pub mod metrics;
+mod model_signal;
 mod signal;
 mod train;
 
@@ -31,5 +32,6 @@ pub use folds::{Fold, uniqueness_weights, walk_forward};
 pub use gbm::Gbm;
 pub use labels::{Label, LabelSpec};
 pub use logistic::Logistic;
+pub use model_signal::ModelSignal;
 pub use signal::ProbabilitySignal;
 pub use train::{FoldReport, Model, ModelKind, SampleWeights, SchemaBound, TrainConfig, TrainReport, train};

@@ -2,10 +2,10 @@
 
 use crate::RunError;
 use crate::spec::{AllocationSpec, StrategyEntry};
+use crate::strategy_source::StrategySource;
 use gt_engine::{AllocationPlan, Schedule, Sleeve, WeightMethod};
 use gt_model::{BarSeries, StrategyId};
 use gt_risk::allocation;
-use gt_strategy::registry;
 
 /// How `[allocation]` weighs the sleeves: their starting weights and the plan for the run.
 fn plan(allocation: &AllocationSpec, names: &[&str]) -> Result<(Vec<f64>, AllocationPlan), RunError> {
@@ -87,8 +87,7 @@ pub fn sleeves(
         .iter()
         .zip(names.iter().zip(weights))
         .map(|(entry, (name, weight))| {
-            let spec = registry::find(&entry.strategy)?;
-            let params = spec.resolve(&entry.params)?;
+            let source = StrategySource::resolve(&entry.strategy, &entry.params)?;
             let symbols: Vec<usize> = if entry.symbols.is_empty() {
                 (0..series.len()).collect()
             } else {
@@ -106,7 +105,7 @@ pub fn sleeves(
                     .collect::<Result<_, _>>()?
             };
             let members =
-                symbols.into_iter().map(|i| spec.build(&params).map(|s| (i, s))).collect::<Result<_, _>>()?;
+                symbols.into_iter().map(|i| source.build().map(|s| (i, s))).collect::<Result<_, _>>()?;
             Ok(Sleeve { name: StrategyId::new(name), weight, members })
         })
         .collect::<Result<Vec<_>, RunError>>()?;

@@ -5,6 +5,7 @@
 //! with its key path, so one run shows every mistake.
 
 use crate::spec::{RISK_NUMBERS, RunSpec, StrategyEntry};
+use crate::strategy_source::{ML_SIGNAL, MlSignalParams};
 use gt_risk::{RiskConfig, Sizing};
 use gt_strategy::registry;
 
@@ -123,6 +124,12 @@ fn strategies(sections: &[StrategyEntry], problems: &mut Vec<String>) {
             ));
         }
         names.push(name);
+        if section.strategy == ML_SIGNAL {
+            if let Err(error) = MlSignalParams::parse(&section.params) {
+                problems.push(format!("{path}.params: {error}"));
+            }
+            continue;
+        }
         let spec = match registry::find(&section.strategy) {
             Ok(spec) => spec,
             Err(error) => {

@@ -28,6 +28,7 @@ pub mod shared_indicators;
 pub mod spec;
 pub mod spec_file;
 pub mod store;
+pub mod strategy_source;
 pub mod window;
 
 pub use error::RunError;

@@ -4,8 +4,8 @@
 
 use crate::RunError;
 use crate::spec::{DataSpec, StrategyEntry};
+use crate::strategy_source::StrategySource;
 use gt_model::{BarSeries, NANOS_PER_DAY, Timestamp};
-use gt_strategy::registry;
 
 /// The part of the timeline a run trades: from `start` (inclusive) to before `end`.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
@@ -111,8 +111,8 @@ impl Window {
 pub fn bars_before_first_decision(entries: &[StrategyEntry]) -> Result<usize, RunError> {
     let mut longest = 0;
     for entry in entries {
-        let spec = registry::find(&entry.strategy)?;
-        longest = longest.max(spec.build(&spec.resolve(&entry.params)?)?.warmup_bars());
+        let source = StrategySource::resolve(&entry.strategy, &entry.params)?;
+        longest = longest.max(source.build()?.warmup_bars());
     }
     Ok(longest + 1)
 }

@@ -5,7 +5,23 @@ use anyhow::Result;
 use clap::Args;
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use gt_runner::records::StrategyRecord;
+use gt_runner::strategy_source::ML_SIGNAL;
 use gt_strategy::registry;
+
+/// What `strategies ml_signal` says: its parameters are not a built-in's schema (a model id is text).
+const ML_SIGNAL_HELP: &str = "ml_signal — a registered model's probabilities, traded bar by bar
+
+Each bar's features are pushed through the stream the model was trained on (its feature set; a
+model whose schema no longer matches is refused), and the model's probability decides: long above
+threshold; below 1 - threshold out, or short with allow_short. The model comes from the registry in
+the run store (`gpt-trader ml train` registers one; a retired one is refused). Backtesting the
+model on the bars it was trained on is in sample: `ml train` reports the out-of-sample backtest.
+
+  model        text    (required)  its id in `gpt-trader ml list`, or a unique start of it
+  threshold    float   0.55        0.5 up to 1
+  allow_short  bool    false       short below 1 - threshold
+
+Set with --param NAME=VALUE, e.g. gpt-trader backtest --strategy ml_signal --param model=1c52db";
 
 /// Options of `gpt-trader strategies`.
 #[derive(Args, Debug)]
@@ -34,9 +50,17 @@ pub fn run(args: &StrategiesArgs) -> Result<()> {
         for spec in registry::STRATEGIES {
             table.add_row([spec.name, spec.summary]);
         }
+        table.add_row([
+            ML_SIGNAL,
+            "a registered model's probabilities: long above a threshold (`gpt-trader ml`)",
+        ]);
         outln!("{table}\nDetails: gpt-trader strategies NAME");
         return Ok(());
     };
+    if name == ML_SIGNAL && args.format == OutputFormat::Table {
+        outln!("{ML_SIGNAL_HELP}");
+        return Ok(());
+    }
     let spec = registry::find(name)?;
     if args.format == OutputFormat::Json {
         outln!("{}", serde_json::to_string(&StrategyRecord::of(spec))?);

@@ -1,0 +1,177 @@
+//! The strategies a run can name: gt-strategy's built-ins, and `ml_signal`,
+//! the signal of a model from the registry in the run store.
+
+use crate::{RunError, paths, store};
+use gt_ml::{FeatureSet, Model, ModelKind, ModelSignal, SchemaBound};
+use gt_strategy::{Params, Strategy, StrategySpec, registry};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
+/// The name of the model-signal strategy.
+pub const ML_SIGNAL: &str = "ml_signal";
+
+/// A strategy entry resolved: what to build, its parameters checked.
+pub enum StrategySource {
+    /// A built-in strategy with its parameters.
+    Builtin(&'static StrategySpec, Params),
+    /// A registered model's signal.
+    MlSignal(MlSignalParams),
+}
+
+impl StrategySource {
+    /// The strategy `name` with `given` (name, text) parameters, checked.
+    pub fn resolve(name: &str, given: &[(String, String)]) -> Result<Self, RunError> {
+        if name == ML_SIGNAL {
+            return Ok(Self::MlSignal(MlSignalParams::parse(given)?));
+        }
+        let spec = registry::find(name)?;
+        Ok(Self::Builtin(spec, spec.resolve(given)?))
+    }
+
+    /// A new instance (for `ml_signal`, over the model read from the store once per process).
+    pub fn build(&self) -> Result<Box<dyn Strategy>, RunError> {
+        match self {
+            Self::Builtin(spec, params) => Ok(spec.build(params)?),
+            Self::MlSignal(params) => params.build(),
+        }
+    }
+}
+
+/// `ml_signal`'s parameters.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MlSignalParams {
+    /// The model's id in the registry, or a unique start of it.
+    pub model: String,
+    /// Long above this probability; out (or short) below 1 minus it.
+    pub threshold: f64,
+    /// Go short below 1 minus the threshold.
+    pub allow_short: bool,
+}
+
+impl MlSignalParams {
+    /// Checks `given` (name, text) pairs: `model` is required.
+    pub fn parse(given: &[(String, String)]) -> Result<Self, RunError> {
+        let mut params = Self { model: String::new(), threshold: 0.55, allow_short: false };
+        for (name, text) in given {
+            let text = text.trim();
+            match name.trim() {
+                "model" => params.model = text.to_owned(),
+                "threshold" => {
+                    params.threshold =
+                        text.parse().ok().filter(|p| (0.5..1.0).contains(p)).ok_or_else(|| {
+                            RunError::invalid(format!(
+                                "ml_signal: threshold must be a probability from 0.5 up to 1, got {text:?}"
+                            ))
+                        })?
+                }
+                "allow_short" => {
+                    params.allow_short = match text {
+                        "true" | "1" | "yes" | "on" => true,
+                        "false" | "0" | "no" | "off" => false,
+                        _ => {
+                            return Err(RunError::invalid(format!(
+                                "ml_signal: allow_short is true or false, got {text:?}"
+                            )));
+                        }
+                    }
+                }
+                other => {
+                    return Err(RunError::invalid(format!(
+                        "ml_signal has no parameter '{other}'; its parameters: model, threshold, allow_short"
+                    )));
+                }
+            }
+        }
+        if params.model.is_empty() {
+            return Err(RunError::invalid(
+                "ml_signal needs --param model=ID, a model of `gpt-trader ml list`".to_owned(),
+            ));
+        }
+        Ok(params)
+    }
+
+    fn build(&self) -> Result<Box<dyn Strategy>, RunError> {
+        let (model, features) = load(&self.model)?;
+        Ok(Box::new(ModelSignal::new(model, features, self.threshold, self.allow_short)))
+    }
+}
+
+/// A model read from the registry, with the feature set it runs on.
+type Loaded = (Arc<SchemaBound>, FeatureSet);
+
+/// Models already read in this process, by the id they were asked by.
+fn loaded() -> &'static Mutex<HashMap<String, Loaded>> {
+    static LOADED: OnceLock<Mutex<HashMap<String, Loaded>>> = OnceLock::new();
+    LOADED.get_or_init(Default::default)
+}
+
+/// The model `id` (or the one whose id starts with it) from the run store:
+/// refused when retired, or when its feature set is no longer the schema it
+/// was trained on.
+fn load(id: &str) -> Result<Loaded, RunError> {
+    if let Some(found) = loaded().lock().unwrap_or_else(|e| e.into_inner()).get(id) {
+        return Ok(found.clone());
+    }
+    let (store, runtime) = store::open_with_runtime(&paths::database_url(None)?)?;
+    let found = runtime.block_on(async {
+        let exact = store.model(id).await?;
+        let record = match exact {
+            Some(record) => Some(record),
+            None => {
+                let mut matching: Vec<_> =
+                    store.models().await?.into_iter().filter(|m| m.model.id.starts_with(id)).collect();
+                (matching.len() == 1).then(|| matching.remove(0))
+            }
+        };
+        store.close().await;
+        Ok::<_, RunError>(record)
+    })?;
+    let record = found.ok_or_else(|| {
+        RunError::invalid(format!(
+            "ml_signal: no model {id:?} in the registry (`gpt-trader ml list` shows them)"
+        ))
+    })?;
+    if record.status == "retired" {
+        return Err(RunError::invalid(format!("ml_signal: model {} is retired", record.model.id)));
+    }
+    let kind = match record.model.kind.as_str() {
+        "gbm" => ModelKind::Gbm,
+        "logistic" => ModelKind::Logistic,
+        other => return Err(RunError::invalid(format!("ml_signal: unknown model kind {other:?}"))),
+    };
+    let invalid = |e: gt_ml::MlError| RunError::invalid(format!("ml_signal: model {}: {e}", record.model.id));
+    let features = FeatureSet::named(&record.model.feature_set).map_err(invalid)?;
+    if features.schema_hash() != record.model.schema_hash {
+        return Err(invalid(gt_ml::MlError::SchemaMismatch {
+            trained: record.model.schema_hash.clone(),
+            given: features.schema_hash(),
+        }));
+    }
+    let width = features.column_names().len();
+    let model = Model::from_bytes(kind, record.model.model.as_bytes(), width).map_err(invalid)?;
+    let entry = (Arc::new(SchemaBound::new(&record.model.schema_hash, model)), features);
+    loaded().lock().unwrap_or_else(|e| e.into_inner()).insert(id.to_owned(), entry.clone());
+    Ok(entry)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(given: &[(&str, &str)]) -> Vec<(String, String)> {
+        given.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    }
+
+    #[test]
+    fn ml_signal_parameters_are_checked_with_what_is_wrong() {
+        let params =
+            MlSignalParams::parse(&pairs(&[("model", "1c52"), ("threshold", "0.6"), ("allow_short", "yes")]))
+                .unwrap();
+        assert_eq!(params, MlSignalParams { model: "1c52".into(), threshold: 0.6, allow_short: true });
+        let error = |given: &[(&str, &str)]| MlSignalParams::parse(&pairs(given)).unwrap_err().to_string();
+        assert!(error(&[]).contains("needs --param model=ID"));
+        assert!(error(&[("model", "x"), ("threshold", "0.4")]).contains("from 0.5 up to 1"));
+        assert!(error(&[("model", "x"), ("fast", "3")]).contains("model, threshold, allow_short"));
+        assert!(matches!(StrategySource::resolve("demo_ma", &[]), Ok(StrategySource::Builtin(..))));
+    }
+}
