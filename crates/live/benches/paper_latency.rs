@@ -10,18 +10,23 @@
 //! as `gpt-trader paper stop` would, so a slow start never leaves it waiting
 //! for bars that will not come.
 //!
-//! It runs twice: as is, then with every event notified to a webhook that
-//! accepts connections and never answers (`paper_latency_hanging_webhook`):
-//! notifications must not slow the session.
+//! It runs three times: as is; with every event notified to a webhook that
+//! accepts connections and never answers (`paper_latency_hanging_webhook`:
+//! notifications must not slow the session); and with the strategy also
+//! pushing each bar's features and asking a gradient-boosted model for its
+//! probability before it orders (`paper_latency_ml_model`: what a model adds
+//! to a live step).
 
 use gt_engine::{EngineConfig, Sleeve};
 use gt_live::alpaca::{AlpacaEndpoints, AlpacaSession, AlpacaTimings, OutsideHours};
 use gt_live::notify::{Notifier, NotifyConfig, Webhook};
+use gt_ml::{Dataset, FeatureSet, FeatureStream, LabelSpec, Model, ModelKind, SchemaBound};
 use gt_model::{BarSeries, Quantity, StrategyId, Symbol};
 use gt_risk::{RiskConfig, RiskEngine};
 use gt_store::Store;
 use gt_strategy::{Strategy, StrategyContext};
 use gt_testkit::alpaca_mock::{MockAlpaca, MockBar};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Bars published before the session starts (its warm-up by REST).
@@ -40,8 +45,15 @@ const WARMUP_ORDERS: usize = 10;
 /// Longest the whole benchmark may take before it gives up with an error.
 const DEADLINE: Duration = Duration::from_secs(120);
 
-/// Buys one unit when flat and sells it when long, on every bar: an order per bar.
-struct EveryBar;
+/// A model and the feature stream it reads.
+type Scored = (Arc<SchemaBound>, FeatureSet, FeatureStream);
+
+/// Buys one unit when flat and sells it when long, on every bar: an order
+/// per bar; with a model, it first computes the bar's features and the
+/// model's probability (and ignores it: the orders stay the same).
+struct EveryBar {
+    model: Option<Scored>,
+}
 
 impl Strategy for EveryBar {
     fn warmup_bars(&self) -> usize {
@@ -49,6 +61,11 @@ impl Strategy for EveryBar {
     }
 
     fn on_bar(&mut self, ctx: &mut StrategyContext<'_>) {
+        if let Some((model, features, stream)) = &mut self.model
+            && let Some(row) = stream.push(ctx.bar())
+        {
+            std::hint::black_box(model.predict(features, &row).ok());
+        }
         if ctx.position() == 0.0 {
             ctx.buy(Quantity::Units(1.0));
         } else {
@@ -97,8 +114,21 @@ fn quantile(sorted: &[f64], q: f64) -> Option<f64> {
     sorted.get(((sorted.len() as f64 - 1.0) * q).round() as usize).copied()
 }
 
-/// One session on a fresh mock; with `webhook`, every event is notified there.
-fn run(name: &str, webhook: Option<&str>) -> Result<serde_json::Value, String> {
+/// A gradient-boosted model of the default features, trained on 20,000 synthetic minute bars.
+fn trained_model() -> Result<Scored, String> {
+    let series = gt_data::synthetic::random_walk(Symbol::new("SYN"), 20_000, 3);
+    let features = FeatureSet::named("default").map_err(|e| e.to_string())?;
+    let data = Dataset::build(&series, &features, &LabelSpec::Forward { horizon: 5, cost: 0.0 });
+    let weights = vec![1.0; data.labels.len()];
+    let model = Model::fit(ModelKind::Gbm, &data.rows, data.columns.len(), &data.labels, &weights, 1)
+        .map_err(|e| e.to_string())?;
+    let stream = features.stream();
+    Ok((Arc::new(SchemaBound::new(&data.schema_hash, model)), features, stream))
+}
+
+/// One session on a fresh mock; with `webhook`, every event is notified
+/// there; with `model`, the strategy scores every bar with it.
+fn run(name: &str, webhook: Option<&str>, model: Option<Scored>) -> Result<serde_json::Value, String> {
     let mock = MockAlpaca::start(1_000_000.0, mock_bars(), HISTORY_BARS, BAR_INTERVAL);
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
     let store_url = format!("sqlite://{}", dir.path().join("bench.db").display());
@@ -145,8 +175,11 @@ fn run(name: &str, webhook: Option<&str>) -> Result<serde_json::Value, String> {
         None => None,
     };
     let session = AlpacaSession { notifications: notifier.as_ref().map(Notifier::handle), ..session };
-    let mut sleeves =
-        [Sleeve { name: StrategyId::new("every_bar"), weight: 1.0, members: vec![(0, Box::new(EveryBar))] }];
+    let mut sleeves = [Sleeve {
+        name: StrategyId::new("every_bar"),
+        weight: 1.0,
+        members: vec![(0, Box::new(EveryBar { model }))],
+    }];
     let mut risk = RiskEngine::new(RiskConfig::default(), false);
     let (outcome, stopper) = std::thread::scope(|scope| {
         let stopper = scope.spawn(|| stop_when_the_feed_ends(&mock, &store_url, "bench"));
@@ -181,8 +214,20 @@ fn main() {
         }
     };
     let url = format!("http://{address}/hook");
-    for (name, webhook) in [("paper_latency", None), ("paper_latency_hanging_webhook", Some(url.as_str()))] {
-        match run(name, webhook) {
+    let model = match trained_model() {
+        Ok(model) => model,
+        Err(error) => {
+            eprintln!("paper_latency failed: cannot train its model: {error}");
+            std::process::exit(1);
+        }
+    };
+    let runs = [
+        ("paper_latency", None, None),
+        ("paper_latency_hanging_webhook", Some(url.as_str()), None),
+        ("paper_latency_ml_model", None, Some(model)),
+    ];
+    for (name, webhook, model) in runs {
+        match run(name, webhook, model) {
             Ok(line) => println!("{line}"),
             Err(error) => {
                 eprintln!("{name} failed: {error}");
