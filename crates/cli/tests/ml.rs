@@ -285,6 +285,18 @@ fn a_registered_model_trades_as_ml_signal_in_a_backtest_and_a_paper_session_alik
     assert!(first_entry >= 34, "entered on bar {first_entry}");
     let paper = run(&[&["paper", "run", "--session", "ml", "--format", "json"][..], &strategy].concat());
     assert_eq!(paper["trades"], backtest["trades"], "the session trades the backtest's trades");
+    // Entries of a quarter of the equity: the same decisions, smaller trades.
+    let quarter = run(&[
+        &["backtest", "--no-save", "--format", "json", "--param", "size=0.25"][..],
+        &strategy,
+    ]
+    .concat());
+    let entries = |report: &Value| -> Vec<u64> {
+        report["trades"].as_array().unwrap().iter().map(|t| t["entry_bar"].as_u64().unwrap()).collect()
+    };
+    assert_eq!(entries(&quarter), entries(&backtest));
+    let size = |report: &Value| report["trades"][0]["size"].as_f64().unwrap().abs();
+    assert!(size(&quarter) < 0.3 * size(&backtest), "{} against {}", size(&quarter), size(&backtest));
 
     let refused = |args: &[&str]| {
         let output = gpt_trader(dir).args(args).output().unwrap();

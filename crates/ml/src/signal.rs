@@ -28,23 +28,30 @@ impl Strategy for ProbabilitySignal {
 
     fn on_bar(&mut self, ctx: &mut StrategyContext<'_>) {
         let Some(Some(p)) = self.probabilities.get(ctx.bar_index()).copied() else { return };
-        trade(ctx, p, self.threshold, self.allow_short);
+        trade(ctx, p, self.threshold, self.allow_short, Quantity::ALL_EQUITY);
     }
 }
 
 /// Acts on probability `p`: long above `threshold` (from flat or short);
-/// below `1 - threshold`, out of a long, and short with `allow_short`.
-pub(crate) fn trade(ctx: &mut StrategyContext<'_>, p: f64, threshold: f64, allow_short: bool) {
+/// below `1 - threshold`, out of a long, and short with `allow_short`; each
+/// entry of `size` (a fraction of the equity available).
+pub(crate) fn trade(
+    ctx: &mut StrategyContext<'_>,
+    p: f64,
+    threshold: f64,
+    allow_short: bool,
+    size: Quantity,
+) {
     let position = ctx.position();
     if p > threshold && position <= 0.0 {
         ctx.close_position();
-        ctx.buy(Quantity::ALL_EQUITY);
+        ctx.buy(size);
     } else if p < 1.0 - threshold && position >= 0.0 {
         if position > 0.0 {
             ctx.close_position();
         }
         if allow_short {
-            ctx.sell(Quantity::ALL_EQUITY);
+            ctx.sell(size);
         }
     }
 }

@@ -46,12 +46,14 @@ pub struct MlSignalParams {
     pub threshold: f64,
     /// Go short below 1 minus the threshold.
     pub allow_short: bool,
+    /// Each entry's share of the equity available, in (0, 1].
+    pub size: f64,
 }
 
 impl MlSignalParams {
     /// Checks `given` (name, text) pairs: `model` is required.
     pub fn parse(given: &[(String, String)]) -> Result<Self, RunError> {
-        let mut params = Self { model: String::new(), threshold: 0.55, allow_short: false };
+        let mut params = Self { model: String::new(), threshold: 0.55, allow_short: false, size: 1.0 };
         for (name, text) in given {
             let text = text.trim();
             match name.trim() {
@@ -63,6 +65,13 @@ impl MlSignalParams {
                                 "ml_signal: threshold must be a probability from 0.5 up to 1, got {text:?}"
                             ))
                         })?
+                }
+                "size" => {
+                    params.size = text.parse().ok().filter(|s| *s > 0.0 && *s <= 1.0).ok_or_else(|| {
+                        RunError::invalid(format!(
+                            "ml_signal: size is a fraction of the equity in (0, 1], got {text:?}"
+                        ))
+                    })?
                 }
                 "allow_short" => {
                     params.allow_short = match text {
@@ -77,7 +86,7 @@ impl MlSignalParams {
                 }
                 other => {
                     return Err(RunError::invalid(format!(
-                        "ml_signal has no parameter '{other}'; its parameters: model, threshold, allow_short"
+                        "ml_signal has no parameter '{other}'; its parameters: model, threshold, allow_short, size"
                     )));
                 }
             }
@@ -92,7 +101,7 @@ impl MlSignalParams {
 
     fn build(&self) -> Result<Box<dyn Strategy>, RunError> {
         let (model, features) = load(&self.model)?;
-        Ok(Box::new(ModelSignal::new(model, features, self.threshold, self.allow_short)))
+        Ok(Box::new(ModelSignal::new(model, features, self.threshold, self.allow_short, self.size)))
     }
 }
 
@@ -167,11 +176,15 @@ mod tests {
         let params =
             MlSignalParams::parse(&pairs(&[("model", "1c52"), ("threshold", "0.6"), ("allow_short", "yes")]))
                 .unwrap();
-        assert_eq!(params, MlSignalParams { model: "1c52".into(), threshold: 0.6, allow_short: true });
+        assert_eq!(
+            params,
+            MlSignalParams { model: "1c52".into(), threshold: 0.6, allow_short: true, size: 1.0 }
+        );
         let error = |given: &[(&str, &str)]| MlSignalParams::parse(&pairs(given)).unwrap_err().to_string();
         assert!(error(&[]).contains("needs --param model=ID"));
         assert!(error(&[("model", "x"), ("threshold", "0.4")]).contains("from 0.5 up to 1"));
-        assert!(error(&[("model", "x"), ("fast", "3")]).contains("model, threshold, allow_short"));
+        assert!(error(&[("model", "x"), ("fast", "3")]).contains("model, threshold, allow_short, size"));
+        assert!(error(&[("model", "x"), ("size", "1.5")]).contains("(0, 1]"));
         assert!(matches!(StrategySource::resolve("demo_ma", &[]), Ok(StrategySource::Builtin(..))));
     }
 }

@@ -20,6 +20,7 @@ model on the bars it was trained on is in sample: `ml train` reports the out-of-
   model        text    (required)  its id in `gpt-trader ml list`, or a unique start of it
   threshold    float   0.55        0.5 up to 1
   allow_short  bool    false       short below 1 - threshold
+  size         float   1           each entry's share of the equity available, in (0, 1]
 
 Set with --param NAME=VALUE, e.g. gpt-trader backtest --strategy ml_signal --param model=1c52db";
 
