@@ -311,3 +311,37 @@ fn a_registered_model_trades_as_ml_signal_in_a_backtest_and_a_paper_session_alik
     let said = refused(&[&["backtest", "--no-save"][..], &strategy].concat());
     assert!(said.contains("is retired"), "{said}");
 }
+
+#[test]
+fn optimize_sweeps_ml_signal_with_its_model_given_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let (_, out, _) = ml(dir, &["train", "--model", "logistic", "--format", "json"]);
+    let id = serde_json::from_str::<Value>(&out).unwrap()["model_id"].as_str().unwrap().to_owned();
+    let model = format!("model={id}");
+    let output = gpt_trader(dir)
+        .args(["optimize", "--strategy", "ml_signal", "--param", &model, "--param", "threshold=0.52,0.6"])
+        .args(["--param", "allow_short", "--no-save", "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let sweep: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let trials = sweep["trials"].as_array().unwrap();
+    assert_eq!(trials.len(), 4, "2 thresholds x allow_short");
+    // A trial is the backtest of its parameters with the model.
+    let trial = &trials[0];
+    let params = |key: &str| format!("{key}={}", trial["params"][key]);
+    let backtest = gpt_trader(dir)
+        .args(["backtest", "--no-save", "--format", "json", "--strategy", "ml_signal", "--param", &model])
+        .args(["--param", &params("threshold"), "--param", &params("allow_short")])
+        .output()
+        .unwrap();
+    let backtest: Value = serde_json::from_slice(&backtest.stdout).unwrap();
+    assert_eq!(trial["stats"]["return_pct"], backtest["stats"]["return_pct"], "{trial}");
+    let refused = gpt_trader(dir)
+        .args(["optimize", "--strategy", "ml_signal", "--param", "threshold=0.6"])
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("needs one --param model=ID"));
+}

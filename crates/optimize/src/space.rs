@@ -68,6 +68,9 @@ pub struct SearchSpace {
     pub strategy: &'static StrategySpec,
     /// The varied parameters, in the order given.
     pub axes: Vec<Axis>,
+    /// Parameters outside the schema passed to every trial as they are
+    /// (`ml_signal`'s model).
+    pub fixed: Vec<(String, String)>,
 }
 
 impl SearchSpace {
@@ -102,7 +105,7 @@ impl SearchSpace {
                 strategy.params.iter().map(|p| p.name).collect::<Vec<_>>().join(", ")
             )));
         }
-        Ok(Self { strategy, axes })
+        Ok(Self { strategy, axes, fixed: Vec::new() })
     }
 
     /// The number of combinations a grid has before constraints (saturating).

@@ -167,7 +167,7 @@ impl Sweep {
     pub fn entry(&self, trial: &Trial) -> StrategyEntry {
         StrategyEntry {
             strategy: self.space.strategy.name.to_owned(),
-            params: trial.params(&self.space),
+            params: [trial.params(&self.space), self.space.fixed.clone()].concat(),
             ..StrategyEntry::default()
         }
     }

@@ -3,12 +3,66 @@
 
 use crate::{RunError, paths, store};
 use gt_ml::{FeatureSet, Model, ModelKind, ModelSignal, SchemaBound};
-use gt_strategy::{Params, Strategy, StrategySpec, registry};
+use gt_strategy::{ParamKind, ParamSpec, Params, Strategy, StrategySpec, registry};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
 /// The name of the model-signal strategy.
 pub const ML_SIGNAL: &str = "ml_signal";
+
+/// `ml_signal`'s numeric parameters as a schema, for what reads schemas
+/// (the optimizer's search space). Its model is text, given apart
+/// (`--param model=ID`, passed to every trial as it is).
+pub static ML_SIGNAL_SPEC: StrategySpec = StrategySpec::new(
+    ML_SIGNAL,
+    "a registered model's probabilities: long above a threshold (`gpt-trader ml`)",
+    "Pushes each bar into the model's feature stream; long when its probability is above threshold, \
+     out (or short with allow_short) below 1 - threshold; each entry of size of the equity.",
+    &ML_SIGNAL_PARAMS,
+    schema_only,
+);
+
+const ML_SIGNAL_PARAMS: [ParamSpec; 3] = [
+    ParamSpec {
+        name: "threshold",
+        kind: ParamKind::Float { default: 0.55, min: 0.5, max: 0.99 },
+        help: "long above this probability; out (or short) below 1 - it",
+    },
+    ParamSpec {
+        name: "allow_short",
+        kind: ParamKind::Bool { default: false },
+        help: "short below 1 - threshold",
+    },
+    ParamSpec {
+        name: "size",
+        kind: ParamKind::Float { default: 1.0, min: 0.01, max: 1.0 },
+        help: "each entry's share of the equity available",
+    },
+];
+
+/// What [`ML_SIGNAL_SPEC`] builds from its schema alone, without a model (the
+/// optimizer's check that a trial's parameters go together): a strategy that
+/// never trades. Runs build `ml_signal` through [`StrategySource`], with its model.
+fn schema_only(_: &Params) -> Result<Box<dyn Strategy>, gt_strategy::StrategyError> {
+    Ok(Box::new(WithoutModel))
+}
+
+/// `ml_signal` without its model: never trades (see [`schema_only`]).
+struct WithoutModel;
+
+impl Strategy for WithoutModel {
+    fn warmup_bars(&self) -> usize {
+        0
+    }
+
+    fn on_bar(&mut self, _: &mut gt_strategy::StrategyContext<'_>) {}
+}
+
+/// The schema of the strategy `name` as a sweep reads it: a built-in's, or
+/// [`ML_SIGNAL_SPEC`].
+pub fn sweepable(name: &str) -> Result<&'static StrategySpec, RunError> {
+    if name == ML_SIGNAL { Ok(&ML_SIGNAL_SPEC) } else { Ok(registry::find(name)?) }
+}
 
 /// A strategy entry resolved: what to build, its parameters checked.
 pub enum StrategySource {

@@ -8,7 +8,6 @@ use gt_optimize::{
     Constraint, Method, Objective, OptimizeError, Progress, SearchSpace, StudyPlan, TrialOutcome,
 };
 use gt_runner::RunSpec;
-use gt_strategy::registry;
 
 /// The run, the space searched, the method and the objective of a sweep.
 #[derive(Args, Debug)]
@@ -81,8 +80,22 @@ impl SweepArgs {
                 self.strategy
             );
         }
-        let strategy = registry::find(&self.strategy)?;
-        let space = SearchSpace::parse(strategy, &self.params)?;
+        let strategy = gt_runner::strategy_source::sweepable(&self.strategy)?;
+        // ml_signal's model is no schema parameter: every trial gets it as it is.
+        let (fixed, swept): (Vec<&String>, Vec<&String>) = self
+            .params
+            .iter()
+            .partition(|p| strategy.name == gt_runner::strategy_source::ML_SIGNAL && p.starts_with("model="));
+        let swept: Vec<String> = swept.into_iter().cloned().collect();
+        let mut space = SearchSpace::parse(strategy, &swept)?;
+        space.fixed = fixed
+            .iter()
+            .filter_map(|p| p.split_once('='))
+            .map(|(name, value)| (name.to_owned(), value.trim().to_owned()))
+            .collect();
+        if strategy.name == gt_runner::strategy_source::ML_SIGNAL && space.fixed.len() != 1 {
+            bail!("a sweep of ml_signal needs one --param model=ID (a model of `gpt-trader ml list`)");
+        }
         let constraint =
             self.constraint.as_deref().map(|text| Constraint::parse(strategy, text)).transpose()?;
         let objective = Objective::new(&self.objective, self.minimize, self.min_trades)?;
