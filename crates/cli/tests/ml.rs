@@ -68,7 +68,9 @@ fn bad_ml_options_are_refused_with_what_is_wrong() {
     assert!(refused(&["--features", "fancy"], 1).contains("the built-in one is `default`"));
     let said = refused(&["--folds", "50", "--embargo", "200"], 1);
     assert!(said.contains("training samples after purging") && said.lines().count() == 1, "{said}");
-    assert!(refused(&["--universe", "sample"], 1).contains("reads one series"));
+    assert!(
+        refused(&["--universe", "sample", "--label", "meta:demo_ma"], 1).contains("read one series' trades")
+    );
     assert!(refused(&["--label", "meta:nope"], 2).contains("valid strategies: demo_ma"));
 }
 
@@ -344,4 +346,26 @@ fn optimize_sweeps_ml_signal_with_its_model_given_once() {
         .unwrap();
     assert_eq!(refused.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&refused.stderr).contains("needs one --param model=ID"));
+}
+
+#[test]
+fn several_series_train_on_one_timeline_and_trade_in_one_account() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = train(dir.path(), &["--universe", "sample", "--model", "logistic", "--folds", "4"]);
+    assert_eq!(report["symbol"], "AAPL,FB,GOOG,IBM,MSFT");
+    let folds = report["folds"].as_array().unwrap();
+    // No day is in two test blocks, and every block trains only on what came before it.
+    for pair in folds.windows(2) {
+        assert!(
+            *pair[0]["test_end"].as_str().unwrap() < *pair[1]["test_start"].as_str().unwrap(),
+            "{pair:?}"
+        );
+    }
+    for fold in folds {
+        assert!(*fold["train_end"].as_str().unwrap() < *fold["test_start"].as_str().unwrap(), "{fold}");
+    }
+    assert!(report["out_of_sample"]["samples"].as_u64().unwrap() > 8_000);
+    let stats = &report["out_of_sample"]["backtest"]["stats"];
+    assert_eq!(stats["start"], folds[0]["test_start"]);
+    assert!(stats["trades"].as_f64().unwrap() >= 5.0, "{stats}");
 }

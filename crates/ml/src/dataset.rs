@@ -1,9 +1,9 @@
-//! A training table: one row of features per labelled bar, with the bar it
-//! starts at and the bar its label ends at.
+//! A training table: one row of features per labelled bar, with the step of
+//! the timeline it starts at and the step its label ends at.
 
 use crate::{FeatureSet, LabelSpec};
 
-use gt_model::BarSeries;
+use gt_model::{BarSeries, Timestamp};
 
 /// A trade of a primary strategy, as meta-labeling reads it.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -16,19 +16,26 @@ pub struct MetaEvent {
     pub net_return: f64,
 }
 
-/// Features and labels of one series' bars.
+/// Features and labels of the bars of one or more series.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Dataset {
     /// Column names, in order.
     pub columns: Vec<String>,
     /// The feature schema's hash.
     pub schema_hash: String,
+    /// The times `starts` and `ends` index: one series' bar times, or the
+    /// sorted times of several series' bars.
+    pub timeline: Vec<Timestamp>,
     /// Row-major features, `columns.len()` per sample.
     pub rows: Vec<f64>,
-    /// The bar of each sample.
+    /// The step of the timeline of each sample (for one series, its bar).
     pub starts: Vec<usize>,
-    /// The bar each sample's label ends at.
+    /// The step each sample's label ends at.
     pub ends: Vec<usize>,
+    /// The series of each sample (its index among those built from).
+    pub series: Vec<usize>,
+    /// The bar of each sample in its series.
+    pub bars: Vec<usize>,
     /// Labels, 0 or 1.
     pub labels: Vec<f64>,
     /// The return each label came from.
@@ -43,16 +50,67 @@ impl Dataset {
         let mut stream = features.stream();
         let closes = series.closes();
         let mut set = Self::empty(features);
+        set.timeline = series.timestamps().to_vec();
         for at in 0..series.len() {
             let Some(row) = stream.push(&series.bar(at)) else { continue };
             let Some(known) = label.label(closes, at) else { continue };
-            set.rows.extend(row);
-            set.starts.push(at);
-            set.ends.push(known.end);
-            set.labels.push(known.value);
-            set.returns.push(known.forward_return);
+            set.push(&row, (at, known.end), (0, at), known.value, known.forward_return);
         }
         set
+    }
+
+    /// Every labelled bar of every series of `many` (each its own feature
+    /// stream and labels), on their merged timeline: a sample of a later
+    /// time comes after one of an earlier time whatever its series, so the
+    /// folds cut all of them at the same times.
+    pub fn build_many(many: &[BarSeries], features: &FeatureSet, label: &LabelSpec) -> Self {
+        let mut timeline: Vec<Timestamp> = many.iter().flat_map(|s| s.timestamps().iter().copied()).collect();
+        timeline.sort_unstable();
+        timeline.dedup();
+        let step = |ts: Timestamp| timeline.binary_search(&ts).unwrap_or_else(|at| at);
+        let mut samples = Vec::new();
+        for (index, series) in many.iter().enumerate() {
+            let one = Self::build(series, features, label);
+            let width = one.columns.len();
+            for i in 0..one.len() {
+                let (start, end) =
+                    (step(series.timestamps()[one.starts[i]]), step(series.timestamps()[one.ends[i]]));
+                samples.push((
+                    start,
+                    index,
+                    end,
+                    one.starts[i],
+                    one.rows[i * width..(i + 1) * width].to_vec(),
+                    one.labels[i],
+                    one.returns[i],
+                ));
+            }
+        }
+        samples.sort_by_key(|s| (s.0, s.1));
+        let mut set = Self::empty(features);
+        for (start, index, end, bar, row, value, forward_return) in samples {
+            set.push(&row, (start, end), (index, bar), value, forward_return);
+        }
+        set.timeline = timeline;
+        set
+    }
+
+    /// Adds one sample.
+    fn push(
+        &mut self,
+        row: &[f64],
+        (start, end): (usize, usize),
+        (series, bar): (usize, usize),
+        label: f64,
+        forward_return: f64,
+    ) {
+        self.rows.extend_from_slice(row);
+        self.starts.push(start);
+        self.ends.push(end);
+        self.series.push(series);
+        self.bars.push(bar);
+        self.labels.push(label);
+        self.returns.push(forward_return);
     }
 
     /// One sample per event of a primary strategy (meta-labeling, AFML ch.
@@ -63,15 +121,13 @@ impl Dataset {
         let mut stream = features.stream();
         let rows: Vec<Option<Vec<f64>>> = (0..series.len()).map(|i| stream.push(&series.bar(i))).collect();
         let mut set = Self::empty(features);
+        set.timeline = series.timestamps().to_vec();
         let mut events: Vec<&MetaEvent> = events.iter().filter(|e| e.end >= e.bar).collect();
         events.sort_by_key(|e| e.bar);
         for event in events {
             let Some(Some(row)) = rows.get(event.bar) else { continue };
-            set.rows.extend(row);
-            set.starts.push(event.bar);
-            set.ends.push(event.end);
-            set.labels.push(f64::from(u8::from(event.net_return > 0.0)));
-            set.returns.push(event.net_return);
+            let value = f64::from(u8::from(event.net_return > 0.0));
+            set.push(row, (event.bar, event.end), (0, event.bar), value, event.net_return);
         }
         set
     }
@@ -81,9 +137,12 @@ impl Dataset {
         Self {
             columns: features.column_names().into_iter().map(str::to_owned).collect(),
             schema_hash: features.schema_hash(),
+            timeline: Vec::new(),
             rows: Vec::new(),
             starts: Vec::new(),
             ends: Vec::new(),
+            series: Vec::new(),
+            bars: Vec::new(),
             labels: Vec::new(),
             returns: Vec::new(),
         }

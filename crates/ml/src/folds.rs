@@ -30,8 +30,17 @@ pub fn walk_forward(starts: &[usize], ends: &[usize], folds: usize, embargo: usi
     if folds == 0 || n < blocks {
         return Vec::new();
     }
-    let bound = |b: usize| b * n / blocks;
+    // Block edges move forward past samples of the same step (several
+    // series' bars at one time), so that no time is in two blocks.
+    let bound = |b: usize| {
+        let mut at = b * n / blocks;
+        while at > 0 && at < n && starts[at] == starts[at - 1] {
+            at += 1;
+        }
+        at
+    };
     (1..blocks)
+        .filter(|&block| bound(block) < bound(block + 1))
         .map(|block| {
             let test: Vec<usize> = (bound(block)..bound(block + 1)).collect();
             let test_start = starts[test[0]];
@@ -102,6 +111,26 @@ mod tests {
         assert_eq!(folds[3].test_start, 80);
         assert_eq!(*folds[3].train.last().unwrap(), 71);
         assert!(walk_forward(&starts[..3], &ends[..3], 4, 0).is_empty(), "fewer samples than blocks");
+    }
+
+    #[test]
+    fn samples_of_one_time_stay_in_one_block() {
+        // Three series on every bar: three samples a step.
+        let starts: Vec<usize> = (0..90).map(|i| i / 3).collect();
+        let ends: Vec<usize> = starts.iter().map(|s| s + 2).collect();
+        let folds = walk_forward(&starts, &ends, 4, 0);
+        for pair in folds.windows(2) {
+            assert!(
+                pair[0].test_end < pair[1].test_start,
+                "{} then {}",
+                pair[0].test_end,
+                pair[1].test_start
+            );
+        }
+        for fold in &folds {
+            assert!(fold.test.iter().all(|&i| starts[i] >= fold.test_start));
+            assert!(fold.train.iter().all(|&i| ends[i] < fold.test_start));
+        }
     }
 
     proptest! {

@@ -152,7 +152,7 @@ pub struct TrainReport {
     pub out_of_sample: Scores,
     /// Their calibration table, in tenths.
     pub calibration: Vec<CalibrationBin>,
-    /// The pooled predictions: (sample bar, probability), in bar order.
+    /// The pooled predictions: (sample's position in the dataset, probability), in time order.
     #[serde(skip)]
     pub predictions: Vec<(usize, f64)>,
 }
@@ -193,7 +193,7 @@ pub fn train(data: &Dataset, config: &TrainConfig) -> Result<(TrainReport, Model
             train_samples: fold.train.len(),
             scores: score(&probabilities, &test_labels, &test_returns),
         });
-        predictions.extend(fold.test.iter().map(|&i| data.starts[i]).zip(probabilities.iter().copied()));
+        predictions.extend(fold.test.iter().copied().zip(probabilities.iter().copied()));
         pooled.extend(probabilities);
         pooled_labels.extend(test_labels);
         pooled_returns.extend(test_returns);

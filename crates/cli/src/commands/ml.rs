@@ -205,17 +205,21 @@ fn parse_label(text: &str) -> Result<LabelChoice, String> {
     LabelSpec::parse(text).map(LabelChoice::Bars).map_err(|e| e.to_string())
 }
 
-/// The table to train on: the bars labelled, or the primary strategy's
-/// trades (run on the same bars, net of `commission`) meta-labelled.
+/// The table to train on: the bars labelled (of one series, or of several
+/// on their merged timeline), or the primary strategy's trades (run on the
+/// same bars of one series, net of `commission`) meta-labelled.
 fn dataset(
-    series: &BarSeries,
+    many: &[BarSeries],
     features: &FeatureSet,
     label: &LabelChoice,
     commission: f64,
 ) -> Result<Dataset> {
     let strategy = match label {
-        LabelChoice::Bars(spec) => return Ok(Dataset::build(series, features, spec)),
+        LabelChoice::Bars(spec) => return Ok(Dataset::build_many(many, features, spec)),
         LabelChoice::Meta(strategy) => strategy,
+    };
+    let [series] = many else {
+        bail!("meta-labels read one series' trades: give one --data file or symbol");
     };
     let spec = RunSpec {
         execution: ExecutionSpec { commission: Some(commission), ..ExecutionSpec::default() },
@@ -263,11 +267,7 @@ fn run_train(args: &TrainArgs, url: &str) -> Result<()> {
     // A bad store is found before the training, not after it.
     let store = if args.no_save { None } else { Some(open_store(url)?) };
     let features = FeatureSet::named(&args.features)?;
-    let mut series = args.data.load()?;
-    if series.len() != 1 {
-        bail!("ml train reads one series: give one --data file or --symbols with one symbol");
-    }
-    let series = series.remove(0);
+    let series = args.data.load()?;
     let data = dataset(&series, &features, &args.label, args.commission)?;
     let model = match args.model {
         ModelChoice::Gbm => ModelKind::Gbm,
@@ -286,9 +286,9 @@ fn run_train(args: &TrainArgs, url: &str) -> Result<()> {
     };
     let (report, trained) = gt_ml::train(&data, &config)?;
     let bytes = trained.to_bytes()?;
-    let mut summary = summary(&series, &features, args, &report, bytes.len());
+    let mut summary = summary(&series, &data, &features, args, &report, bytes.len());
     summary["out_of_sample"]["backtest"] = match args.label {
-        LabelChoice::Bars(_) => signal_backtest(&series, &report, args)?,
+        LabelChoice::Bars(_) => signal_backtest(&series, &data, &report, args)?,
         // Meta-labels filter another strategy's trades: trading that filter is not built yet.
         LabelChoice::Meta(_) => Value::Null,
     };
@@ -308,14 +308,15 @@ fn run_train(args: &TrainArgs, url: &str) -> Result<()> {
 
 /// The training's JSON: features, label, model, per-fold and pooled scores.
 fn summary(
-    series: &BarSeries,
+    series: &[BarSeries],
+    data: &Dataset,
     features: &FeatureSet,
     args: &TrainArgs,
     report: &TrainReport,
     bytes: usize,
 ) -> Value {
-    let format = series.time_format();
-    let time = |bar: usize| series.timestamps()[bar].display(format).to_string();
+    let format = gt_runner::outcome::time_format_of(series);
+    let time = |step: usize| data.timeline[step].display(format).to_string();
     let folds: Vec<Value> = report
         .folds
         .iter()
@@ -332,7 +333,7 @@ fn summary(
         })
         .collect();
     json!({
-        "symbol": series.symbol().as_str(),
+        "symbol": symbols(series),
         "features": {"name": features.name(), "hash": features.schema_hash(), "columns": features.column_names()},
         "label": args.label.to_string(),
         "model": {"kind": format!("{:?}", args.model).to_lowercase(), "seed": args.seed, "bytes": bytes},
@@ -343,28 +344,44 @@ fn summary(
     })
 }
 
-/// The out-of-sample predictions traded through the engine, from the first
-/// test bar to the end, net of the commission: its statistics (buy & hold
-/// of the same bars among them).
-fn signal_backtest(series: &BarSeries, report: &TrainReport, args: &TrainArgs) -> Result<Value> {
+/// The symbols trained on, joined with commas.
+fn symbols(series: &[BarSeries]) -> String {
+    series.iter().map(|s| s.symbol().as_str()).collect::<Vec<_>>().join(",")
+}
+
+/// The out-of-sample predictions traded through the engine, every series
+/// from the first test time to the end in one account (split evenly), net
+/// of the commission: its statistics (buy & hold of the same bars among them).
+fn signal_backtest(
+    series: &[BarSeries],
+    data: &Dataset,
+    report: &TrainReport,
+    args: &TrainArgs,
+) -> Result<Value> {
     let Some(&(first, _)) = report.predictions.first() else { return Ok(Value::Null) };
-    let mut tested = series.clone();
-    tested.keep(first..series.len());
-    let mut probabilities = vec![None; tested.len()];
-    for &(bar, p) in &report.predictions {
-        probabilities[bar - first] = Some(p);
+    let from = data.timeline[data.starts[first]];
+    let mut tested = Vec::new();
+    let mut members: Vec<(usize, Box<dyn gt_strategy::Strategy>)> = Vec::new();
+    for (index, one) in series.iter().enumerate() {
+        let cut = one.timestamps().partition_point(|ts| *ts < from);
+        let mut kept = one.clone();
+        kept.keep(cut..one.len());
+        let mut probabilities = vec![None; kept.len()];
+        for &(sample, p) in report.predictions.iter().filter(|(sample, _)| data.series[*sample] == index) {
+            probabilities[data.bars[sample] - cut] = Some(p);
+        }
+        members.push((
+            tested.len(),
+            Box::new(ProbabilitySignal::new(probabilities, args.threshold, args.allow_short)),
+        ));
+        tested.push(kept);
     }
     let spec = RunSpec {
         execution: ExecutionSpec { commission: Some(args.commission), ..ExecutionSpec::default() },
         ..RunSpec::default()
     };
-    let mut prepared = gt_runner::prepare(&spec, vec![tested])?;
-    let signal = ProbabilitySignal::new(probabilities, args.threshold, args.allow_short);
-    prepared.sleeves = vec![Sleeve {
-        name: StrategyId::new("ml_signal"),
-        weight: 1.0,
-        members: vec![(0, Box::new(signal))],
-    }];
+    let mut prepared = gt_runner::prepare(&spec, tested)?;
+    prepared.sleeves = vec![Sleeve { name: StrategyId::new("ml_signal"), weight: 1.0, members }];
     let result = prepared.run();
     let stats = gt_runner::outcome::stats_of(&prepared.series, &result);
     let mut numbers: serde_json::Map<String, Value> =
@@ -377,7 +394,7 @@ fn signal_backtest(series: &BarSeries, report: &TrainReport, args: &TrainArgs) -
 
 /// The registry's record of a trained model; its id is a hash of all of it.
 fn new_model(
-    series: &BarSeries,
+    series: &[BarSeries],
     features: &FeatureSet,
     args: &TrainArgs,
     summary: &Value,
@@ -385,14 +402,14 @@ fn new_model(
 ) -> Result<NewModel> {
     let model = String::from_utf8(bytes)?;
     let definition = json!({
-        "symbol": series.symbol().as_str(),
+        "symbol": symbols(series),
         "columns": features.column_names(),
         "seed": args.seed,
         "weights": format!("{:?}", args.weights).to_lowercase(),
         "folds": args.folds,
         "embargo": args.embargo,
         "first_bar": summary["folds"][0]["train_start"],
-        "last_bar": series.timestamps().last().map(|t| t.display(series.time_format()).to_string()),
+        "last_sample": summary["folds"].as_array().and_then(|f| f.last()).map(|f| f["test_end"].clone()),
     });
     let mut record = NewModel {
         id: String::new(),
@@ -400,7 +417,7 @@ fn new_model(
         feature_set: features.name().to_owned(),
         schema_hash: features.schema_hash(),
         label: args.label.to_string(),
-        data_fingerprint: gt_runner::records::fingerprint(std::slice::from_ref(series)),
+        data_fingerprint: gt_runner::records::fingerprint(series),
         definition,
         metrics: json!({"folds": summary["folds"], "out_of_sample": summary["out_of_sample"]}),
         model,
