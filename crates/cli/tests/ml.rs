@@ -82,7 +82,13 @@ fn meta_labels_train_on_a_primary_strategys_trades() {
     // demo_ma makes 93 trades on the sample; the first few decide while the features warm up.
     let tested = report["out_of_sample"]["samples"].as_u64().unwrap();
     assert!((40..=62).contains(&tested), "{tested} of about 90 trades tested");
-    assert!(report["out_of_sample"]["backtest"].is_null(), "no backtest of a filter yet");
+    // The filter traded: the primary's entries only where the model says its trade pays.
+    let backtest = &report["out_of_sample"]["backtest"];
+    assert_eq!(backtest["primary"], "demo_ma");
+    let trades = |key: &str| backtest[key]["trades"].as_f64().unwrap();
+    assert!(trades("stats") < trades("primary_stats"), "{backtest}");
+    assert!(trades("primary_stats") > 20.0, "{backtest}");
+    assert_eq!(backtest["stats"]["start"], backtest["primary_stats"]["start"]);
 }
 
 /// Runs `ml ARGS`; exit code, stdout, stderr.

@@ -64,6 +64,21 @@ impl<'a> StrategyContext<'a> {
         self
     }
 
+    /// A context for a strategy run inside this one (a filter of its
+    /// orders): the same bar, position, equity and indicators, its orders
+    /// collected in `requests` for the outer strategy to pass on or drop.
+    pub fn inner<'b>(&'b self, requests: &'b mut Vec<OrderRequest>) -> StrategyContext<'b> {
+        StrategyContext {
+            symbol: self.symbol,
+            bar: self.bar,
+            bar_index: self.bar_index,
+            position: self.position,
+            equity: self.equity,
+            requests,
+            indicators: self.indicators,
+        }
+    }
+
     /// The value at this bar of an indicator the strategy declared; `None` during its warm-up.
     #[inline]
     pub fn indicator(&self, handle: IndicatorHandle) -> Option<f64> {

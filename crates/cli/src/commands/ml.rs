@@ -11,13 +11,14 @@ use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use gt_engine::Sleeve;
 use gt_ml::metrics::Scores;
 use gt_ml::{
-    Dataset, FeatureSet, LabelSpec, MetaEvent, ModelKind, ProbabilitySignal, SampleWeights, TrainConfig,
-    TrainReport,
+    Dataset, FeatureSet, LabelSpec, MetaEvent, MetaFilter, ModelKind, ProbabilitySignal, SampleWeights,
+    TrainConfig, TrainReport,
 };
 use gt_model::BarSeries;
 use gt_model::StrategyId;
 use gt_runner::paths::database_url;
 use gt_runner::store::open_with_runtime as open_store;
+use gt_runner::strategy_source::StrategySource;
 use gt_runner::{ExecutionSpec, RunSpec, StrategyEntry};
 use gt_store::NewModel;
 use serde_json::{Value, json};
@@ -289,8 +290,7 @@ fn run_train(args: &TrainArgs, url: &str) -> Result<()> {
     let mut summary = summary(&series, &data, &features, args, &report, bytes.len());
     summary["out_of_sample"]["backtest"] = match args.label {
         LabelChoice::Bars(_) => signal_backtest(&series, &data, &report, args)?,
-        // Meta-labels filter another strategy's trades: trading that filter is not built yet.
-        LabelChoice::Meta(_) => Value::Null,
+        LabelChoice::Meta(strategy) => meta_backtest(&series, &data, &report, args, strategy)?,
     };
     if let Some((store, runtime)) = store {
         let model = new_model(&series, &features, args, &summary, bytes)?;
@@ -376,11 +376,50 @@ fn signal_backtest(
         ));
         tested.push(kept);
     }
+    let stats = engine_stats(tested, members, args.commission)?;
+    Ok(json!({"threshold": args.threshold, "allow_short": args.allow_short, "commission": args.commission,
+              "stats": stats}))
+}
+
+/// The meta-label filter traded out of sample: the primary strategy from
+/// its warm-up before the first test bar to the end, its entries taken only
+/// where the model's probability is above the threshold, beside the
+/// primary unfiltered on the same bars.
+fn meta_backtest(
+    series: &[BarSeries],
+    data: &Dataset,
+    report: &TrainReport,
+    args: &TrainArgs,
+    strategy: &str,
+) -> Result<Value> {
+    let ([one], Some(&(first, _))) = (series, report.predictions.first()) else { return Ok(Value::Null) };
+    let primary = || StrategySource::resolve(strategy, &[])?.build();
+    let cut = data.bars[first].saturating_sub(primary()?.warmup_bars() + 1);
+    let mut kept = one.clone();
+    kept.keep(cut..one.len());
+    let mut probabilities = vec![None; kept.len()];
+    for &(sample, p) in &report.predictions {
+        probabilities[data.bars[sample] - cut] = Some(p);
+    }
+    let filter = MetaFilter::new(primary()?, probabilities, args.threshold);
+    let filtered = engine_stats(vec![kept.clone()], vec![(0, Box::new(filter))], args.commission)?;
+    let unfiltered = engine_stats(vec![kept], vec![(0, primary()?)], args.commission)?;
+    Ok(json!({"threshold": args.threshold, "commission": args.commission, "primary": strategy,
+              "stats": filtered, "primary_stats": unfiltered}))
+}
+
+/// Runs `members` (one sleeve) over `series` in one account, net of
+/// `commission`; its statistics with the first and last bar's time.
+fn engine_stats(
+    series: Vec<BarSeries>,
+    members: Vec<(usize, Box<dyn gt_strategy::Strategy>)>,
+    commission: f64,
+) -> Result<Value> {
     let spec = RunSpec {
-        execution: ExecutionSpec { commission: Some(args.commission), ..ExecutionSpec::default() },
+        execution: ExecutionSpec { commission: Some(commission), ..ExecutionSpec::default() },
         ..RunSpec::default()
     };
-    let mut prepared = gt_runner::prepare(&spec, tested)?;
+    let mut prepared = gt_runner::prepare(&spec, series)?;
     prepared.sleeves = vec![Sleeve { name: StrategyId::new("ml_signal"), weight: 1.0, members }];
     let result = prepared.run();
     let stats = gt_runner::outcome::stats_of(&prepared.series, &result);
@@ -388,8 +427,7 @@ fn signal_backtest(
         stats.numbers().into_iter().map(|(name, value)| (name.to_owned(), json!(value))).collect();
     numbers.insert("start".into(), stats.start.clone().into());
     numbers.insert("end".into(), stats.end.clone().into());
-    Ok(json!({"threshold": args.threshold, "allow_short": args.allow_short, "commission": args.commission,
-              "stats": numbers}))
+    Ok(Value::Object(numbers))
 }
 
 /// The registry's record of a trained model; its id is a hash of all of it.
