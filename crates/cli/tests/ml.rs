@@ -375,3 +375,27 @@ fn several_series_train_on_one_timeline_and_trade_in_one_account() {
     assert_eq!(stats["start"], folds[0]["test_start"]);
     assert!(stats["trades"].as_f64().unwrap() >= 5.0, "{stats}");
 }
+
+#[test]
+fn ml_signal_reads_its_model_from_the_store_the_command_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let other = format!("sqlite://{}", dir.join("models.db").display());
+    let (_, out, said) = ml(dir, &["--db", &other, "train", "--model", "logistic", "--format", "json"]);
+    let id = serde_json::from_str::<Value>(&out).unwrap_or_else(|_| panic!("{said}"))["model_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let backtest = |db: Option<&str>| {
+        let mut command = gpt_trader(dir);
+        command.args(["backtest", "--no-save", "--strategy", "ml_signal", "--param", &format!("model={id}")]);
+        if let Some(db) = db {
+            command.args(["--db", db]);
+        }
+        command.output().unwrap()
+    };
+    assert!(backtest(Some(&other)).status.success());
+    let elsewhere = backtest(None);
+    assert_eq!(elsewhere.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&elsewhere.stderr).contains("no model"), "the default store has none");
+}

@@ -162,6 +162,16 @@ impl MlSignalParams {
 /// A model read from the registry, with the feature set it runs on.
 type Loaded = (Arc<SchemaBound>, FeatureSet);
 
+/// The run store a command named with `--db`, where `ml_signal` reads its
+/// models; without one, `GPT_TRADER_DB` or the data folder's.
+static MODEL_STORE: OnceLock<String> = OnceLock::new();
+
+/// Reads `ml_signal`'s models from the store at `url` (a command's `--db`),
+/// for the rest of the process.
+pub fn read_models_from(url: &str) {
+    let _ = MODEL_STORE.set(url.to_owned());
+}
+
 /// Models already read in this process, by the id they were asked by.
 fn loaded() -> &'static Mutex<HashMap<String, Loaded>> {
     static LOADED: OnceLock<Mutex<HashMap<String, Loaded>>> = OnceLock::new();
@@ -175,7 +185,11 @@ fn load(id: &str) -> Result<Loaded, RunError> {
     if let Some(found) = loaded().lock().unwrap_or_else(|e| e.into_inner()).get(id) {
         return Ok(found.clone());
     }
-    let (store, runtime) = store::open_with_runtime(&paths::database_url(None)?)?;
+    let url = match MODEL_STORE.get() {
+        Some(url) => url.clone(),
+        None => paths::database_url(None)?,
+    };
+    let (store, runtime) = store::open_with_runtime(&url)?;
     let found = runtime.block_on(async {
         let exact = store.model(id).await?;
         let record = match exact {

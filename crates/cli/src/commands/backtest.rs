@@ -62,6 +62,10 @@ pub struct BacktestArgs {
 
 /// `gpt-trader backtest`.
 pub fn run(args: &BacktestArgs) -> Result<()> {
+    // ml_signal's model comes from the store this command names.
+    if let Some(db) = &args.db {
+        gt_runner::strategy_source::read_models_from(db);
+    }
     let spec = args.spec.spec()?;
     let format_choice = match (args.format, spec.output.format.as_deref()) {
         (Some(format), _) => format,

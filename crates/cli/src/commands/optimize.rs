@@ -88,6 +88,10 @@ pub struct OptimizeArgs {
 
 /// `gpt-trader optimize`.
 pub fn run(args: &OptimizeArgs) -> Result<()> {
+    // ml_signal's model comes from the store this command names.
+    if let Some(db) = &args.db {
+        gt_runner::strategy_source::read_models_from(db);
+    }
     let (spec, space, objective, mut plan) = args.sweep.parts()?;
     (plan.shard, plan.top) = (args.shard, usize::from(args.top));
     let strategy = space.strategy;

@@ -217,6 +217,8 @@ pub struct PaperRunArgs {
 /// `gpt-trader paper`.
 pub fn run(args: &PaperArgs) -> Result<()> {
     let url = database_url(args.db.as_deref())?;
+    // ml_signal's model comes from the session's store.
+    gt_runner::strategy_source::read_models_from(&url);
     match &args.command {
         PaperCommand::Run(run_args) => run_session(&url, run_args),
         PaperCommand::Status { session, format } => status(&url, &session.session, *format),

@@ -62,6 +62,10 @@ pub struct WalkforwardArgs {
 
 /// `gpt-trader walkforward`.
 pub fn run(args: &WalkforwardArgs) -> Result<()> {
+    // ml_signal's model comes from the store this command names.
+    if let Some(db) = &args.db {
+        gt_runner::strategy_source::read_models_from(db);
+    }
     let (spec, space, objective, plan) = args.sweep.parts()?;
     let store = crate::output::open_store_unless(args.study.is_none(), args.db.as_deref())?;
     gt_optimize::Sweep::new(spec.clone(), Vec::new(), space.clone(), objective.clone())
