@@ -62,6 +62,8 @@ pub struct FeatureSet {
     name: String,
     version: u32,
     columns: Vec<(String, Column)>,
+    /// [`FeatureSet::schema_hash`], computed once (a model compares it on every prediction).
+    hash: String,
 }
 
 impl FeatureSet {
@@ -100,7 +102,20 @@ impl FeatureSet {
             name: "default".into(),
             version: 1,
             columns: columns.into_iter().map(|(n, c)| (n.into(), c)).collect(),
+            hash: String::new(),
         }
+        .hashed()
+    }
+
+    /// The set with its schema hash computed from its name, version and columns.
+    fn hashed(mut self) -> Self {
+        let mut hasher = Sha256::new();
+        hasher.update(format!("{}\n{}\n", self.name, self.version));
+        for (name, column) in &self.columns {
+            hasher.update(format!("{name}={}\n", column.definition()));
+        }
+        self.hash = hasher.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect();
+        self
     }
 
     /// The set's name.
@@ -116,19 +131,18 @@ impl FeatureSet {
     /// The hash of the schema (name, version, each column's name and
     /// definition): a model keeps it and refuses features of another.
     pub fn schema_hash(&self) -> String {
-        let mut hasher = Sha256::new();
-        hasher.update(format!("{}\n{}\n", self.name, self.version));
-        for (name, column) in &self.columns {
-            hasher.update(format!("{name}={}\n", column.definition()));
-        }
-        let digest = hasher.finalize();
-        digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
+        self.hash.clone()
+    }
+
+    /// Whether `hash` is this set's schema hash.
+    pub fn has_schema(&self, hash: &str) -> bool {
+        self.hash == hash
     }
 
     /// This set at another version (its schema, and so its hash, differs).
     pub fn at_version(mut self, version: u32) -> Self {
         self.version = version;
-        self
+        self.hashed()
     }
 
     /// Bars before the first row: the longest lookback of the keys it reads.
@@ -229,8 +243,7 @@ mod tests {
         assert_eq!(set.column_names().len(), 13);
         assert_eq!(set.schema_hash(), set.clone().schema_hash());
         assert_eq!(set.schema_hash().len(), 16);
-        let mut other = set.clone();
-        other.version = 2;
+        let other = set.clone().at_version(2);
         assert_ne!(other.schema_hash(), set.schema_hash(), "the version is part of the schema");
         assert!(FeatureSet::named("fancy").unwrap_err().to_string().contains("`default`"));
         // The first row comes on the bar after the warm-up.

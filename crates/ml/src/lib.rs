@@ -24,6 +24,8 @@ mod meta_filter;
 pub mod metrics;
 mod model_signal;
 mod signal;
+#[cfg(test)]
+mod test_bench;
 mod train;
 
 pub use dataset::{Dataset, MetaEvent};

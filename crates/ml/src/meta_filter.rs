@@ -48,7 +48,8 @@ impl Strategy for MetaFilter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use gt_model::{Bar, Quantity, Side, Symbol, Timestamp};
+    use crate::test_bench::orders;
+    use gt_model::{Quantity, Side};
 
     /// Buys on even bars, closes on odd ones.
     struct Alternate;
@@ -65,22 +66,6 @@ mod tests {
                 ctx.close_position();
             }
         }
-    }
-
-    fn orders(filter: &mut MetaFilter, bars: usize) -> Vec<(usize, Side, bool)> {
-        let symbol = Symbol::new("T");
-        let (mut position, mut pending, mut out) = (0.0, Vec::<OrderRequest>::new(), Vec::new());
-        for i in 0..bars {
-            for request in pending.drain(..) {
-                position = if request.reduce_only { 0.0 } else { position + request.side.sign() };
-            }
-            let ts = Timestamp::from_nanos(i as i64);
-            let bar = Bar { ts, open: 1.0, high: 1.0, low: 1.0, close: 1.0, volume: 1.0 };
-            let mut ctx = StrategyContext::new(&symbol, bar, i, position, 1.0, &mut pending);
-            filter.on_bar(&mut ctx);
-            out.extend(pending.iter().map(|r| (i, r.side, r.reduce_only)));
-        }
-        out
     }
 
     #[test]

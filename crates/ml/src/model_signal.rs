@@ -1,7 +1,7 @@
 //! `ml_signal`: a registered model's predictions traded bar by bar, its
 //! features computed by the same stream as in training.
 
-use crate::{FeatureSet, FeatureStream, SchemaBound};
+use crate::{FeatureSet, FeatureStream, MlError, SchemaBound};
 use gt_model::Quantity;
 use gt_strategy::{Strategy, StrategyContext};
 use std::sync::Arc;
@@ -20,17 +20,19 @@ pub struct ModelSignal {
 }
 
 impl ModelSignal {
-    /// The signal of `model` on `features` (the set it was trained on; it
-    /// refuses another), entering with `size` of the available equity, in (0, 1].
+    /// The signal of `model` on `features`, entering with `size` of the
+    /// available equity, in (0, 1]; refused unless `features` is the set the
+    /// model was trained on (checked here once, not on every bar).
     pub fn new(
         model: Arc<SchemaBound>,
         features: FeatureSet,
         threshold: f64,
         allow_short: bool,
         size: f64,
-    ) -> Self {
+    ) -> Result<Self, MlError> {
+        model.check(&features)?;
         let size = if size >= 1.0 { Quantity::ALL_EQUITY } else { Quantity::EquityFraction(size) };
-        Self {
+        Ok(Self {
             stream: features.stream(),
             warmup: features.warmup_bars(),
             model,
@@ -38,7 +40,7 @@ impl ModelSignal {
             threshold,
             allow_short,
             size,
-        }
+        })
     }
 }
 

@@ -59,30 +59,8 @@ pub(crate) fn trade(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use gt_model::{Bar, OrderRequest, Side, Symbol, Timestamp};
-
-    /// `(bar, side, closing)` of each order, orders filling on the next bar.
-    fn orders(signal: &mut ProbabilitySignal, bars: usize) -> Vec<(usize, Side, bool)> {
-        let symbol = Symbol::new("T");
-        let (mut position, mut pending, mut out) = (0.0, Vec::<OrderRequest>::new(), Vec::new());
-        for i in 0..bars {
-            for request in pending.drain(..) {
-                position = if request.reduce_only { 0.0 } else { position + request.side.sign() };
-            }
-            let bar = Bar {
-                ts: Timestamp::from_nanos(i as i64),
-                open: 1.0,
-                high: 1.0,
-                low: 1.0,
-                close: 1.0,
-                volume: 1.0,
-            };
-            let mut ctx = StrategyContext::new(&symbol, bar, i, position, 1.0, &mut pending);
-            signal.on_bar(&mut ctx);
-            out.extend(pending.iter().map(|r| (i, r.side, r.reduce_only)));
-        }
-        out
-    }
+    use crate::test_bench::orders;
+    use gt_model::Side;
 
     #[test]
     fn it_buys_above_the_threshold_and_exits_or_shorts_below_its_mirror() {

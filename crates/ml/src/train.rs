@@ -84,11 +84,16 @@ impl SchemaBound {
     /// The probabilities for `rows` of `features`; refused when `features`
     /// is not the schema the model was trained on.
     pub fn predict(&self, features: &crate::FeatureSet, rows: &[f64]) -> Result<Vec<f64>, MlError> {
-        let given = features.schema_hash();
-        if given != self.schema_hash {
-            return Err(MlError::SchemaMismatch { trained: self.schema_hash.clone(), given });
-        }
+        self.check(features)?;
         Ok(self.model.predict(rows))
+    }
+
+    /// Refuses `features` unless they are the schema the model was trained on.
+    pub fn check(&self, features: &crate::FeatureSet) -> Result<(), MlError> {
+        if features.has_schema(&self.schema_hash) {
+            return Ok(());
+        }
+        Err(MlError::SchemaMismatch { trained: self.schema_hash.clone(), given: features.schema_hash() })
     }
 }
 

@@ -155,7 +155,9 @@ impl MlSignalParams {
 
     fn build(&self) -> Result<Box<dyn Strategy>, RunError> {
         let (model, features) = load(&self.model)?;
-        Ok(Box::new(ModelSignal::new(model, features, self.threshold, self.allow_short, self.size)))
+        let signal = ModelSignal::new(model, features, self.threshold, self.allow_short, self.size)
+            .map_err(|e| RunError::invalid(format!("ml_signal: {e}")))?;
+        Ok(Box::new(signal))
     }
 }
 
@@ -218,15 +220,11 @@ fn load(id: &str) -> Result<Loaded, RunError> {
     };
     let invalid = |e: gt_ml::MlError| RunError::invalid(format!("ml_signal: model {}: {e}", record.model.id));
     let features = FeatureSet::named(&record.model.feature_set).map_err(invalid)?;
-    if features.schema_hash() != record.model.schema_hash {
-        return Err(invalid(gt_ml::MlError::SchemaMismatch {
-            trained: record.model.schema_hash.clone(),
-            given: features.schema_hash(),
-        }));
-    }
     let width = features.column_names().len();
     let model = Model::from_bytes(kind, record.model.model.as_bytes(), width).map_err(invalid)?;
-    let entry = (Arc::new(SchemaBound::new(&record.model.schema_hash, model)), features);
+    let bound = SchemaBound::new(&record.model.schema_hash, model);
+    bound.check(&features).map_err(invalid)?;
+    let entry = (Arc::new(bound), features);
     loaded().lock().unwrap_or_else(|e| e.into_inner()).insert(id.to_owned(), entry.clone());
     Ok(entry)
 }
