@@ -24,9 +24,13 @@ pub fn print_json(
     result: &BacktestResult,
     format: TimeFormat,
     run_id: Option<&str>,
+    shadows: &[gt_runner::shadow::ShadowSummary],
 ) -> Result<()> {
     let mut stdout = std::io::stdout().lock();
-    serde_json::to_writer(&mut stdout, &RunReport::new(report, result, format, run_id))?;
+    serde_json::to_writer(
+        &mut stdout,
+        &RunReport::new(report, result, format, run_id).with_shadows(shadows),
+    )?;
     writeln!(stdout)?;
     Ok(())
 }

@@ -163,6 +163,7 @@ fn run(name: &str, webhook: Option<&str>, model: Option<Scored>) -> Result<serde
         fractional: false,
         halted: None,
         outside_hours: OutsideHours::Refuse,
+        bar_feed: None,
         report: None,
         metrics: None,
         notifications: None,

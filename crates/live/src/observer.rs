@@ -61,6 +61,8 @@ pub struct SessionObserver {
     journal_fills: bool,
     /// Told about each live step.
     report: Option<StepReport>,
+    /// Shown every step once, replayed or live (shadow models follow the bars through it).
+    bar_feed: Option<StepReport>,
     /// Turns live steps into notifications, if the session sends any.
     notices: Option<StepNotices>,
     /// A stop was handed to the engine: no more waiting.
@@ -106,6 +108,7 @@ impl SessionObserver {
             metrics: None,
             journal_fills: true,
             report: None,
+            bar_feed: None,
             notices: None,
             stopping: false,
             error: None,
@@ -123,6 +126,14 @@ impl SessionObserver {
     /// command's effects): progress bars, log lines.
     pub fn with_step_report(mut self, report: StepReport) -> Self {
         self.report = Some(report);
+        self
+    }
+
+    /// Calls `feed` once on every step, replayed or live, before the step is
+    /// journaled: shadow models follow the session's bars through it, and
+    /// see nothing else of the session.
+    pub fn with_bar_feed(mut self, feed: StepReport) -> Self {
+        self.bar_feed = Some(feed);
         self
     }
 
@@ -370,6 +381,9 @@ impl StepObserver for SessionObserver {
         let first_call = self.current_step != Some(step.index);
         if first_call {
             self.current_step = Some(step.index);
+            if let Some(feed) = self.bar_feed.as_mut() {
+                feed(step);
+            }
             // Commands an earlier run applied after this step are applied again, at the same point.
             let earlier: Vec<Command> = self
                 .applied

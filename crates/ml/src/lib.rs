@@ -13,6 +13,7 @@
 //! walk-forward and fits the final model; [`ProbabilitySignal`] trades a
 //! model's probabilities through the engine.
 
+pub mod ab;
 mod dataset;
 mod error;
 mod features;
@@ -36,6 +37,6 @@ pub use gbm::Gbm;
 pub use labels::{Label, LabelSpec};
 pub use logistic::Logistic;
 pub use meta_filter::MetaFilter;
-pub use model_signal::ModelSignal;
+pub use model_signal::{ModelSignal, PredictionTap};
 pub use signal::ProbabilitySignal;
 pub use train::{FoldReport, Model, ModelKind, SampleWeights, SchemaBound, TrainConfig, TrainReport, train};

@@ -2,9 +2,26 @@
 //! features computed by the same stream as in training.
 
 use crate::{FeatureSet, FeatureStream, MlError, SchemaBound};
-use gt_model::Quantity;
+use gt_model::{Quantity, Timestamp};
 use gt_strategy::{Strategy, StrategyContext};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+
+/// Where a [`ModelSignal`] leaves the probability it computed on its last
+/// bar, with the bar's time, for a reader outside the engine (a shadow
+/// model's journal). Clones share the slot.
+#[derive(Clone, Default)]
+pub struct PredictionTap(Arc<Mutex<Option<(Timestamp, f64)>>>);
+
+impl PredictionTap {
+    /// The prediction left since the last take, if any: `(bar time, probability)`.
+    pub fn take(&self) -> Option<(Timestamp, f64)> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).take()
+    }
+
+    fn leave(&self, ts: Timestamp, probability: f64) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some((ts, probability));
+    }
+}
 
 /// Pushes each bar into the model's feature stream and trades its
 /// probability: long above `threshold`; below `1 - threshold`, out, or
@@ -17,6 +34,7 @@ pub struct ModelSignal {
     threshold: f64,
     allow_short: bool,
     size: Quantity,
+    tap: Option<PredictionTap>,
 }
 
 impl ModelSignal {
@@ -40,7 +58,14 @@ impl ModelSignal {
             threshold,
             allow_short,
             size,
+            tap: None,
         })
+    }
+
+    /// Also leaves each bar's probability in `tap`.
+    pub fn with_tap(mut self, tap: PredictionTap) -> Self {
+        self.tap = Some(tap);
+        self
     }
 }
 
@@ -53,6 +78,9 @@ impl Strategy for ModelSignal {
         let Some(row) = self.stream.push(ctx.bar()) else { return };
         let Ok(probabilities) = self.model.predict(&self.features, &row) else { return };
         let Some(&p) = probabilities.first() else { return };
+        if let Some(tap) = &self.tap {
+            tap.leave(ctx.bar().ts, p);
+        }
         crate::signal::trade(ctx, p, self.threshold, self.allow_short, self.size);
     }
 }

@@ -24,6 +24,7 @@ pub mod prepare;
 pub mod records;
 pub mod report;
 mod settings;
+pub mod shadow;
 pub mod shared_indicators;
 pub mod spec;
 pub mod spec_file;

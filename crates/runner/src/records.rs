@@ -84,6 +84,9 @@ pub struct RunReport<'a> {
     pub attribution: Attribution,
     /// Sleeve weights set during the run.
     pub rebalances: Vec<RebalanceRecord>,
+    /// What each shadow model did beside the run (`--shadow`), when any followed it.
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub shadows: &'a [crate::shadow::ShadowSummary],
 }
 
 /// The refused orders of `result`, times written in `format`.
@@ -146,7 +149,14 @@ impl<'a> RunReport<'a> {
                 error: r.error.clone(),
             })
             .collect();
-        Self { run_id, report, cancelled_orders, risk, attribution: attribution_of(result), rebalances }
+        let attribution = attribution_of(result);
+        Self { run_id, report, cancelled_orders, risk, attribution, rebalances, shadows: &[] }
+    }
+
+    /// The report with what the shadow models that followed the run did.
+    pub fn with_shadows(mut self, shadows: &'a [crate::shadow::ShadowSummary]) -> Self {
+        self.shadows = shadows;
+        self
     }
 }
 

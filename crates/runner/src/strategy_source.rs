@@ -154,15 +154,29 @@ impl MlSignalParams {
     }
 
     fn build(&self) -> Result<Box<dyn Strategy>, RunError> {
-        let (model, features) = load(&self.model)?;
-        let signal = ModelSignal::new(model, features, self.threshold, self.allow_short, self.size)
-            .map_err(|e| RunError::invalid(format!("ml_signal: {e}")))?;
-        Ok(Box::new(signal))
+        Ok(Box::new(self.signal(&load_model(&self.model)?)?))
+    }
+
+    /// The signal of `loaded` (the model these parameters name) with these parameters.
+    pub fn signal(&self, loaded: &LoadedModel) -> Result<ModelSignal, RunError> {
+        let (model, features) = (Arc::clone(&loaded.bound), loaded.features.clone());
+        ModelSignal::new(model, features, self.threshold, self.allow_short, self.size)
+            .map_err(|e| RunError::invalid(format!("ml_signal: {e}")))
     }
 }
 
 /// A model read from the registry, with the feature set it runs on.
-type Loaded = (Arc<SchemaBound>, FeatureSet);
+#[derive(Clone)]
+pub struct LoadedModel {
+    /// Its full id.
+    pub id: String,
+    /// Its status when it was read (`candidate`, `shadow`, `live`).
+    pub status: String,
+    /// The model, bound to its feature schema.
+    pub bound: Arc<SchemaBound>,
+    /// The feature set it was trained on.
+    pub features: FeatureSet,
+}
 
 /// The run store a command named with `--db`, where `ml_signal` reads its
 /// models; without one, `GPT_TRADER_DB` or the data folder's.
@@ -175,15 +189,15 @@ pub fn read_models_from(url: &str) {
 }
 
 /// Models already read in this process, by the id they were asked by.
-fn loaded() -> &'static Mutex<HashMap<String, Loaded>> {
-    static LOADED: OnceLock<Mutex<HashMap<String, Loaded>>> = OnceLock::new();
+fn loaded() -> &'static Mutex<HashMap<String, LoadedModel>> {
+    static LOADED: OnceLock<Mutex<HashMap<String, LoadedModel>>> = OnceLock::new();
     LOADED.get_or_init(Default::default)
 }
 
-/// The model `id` (or the one whose id starts with it) from the run store:
-/// refused when retired, or when its feature set is no longer the schema it
-/// was trained on.
-fn load(id: &str) -> Result<Loaded, RunError> {
+/// The model `id` (or the one whose id starts with it) from the run store
+/// (read once per process): refused when retired, or when its feature set
+/// is no longer the schema it was trained on.
+pub fn load_model(id: &str) -> Result<LoadedModel, RunError> {
     if let Some(found) = loaded().lock().unwrap_or_else(|e| e.into_inner()).get(id) {
         return Ok(found.clone());
     }
@@ -224,7 +238,12 @@ fn load(id: &str) -> Result<Loaded, RunError> {
     let model = Model::from_bytes(kind, record.model.model.as_bytes(), width).map_err(invalid)?;
     let bound = SchemaBound::new(&record.model.schema_hash, model);
     bound.check(&features).map_err(invalid)?;
-    let entry = (Arc::new(bound), features);
+    let entry = LoadedModel {
+        id: record.model.id.clone(),
+        status: record.status.clone(),
+        bound: Arc::new(bound),
+        features,
+    };
     loaded().lock().unwrap_or_else(|e| e.into_inner()).insert(id.to_owned(), entry.clone());
     Ok(entry)
 }

@@ -10,11 +10,13 @@
 mod error;
 mod models;
 mod paper;
+mod shadow;
 mod store;
 mod studies;
 
 pub use error::StoreError;
 pub use models::{ModelChange, ModelRecord, NewModel};
 pub use paper::{CommandRecord, FillRecord, OrderRecord, SessionRecord, StepJournal, StepRecord};
+pub use shadow::ShadowRow;
 pub use store::{CONNECT_TIMEOUT, NewRun, RunDetails, RunFilter, RunRecord, Store};
 pub use studies::{StudyRecord, StudyWork, TrialRecord};

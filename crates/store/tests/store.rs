@@ -2,8 +2,8 @@
 //! a real PostgreSQL 15 started for the test.
 
 use gt_store::{
-    FillRecord, NewModel, NewRun, OrderRecord, RunDetails, RunFilter, StepJournal, StepRecord, Store,
-    StudyWork, TrialRecord,
+    FillRecord, NewModel, NewRun, OrderRecord, RunDetails, RunFilter, ShadowRow, StepJournal, StepRecord,
+    Store, StudyWork, TrialRecord,
 };
 use serde_json::json;
 
@@ -235,6 +235,7 @@ async fn sqlite_backend() {
     paper_suite(&url).await;
     studies_suite(&url).await;
     models_suite(&url).await;
+    shadow_suite(&url).await;
 }
 
 #[test]
@@ -254,6 +255,7 @@ fn postgres_backend() {
     runtime.block_on(paper_suite(&server.url()));
     runtime.block_on(studies_suite(&server.url()));
     runtime.block_on(models_suite(&server.url()));
+    runtime.block_on(shadow_suite(&server.url()));
     concurrent_writers(&server.url());
 }
 
@@ -309,6 +311,41 @@ async fn models_suite(url: &str) {
     );
     assert_eq!(changes[2].reason.as_deref(), Some("desk"));
     assert!(changes.windows(2).all(|w| w[0].at_ms <= w[1].at_ms));
+}
+
+fn shadow_row(model_id: &str, ts: i64, probability: Option<f64>) -> ShadowRow {
+    ShadowRow {
+        model_id: model_id.to_owned(),
+        symbol: "SPY".to_owned(),
+        ts,
+        close: 100.0 + ts as f64,
+        probability,
+        position: 2.5,
+        equity: 10_000.0 - ts as f64,
+        trades: ts,
+        orders: "[]".to_owned(),
+    }
+}
+
+/// Shadow journals: a row per owner, model, symbol and time, kept once
+/// however often it is written (a restarted session), read in time order.
+async fn shadow_suite(url: &str) {
+    let store = Store::open(url).await.unwrap();
+    let first = [shadow_row("m1", 1, None), shadow_row("m1", 2, Some(0.625))];
+    assert_eq!(store.journal_shadow("session:a", &first).await.unwrap(), 2);
+    let again = [shadow_row("m1", 2, Some(0.9)), shadow_row("m1", 3, Some(0.25))];
+    assert_eq!(store.journal_shadow("session:a", &again).await.unwrap(), 1, "bar 2 is journaled already");
+    store.journal_shadow("run:r1", &[shadow_row("m1", 1, Some(0.5))]).await.unwrap();
+    let rows = store.shadow_rows("session:a").await.unwrap();
+    assert_eq!(
+        rows,
+        [shadow_row("m1", 1, None), shadow_row("m1", 2, Some(0.625)), shadow_row("m1", 3, Some(0.25))]
+    );
+    assert_eq!(
+        store.shadow_owners("m1").await.unwrap(),
+        [("session:a".to_owned(), 3), ("run:r1".to_owned(), 1)]
+    );
+    assert!(store.shadow_rows("session:b").await.unwrap().is_empty());
 }
 
 #[tokio::test]

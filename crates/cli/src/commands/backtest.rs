@@ -1,11 +1,13 @@
 //! `gpt-trader backtest`.
 
 use crate::commands::run_spec::{RunSpecArgs, prepare_on};
+use crate::commands::shadow_args::{self, ShadowArgs};
 use crate::output::{self, OutputFormat};
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use gt_runner::outcome::{report_of, time_format_of};
 use gt_runner::records::{RunRequest, stored_run, write_csv};
+use gt_runner::shadow::follow_backtest;
 use gt_runner::{PreparedRun, paths};
 use std::path::PathBuf;
 use std::time::Instant;
@@ -58,6 +60,9 @@ pub struct BacktestArgs {
     /// Also write the equity curve (with drawdown) to this CSV file.
     #[arg(long, value_name = "FILE.csv")]
     equity_out: Option<PathBuf>,
+
+    #[command(flatten)]
+    shadows: ShadowArgs,
 }
 
 /// `gpt-trader backtest`.
@@ -90,14 +95,16 @@ pub fn run(args: &BacktestArgs) -> Result<()> {
     for warning in prepared.warm_up_warnings() {
         eprintln!("{warning}");
     }
+    let shadows = shadow_args::shadows(&args.shadows.shadow, &prepared)?;
     let only_stats = args.report.is_none() && trades_out.is_none() && equity_out.is_none();
-    if store.is_none() && only_stats && format_choice == OutputFormat::Table {
+    if store.is_none() && only_stats && shadows.is_empty() && format_choice == OutputFormat::Table {
         // Only the statistics are shown: no equity curve is kept, it is folded into them.
         let (result, stats) = prepared.run_for_stats();
         return output::print_table(&stats, &result, time_format_of(&prepared.series), &prepared.title);
     }
     let result = prepared.run();
-    let PreparedRun { series, title, .. } = prepared;
+    let PreparedRun { series, title, config, .. } = prepared;
+    let (shadow_summaries, shadow_rows) = follow_backtest(shadows, &series, config.initial_cash);
     let format = time_format_of(&series);
     let report = report_of(&series, &result);
     // The charts' data, only when a report or the store will keep it.
@@ -131,12 +138,16 @@ pub fn run(args: &BacktestArgs) -> Result<()> {
                 elapsed: started.elapsed(),
             };
             let (run, details) = stored_run(&request, &series, &result, &report, chart)?;
-            Some(store.save(&run, &details)?)
+            let id = store.save(&run, &details)?;
+            store.block_on(async |store| store.journal_shadow(&format!("run:{id}"), &shadow_rows).await)?;
+            Some(id)
         }
         _ => None,
     };
     match format_choice {
-        OutputFormat::Json => output::print_json(&report, &result, format, run_id.as_deref())?,
+        OutputFormat::Json => {
+            output::print_json(&report, &result, format, run_id.as_deref(), &shadow_summaries)?
+        }
         OutputFormat::Table => {
             output::print_table(&report.stats, &result, format, &title)?;
             if let Some(id) = &run_id {
@@ -144,5 +155,7 @@ pub fn run(args: &BacktestArgs) -> Result<()> {
             }
         }
     }
+    let compare = run_id.as_ref().map(|id| format!("--run {id}"));
+    shadow_args::print_summaries(&shadow_summaries, compare.as_deref());
     Ok(())
 }

@@ -18,6 +18,7 @@ mod paper_session;
 pub mod run_args;
 pub mod run_spec;
 pub mod runs;
+mod shadow_args;
 pub mod strategies;
 pub mod studies;
 mod sweep_args;

@@ -6,6 +6,7 @@ use crate::commands::paper_notify::{self, NotifyArgs};
 use crate::commands::paper_report;
 use crate::commands::paper_session::{defining_options, prepare_stored, with_stored_spec};
 use crate::commands::run_spec::{RunSpecArgs, prepare_on};
+use crate::commands::shadow_args::{self, ShadowArgs};
 use crate::output::{self, OutputFormat};
 use anyhow::{Result, bail};
 use clap::{Args, Subcommand, ValueEnum};
@@ -19,6 +20,7 @@ use gt_runner::paper::{
     start_or_continue, total_steps, wait_applied,
 };
 use gt_runner::paths::database_url;
+use gt_runner::shadow::ShadowFollowers;
 use gt_runner::store::open_with_runtime as open_store;
 use gt_runner::{NotifySpec, PreparedRun};
 use gt_store::Store;
@@ -209,6 +211,9 @@ pub struct PaperRunArgs {
     #[command(flatten)]
     notify: NotifyArgs,
 
+    #[command(flatten)]
+    shadows: ShadowArgs,
+
     /// At the end: a readable table, or the same JSON object as `backtest` for the whole session.
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     format: OutputFormat,
@@ -307,10 +312,17 @@ fn run_session(url: &str, args: &PaperRunArgs) -> Result<()> {
         Some(record) if use_stored => with_stored_spec(record, prepare)?,
         _ => prepare(&args.spec)?,
     };
+    // The shadows given, else those the session was started with.
+    let shadow_names = match (&existing, args.shadows.shadow.is_empty()) {
+        (Some(record), true) => SessionDefinition::of(record).shadows,
+        _ => args.shadows.shadow.clone(),
+    };
+    let shadows = shadow_args::shadows(&shadow_names, &prepared)?;
     let definition = match use_stored {
         true => None,
         false => Some(SessionDefinition {
             speed: args.speed,
+            shadows: shadow_names,
             ..SessionDefinition::new(&options, &prepared, live)?
         }),
     };
@@ -323,6 +335,18 @@ fn run_session(url: &str, args: &PaperRunArgs) -> Result<()> {
     let notifications = notifier.as_ref().map(gt_live::notify::Notifier::handle);
     let continued = existing.as_ref().map(|record| record.steps_done).filter(|steps| *steps > 0);
     paper_notify::started(notifications.as_ref(), broker_name, continued);
+    // An Alpaca session journals its live bars: its shadows skip the warm-up history.
+    let journal_from = if live { total_steps(&prepared.series) } else { 0 };
+    let symbols: Vec<gt_model::Symbol> = prepared.series.iter().map(|s| s.symbol().clone()).collect();
+    let (followers, bar_feed) = match shadows.is_empty() {
+        true => (None, None),
+        false => {
+            let cash = prepared.config.initial_cash;
+            let (followers, feed) =
+                ShadowFollowers::start(shadows, &symbols, (url, name), journal_from, cash)?;
+            (Some(followers), Some(feed))
+        }
+    };
     let (result, new_steps, finished, store, runtime) = if live {
         let halted = existing.as_ref().and_then(|r| r.snapshot["halt_reason"].as_str().map(str::to_owned));
         let options = AlpacaRunOptions {
@@ -337,6 +361,7 @@ fn run_session(url: &str, args: &PaperRunArgs) -> Result<()> {
             },
             metrics: metrics.clone(),
             notifications,
+            bar_feed,
         };
         let outcome = match alpaca::run(url, name, &mut prepared, options) {
             Ok(outcome) => outcome,
@@ -370,6 +395,7 @@ fn run_session(url: &str, args: &PaperRunArgs) -> Result<()> {
             report: Some(report),
             metrics,
             notifications,
+            bar_feed,
         };
         let (Drive { result, new_steps }, store, runtime) =
             match drive(store, runtime, name, &mut prepared, options) {
@@ -383,6 +409,7 @@ fn run_session(url: &str, args: &PaperRunArgs) -> Result<()> {
         (result, new_steps, finished, store, runtime)
     };
     drop(signals); // The session is over: a signal from here on queues no stop for the next run.
+    let shadow_summaries = finish_shadows(followers);
     // The runtime the store was opened on: its pool hands connections back on it.
     runtime.block_on(store.set_session_state(name, if finished { "finished" } else { "stopped" }))?;
     let why = match (finished, &result.halt) {
@@ -396,7 +423,7 @@ fn run_session(url: &str, args: &PaperRunArgs) -> Result<()> {
     let format = time_format_of(series);
     let report = report_of(series, &result);
     match args.format {
-        OutputFormat::Json => output::print_json(&report, &result, format, None)?,
+        OutputFormat::Json => output::print_json(&report, &result, format, None, &shadow_summaries)?,
         OutputFormat::Table => output::print_table(&report.stats, &result, format, &prepared.title)?,
     }
     eprintln!(
@@ -404,7 +431,22 @@ fn run_session(url: &str, args: &PaperRunArgs) -> Result<()> {
         result.timeline.len(),
         if finished { "the data is played out" } else { "stopped, continue with `gpt-trader paper run`" },
     );
+    shadow_args::print_summaries(&shadow_summaries, Some(&format!("--session {name}")));
     Ok(())
+}
+
+/// Waits for the session's shadows to journal the last bar; warns of any
+/// whose journal is incomplete (the session itself is unaffected).
+fn finish_shadows(followers: Option<ShadowFollowers>) -> Vec<gt_runner::shadow::ShadowSummary> {
+    let Some(followers) = followers else { return Vec::new() };
+    let mut summaries = Vec::new();
+    for outcome in followers.finish() {
+        match outcome {
+            Ok(summary) => summaries.push(summary),
+            Err(error) => eprintln!("warning: a shadow model's journal is incomplete: {error}"),
+        }
+    }
+    summaries
 }
 
 /// `paper status`.

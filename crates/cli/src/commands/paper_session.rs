@@ -14,7 +14,8 @@ use std::path::PathBuf;
 /// are kept apart.
 // An option before any that is a prefix of it (`--metrics-token`, `--metrics`).
 // The webhook URLs of `--notify` are secrets: they are never stored.
-const NOT_DEFINING: [&str; 18] = [
+const NOT_DEFINING: [&str; 19] = [
+    "--shadow",
     "--notify-disconnect-secs",
     "--notify-events",
     "--notify-format",

@@ -65,6 +65,8 @@ pub struct AlpacaSession<'a> {
     pub outside_hours: OutsideHours,
     /// Told about each live bar (log lines).
     pub report: Option<crate::StepReport>,
+    /// Shown every bar, warm-up and live ([`crate::SessionObserver::with_bar_feed`]).
+    pub bar_feed: Option<crate::StepReport>,
     /// The session's metrics (`paper run --metrics`), kept up as it runs.
     pub metrics: Option<Arc<SessionMetrics>>,
     /// Where the session's events are notified (`paper run --notify`).
@@ -244,6 +246,9 @@ impl AlpacaSession<'_> {
         .without_fill_journal();
         if let Some(report) = self.report.take() {
             observer = observer.with_step_report(report);
+        }
+        if let Some(feed) = self.bar_feed.take() {
+            observer = observer.with_bar_feed(feed);
         }
         if let Some(metrics) = &self.metrics {
             observer = observer.with_metrics(Arc::clone(metrics));

@@ -75,6 +75,8 @@ pub struct AlpacaRunOptions {
     pub metrics: Option<Arc<SessionMetrics>>,
     /// Where the session's events are notified (`paper run --notify`).
     pub notifications: Option<gt_live::notify::Notifications>,
+    /// Shown every bar, warm-up and live: the session's shadow models follow it.
+    pub bar_feed: Option<StepReport>,
 }
 
 /// Runs `prepared` as session `name` on the Alpaca paper account.
@@ -100,6 +102,7 @@ pub fn run(
         halted: options.halted,
         outside_hours: options.outside_hours,
         report: Some(options.report),
+        bar_feed: options.bar_feed,
         metrics: options.metrics,
         notifications: options.notifications,
     };

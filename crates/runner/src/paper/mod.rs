@@ -40,6 +40,9 @@ pub struct SessionDefinition {
     /// Replayed bars per second it was started with (0: as fast as
     /// possible); a continued session keeps it unless given another.
     pub speed: Option<f64>,
+    /// The shadow models it was started with (`--shadow`); a continued
+    /// session keeps them unless given others. They change nothing it trades.
+    pub shadows: Vec<String>,
 }
 
 impl SessionDefinition {
@@ -59,6 +62,7 @@ impl SessionDefinition {
             data_fingerprint: if live_data { "live".to_owned() } else { fingerprint(&prepared.series) },
             settings: format!("{:?} {:?} {:?}", prepared.config, prepared.exchange, prepared.risk.config()),
             speed: None,
+            shadows: Vec::new(),
         })
     }
 
@@ -421,6 +425,8 @@ pub struct DriveOptions {
     pub metrics: Option<Arc<SessionMetrics>>,
     /// Where the session's events are notified (`paper run --notify`).
     pub notifications: Option<gt_live::notify::Notifications>,
+    /// Shown every step, replayed or live: the session's shadow models follow it.
+    pub bar_feed: Option<StepReport>,
 }
 
 /// Runs `prepared` on the simulated venue as `session`: replays the journaled
@@ -454,6 +460,9 @@ pub fn drive(
     }
     if let Some(notifications) = options.notifications {
         observer = observer.with_notifications(notifications);
+    }
+    if let Some(feed) = options.bar_feed {
+        observer = observer.with_bar_feed(feed);
     }
     let mut config = prepared.config;
     config.keep_order_log = true;
@@ -514,6 +523,7 @@ pub fn apply_idle<E: From<RunError>>(
         report: None,
         metrics: None,
         notifications: None,
+        bar_feed: None,
     };
     let (drive, store, runtime) = drive(store, runtime, &record.name, &mut prepared, options)?;
     let after = runtime.block_on(find_session(&store, &record.name))?;
