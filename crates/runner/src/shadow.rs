@@ -87,7 +87,7 @@ impl Shadow {
             sleeve: Sleeve { name: StrategyId::new(&format!("shadow:{}", loaded.id)), weight: 1.0, members },
             model_id: loaded.id,
             taps,
-            risk: RiskEngine::new(prepared.risk.config().clone(), prepared.exchange.fractional_units),
+            risk: RiskEngine::new(*prepared.risk.config(), prepared.exchange.fractional_units),
             config,
             exchange: prepared.exchange,
         })

@@ -3,7 +3,7 @@
 //! candidate) and the model registry (`ml list/show/promote/retire/export`).
 
 use crate::commands::data_args::DataArgs;
-use crate::commands::ml_registry;
+use crate::commands::{ml_compare, ml_registry};
 use crate::output::OutputFormat;
 use anyhow::{Result, bail};
 use clap::{Args, Subcommand, ValueEnum};
@@ -17,6 +17,7 @@ use gt_ml::{
 use gt_model::BarSeries;
 use gt_model::StrategyId;
 use gt_runner::paths::database_url;
+use gt_runner::shadow_compare::ShadowOwner;
 use gt_runner::store::open_with_runtime as open_store;
 use gt_runner::strategy_source::StrategySource;
 use gt_runner::{ExecutionSpec, RunSpec, StrategyEntry};
@@ -64,16 +65,34 @@ enum MlCommand {
         #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
         format: OutputFormat,
     },
-    /// Move a model on: candidate to shadow, shadow to live (--force skips the order, recorded as forced).
+    /// Move a model on: candidate to shadow, shadow to live. To live only through the promotion
+    /// gate: its shadow record in a paper session must meet every rule of [ml.promotion]
+    /// (--force skips the order and the gate, recorded as forced).
     #[command(after_long_help = "Examples:\n  gpt-trader ml promote 3f2a9c --to shadow\n  \
-                                 gpt-trader ml promote 3f2a9c --to live --reason 'two weeks in shadow'")]
+                                 gpt-trader ml promote 3f2a9c --to live --rules rules.toml --session spy\n\n\
+The gate's rules, in a TOML file's [ml.promotion] table (a run file may hold it), with their defaults:\n  \
+[ml.promotion]\n  \
+min_shadow_days = 10     # days, on the bars' clock, the model followed the session\n  \
+min_trades = 5           # trades its hypothetical book closed\n  \
+min_sharpe_edge = 0.0    # its Sharpe minus the session's must be above this\n  \
+max_p_value = 0.1        # the paired test (`ml compare`) must be below this\n  \
+max_drawdown_pct = 25.0  # its deepest drawdown must be shallower than this\n\n\
+A refusal names each failing rule with its numbers.")]
     Promote {
         /// Its id, or a unique start of it.
         id: String,
         /// shadow or live.
         #[arg(long, value_name = "STATUS", value_parser = ml_registry::parse_target)]
         to: String,
-        /// Move it whatever its status (not a retired one); recorded as `ml promote --force`.
+        /// The promotion gate's rules: a TOML file with an [ml.promotion] table [default: the
+        /// defaults below].
+        #[arg(long, value_name = "FILE.toml")]
+        rules: Option<std::path::PathBuf>,
+        /// The paper session whose shadow record the gate judges [default: the one the model
+        /// followed for the most bars].
+        #[arg(long, value_name = "NAME")]
+        session: Option<String>,
+        /// Move it whatever its status and the gate (not a retired one); recorded as `ml promote --force`.
         #[arg(long)]
         force: bool,
         /// Why, kept with the change.
@@ -88,6 +107,24 @@ enum MlCommand {
         /// Why, kept with the change.
         #[arg(long)]
         reason: Option<String>,
+    },
+    /// A run against the shadow models that followed it (`--shadow`): statistics side by side,
+    /// hit rate, IC, calibration and prediction drift, and a paired test of the per-bar returns.
+    #[command(after_long_help = "Examples:\n  gpt-trader ml compare --session spy\n  \
+                                 gpt-trader ml compare --run 01a2... --format json\n\n\
+The test is a stationary block bootstrap (Politis & Romano 1994) of the mean difference of per-bar\n\
+returns (shadow minus run), mean block n^(1/3), 2000 seeded resamples, two-sided; it holds under\n\
+autocorrelation. Below 30 paired returns it says: not enough data.")]
+    Compare {
+        /// The paper session the shadows followed.
+        #[arg(long, value_name = "NAME", conflicts_with = "run", required_unless_present = "run")]
+        session: Option<String>,
+        /// The stored backtest the shadows followed (`backtest --shadow`).
+        #[arg(long, value_name = "ID")]
+        run: Option<String>,
+        /// A table, or one JSON object.
+        #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
+        format: OutputFormat,
     },
     /// Write a model (its record and its own JSON) to a file.
     #[command(after_long_help = "Examples:\n  gpt-trader ml export 3f2a9c model.json")]
@@ -253,8 +290,17 @@ pub fn run(args: &MlArgs) -> Result<()> {
         MlCommand::Train(_) => Ok(()),
         MlCommand::List { format } => ml_registry::list(&store, &runtime, *format),
         MlCommand::Show { id, format } => ml_registry::show(&store, &runtime, id, *format),
-        MlCommand::Promote { id, to, force, reason } => {
-            ml_registry::promote(&store, &runtime, id, to, *force, reason.as_deref())
+        MlCommand::Promote { id, to, rules, session, force, reason } => {
+            let gate = ml_registry::Gate { rules: rules.as_deref(), session: session.as_deref() };
+            ml_registry::promote(&store, &runtime, id, (to, *force, reason.as_deref()), gate)
+        }
+        MlCommand::Compare { session, run, format } => {
+            let owner = match (session, run) {
+                (Some(name), _) => ShadowOwner::Session(name.clone()),
+                (None, Some(id)) => ShadowOwner::Run(id.clone()),
+                (None, None) => bail!("name the run: --session NAME or --run ID"),
+            };
+            ml_compare::run(&store, &runtime, &owner, *format)
         }
         MlCommand::Retire { id, reason } => ml_registry::retire(&store, &runtime, id, reason.as_deref()),
         MlCommand::Export { id, file } => ml_registry::export(&store, &runtime, id, file),

@@ -1,8 +1,10 @@
 //! `ml list/show/promote/retire/export`: the model registry in the run store.
 
+use crate::commands::ml_compare;
 use crate::output::OutputFormat;
 use anyhow::{Context, Result, anyhow, bail};
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
+use gt_runner::promotion::{PromotionRules, judge};
 use gt_store::{ModelRecord, Store};
 use serde_json::{Value, json};
 use std::path::Path;
@@ -121,15 +123,23 @@ pub fn show(store: &Store, runtime: &tokio::runtime::Runtime, id: &str, format: 
     Ok(())
 }
 
+/// What `ml promote --to live` judges a shadow model's record by.
+pub struct Gate<'a> {
+    /// The file holding `[ml.promotion]` (the defaults without one).
+    pub rules: Option<&'a Path>,
+    /// The session whose record is judged (the model's longest without one).
+    pub session: Option<&'a str>,
+}
+
 /// `ml promote ID --to shadow|live [--force]`: candidate to shadow, shadow
-/// to live; `--force` moves any model that is not retired, recorded as forced.
+/// to live through the promotion `gate`; `--force` moves any model that is
+/// not retired whatever the gate says, recorded as forced.
 pub fn promote(
     store: &Store,
     runtime: &tokio::runtime::Runtime,
     id: &str,
-    to: &str,
-    force: bool,
-    reason: Option<&str>,
+    (to, force, reason): (&str, bool, Option<&str>),
+    gate: Gate<'_>,
 ) -> Result<()> {
     let record = find(store, runtime, id)?;
     let from = record.status.as_str();
@@ -146,8 +156,28 @@ pub fn promote(
             if to == "live" { "shadow" } else { "candidate" }
         );
     }
+    let mut reason = reason.map(str::to_owned);
+    if to == "live" && !force {
+        let rules = match gate.rules {
+            Some(path) => PromotionRules::read(path)?,
+            None => PromotionRules::default(),
+        };
+        let outcome = runtime.block_on(judge(store, &record.model.id, gate.session, &rules))?;
+        ml_compare::print_gate(&record.model.id, &outcome);
+        if !outcome.passed() {
+            bail!(
+                "model {} does not pass the promotion gate on session {:?}: {} (--force promotes it anyway, \
+                 recorded as forced)",
+                record.model.id,
+                outcome.session,
+                outcome.failures()
+            );
+        }
+        let passed = format!("gate passed on session {}", outcome.session);
+        reason = Some(reason.map_or(passed.clone(), |r| format!("{r} ({passed})")));
+    }
     let origin = if force { "ml promote --force" } else { "ml promote" };
-    change(store, runtime, &record, to, origin, reason)
+    change(store, runtime, &record, to, origin, reason.as_deref())
 }
 
 /// `ml retire ID`.

@@ -8,6 +8,7 @@ pub mod data;
 mod data_args;
 pub mod indicators;
 pub mod ml;
+mod ml_compare;
 mod ml_registry;
 pub mod optimize;
 pub mod paper;
