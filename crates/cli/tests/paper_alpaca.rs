@@ -654,3 +654,51 @@ fn an_alpaca_sessions_metrics_follow_its_streams_and_orders() {
     let orders = mock.orders().len();
     assert!(orders >= 1, "{orders} orders at the mock");
 }
+
+/// The shadow journal of `session` in the store of `dir`, and the session's live bar times.
+fn shadow_journal(dir: &Path, session: &str) -> (Vec<gt_store::ShadowRow>, Vec<i64>) {
+    let url = format!("sqlite://{}", dir.join("runs.db").display());
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    runtime.block_on(async {
+        let store = Store::open(&url).await.unwrap();
+        let rows = store.shadow_rows(&format!("session:{session}")).await.unwrap();
+        let steps = store.steps(session).await.unwrap().into_iter().map(|s| s.ts).collect();
+        store.close().await;
+        (rows, steps)
+    })
+}
+
+#[test]
+fn a_shadow_model_on_alpaca_sends_no_order_and_journals_every_live_bar() {
+    let _watchdog = gt_testkit::Watchdog::new(WAIT_LIMIT);
+    let (plain, shadowed) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let model = |args: &[&str]| {
+        let mut command = Command::cargo_bin("gpt-trader").unwrap();
+        let output =
+            command.timeout(COMMAND_LIMIT).env("GPT_TRADER_DATA", shadowed.path()).args(args).output();
+        let output = output.unwrap();
+        assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
+        output.stdout
+    };
+    let trained: Value =
+        serde_json::from_slice(&model(&["ml", "train", "--folds", "2", "--format", "json"])).unwrap();
+    let id = trained["model_id"].as_str().unwrap().to_owned();
+    model(&["ml", "promote", &id, "--to", "shadow"]);
+
+    // Each mock holds its live bars back until its session listens: both see the same.
+    let bars = bars(300, 60);
+    let plain_mock = MockAlpaca::start_for_client(10_000.0, bars.clone(), 60, Duration::from_millis(10));
+    run(&plain_mock, plain.path(), "s", &["--max-bars", "200"]);
+    let shadow_mock = MockAlpaca::start_for_client(10_000.0, bars, 60, Duration::from_millis(10));
+    let (_, said) = run(&shadow_mock, shadowed.path(), "s", &["--max-bars", "200", "--shadow", &id]);
+    assert!(said.contains(&format!("Shadow {id}: 200 bars journaled")), "{said}");
+    // The mock's order log: the same orders, with the same ids and fills.
+    assert!(!plain_mock.orders().is_empty());
+    assert_eq!(shadow_mock.orders(), plain_mock.orders());
+    assert_eq!(shadow_mock.submissions(), plain_mock.submissions());
+    // A prediction for every live bar (the warm-up history is not journaled).
+    let (rows, live_bars) = shadow_journal(shadowed.path(), "s");
+    assert_eq!(live_bars.len(), 200);
+    assert_eq!(rows.iter().map(|r| r.ts).collect::<Vec<_>>(), live_bars);
+    assert!(rows.iter().all(|r| r.probability.is_some_and(|p| (0.0..=1.0).contains(&p))));
+}

@@ -106,6 +106,18 @@ impl MockAlpaca {
     /// Starts with `cash`, publishes the first `history` of `bars` at once
     /// and then one more every `interval`.
     pub fn start(cash: f64, bars: Vec<MockBar>, history: usize, interval: Duration) -> Self {
+        Self::started(cash, bars, history, interval, false)
+    }
+
+    /// [`MockAlpaca::start`], holding the bars after `history` back until a
+    /// client has fetched bars by REST and listens to the market-data
+    /// stream: a session then sees exactly `history` warm-up bars and every
+    /// later bar live, however long it took to start.
+    pub fn start_for_client(cash: f64, bars: Vec<MockBar>, history: usize, interval: Duration) -> Self {
+        Self::started(cash, bars, history, interval, true)
+    }
+
+    fn started(cash: f64, bars: Vec<MockBar>, history: usize, interval: Duration, wait: bool) -> Self {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -133,6 +145,9 @@ impl MockAlpaca {
         }
         let publisher = shared.clone();
         runtime.spawn(async move {
+            while wait && (publisher.data.receiver_count() == 0 || lock(&publisher.state).bar_requests == 0) {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
             for bar in bars.into_iter().skip(history) {
                 tokio::time::sleep(interval).await;
                 let message = {
