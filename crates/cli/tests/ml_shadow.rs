@@ -1,7 +1,9 @@
-//! Shadow models end to end on the bundled sample: a shadow changes nothing
-//! a run trades, journals every bar once (across a SIGKILL and a restart),
-//! books what `ml_signal` itself would; `ml compare` tells no difference
-//! from one; and the promotion gate names each rule a record fails.
+//! Shadow models and live ones end to end on the bundled sample: a shadow
+//! changes nothing a run trades, journals every bar once (across a SIGKILL
+//! and a restart), books what `ml_signal` itself would; `ml compare` tells
+//! no difference from one; the promotion gate names each rule a record
+//! fails; the kill switch stops a live model on its bar, demotes it, and the
+//! other sleeve trades on.
 
 #[path = "support/journal.rs"]
 mod support;
@@ -247,4 +249,93 @@ fn the_promotion_gate_names_each_failing_rule_and_force_is_recorded() {
 fn trained_other(dir: &Path) -> String {
     let report = json(&ok(dir, &["ml", "train", "--model", "logistic", "--folds", "2", "--format", "json"]));
     report["model_id"].as_str().unwrap().to_owned()
+}
+
+/// A run file of two sleeves on two symbols: demo_ma on MSFT, the model on
+/// GOOG with `guard` (its kill-switch parameters, maybe none).
+fn two_sleeves(dir: &Path, name: &str, model: &str, guard: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(
+        &path,
+        format!(
+            "[data]\nuniverse = \"sample\"\nsymbols = [\"GOOG\", \"MSFT\"]\n\n\
+             [[strategies]]\nname = \"ma\"\nstrategy = \"demo_ma\"\nsymbols = [\"MSFT\"]\n\n\
+             [[strategies]]\nname = \"model\"\nstrategy = \"ml_signal\"\nsymbols = [\"GOOG\"]\n\
+             params = {{ model = \"{model}\"{guard} }}\n"
+        ),
+    )
+    .unwrap();
+    path.display().to_string()
+}
+
+/// (entry bar, exit bar, long) of the trades of sleeve `name`.
+fn trades_of(report: &Value, name: &str) -> Vec<(u64, u64, bool)> {
+    let trades = report["trades"].as_array().unwrap();
+    let of = trades.iter().filter(|t| t["strategy"] == name);
+    of.map(|t| {
+        (t["entry_bar"].as_u64().unwrap(), t["exit_bar"].as_u64().unwrap(), t["size"].as_f64().unwrap() > 0.0)
+    })
+    .collect()
+}
+
+#[test]
+fn the_kill_switch_stops_a_live_model_on_its_bar_and_the_other_sleeve_trades_on() {
+    let _watchdog = gt_testkit::Watchdog::new(WAIT_LIMIT);
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let id = trained(dir);
+    ok(dir, &["ml", "promote", &id, "--to", "live", "--force"]);
+    let guarded = two_sleeves(dir, "guarded.toml", &id, ", max_feature_psi = 0.25, drift_window = 60");
+    let plain = two_sleeves(dir, "plain.toml", &id, "");
+
+    let run = |config: &str| {
+        let output =
+            gpt_trader(dir).args(["backtest", "--config", config, "--no-save", "--format", "json"]).output();
+        let output = output.unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        (json(std::str::from_utf8(&output.stdout).unwrap()), String::from_utf8(output.stderr).unwrap())
+    };
+    let (stopped, said) = run(&guarded);
+    let (unstopped, quiet) = run(&plain);
+    assert!(!quiet.contains("kill switch"), "{quiet}");
+    let note = said.lines().find(|l| l.contains("the kill switch stopped model")).expect(&said);
+    let date = note.split(" at ").nth(1).unwrap().split(':').next().unwrap().to_owned();
+    assert!(note.contains("drifted: PSI"), "{note}");
+    // The bar it stopped on, by its date in the equity curve.
+    let times = stopped["equity"].as_array().unwrap();
+    let stop = times.iter().position(|p| p["time"] == date.as_str()).unwrap() as u64;
+    // The other sleeve trades on: as without the kill switch up to the bar,
+    // and after it every trade it made then (and those the cash the model
+    // no longer takes lets it make).
+    let (ma, ma_unstopped) = (trades_of(&stopped, "ma"), trades_of(&unstopped, "ma"));
+    let until =
+        |trades: &[(u64, u64, bool)]| trades.iter().filter(|t| t.1 <= stop).copied().collect::<Vec<_>>();
+    assert_eq!(until(&ma), until(&ma_unstopped));
+    assert!(ma.iter().filter(|t| t.0 > stop).count() > 10, "it trades after the stop");
+    assert!(ma_unstopped.iter().all(|t| ma.contains(t)));
+    // The model trades until then, the same as without it, and nothing after:
+    // a position it held is closed on the next bar.
+    let model = trades_of(&stopped, "model");
+    assert!(!model.is_empty() && model.iter().all(|(entry, exit, _)| *entry <= stop && *exit <= stop + 1));
+    let before: Vec<_> =
+        trades_of(&unstopped, "model").into_iter().filter(|(_, exit, _)| *exit <= stop).collect();
+    assert_eq!(model[..before.len()], before[..]);
+    assert!(trades_of(&unstopped, "model").len() > model.len());
+
+    // In a paper session the same bar demotes the live model to shadow, recorded with why.
+    let output =
+        gpt_trader(dir).args(["paper", "run", "--config", &guarded, "--session", "k"]).output().unwrap();
+    let said = String::from_utf8(output.stderr).unwrap();
+    assert!(output.status.success(), "{said}");
+    let demoted =
+        format!("Kill switch: model {id} stopped and demoted to shadow (session k, bar {date}: feature");
+    assert!(said.contains(&demoted), "{said}");
+    let model = json(&ok(dir, &["ml", "show", &id, "--format", "json"]));
+    assert_eq!(model["status"], "shadow");
+    let last = model["history"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(
+        (last["from"].as_str(), last["to"].as_str(), last["origin"].as_str()),
+        (Some("live"), Some("shadow"), Some("kill switch"))
+    );
+    assert!(last["reason"].as_str().unwrap().contains(&format!("bar {date}: feature")), "{last}");
 }

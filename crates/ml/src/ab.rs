@@ -4,7 +4,7 @@
 
 use rand::rngs::ChaCha8Rng;
 use rand::{RngExt, SeedableRng};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Fewest paired returns a difference is tested on; with fewer the answer is "not enough data".
 pub const MIN_PAIRED_RETURNS: usize = 30;
@@ -78,35 +78,69 @@ pub fn paired_difference_test(a: &[f64], b: &[f64], seed: u64) -> Option<Differe
     })
 }
 
-/// Bins of [`population_stability`].
+/// Bins of a [`Distribution`].
 pub const PSI_BINS: usize = 10;
 
-/// The population stability index of `actual` against `expected`:
-/// Σ (aᵢ − eᵢ) ln(aᵢ / eᵢ) over [`PSI_BINS`] bins cut at `expected`'s
-/// deciles (shares floored at 0.0001 so an empty bin stays finite). Read as
-/// < 0.1 no shift, 0.1–0.25 moderate, > 0.25 significant. `None` when
-/// either side is empty or `expected` takes one value only.
-pub fn population_stability(expected: &[f64], actual: &[f64]) -> Option<f64> {
-    let mut sorted: Vec<f64> = expected.iter().copied().filter(|x| x.is_finite()).collect();
-    let actual: Vec<f64> = actual.iter().copied().filter(|x| x.is_finite()).collect();
-    if sorted.is_empty() || actual.is_empty() {
-        return None;
-    }
-    sorted.sort_by(f64::total_cmp);
-    if sorted[0] == sorted[sorted.len() - 1] {
-        return None;
-    }
-    let mut edges: Vec<f64> = (1..PSI_BINS).map(|i| sorted[i * sorted.len() / PSI_BINS]).collect();
-    edges.dedup();
-    let shares = |values: &[f64]| {
-        let mut counts = vec![0usize; edges.len() + 1];
-        for v in values {
-            counts[edges.partition_point(|edge| edge <= v)] += 1;
+/// A population as the stability index reads it: cut points at its deciles
+/// and the share of it in each bin (a feature's values at training, kept
+/// with the model).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Distribution {
+    /// Ascending cut points; bin `i` holds values below `edges[i]` and at or above `edges[i - 1]`.
+    pub edges: Vec<f64>,
+    /// The share of the population in each of the `edges.len() + 1` bins.
+    pub shares: Vec<f64>,
+}
+
+impl Distribution {
+    /// The distribution of the finite values of `values`, cut at its
+    /// deciles; `None` when it has none or takes one value only.
+    pub fn of(values: &[f64]) -> Option<Self> {
+        let mut sorted: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
+        sorted.sort_by(f64::total_cmp);
+        if sorted.first()? == sorted.last()? {
+            return None;
         }
-        counts.into_iter().map(|c| (c as f64 / values.len() as f64).max(1e-4)).collect::<Vec<f64>>()
-    };
-    let (e, a) = (shares(&sorted), shares(&actual));
-    Some(e.iter().zip(&a).map(|(e, a)| (a - e) * (a / e).ln()).sum())
+        let mut edges: Vec<f64> = (1..PSI_BINS).map(|i| sorted[i * sorted.len() / PSI_BINS]).collect();
+        edges.dedup();
+        let shares = shares_in(&edges, &sorted);
+        Some(Self { edges, shares })
+    }
+
+    /// The population stability index of `actual` against this population:
+    /// Σ (aᵢ − eᵢ) ln(aᵢ / eᵢ) over its bins (shares floored at 0.0001 so an
+    /// empty bin stays finite). Read as < 0.1 no shift, 0.1–0.25 moderate,
+    /// > 0.25 significant. `None` when `actual` has no finite value.
+    pub fn stability(&self, actual: &[f64]) -> Option<f64> {
+        let actual: Vec<f64> = actual.iter().copied().filter(|x| x.is_finite()).collect();
+        if actual.is_empty() || self.shares.len() != self.edges.len() + 1 {
+            return None;
+        }
+        let floor = |share: f64| share.max(1e-4);
+        let psi = self
+            .shares
+            .iter()
+            .zip(shares_in(&self.edges, &actual))
+            .map(|(e, a)| (floor(a) - floor(*e)) * (floor(a) / floor(*e)).ln())
+            .sum();
+        Some(psi)
+    }
+}
+
+/// The share of `values` (finite) in each bin cut at `edges`.
+fn shares_in(edges: &[f64], values: &[f64]) -> Vec<f64> {
+    let mut counts = vec![0usize; edges.len() + 1];
+    for v in values {
+        counts[edges.partition_point(|edge| edge <= v)] += 1;
+    }
+    counts.into_iter().map(|c| c as f64 / values.len() as f64).collect()
+}
+
+/// The population stability index of `actual` against `expected` (see
+/// [`Distribution::stability`]); `None` when either side is empty or
+/// `expected` takes one value only.
+pub fn population_stability(expected: &[f64], actual: &[f64]) -> Option<f64> {
+    Distribution::of(expected)?.stability(actual)
 }
 
 /// How [`population_stability`] reads: `none` below 0.1, `moderate` up to 0.25, `significant` above.

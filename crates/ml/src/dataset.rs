@@ -148,6 +148,18 @@ impl Dataset {
         }
     }
 
+    /// Each column's distribution over the table (what a live model's
+    /// features are checked against for drift); `None` for a constant column.
+    pub fn feature_profile(&self) -> Vec<Option<crate::ab::Distribution>> {
+        let width = self.columns.len();
+        (0..width)
+            .map(|c| {
+                let values: Vec<f64> = self.rows.iter().skip(c).step_by(width.max(1)).copied().collect();
+                crate::ab::Distribution::of(&values)
+            })
+            .collect()
+    }
+
     /// Samples in the table.
     pub fn len(&self) -> usize {
         self.starts.len()

@@ -1,26 +1,53 @@
 //! `ml_signal`: a registered model's predictions traded bar by bar, its
 //! features computed by the same stream as in training.
 
-use crate::{FeatureSet, FeatureStream, MlError, SchemaBound};
+use crate::{Demotion, FeatureSet, FeatureStream, MlError, ModelGuard, SchemaBound};
 use gt_model::{Quantity, Timestamp};
 use gt_strategy::{Strategy, StrategyContext};
 use std::sync::{Arc, Mutex};
 
-/// Where a [`ModelSignal`] leaves the probability it computed on its last
-/// bar, with the bar's time, for a reader outside the engine (a shadow
-/// model's journal). Clones share the slot.
-#[derive(Clone, Default)]
-pub struct PredictionTap(Arc<Mutex<Option<(Timestamp, f64)>>>);
+/// A slot a [`ModelSignal`] leaves something in for a reader outside the
+/// engine (a shadow's journal, a session's registry); clones share it.
+pub struct Tap<T>(Arc<Mutex<Option<T>>>);
 
-impl PredictionTap {
-    /// The prediction left since the last take, if any: `(bar time, probability)`.
-    pub fn take(&self) -> Option<(Timestamp, f64)> {
+impl<T> Clone for Tap<T> {
+    fn clone(&self) -> Self {
+        Self(Arc::clone(&self.0))
+    }
+}
+
+impl<T> Default for Tap<T> {
+    fn default() -> Self {
+        Self(Arc::new(Mutex::new(None)))
+    }
+}
+
+impl<T> Tap<T> {
+    /// What was left since the last take, if anything.
+    pub fn take(&self) -> Option<T> {
         self.0.lock().unwrap_or_else(|e| e.into_inner()).take()
     }
 
-    fn leave(&self, ts: Timestamp, probability: f64) {
-        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some((ts, probability));
+    fn leave(&self, value: T) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(value);
     }
+}
+
+/// Where a signal leaves the probability of its last bar: `(bar time, probability)`.
+pub type PredictionTap = Tap<(Timestamp, f64)>;
+
+/// Where a guarded signal leaves its demotion, on the bar it is stopped.
+pub type DemotionTap = Tap<Demotion>;
+
+/// A model's kill switch as a signal runs it: the guard, where its
+/// demotion is told, and whether the position is closed then.
+pub struct Guarded {
+    /// The guard.
+    pub guard: ModelGuard,
+    /// Where the demotion is left.
+    pub tap: DemotionTap,
+    /// Close the model's position on the bar it is stopped (else it is left as it is).
+    pub close_position: bool,
 }
 
 /// Pushes each bar into the model's feature stream and trades its
@@ -35,6 +62,8 @@ pub struct ModelSignal {
     allow_short: bool,
     size: Quantity,
     tap: Option<PredictionTap>,
+    guarded: Option<Guarded>,
+    stopped: bool,
 }
 
 impl ModelSignal {
@@ -59,7 +88,15 @@ impl ModelSignal {
             allow_short,
             size,
             tap: None,
+            guarded: None,
+            stopped: false,
         })
+    }
+
+    /// Stops trading for good on the bar `guarded`'s guard demotes the model.
+    pub fn with_guard(mut self, guarded: Guarded) -> Self {
+        self.guarded = Some(guarded);
+        self
     }
 
     /// Also leaves each bar's probability in `tap`.
@@ -75,11 +112,34 @@ impl Strategy for ModelSignal {
     }
 
     fn on_bar(&mut self, ctx: &mut StrategyContext<'_>) {
-        let Some(row) = self.stream.push(ctx.bar()) else { return };
-        let Ok(probabilities) = self.model.predict(&self.features, &row) else { return };
-        let Some(&p) = probabilities.first() else { return };
+        if self.stopped {
+            return;
+        }
+        let row = self.stream.push(ctx.bar());
+        let probability = row
+            .as_ref()
+            .and_then(|row| self.model.predict(&self.features, row).ok())
+            .and_then(|probabilities| probabilities.first().copied());
+        if let Some(guarded) = &mut self.guarded {
+            let seen = (ctx.bar_index(), ctx.bar());
+            let demotion = guarded.guard.observe(
+                seen,
+                row.as_deref(),
+                probability.is_some(),
+                (ctx.position(), ctx.equity()),
+            );
+            if let Some(demotion) = demotion {
+                self.stopped = true;
+                if guarded.close_position {
+                    ctx.close_position();
+                }
+                guarded.tap.leave(demotion);
+                return;
+            }
+        }
+        let Some(p) = probability else { return };
         if let Some(tap) = &self.tap {
-            tap.leave(ctx.bar().ts, p);
+            tap.leave((ctx.bar().ts, p));
         }
         crate::signal::trade(ctx, p, self.threshold, self.allow_short, self.size);
     }

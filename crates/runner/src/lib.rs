@@ -17,6 +17,7 @@ pub mod compare;
 pub mod data;
 mod error;
 pub mod fetch;
+pub mod kill_switch;
 pub mod outcome;
 pub mod paper;
 pub mod paths;

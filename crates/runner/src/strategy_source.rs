@@ -2,7 +2,11 @@
 //! the signal of a model from the registry in the run store.
 
 use crate::{RunError, paths, store};
-use gt_ml::{FeatureSet, Model, ModelKind, ModelSignal, SchemaBound};
+use gt_ml::ab::Distribution;
+use gt_ml::{
+    Demotion, DemotionTap, FeatureSet, GuardLimits, Guarded, Model, ModelGuard, ModelKind, ModelSignal,
+    SchemaBound,
+};
 use gt_strategy::{ParamKind, ParamSpec, Params, Strategy, StrategySpec, registry};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -22,7 +26,7 @@ pub static ML_SIGNAL_SPEC: StrategySpec = StrategySpec::new(
     schema_only,
 );
 
-const ML_SIGNAL_PARAMS: [ParamSpec; 3] = [
+const ML_SIGNAL_PARAMS: [ParamSpec; 8] = [
     ParamSpec {
         name: "threshold",
         kind: ParamKind::Float { default: 0.55, min: 0.5, max: 0.99 },
@@ -37,6 +41,31 @@ const ML_SIGNAL_PARAMS: [ParamSpec; 3] = [
         name: "size",
         kind: ParamKind::Float { default: 1.0, min: 0.01, max: 1.0 },
         help: "each entry's share of the equity available",
+    },
+    ParamSpec {
+        name: "max_drawdown_pct",
+        kind: ParamKind::Float { default: 0.0, min: 0.0, max: 100.0 },
+        help: "kill switch: stop (a live model is demoted to shadow) when the model's own drawdown passes this many percent of its first equity; 0 is off",
+    },
+    ParamSpec {
+        name: "max_feature_psi",
+        kind: ParamKind::Float { default: 0.0, min: 0.0, max: 10.0 },
+        help: "kill switch: stop when a feature's population stability index over drift_window bars against its training distribution passes this (0.1 moderate, 0.25 significant); 0 is off",
+    },
+    ParamSpec {
+        name: "drift_window",
+        kind: ParamKind::Int { default: 100, min: 10, max: 100_000 },
+        help: "bars of features max_feature_psi is measured over",
+    },
+    ParamSpec {
+        name: "stale_bars",
+        kind: ParamKind::Int { default: 0, min: 0, max: 100_000 },
+        help: "kill switch: stop after this many bars in a row without a prediction (a feature missing); 0 is off",
+    },
+    ParamSpec {
+        name: "close_on_stop",
+        kind: ParamKind::Bool { default: true },
+        help: "close the model's position on the bar the kill switch stops it (else leave it)",
     },
 ];
 
@@ -102,67 +131,92 @@ pub struct MlSignalParams {
     pub allow_short: bool,
     /// Each entry's share of the equity available, in (0, 1].
     pub size: f64,
+    /// The kill switch's limits (all off by default).
+    pub guard: GuardLimits,
+    /// Close the model's position when the kill switch stops it.
+    pub close_on_stop: bool,
 }
 
 impl MlSignalParams {
-    /// Checks `given` (name, text) pairs: `model` is required.
+    /// Checks `given` (name, text) pairs against [`ML_SIGNAL_SPEC`]'s schema; `model` is required.
     pub fn parse(given: &[(String, String)]) -> Result<Self, RunError> {
-        let mut params = Self { model: String::new(), threshold: 0.55, allow_short: false, size: 1.0 };
-        for (name, text) in given {
-            let text = text.trim();
-            match name.trim() {
-                "model" => params.model = text.to_owned(),
-                "threshold" => {
-                    params.threshold =
-                        text.parse().ok().filter(|p| (0.5..1.0).contains(p)).ok_or_else(|| {
-                            RunError::invalid(format!(
-                                "ml_signal: threshold must be a probability from 0.5 up to 1, got {text:?}"
-                            ))
-                        })?
-                }
-                "size" => {
-                    params.size = text.parse().ok().filter(|s| *s > 0.0 && *s <= 1.0).ok_or_else(|| {
-                        RunError::invalid(format!(
-                            "ml_signal: size is a fraction of the equity in (0, 1], got {text:?}"
-                        ))
-                    })?
-                }
-                "allow_short" => {
-                    params.allow_short = match text {
-                        "true" | "1" | "yes" | "on" => true,
-                        "false" | "0" | "no" | "off" => false,
-                        _ => {
-                            return Err(RunError::invalid(format!(
-                                "ml_signal: allow_short is true or false, got {text:?}"
-                            )));
-                        }
-                    }
-                }
-                other => {
-                    return Err(RunError::invalid(format!(
-                        "ml_signal has no parameter '{other}'; its parameters: model, threshold, allow_short, size"
-                    )));
-                }
-            }
-        }
-        if params.model.is_empty() {
+        let (models, rest): (Vec<_>, Vec<_>) =
+            given.iter().cloned().partition(|(name, _)| name.trim() == "model");
+        let model = models.last().map(|(_, id)| id.trim().to_owned()).unwrap_or_default();
+        if model.is_empty() {
             return Err(RunError::invalid(
                 "ml_signal needs --param model=ID, a model of `gpt-trader ml list`".to_owned(),
             ));
         }
-        Ok(params)
+        let params = ML_SIGNAL_SPEC.resolve(&rest)?;
+        let off_at_zero = |value: f64| (value > 0.0).then_some(value);
+        let stale_bars = params.int("stale_bars");
+        Ok(Self {
+            model,
+            threshold: params.float("threshold"),
+            allow_short: params.flag("allow_short"),
+            size: params.float("size"),
+            guard: GuardLimits {
+                max_drawdown_pct: off_at_zero(params.float("max_drawdown_pct")),
+                max_feature_psi: off_at_zero(params.float("max_feature_psi")),
+                drift_window: params.int("drift_window") as usize,
+                stale_bars: (stale_bars > 0).then_some(stale_bars as usize),
+            },
+            close_on_stop: params.flag("close_on_stop"),
+        })
     }
 
     fn build(&self) -> Result<Box<dyn Strategy>, RunError> {
         Ok(Box::new(self.signal(&load_model(&self.model)?)?))
     }
 
-    /// The signal of `loaded` (the model these parameters name) with these parameters.
+    /// Whether any kill-switch limit is set.
+    fn guarded(&self) -> bool {
+        let GuardLimits { max_drawdown_pct, max_feature_psi, stale_bars, .. } = &self.guard;
+        max_drawdown_pct.is_some() || max_feature_psi.is_some() || stale_bars.is_some()
+    }
+
+    /// The signal of `loaded` (the model these parameters name) with these
+    /// parameters; with a kill-switch limit set, its demotion is told to
+    /// [`take_demotions`].
     pub fn signal(&self, loaded: &LoadedModel) -> Result<ModelSignal, RunError> {
         let (model, features) = (Arc::clone(&loaded.bound), loaded.features.clone());
-        ModelSignal::new(model, features, self.threshold, self.allow_short, self.size)
-            .map_err(|e| RunError::invalid(format!("ml_signal: {e}")))
+        let signal = ModelSignal::new(model, features, self.threshold, self.allow_short, self.size)
+            .map_err(|e| RunError::invalid(format!("ml_signal: {e}")))?;
+        if !self.guarded() {
+            return Ok(signal);
+        }
+        if self.guard.max_feature_psi.is_some() && loaded.profile.iter().all(Option::is_none) {
+            return Err(RunError::invalid(format!(
+                "ml_signal: model {} keeps no feature distributions (it was trained before they were kept): \
+                 retrain it, or leave max_feature_psi at 0",
+                loaded.id
+            )));
+        }
+        let tap = DemotionTap::default();
+        demotion_taps().lock().unwrap_or_else(|e| e.into_inner()).push((loaded.id.clone(), tap.clone()));
+        let names = loaded.features.column_names().iter().map(|n| n.to_string()).collect();
+        let guard = ModelGuard::new(self.guard.clone(), names, loaded.profile.clone());
+        Ok(signal.with_guard(Guarded { guard, tap, close_position: self.close_on_stop }))
     }
+}
+
+/// The kill switches of the `ml_signal`s built in this process, by model id.
+fn demotion_taps() -> &'static Mutex<Vec<(String, DemotionTap)>> {
+    static TAPS: OnceLock<Mutex<Vec<(String, DemotionTap)>>> = OnceLock::new();
+    TAPS.get_or_init(Default::default)
+}
+
+/// Whether an `ml_signal` with a kill switch was built in this process.
+pub fn any_kill_switch() -> bool {
+    !demotion_taps().lock().unwrap_or_else(|e| e.into_inner()).is_empty()
+}
+
+/// The models whose kill switch stopped them since the last call, with the
+/// demotion: the bar, its time and why.
+pub fn take_demotions() -> Vec<(String, Demotion)> {
+    let taps = demotion_taps().lock().unwrap_or_else(|e| e.into_inner());
+    taps.iter().filter_map(|(id, tap)| tap.take().map(|d| (id.clone(), d))).collect()
 }
 
 /// A model read from the registry, with the feature set it runs on.
@@ -176,6 +230,8 @@ pub struct LoadedModel {
     pub bound: Arc<SchemaBound>,
     /// The feature set it was trained on.
     pub features: FeatureSet,
+    /// Each feature's distribution at training (none kept by models trained before they were).
+    pub profile: Vec<Option<Distribution>>,
 }
 
 /// The run store a command named with `--db`, where `ml_signal` reads its
@@ -238,11 +294,14 @@ pub fn load_model(id: &str) -> Result<LoadedModel, RunError> {
     let model = Model::from_bytes(kind, record.model.model.as_bytes(), width).map_err(invalid)?;
     let bound = SchemaBound::new(&record.model.schema_hash, model);
     bound.check(&features).map_err(invalid)?;
+    let profile =
+        serde_json::from_value(record.model.definition["feature_profile"].clone()).unwrap_or_default();
     let entry = LoadedModel {
         id: record.model.id.clone(),
         status: record.status.clone(),
         bound: Arc::new(bound),
         features,
+        profile,
     };
     loaded().lock().unwrap_or_else(|e| e.into_inner()).insert(id.to_owned(), entry.clone());
     Ok(entry)
@@ -261,15 +320,23 @@ mod tests {
         let params =
             MlSignalParams::parse(&pairs(&[("model", "1c52"), ("threshold", "0.6"), ("allow_short", "yes")]))
                 .unwrap();
-        assert_eq!(
-            params,
-            MlSignalParams { model: "1c52".into(), threshold: 0.6, allow_short: true, size: 1.0 }
-        );
+        let read = (params.model.as_str(), params.threshold, params.allow_short, params.size);
+        assert_eq!(read, ("1c52", 0.6, true, 1.0));
+        assert!(!params.guarded(), "the kill switch is off by default");
+        let given = pairs(&[("model", "x"), ("max_drawdown_pct", "5"), ("stale_bars", "3")]);
+        let guard = MlSignalParams::parse(&given).unwrap().guard;
+        let expected = GuardLimits {
+            max_drawdown_pct: Some(5.0),
+            max_feature_psi: None,
+            drift_window: 100,
+            stale_bars: Some(3),
+        };
+        assert_eq!(guard, expected);
         let error = |given: &[(&str, &str)]| MlSignalParams::parse(&pairs(given)).unwrap_err().to_string();
         assert!(error(&[]).contains("needs --param model=ID"));
-        assert!(error(&[("model", "x"), ("threshold", "0.4")]).contains("from 0.5 up to 1"));
-        assert!(error(&[("model", "x"), ("fast", "3")]).contains("model, threshold, allow_short, size"));
-        assert!(error(&[("model", "x"), ("size", "1.5")]).contains("(0, 1]"));
+        assert!(error(&[("model", "x"), ("threshold", "0.4")]).contains("threshold"));
+        assert!(error(&[("model", "x"), ("fast", "3")]).contains("fast"));
+        assert!(error(&[("model", "x"), ("size", "1.5")]).contains("size"));
         assert!(matches!(StrategySource::resolve("demo_ma", &[]), Ok(StrategySource::Builtin(..))));
     }
 }

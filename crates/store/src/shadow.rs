@@ -27,6 +27,25 @@ pub struct ShadowRow {
     pub orders: String,
 }
 
+/// A journal row's insert, with `$values` after `($1, ..., $5, `.
+macro_rules! insert_shadow_row {
+    ($values:literal) => {
+        concat!(
+            "INSERT INTO shadow_predictions (owner, model_id, symbol, ts, close, probability, position, equity, \
+             trades, orders) VALUES ($1, $2, $3, $4, $5, ",
+            $values,
+            ") ON CONFLICT (owner, model_id, symbol, ts) DO NOTHING"
+        )
+    };
+}
+
+/// Journals a row with a probability.
+const INSERT_PREDICTED: &str = insert_shadow_row!("$6, $7, $8, $9, $10");
+
+/// Journals a row without one: sqlx's Any driver gives a bound NULL no type
+/// PostgreSQL takes for a DOUBLE PRECISION, so the NULL is in the SQL.
+const INSERT_UNPREDICTED: &str = insert_shadow_row!("NULL, $6, $7, $8, $9");
+
 impl Store {
     /// Journals `rows` for `owner` (`session:NAME`, `run:ID`) in one
     /// transaction; a row already journaled (same model, symbol and time) is
@@ -35,24 +54,25 @@ impl Store {
         let mut tx = self.pool.begin().await?;
         let mut inserted = 0;
         for row in rows {
-            inserted += sqlx::query(
-                "INSERT INTO shadow_predictions (owner, model_id, symbol, ts, close, probability, position, \
-                 equity, trades, orders) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
-                 ON CONFLICT (owner, model_id, symbol, ts) DO NOTHING",
-            )
-            .bind(owner)
-            .bind(&row.model_id)
-            .bind(&row.symbol)
-            .bind(row.ts)
-            .bind(row.close)
-            .bind(row.probability)
-            .bind(row.position)
-            .bind(row.equity)
-            .bind(row.trades)
-            .bind(&row.orders)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
+            let sql = if row.probability.is_some() { INSERT_PREDICTED } else { INSERT_UNPREDICTED };
+            let query = sqlx::query(sql)
+                .bind(owner)
+                .bind(&row.model_id)
+                .bind(&row.symbol)
+                .bind(row.ts)
+                .bind(row.close);
+            let query = match row.probability {
+                Some(p) => query.bind(p),
+                None => query,
+            };
+            inserted += query
+                .bind(row.position)
+                .bind(row.equity)
+                .bind(row.trades)
+                .bind(&row.orders)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
         }
         tx.commit().await?;
         Ok(inserted)

@@ -100,10 +100,16 @@ pub fn run(args: &BacktestArgs) -> Result<()> {
     if store.is_none() && only_stats && shadows.is_empty() && format_choice == OutputFormat::Table {
         // Only the statistics are shown: no equity curve is kept, it is folded into them.
         let (result, stats) = prepared.run_for_stats();
+        for note in gt_runner::kill_switch::demotion_notes(time_format_of(&prepared.series)) {
+            eprintln!("{note}");
+        }
         return output::print_table(&stats, &result, time_format_of(&prepared.series), &prepared.title);
     }
     let result = prepared.run();
     let PreparedRun { series, title, config, .. } = prepared;
+    for note in gt_runner::kill_switch::demotion_notes(time_format_of(&series)) {
+        eprintln!("{note}");
+    }
     let (shadow_summaries, shadow_rows) = follow_backtest(shadows, &series, config.initial_cash);
     let format = time_format_of(&series);
     let report = report_of(&series, &result);

@@ -339,7 +339,7 @@ fn run_train(args: &TrainArgs, url: &str) -> Result<()> {
         LabelChoice::Meta(strategy) => meta_backtest(&series, &data, &report, args, strategy)?,
     };
     if let Some((store, runtime)) = store {
-        let model = new_model(&series, &features, args, &summary, bytes)?;
+        let model = new_model(&series, (&features, &data), args, &summary, bytes)?;
         let record = runtime.block_on(store.register_model(&model, "ml train"))?;
         runtime.block_on(store.close());
         summary["model_id"] = Value::String(record.model.id.clone());
@@ -479,7 +479,7 @@ fn engine_stats(
 /// The registry's record of a trained model; its id is a hash of all of it.
 fn new_model(
     series: &[BarSeries],
-    features: &FeatureSet,
+    (features, data): (&FeatureSet, &Dataset),
     args: &TrainArgs,
     summary: &Value,
     bytes: Vec<u8>,
@@ -494,6 +494,7 @@ fn new_model(
         "embargo": args.embargo,
         "first_bar": summary["folds"][0]["train_start"],
         "last_sample": summary["folds"].as_array().and_then(|f| f.last()).map(|f| f["test_end"].clone()),
+        "feature_profile": data.feature_profile(),
     });
     let mut record = NewModel {
         id: String::new(),

@@ -13,6 +13,7 @@ use clap::{Args, Subcommand, ValueEnum};
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use gt_live::alpaca::OutsideHours;
 use gt_live::{Pacing, SessionMetrics};
+use gt_runner::kill_switch;
 use gt_runner::outcome::{report_of, time_format_of};
 use gt_runner::paper::alpaca::{self, AlpacaRunOptions};
 use gt_runner::paper::{
@@ -338,15 +339,20 @@ fn run_session(url: &str, args: &PaperRunArgs) -> Result<()> {
     // An Alpaca session journals its live bars: its shadows skip the warm-up history.
     let journal_from = if live { total_steps(&prepared.series) } else { 0 };
     let symbols: Vec<gt_model::Symbol> = prepared.series.iter().map(|s| s.symbol().clone()).collect();
-    let (followers, bar_feed) = match shadows.is_empty() {
-        true => (None, None),
+    let mut feeds = Vec::new();
+    let followers = match shadows.is_empty() {
+        true => None,
         false => {
             let cash = prepared.config.initial_cash;
             let (followers, feed) =
                 ShadowFollowers::start(shadows, &symbols, (url, name), journal_from, cash)?;
-            (Some(followers), Some(feed))
+            feeds.push(feed);
+            Some(followers)
         }
     };
+    let time_format = if live { gt_model::TimeFormat::DateTime } else { time_format_of(&prepared.series) };
+    feeds.extend(kill_switch::demotion_recorder(url, name, time_format)?);
+    let bar_feed = kill_switch::all_of(feeds);
     let (result, new_steps, finished, store, runtime) = if live {
         let halted = existing.as_ref().and_then(|r| r.snapshot["halt_reason"].as_str().map(str::to_owned));
         let options = AlpacaRunOptions {
