@@ -124,7 +124,10 @@ fn a_trained_model_is_registered_promoted_in_order_retired_and_exported() {
         Some(0),
         "a unique start of the id will do"
     );
-    assert_eq!(ml(dir, &["promote", &id, "--to", "live", "--reason", "two weeks in shadow"]).0, Some(0));
+    let (code, _, said) = ml(dir, &["promote", &id, "--to", "live"]);
+    assert_eq!(code, Some(1), "to live only through the gate");
+    assert!(said.contains("has followed no paper session in shadow"), "{said}");
+    assert_eq!(ml(dir, &["promote", &id, "--to", "live", "--force", "--reason", "desk call"]).0, Some(0));
     assert_eq!(ml(dir, &["retire", &id]).0, Some(0));
     let (code, _, said) = ml(dir, &["promote", &id, "--to", "shadow", "--force"]);
     assert_eq!(code, Some(1));
@@ -143,11 +146,11 @@ fn a_trained_model_is_registered_promoted_in_order_retired_and_exported() {
         [
             ("candidate", "ml train"),
             ("shadow", "ml promote"),
-            ("live", "ml promote"),
+            ("live", "ml promote --force"),
             ("retired", "ml retire")
         ]
     );
-    assert_eq!(shown["history"][2]["reason"], "two weeks in shadow");
+    assert_eq!(shown["history"][2]["reason"], "desk call");
 
     let file = dir.join("model.json");
     assert_eq!(ml(dir, &["export", &id, file.to_str().unwrap()]).0, Some(0));
