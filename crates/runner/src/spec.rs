@@ -180,4 +180,7 @@ pub struct RunSpec {
     /// Notifications of a paper session (not part of what a run is).
     #[serde(skip)]
     pub notify: NotifySpec,
+    /// Shadow models that follow the run (`[[shadow]]`, as `--shadow` texts:
+    /// `MODEL[:name=value,...]`); they change nothing it trades.
+    pub shadows: Vec<String>,
 }

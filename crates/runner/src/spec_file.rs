@@ -112,9 +112,10 @@ pub fn parse(text: &str) -> Result<RunSpec, Vec<String>> {
     r.unknown(
         &root,
         "run file",
-        &["data", "execution", "risk", "allocation", "strategies", "output", "notify"],
+        &["data", "execution", "risk", "allocation", "strategies", "output", "notify", "shadow"],
     );
     let notify = notify_section(&mut r, &root);
+    let shadows = shadow_tables(&mut r, &root);
     let out = r.section(&root, "output", &["format", "trades_out", "equity_out"]);
     let output = OutputSpec {
         format: r.text(&out, "output", "format"),
@@ -224,10 +225,50 @@ pub fn parse(text: &str) -> Result<RunSpec, Vec<String>> {
         Some(_) => r.problem("strategies", "expected [[strategies]] tables"),
     }
     if r.problems.is_empty() {
-        Ok(RunSpec { output, data, execution, risk, allocation, strategies, notify })
+        Ok(RunSpec { output, data, execution, risk, allocation, strategies, notify, shadows })
     } else {
         Err(r.problems)
     }
+}
+
+/// `[[shadow]]`: each a `model` and `ml_signal`'s parameters for its
+/// hypothetical book, as a `--shadow` text, its form checked.
+fn shadow_tables(r: &mut Reader, root: &Table) -> Vec<String> {
+    let items = match root.get("shadow") {
+        None => return Vec::new(),
+        Some(Value::Array(items)) => items,
+        Some(_) => {
+            r.problem("shadow", "expected [[shadow]] tables");
+            return Vec::new();
+        }
+    };
+    let mut shadows = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let path = format!("shadow[{i}]");
+        let Some(table) = item.as_table() else {
+            r.problem(&path, "expected a table");
+            continue;
+        };
+        let Some(model) = r.text(table, &path, "model") else {
+            if !table.contains_key("model") {
+                r.problem(&path, "missing key 'model' (a model id of `gpt-trader ml list`)");
+            }
+            continue;
+        };
+        let params: Vec<String> = table
+            .iter()
+            .filter(|(key, _)| key.as_str() != "model")
+            .map(|(key, value)| {
+                format!("{key}={}", value.as_str().map_or_else(|| value.to_string(), str::to_owned))
+            })
+            .collect();
+        let text = if params.is_empty() { model } else { format!("{model}:{}", params.join(",")) };
+        match crate::shadow::parse_shadow(&text) {
+            Ok(_) => shadows.push(text),
+            Err(problem) => r.problem(&path, problem),
+        }
+    }
+    shadows
 }
 
 /// `[notify]`: webhooks (checked without ever quoting them), format, events
@@ -264,6 +305,17 @@ fn notify_section(r: &mut Reader, root: &Table) -> NotifySpec {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shadow_tables_become_shadow_texts_and_their_problems_are_named() {
+        let spec =
+            parse("[[shadow]]\nmodel = \"ab12\"\n\n[[shadow]]\nmodel = \"cd34\"\nthreshold = 0.6\n").unwrap();
+        assert_eq!(spec.shadows, ["ab12", "cd34:threshold=0.6"]);
+        let problems =
+            parse("[[shadow]]\nthreshold = 0.6\n\n[[shadow]]\nmodel = \"x\"\nfast = 3\n").unwrap_err();
+        assert!(problems[0].starts_with("shadow[0]: missing key 'model'"), "{problems:?}");
+        assert!(problems[1].starts_with("shadow[1]") && problems[1].contains("fast"), "{problems:?}");
+    }
 
     #[test]
     fn notify_is_read_with_its_problems_and_never_quotes_a_url() {

@@ -95,7 +95,7 @@ pub fn run(args: &BacktestArgs) -> Result<()> {
     for warning in prepared.warm_up_warnings() {
         eprintln!("{warning}");
     }
-    let shadows = shadow_args::shadows(&args.shadows.shadow, &prepared)?;
+    let shadows = shadow_args::shadows(args.shadows.or_file(&spec.shadows), &prepared)?;
     let only_stats = args.report.is_none() && trades_out.is_none() && equity_out.is_none();
     if store.is_none() && only_stats && shadows.is_empty() && format_choice == OutputFormat::Table {
         // Only the statistics are shown: no equity curve is kept, it is folded into them.

@@ -289,7 +289,7 @@ fn run_session(url: &str, args: &PaperRunArgs) -> Result<()> {
     let use_stored = existing.is_some() && options.is_empty();
     let live = args.broker == Broker::Alpaca;
     // The run, and the run file's [notify] (which is no part of the run).
-    let prepare = |options: &RunSpecArgs| -> Result<(PreparedRun, NotifySpec)> {
+    let prepare = |options: &RunSpecArgs| -> Result<(PreparedRun, NotifySpec, Vec<String>)> {
         let spec = options.spec()?;
         if spec.execution.finalizes() {
             bail!(
@@ -307,16 +307,17 @@ fn run_session(url: &str, args: &PaperRunArgs) -> Result<()> {
         } else {
             crate::commands::data_args::load(&spec.data)?
         };
-        Ok((prepare_on(&spec, series)?, spec.notify))
+        Ok((prepare_on(&spec, series)?, spec.notify, spec.shadows))
     };
-    let (mut prepared, notify_file) = match &existing {
+    let (mut prepared, notify_file, file_shadows) = match &existing {
         Some(record) if use_stored => with_stored_spec(record, prepare)?,
         _ => prepare(&args.spec)?,
     };
-    // The shadows given, else those the session was started with.
-    let shadow_names = match (&existing, args.shadows.shadow.is_empty()) {
+    // The shadows given (options, run file), else those the session was started with.
+    let given = args.shadows.or_file(&file_shadows).to_vec();
+    let shadow_names = match (&existing, given.is_empty()) {
         (Some(record), true) => SessionDefinition::of(record).shadows,
-        _ => args.shadows.shadow.clone(),
+        _ => given,
     };
     let shadows = shadow_args::shadows(&shadow_names, &prepared)?;
     let definition = match use_stored {

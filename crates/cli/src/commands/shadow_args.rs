@@ -13,9 +13,17 @@ pub struct ShadowArgs {
     /// strategies, never trading: on every bar its prediction and the orders it would have sent
     /// (on a hypothetical book of its own, through the same sizing and risk checks) are
     /// journaled in the run store. MODEL or MODEL:threshold=0.6,allow_short=true,size=0.5.
-    /// Repeatable. `gpt-trader ml compare` sets them against the run.
+    /// Repeatable; replaces a run file's [[shadow]] tables (model = "ID", threshold = 0.6, ...).
+    /// `gpt-trader ml compare` sets them against the run.
     #[arg(long = "shadow", value_name = "MODEL[:PARAMS]", value_parser = check_shadow)]
     pub shadow: Vec<String>,
+}
+
+impl ShadowArgs {
+    /// The shadows given on the command line, else the run file's `[[shadow]]`.
+    pub fn or_file<'a>(&'a self, file: &'a [String]) -> &'a [String] {
+        if self.shadow.is_empty() { file } else { &self.shadow }
+    }
 }
 
 /// Checks a `--shadow` value's form (its model is looked up when the run starts).

@@ -8,21 +8,13 @@ use gt_runner::records::StrategyRecord;
 use gt_runner::strategy_source::ML_SIGNAL;
 use gt_strategy::registry;
 
-/// What `strategies ml_signal` says: its parameters are not a built-in's schema (a model id is text).
-const ML_SIGNAL_HELP: &str = "ml_signal — a registered model's probabilities, traded bar by bar
-
-Each bar's features are pushed through the stream the model was trained on (its feature set; a
-model whose schema no longer matches is refused), and the model's probability decides: long above
-threshold; below 1 - threshold out, or short with allow_short. The model comes from the registry in
-the run store (`gpt-trader ml train` registers one; a retired one is refused). Backtesting the
-model on the bars it was trained on is in sample: `ml train` reports the out-of-sample backtest.
-
-  model        text    (required)  its id in `gpt-trader ml list`, or a unique start of it
-  threshold    float   0.55        0.5 up to 1
-  allow_short  bool    false       short below 1 - threshold
-  size         float   1           each entry's share of the equity available, in (0, 1]
-
-Set with --param NAME=VALUE, e.g. gpt-trader backtest --strategy ml_signal --param model=1c52db";
+/// What `strategies ml_signal` says beyond its schema: where the model comes from.
+const ML_SIGNAL_RULES: &str = "Each bar's features are pushed through the stream the model was trained on \
+(its feature set; a model whose schema no longer matches is refused), and the model's probability decides: \
+long above threshold; below 1 - threshold out, or short with allow_short. The model comes from the registry \
+in the run store (`gpt-trader ml train` registers one; a retired one is refused). The kill-switch \
+parameters stop the model (a live one is demoted to shadow) when one of its limits is passed. Backtesting \
+the model on the bars it was trained on is in sample: `ml train` reports the out-of-sample backtest.";
 
 /// Options of `gpt-trader strategies`.
 #[derive(Args, Debug)]
@@ -58,24 +50,34 @@ pub fn run(args: &StrategiesArgs) -> Result<()> {
         outln!("{table}\nDetails: gpt-trader strategies NAME");
         return Ok(());
     };
-    if name == ML_SIGNAL && args.format == OutputFormat::Table {
-        outln!("{ML_SIGNAL_HELP}");
-        return Ok(());
-    }
-    let spec = registry::find(name)?;
+    let spec = gt_runner::strategy_source::sweepable(name)?;
     if args.format == OutputFormat::Json {
         outln!("{}", serde_json::to_string(&StrategyRecord::of(spec))?);
         return Ok(());
     }
-    outln!("{} — {}\n\n{}\n", spec.name, spec.summary, spec.rules);
+    let rules = if name == ML_SIGNAL { ML_SIGNAL_RULES } else { spec.rules };
+    outln!("{} — {}\n\n{}\n", spec.name, spec.summary, rules);
     let mut table = Table::new();
     table.load_preset(UTF8_FULL_CONDENSED).set_header(["parameter", "type", "default", "range", "meaning"]);
+    if name == ML_SIGNAL {
+        table.add_row([
+            "model",
+            "text",
+            "(required)",
+            "",
+            "its id in `gpt-trader ml list`, or a unique start of it",
+        ]);
+    }
     for param in spec.params {
         let (kind, default, range) = param.describe();
         table.add_row([param.name, kind, &default, &range, param.help]);
     }
     outln!("{table}");
-    if let Some(first) = spec.params.first() {
+    if name == ML_SIGNAL {
+        outln!(
+            "Set with --param NAME=VALUE, e.g. gpt-trader backtest --strategy ml_signal --param model=1c52db"
+        );
+    } else if let Some(first) = spec.params.first() {
         let example = format!("--strategy {} --param {}={}", spec.name, first.name, first.describe().1);
         outln!("Set with --param NAME=VALUE, e.g. gpt-trader backtest {example}");
     }
