@@ -402,3 +402,34 @@ fn ml_signal_reads_its_model_from_the_store_the_command_names() {
     assert_eq!(elsewhere.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&elsewhere.stderr).contains("no model"), "the default store has none");
 }
+
+#[test]
+fn select_eval_scores_the_selector_and_its_baselines_out_of_sample() {
+    let dir = tempfile::tempdir().unwrap();
+    let (code, out, said) = ml(dir.path(), &["select-eval", "--universe", "sample", "--format", "json"]);
+    assert_eq!(code, Some(0), "{said}");
+    let report: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["strategies"].as_array().unwrap().len(), 5);
+    assert_eq!(report["features"].as_array().unwrap().len(), 6);
+    let (periods, tested) = (report["periods"].as_u64().unwrap(), report["test_periods"].as_u64().unwrap());
+    assert!(periods > 100, "a period a month over the sample's years: {periods}");
+    assert!(tested < periods && tested >= periods * 4 / 5 - 1, "{tested} of {periods}");
+    let methods: Vec<&str> =
+        report["methods"].as_array().unwrap().iter().map(|m| m["method"].as_str().unwrap()).collect();
+    assert_eq!(methods, ["ml", "equal_weight", "inverse_vol", "best_in_sample"]);
+    let weights = report["weights"].as_array().unwrap();
+    assert_eq!(weights.len() as u64, tested);
+    for w in weights {
+        let w: Vec<f64> = w.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
+        assert!(w.len() == 5 && (w.iter().sum::<f64>() - 1.0).abs() < 1e-9 && w.iter().all(|x| *x >= 0.0));
+    }
+    // Equal weight moves weight only to buy in: its turnover is 1 over the test periods.
+    let equal = &report["methods"][1];
+    assert!((equal["turnover"].as_f64().unwrap() * tested as f64 - 1.0).abs() < 0.5, "{equal}");
+    let (code, _, said) = ml(dir.path(), &["select-eval", "--period", "weekly"]);
+    assert_eq!(code, Some(2));
+    assert!(said.contains("expected month or a number of bars"), "{said}");
+    let (code, _, said) = ml(dir.path(), &["select-eval", "--period", "1000"]);
+    assert_eq!(code, Some(1));
+    assert!(said.contains("too few for 4 folds"), "{said}");
+}

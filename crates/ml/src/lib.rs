@@ -25,6 +25,7 @@ mod logistic;
 mod meta_filter;
 pub mod metrics;
 mod model_signal;
+pub mod selection;
 mod signal;
 #[cfg(test)]
 mod test_bench;

@@ -25,6 +25,7 @@ pub mod prepare;
 pub mod promotion;
 pub mod records;
 pub mod report;
+pub mod selection;
 mod settings;
 pub mod shadow;
 pub mod shadow_compare;

@@ -3,7 +3,7 @@
 //! candidate) and the model registry (`ml list/show/promote/retire/export`).
 
 use crate::commands::data_args::DataArgs;
-use crate::commands::{ml_compare, ml_registry};
+use crate::commands::{ml_compare, ml_registry, ml_select};
 use crate::output::OutputFormat;
 use anyhow::{Result, bail};
 use clap::{Args, Subcommand, ValueEnum};
@@ -126,6 +126,12 @@ autocorrelation. Below 30 paired returns it says: not enough data.")]
         #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
         format: OutputFormat,
     },
+    /// ML strategy selection, evaluated: a regime classifier (volatility, trend and correlation
+    /// features) weights the five strategies each period, trained walk-forward with purged folds,
+    /// against equal weight, inverse volatility and the best single strategy chosen in sample.
+    #[command(after_long_help = "Examples:\n  gpt-trader ml select-eval --universe sample\n  \
+                                 gpt-trader ml select-eval --symbols SPY,QQQ --period 20 --folds 6 --format json")]
+    SelectEval(ml_select::SelectEvalArgs),
     /// Write a model (its record and its own JSON) to a file.
     #[command(after_long_help = "Examples:\n  gpt-trader ml export 3f2a9c model.json")]
     Export {
@@ -282,12 +288,14 @@ fn dataset(
 /// `gpt-trader ml`.
 pub fn run(args: &MlArgs) -> Result<()> {
     let url = database_url(args.db.as_deref())?;
-    if let MlCommand::Train(train) = &args.command {
-        return run_train(train, &url);
+    match &args.command {
+        MlCommand::Train(train) => return run_train(train, &url),
+        MlCommand::SelectEval(eval) => return ml_select::run(eval),
+        _ => {}
     }
     let (store, runtime) = open_store(&url)?;
     let done = match &args.command {
-        MlCommand::Train(_) => Ok(()),
+        MlCommand::Train(_) | MlCommand::SelectEval(_) => Ok(()),
         MlCommand::List { format } => ml_registry::list(&store, &runtime, *format),
         MlCommand::Show { id, format } => ml_registry::show(&store, &runtime, id, *format),
         MlCommand::Promote { id, to, rules, session, force, reason } => {

@@ -10,6 +10,7 @@ pub mod indicators;
 pub mod ml;
 mod ml_compare;
 mod ml_registry;
+mod ml_select;
 pub mod optimize;
 pub mod paper;
 mod paper_health;

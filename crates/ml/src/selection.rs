@@ -1,0 +1,269 @@
+//! ML strategy selection: a regime classifier that weights strategies each
+//! period, evaluated walk-forward (purged, embargoed) against equal weight,
+//! inverse volatility and the best single strategy chosen in sample, net of
+//! the cost of moving weight between strategies.
+
+use crate::{Logistic, MlError, walk_forward};
+use serde::Serialize;
+
+/// What a selection is evaluated on: per period, the regime features known
+/// at its start and each strategy's return over it.
+pub struct SelectionInput<'a> {
+    /// Row-major regime features, `width` per period, from bars up to the period's start.
+    pub features: &'a [f64],
+    /// Features per period.
+    pub width: usize,
+    /// Per strategy, its return in each period (net of its own costs).
+    pub returns: &'a [Vec<f64>],
+    /// The bar each period starts at, and the bar it ends at (its label's end).
+    pub starts: &'a [usize],
+    /// See `starts`.
+    pub ends: &'a [usize],
+    /// Test blocks of the walk-forward.
+    pub folds: usize,
+    /// Bars between a training period's end and a test block.
+    pub embargo: usize,
+    /// Cost per unit of weight moved between strategies (a commission rate).
+    pub cost: f64,
+    /// Periods in a year, to annualise the Sharpe ratio.
+    pub periods_per_year: f64,
+}
+
+/// One way of weighting the strategies over the test periods.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct MethodScore {
+    /// `ml`, `equal_weight`, `inverse_vol` or `best_in_sample`.
+    pub method: &'static str,
+    /// Compounded return over the test periods, percent.
+    pub return_pct: f64,
+    /// Annualised Sharpe ratio of the period returns.
+    pub sharpe_ratio: f64,
+    /// Deepest drawdown of the compounded curve, percent (negative).
+    pub max_drawdown_pct: f64,
+    /// Mean weight moved per period.
+    pub turnover: f64,
+}
+
+/// The walk-forward evaluation of the selector and its baselines.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SelectionReport {
+    /// Periods tested (out of sample, every fold's).
+    pub test_periods: usize,
+    /// Each method, the selector first.
+    pub methods: Vec<MethodScore>,
+    /// The selector's weights in each test period.
+    pub weights: Vec<Vec<f64>>,
+}
+
+/// The methods, in report order.
+const METHODS: [&str; 4] = ["ml", "equal_weight", "inverse_vol", "best_in_sample"];
+
+/// Evaluates the selector (one logistic regression per strategy on "this
+/// strategy is the best of the period", its probabilities normalised to
+/// weights) and the baselines, each fitted on a fold's training periods
+/// only and scored on its test block.
+pub fn evaluate(input: &SelectionInput<'_>) -> Result<SelectionReport, MlError> {
+    let strategies = input.returns.len();
+    let periods = input.starts.len();
+    if strategies < 2
+        || input.returns.iter().any(|r| r.len() != periods)
+        || input.features.len() != periods * input.width
+    {
+        return Err(MlError::NotEnoughData(
+            "strategy selection needs two strategies or more, a return of each per period".to_owned(),
+        ));
+    }
+    let folds = walk_forward(input.starts, input.ends, input.folds, input.embargo);
+    if folds.is_empty() {
+        return Err(MlError::NotEnoughData(format!("{periods} periods cannot make {} folds", input.folds)));
+    }
+    let best: Vec<usize> =
+        (0..periods).map(|p| argmax((0..strategies).map(|k| input.returns[k][p]))).collect();
+    let mut curves: Vec<Vec<f64>> = vec![Vec::new(); METHODS.len()];
+    let mut moved = vec![0.0; METHODS.len()];
+    let mut held: Vec<Vec<f64>> = vec![vec![0.0; strategies]; METHODS.len()];
+    let mut selector_weights = Vec::new();
+    for fold in &folds {
+        if fold.train.len() < 2 {
+            return Err(MlError::NotEnoughData(
+                "a fold has fewer than 2 training periods: use fewer folds".to_owned(),
+            ));
+        }
+        let rows: Vec<f64> = fold
+            .train
+            .iter()
+            .flat_map(|&p| input.features[p * input.width..(p + 1) * input.width].iter().copied())
+            .collect();
+        let models: Vec<Option<Logistic>> = (0..strategies)
+            .map(|k| {
+                let labels: Vec<f64> =
+                    fold.train.iter().map(|&p| f64::from(u8::from(best[p] == k))).collect();
+                let mixed = labels.iter().any(|y| *y > 0.5) && labels.iter().any(|y| *y < 0.5);
+                mixed
+                    .then(|| Logistic::fit(&rows, input.width, &labels, &vec![1.0; labels.len()]).ok())
+                    .flatten()
+            })
+            .collect();
+        let base_rate: Vec<f64> = (0..strategies)
+            .map(|k| fold.train.iter().filter(|&&p| best[p] == k).count() as f64 / fold.train.len() as f64)
+            .collect();
+        let trained = |k: usize| fold.train.iter().map(|&p| input.returns[k][p]).collect::<Vec<f64>>();
+        let inverse_vol = normalised((0..strategies).map(|k| {
+            let sd = std_dev(&trained(k));
+            if sd > 0.0 { 1.0 / sd } else { 0.0 }
+        }));
+        let chosen = argmax((0..strategies).map(|k| {
+            let r = trained(k);
+            let sd = std_dev(&r);
+            if sd > 0.0 { mean(&r) / sd } else { f64::NEG_INFINITY }
+        }));
+        let single: Vec<f64> = (0..strategies).map(|k| f64::from(u8::from(k == chosen))).collect();
+        let equal = vec![1.0 / strategies as f64; strategies];
+        for &p in &fold.test {
+            let row = &input.features[p * input.width..(p + 1) * input.width];
+            let ml = normalised((0..strategies).map(|k| match &models[k] {
+                Some(model) => model.predict(row)[0],
+                None => base_rate[k],
+            }));
+            for (m, weights) in [&ml, &equal, &inverse_vol, &single].into_iter().enumerate() {
+                let turnover: f64 = weights.iter().zip(&held[m]).map(|(w, h)| (w - h).abs()).sum();
+                let gross: f64 = (0..strategies).map(|k| weights[k] * input.returns[k][p]).sum();
+                curves[m].push(gross - input.cost * turnover);
+                moved[m] += turnover;
+                held[m].clone_from(weights);
+            }
+            selector_weights.push(ml);
+        }
+    }
+    let test_periods = curves[0].len();
+    let methods = METHODS
+        .iter()
+        .zip(&curves)
+        .zip(&moved)
+        .map(|((method, returns), moved)| score(method, returns, *moved, input.periods_per_year))
+        .collect();
+    Ok(SelectionReport { test_periods, methods, weights: selector_weights })
+}
+
+fn score(method: &'static str, returns: &[f64], moved: f64, periods_per_year: f64) -> MethodScore {
+    let (mut equity, mut peak, mut deepest) = (1.0_f64, 1.0_f64, 0.0_f64);
+    for r in returns {
+        equity *= 1.0 + r;
+        peak = peak.max(equity);
+        deepest = deepest.min(equity / peak - 1.0);
+    }
+    let sd = std_dev(returns);
+    MethodScore {
+        method,
+        return_pct: (equity - 1.0) * 100.0,
+        sharpe_ratio: if sd > 0.0 { mean(returns) / sd * periods_per_year.sqrt() } else { f64::NAN },
+        max_drawdown_pct: deepest * 100.0,
+        turnover: moved / returns.len().max(1) as f64,
+    }
+}
+
+fn argmax(values: impl Iterator<Item = f64>) -> usize {
+    values.enumerate().fold((0, f64::NEG_INFINITY), |best, (i, v)| if v > best.1 { (i, v) } else { best }).0
+}
+
+fn normalised(values: impl Iterator<Item = f64>) -> Vec<f64> {
+    let values: Vec<f64> = values.map(|v| if v.is_finite() { v.max(0.0) } else { 0.0 }).collect();
+    let sum: f64 = values.iter().sum();
+    if sum > 0.0 {
+        values.iter().map(|v| v / sum).collect()
+    } else {
+        vec![1.0 / values.len() as f64; values.len()]
+    }
+}
+
+fn mean(values: &[f64]) -> f64 {
+    values.iter().sum::<f64>() / values.len().max(1) as f64
+}
+
+fn std_dev(values: &[f64]) -> f64 {
+    if values.len() < 2 {
+        return 0.0;
+    }
+    let m = mean(values);
+    (values.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (values.len() - 1) as f64).sqrt()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::rngs::ChaCha8Rng;
+    use rand::{RngExt, SeedableRng};
+
+    /// Three strategies over `n` periods: the first wins in the regime
+    /// `x > 0`, the second in the other, the third is noise; the feature is
+    /// known at each period's start, plus a noise feature.
+    fn planted(n: usize, seed: u64) -> (Vec<f64>, Vec<Vec<f64>>) {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let mut features = Vec::new();
+        let mut returns = vec![Vec::new(); 3];
+        for _ in 0..n {
+            let x: f64 = rng.random::<f64>() - 0.5;
+            features.extend([x, rng.random::<f64>()]);
+            let noise = |rng: &mut ChaCha8Rng| (rng.random::<f64>() - 0.5) * 0.01;
+            returns[0].push(if x > 0.0 { 0.02 } else { -0.02 } + noise(&mut rng));
+            returns[1].push(if x > 0.0 { -0.02 } else { 0.02 } + noise(&mut rng));
+            returns[2].push(noise(&mut rng));
+        }
+        (features, returns)
+    }
+
+    fn input<'a>(
+        features: &'a [f64],
+        returns: &'a [Vec<f64>],
+        bars: &'a (Vec<usize>, Vec<usize>),
+        cost: f64,
+    ) -> SelectionInput<'a> {
+        SelectionInput {
+            features,
+            width: 2,
+            returns,
+            starts: &bars.0,
+            ends: &bars.1,
+            folds: 4,
+            embargo: 0,
+            cost,
+            periods_per_year: 12.0,
+        }
+    }
+
+    /// Periods of 20 bars, each label ending where the next period starts.
+    fn bars(n: usize) -> (Vec<usize>, Vec<usize>) {
+        ((0..n).map(|p| p * 20).collect(), (0..n).map(|p| p * 20 + 19).collect())
+    }
+
+    #[test]
+    fn a_planted_regime_is_found_and_beats_every_baseline_net_of_costs() {
+        let (features, returns) = planted(200, 5);
+        let periods = bars(200);
+        let report = evaluate(&input(&features, &returns, &periods, 0.001)).unwrap();
+        assert_eq!(report.test_periods, 160, "four blocks of forty after the first");
+        let by = |name: &str| report.methods.iter().find(|m| m.method == name).unwrap().clone();
+        let ml = by("ml");
+        for baseline in ["equal_weight", "inverse_vol", "best_in_sample"] {
+            assert!(ml.sharpe_ratio > by(baseline).sharpe_ratio + 1.0, "{ml:?} vs {:?}", by(baseline));
+        }
+        assert!(report.weights.iter().all(|w| (w.iter().sum::<f64>() - 1.0).abs() < 1e-12));
+    }
+
+    #[test]
+    fn equal_weight_earns_the_mean_of_the_strategies_and_pays_for_turnover_once() {
+        let (features, returns) = planted(100, 9);
+        let periods = bars(100);
+        let free = evaluate(&input(&features, &returns, &periods, 0.0)).unwrap();
+        let equal = free.methods.iter().find(|m| m.method == "equal_weight").unwrap();
+        let tested = 80;
+        let expected: f64 =
+            (20..100).map(|p| 1.0 + (returns[0][p] + returns[1][p] + returns[2][p]) / 3.0).product();
+        assert!((equal.return_pct - (expected - 1.0) * 100.0).abs() < 1e-9);
+        assert!((equal.turnover - 1.0 / tested as f64).abs() < 1e-12, "bought once, held");
+        let paid = evaluate(&input(&features, &returns, &periods, 0.01)).unwrap();
+        let equal_paid = paid.methods.iter().find(|m| m.method == "equal_weight").unwrap();
+        assert!(equal_paid.return_pct < equal.return_pct);
+        assert!(evaluate(&input(&features, &returns[..1], &periods, 0.0)).is_err());
+    }
+}

@@ -1,0 +1,197 @@
+//! `ml select-eval`: every built-in strategy run alone on the same bars,
+//! their equity cut into periods, regime features (volatility, trend,
+//! correlation) at each period's start, and the selector evaluated
+//! walk-forward against its baselines ([`gt_ml::selection`]).
+
+use crate::spec::{ExecutionSpec, RunSpec, StrategyEntry};
+use crate::{RunError, prepare};
+use chrono::Datelike;
+use gt_analytics::equal_weight_index;
+use gt_ml::selection::{SelectionInput, SelectionReport, evaluate};
+use gt_model::{BarSeries, Timestamp};
+use gt_strategy::registry;
+use serde::Serialize;
+
+/// The regime features, in column order.
+pub const REGIME_FEATURES: [&str; 6] =
+    ["volatility_20", "volatility_60", "return_20", "return_60", "trend_50", "correlation_60"];
+
+/// Bars the regime features read before the first period can start.
+const FEATURE_WARMUP: usize = 60;
+
+/// How the bars are cut into periods.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Periods {
+    /// A period per calendar month (the first bar of each month starts one).
+    Monthly,
+    /// A period per this many bars.
+    Bars(usize),
+}
+
+/// What `ml select-eval` evaluates.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SelectEval {
+    /// How the bars are cut.
+    pub periods: Periods,
+    /// Test blocks of the walk-forward.
+    pub folds: usize,
+    /// Bars between a training period's end and a test block.
+    pub embargo: usize,
+    /// The strategies' commission, and the cost of moving weight between them.
+    pub commission: f64,
+}
+
+/// The evaluation with what it was made of.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SelectionOutcome {
+    /// The strategies weighted, in weight order.
+    pub strategies: Vec<&'static str>,
+    /// The regime features, in column order.
+    pub features: Vec<&'static str>,
+    /// Periods in all.
+    pub periods: usize,
+    /// First bar time of the first test period.
+    pub test_start: String,
+    /// The scores.
+    #[serde(flatten)]
+    pub report: SelectionReport,
+}
+
+/// Runs each built-in strategy with its defaults on `series` (net of the
+/// commission), cuts the run into periods after every warm-up, and
+/// evaluates the selector on them.
+pub fn select_eval(series: Vec<BarSeries>, eval: &SelectEval) -> Result<SelectionOutcome, RunError> {
+    let mut curves = Vec::new();
+    let mut timeline = Vec::new();
+    let mut warmup = FEATURE_WARMUP;
+    for spec in registry::STRATEGIES {
+        let run = RunSpec {
+            execution: ExecutionSpec { commission: Some(eval.commission), ..ExecutionSpec::default() },
+            strategies: vec![StrategyEntry { strategy: spec.name.to_owned(), ..StrategyEntry::default() }],
+            ..RunSpec::default()
+        };
+        let result = prepare(&run, series.clone())?.run();
+        warmup = warmup.max(result.warmup_bars);
+        timeline = result.timeline;
+        curves.push(result.equity);
+    }
+    let steps = timeline.len();
+    if curves.iter().any(|c| c.len() != steps) {
+        return Err(RunError::invalid("the strategies' runs cover different bars".to_owned()));
+    }
+    let bounds = boundaries(&timeline, warmup, eval.periods);
+    if bounds.len() < eval.folds + 3 {
+        return Err(RunError::invalid(format!(
+            "{} bars make {} periods after a warm-up of {warmup} bars: too few for {} folds (use shorter periods or more bars)",
+            steps,
+            bounds.len().saturating_sub(1),
+            eval.folds
+        )));
+    }
+    let features = regime_features(&series, &timeline, &bounds[..bounds.len() - 1]);
+    let returns: Vec<Vec<f64>> =
+        curves.iter().map(|c| bounds.windows(2).map(|w| c[w[1]] / c[w[0]] - 1.0).collect()).collect();
+    let (starts, ends): (Vec<usize>, Vec<usize>) = bounds.windows(2).map(|w| (w[0], w[1])).unzip();
+    let years = (timeline[steps - 1].days_since(timeline[bounds[0]]) / 365.25).max(1e-9);
+    let input = SelectionInput {
+        features: &features,
+        width: REGIME_FEATURES.len(),
+        returns: &returns,
+        starts: &starts,
+        ends: &ends,
+        folds: eval.folds,
+        embargo: eval.embargo,
+        cost: eval.commission,
+        periods_per_year: starts.len() as f64 / years,
+    };
+    let report = evaluate(&input).map_err(|e| RunError::invalid(format!("ml select-eval: {e}")))?;
+    let first_test = starts.len() - report.test_periods;
+    Ok(SelectionOutcome {
+        strategies: registry::STRATEGIES.iter().map(|s| s.name).collect(),
+        features: REGIME_FEATURES.to_vec(),
+        periods: starts.len(),
+        test_start: timeline[starts[first_test]].to_utc().to_rfc3339(),
+        report,
+    })
+}
+
+/// The steps where periods start (the last one only ends the one before).
+fn boundaries(timeline: &[Timestamp], warmup: usize, periods: Periods) -> Vec<usize> {
+    let first = warmup.min(timeline.len());
+    match periods {
+        Periods::Bars(n) => (first..timeline.len()).step_by(n.max(1)).collect(),
+        Periods::Monthly => {
+            let month = |i: usize| {
+                let t = timeline[i].to_utc();
+                (t.year(), t.month())
+            };
+            (first..timeline.len()).filter(|&i| i == first || month(i) != month(i - 1)).collect()
+        }
+    }
+}
+
+/// The regime features at each step of `at`, from bars up to it: the
+/// equal-weight index's volatility of log returns over 20 and 60 bars, its
+/// return over 20 and 60, its distance from its 50-bar mean, and the mean
+/// correlation between the symbols' returns over 60 bars (0 for one symbol).
+fn regime_features(series: &[BarSeries], timeline: &[Timestamp], at: &[usize]) -> Vec<f64> {
+    let index = equal_weight_index(series, timeline);
+    let log_returns = |values: &[f64]| -> Vec<f64> {
+        std::iter::once(f64::NAN).chain(values.windows(2).map(|w| (w[1] / w[0]).ln())).collect()
+    };
+    let market = log_returns(&index);
+    let each: Vec<Vec<f64>> =
+        series.iter().map(|s| log_returns(&equal_weight_index(std::slice::from_ref(s), timeline))).collect();
+    let mut rows = Vec::with_capacity(at.len() * REGIME_FEATURES.len());
+    for &s in at {
+        let window = |values: &[f64], n: usize| values[s + 1 - n.min(s + 1)..=s].to_vec();
+        let mean50 = mean(&window(&index, 50));
+        rows.extend([
+            std_dev(&window(&market, 20)),
+            std_dev(&window(&market, 60)),
+            index[s] / index[s.saturating_sub(20)] - 1.0,
+            index[s] / index[s.saturating_sub(60)] - 1.0,
+            index[s] / mean50 - 1.0,
+            mean_correlation(&each.iter().map(|r| window(r, 60)).collect::<Vec<_>>()),
+        ]);
+    }
+    rows.iter_mut().filter(|x| !x.is_finite()).for_each(|x| *x = 0.0);
+    rows
+}
+
+fn mean(values: &[f64]) -> f64 {
+    let finite: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
+    finite.iter().sum::<f64>() / finite.len().max(1) as f64
+}
+
+fn std_dev(values: &[f64]) -> f64 {
+    let finite: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
+    let m = mean(&finite);
+    (finite.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (finite.len().max(2) - 1) as f64).sqrt()
+}
+
+/// The mean Pearson correlation over every pair of `returns` (bars where both are finite).
+fn mean_correlation(returns: &[Vec<f64>]) -> f64 {
+    let mut sum = 0.0;
+    let mut pairs = 0;
+    for i in 0..returns.len() {
+        for j in i + 1..returns.len() {
+            let both: Vec<(f64, f64)> = returns[i]
+                .iter()
+                .zip(&returns[j])
+                .filter(|(a, b)| a.is_finite() && b.is_finite())
+                .map(|(a, b)| (*a, *b))
+                .collect();
+            let (a, b): (Vec<f64>, Vec<f64>) = both.into_iter().unzip();
+            let (sa, sb) = (std_dev(&a), std_dev(&b));
+            if a.len() > 2 && sa > 0.0 && sb > 0.0 {
+                let (ma, mb) = (mean(&a), mean(&b));
+                let cov =
+                    a.iter().zip(&b).map(|(x, y)| (x - ma) * (y - mb)).sum::<f64>() / (a.len() - 1) as f64;
+                sum += cov / (sa * sb);
+                pairs += 1;
+            }
+        }
+    }
+    if pairs == 0 { 0.0 } else { sum / pairs as f64 }
+}
