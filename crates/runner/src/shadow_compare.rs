@@ -136,12 +136,13 @@ pub async fn compare(store: &Store, owner: &ShadowOwner) -> Result<ShadowCompari
     let live_equity: Vec<f64> = live.iter().map(|(_, e)| *e).collect();
     let format = if times.iter().all(|t| t.is_midnight()) { TimeFormat::Date } else { TimeFormat::DateTime };
     let side = |equity: &[f64]| side_stats(&times, equity, format);
+    let live_stats = side(&live_equity);
+    let live_returns = returns(&live_equity);
     let mut shadows = Vec::new();
     for model_rows in rows.chunk_by(|a, b| a.model_id == b.model_id) {
         let equity = equity_at(model_rows, &live);
         let stats = side(&equity);
-        let live_stats = side(&live_equity);
-        let difference = paired_difference_test(&returns(&live_equity), &returns(&equity), TEST_SEED);
+        let difference = paired_difference_test(&live_returns, &returns(&equity), TEST_SEED);
         shadows.push(ShadowReport {
             model_id: model_rows[0].model_id.clone(),
             sharpe_difference: stats.sharpe_ratio - live_stats.sharpe_ratio,
@@ -160,7 +161,7 @@ pub async fn compare(store: &Store, owner: &ShadowOwner) -> Result<ShadowCompari
         owner: owner.key(),
         bars: live.len(),
         days,
-        live: side(&live_equity),
+        live: live_stats,
         shadows,
         test: TEST_NAME,
     })
