@@ -423,6 +423,12 @@ fn select_eval_scores_the_selector_and_its_baselines_out_of_sample() {
         let w: Vec<f64> = w.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
         assert!(w.len() == 5 && (w.iter().sum::<f64>() - 1.0).abs() < 1e-9 && w.iter().all(|x| *x >= 0.0));
     }
+    let next: Vec<f64> =
+        report["next_weights"].as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect();
+    assert!(
+        next.len() == 5 && (next.iter().sum::<f64>() - 1.0).abs() < 1e-9 && next.iter().all(|x| *x >= 0.0)
+    );
+    assert!(report["next_start"].as_str().unwrap() > report["test_start"].as_str().unwrap());
     // Equal weight moves weight only to buy in: its turnover is 1 over the test periods.
     let equal = &report["methods"][1];
     assert!((equal["turnover"].as_f64().unwrap() * tested as f64 - 1.0).abs() < 0.5, "{equal}");

@@ -4,7 +4,7 @@
 //! the cost of moving weight between strategies.
 
 use crate::{Logistic, MlError, walk_forward};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// What a selection is evaluated on: per period, the regime features known
 /// at its start and each strategy's return over it.
@@ -55,6 +55,84 @@ pub struct SelectionReport {
     pub weights: Vec<Vec<f64>>,
 }
 
+/// The fitted selector: per strategy, a logistic regression of "this
+/// strategy is the period's best" on the regime features (or, when the
+/// training periods had only one answer, that answer's base rate); its
+/// probabilities normalised are the weights.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Selector {
+    /// Regime features per row.
+    pub width: usize,
+    /// Per strategy, its model, or none when its label never varied.
+    pub models: Vec<Option<Logistic>>,
+    /// Per strategy, how often it was the best in training.
+    pub base_rates: Vec<f64>,
+}
+
+impl Selector {
+    /// Fits the selector on `periods` of `input` (their features and which
+    /// strategy was best in each, `best`).
+    fn fit(input: &SelectionInput<'_>, periods: &[usize], best: &[usize]) -> Self {
+        let width = input.width;
+        let rows: Vec<f64> = periods
+            .iter()
+            .flat_map(|&p| input.features[p * width..(p + 1) * width].iter().copied())
+            .collect();
+        let strategies = input.returns.len();
+        let models = (0..strategies)
+            .map(|k| {
+                let labels: Vec<f64> = periods.iter().map(|&p| f64::from(u8::from(best[p] == k))).collect();
+                let mixed = labels.iter().any(|y| *y > 0.5) && labels.iter().any(|y| *y < 0.5);
+                mixed.then(|| Logistic::fit(&rows, width, &labels, &vec![1.0; labels.len()]).ok()).flatten()
+            })
+            .collect();
+        let base_rates = (0..strategies)
+            .map(|k| periods.iter().filter(|&&p| best[p] == k).count() as f64 / periods.len().max(1) as f64)
+            .collect();
+        Self { width, models, base_rates }
+    }
+
+    /// Fits the selector on every period of `input`: the model an allocator runs.
+    pub fn fit_all(input: &SelectionInput<'_>) -> Result<Self, MlError> {
+        check(input)?;
+        let periods: Vec<usize> = (0..input.starts.len()).collect();
+        Ok(Self::fit(input, &periods, &best_per_period(input)))
+    }
+
+    /// Strategies it weighs.
+    pub fn strategies(&self) -> usize {
+        self.models.len()
+    }
+
+    /// The weights (non-negative, summing to one) for one row of regime features.
+    pub fn weights(&self, row: &[f64]) -> Vec<f64> {
+        normalised(self.models.iter().zip(&self.base_rates).map(|(model, base)| match model {
+            Some(model) => model.predict(row)[0],
+            None => *base,
+        }))
+    }
+}
+
+/// Rejects inputs that cannot make a selection.
+fn check(input: &SelectionInput<'_>) -> Result<(), MlError> {
+    let periods = input.starts.len();
+    if input.returns.len() < 2
+        || input.returns.iter().any(|r| r.len() != periods)
+        || input.features.len() != periods * input.width
+    {
+        return Err(MlError::NotEnoughData(
+            "strategy selection needs two strategies or more, a return of each per period".to_owned(),
+        ));
+    }
+    Ok(())
+}
+
+/// The strategy with the highest return in each period.
+fn best_per_period(input: &SelectionInput<'_>) -> Vec<usize> {
+    let strategies = input.returns.len();
+    (0..input.starts.len()).map(|p| argmax((0..strategies).map(|k| input.returns[k][p]))).collect()
+}
+
 /// The methods, in report order.
 const METHODS: [&str; 4] = ["ml", "equal_weight", "inverse_vol", "best_in_sample"];
 
@@ -63,22 +141,14 @@ const METHODS: [&str; 4] = ["ml", "equal_weight", "inverse_vol", "best_in_sample
 /// weights) and the baselines, each fitted on a fold's training periods
 /// only and scored on its test block.
 pub fn evaluate(input: &SelectionInput<'_>) -> Result<SelectionReport, MlError> {
+    check(input)?;
     let strategies = input.returns.len();
     let periods = input.starts.len();
-    if strategies < 2
-        || input.returns.iter().any(|r| r.len() != periods)
-        || input.features.len() != periods * input.width
-    {
-        return Err(MlError::NotEnoughData(
-            "strategy selection needs two strategies or more, a return of each per period".to_owned(),
-        ));
-    }
     let folds = walk_forward(input.starts, input.ends, input.folds, input.embargo);
     if folds.is_empty() {
         return Err(MlError::NotEnoughData(format!("{periods} periods cannot make {} folds", input.folds)));
     }
-    let best: Vec<usize> =
-        (0..periods).map(|p| argmax((0..strategies).map(|k| input.returns[k][p]))).collect();
+    let best = best_per_period(input);
     let mut curves: Vec<Vec<f64>> = vec![Vec::new(); METHODS.len()];
     let mut moved = vec![0.0; METHODS.len()];
     let mut held: Vec<Vec<f64>> = vec![vec![0.0; strategies]; METHODS.len()];
@@ -89,24 +159,7 @@ pub fn evaluate(input: &SelectionInput<'_>) -> Result<SelectionReport, MlError> 
                 "a fold has fewer than 2 training periods: use fewer folds".to_owned(),
             ));
         }
-        let rows: Vec<f64> = fold
-            .train
-            .iter()
-            .flat_map(|&p| input.features[p * input.width..(p + 1) * input.width].iter().copied())
-            .collect();
-        let models: Vec<Option<Logistic>> = (0..strategies)
-            .map(|k| {
-                let labels: Vec<f64> =
-                    fold.train.iter().map(|&p| f64::from(u8::from(best[p] == k))).collect();
-                let mixed = labels.iter().any(|y| *y > 0.5) && labels.iter().any(|y| *y < 0.5);
-                mixed
-                    .then(|| Logistic::fit(&rows, input.width, &labels, &vec![1.0; labels.len()]).ok())
-                    .flatten()
-            })
-            .collect();
-        let base_rate: Vec<f64> = (0..strategies)
-            .map(|k| fold.train.iter().filter(|&&p| best[p] == k).count() as f64 / fold.train.len() as f64)
-            .collect();
+        let selector = Selector::fit(input, &fold.train, &best);
         let trained = |k: usize| fold.train.iter().map(|&p| input.returns[k][p]).collect::<Vec<f64>>();
         let inverse_vol = normalised((0..strategies).map(|k| {
             let sd = std_dev(&trained(k));
@@ -121,10 +174,7 @@ pub fn evaluate(input: &SelectionInput<'_>) -> Result<SelectionReport, MlError> 
         let equal = vec![1.0 / strategies as f64; strategies];
         for &p in &fold.test {
             let row = &input.features[p * input.width..(p + 1) * input.width];
-            let ml = normalised((0..strategies).map(|k| match &models[k] {
-                Some(model) => model.predict(row)[0],
-                None => base_rate[k],
-            }));
+            let ml = selector.weights(row);
             for (m, weights) in [&ml, &equal, &inverse_vol, &single].into_iter().enumerate() {
                 let turnover: f64 = weights.iter().zip(&held[m]).map(|(w, h)| (w - h).abs()).sum();
                 let gross: f64 = (0..strategies).map(|k| weights[k] * input.returns[k][p]).sum();
@@ -248,6 +298,26 @@ mod tests {
             assert!(ml.sharpe_ratio > by(baseline).sharpe_ratio + 1.0, "{ml:?} vs {:?}", by(baseline));
         }
         assert!(report.weights.iter().all(|w| (w.iter().sum::<f64>() - 1.0).abs() < 1e-12));
+    }
+
+    #[test]
+    fn the_selector_fitted_on_every_period_weighs_the_regime_winner_and_survives_serde() {
+        let (features, returns) = planted(200, 9);
+        let periods = bars(200);
+        let selector = Selector::fit_all(&input(&features, &returns, &periods, 0.001)).unwrap();
+        assert_eq!(selector.strategies(), 3);
+        let up = selector.weights(&[0.3, 0.5]);
+        let down = selector.weights(&[-0.3, 0.5]);
+        assert!(up[0] > 0.8 && down[1] > 0.8, "{up:?} {down:?}");
+        assert!((up.iter().sum::<f64>() - 1.0).abs() < 1e-12 && up.iter().all(|w| *w >= 0.0));
+        let bytes = serde_json::to_vec(&selector).unwrap();
+        let back: Selector = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(back.weights(&[0.3, 0.5]), up, "the stored selector weighs as the fitted one");
+        let one = [returns[0].clone()];
+        assert!(
+            Selector::fit_all(&input(&features, &one, &periods, 0.0)).is_err(),
+            "one strategy is no choice"
+        );
     }
 
     #[test]

@@ -7,7 +7,7 @@ use crate::spec::{ExecutionSpec, RunSpec, StrategyEntry};
 use crate::{RunError, prepare};
 use chrono::Datelike;
 use gt_analytics::equal_weight_index;
-use gt_ml::selection::{SelectionInput, SelectionReport, evaluate};
+use gt_ml::selection::{SelectionInput, SelectionReport, Selector, evaluate};
 use gt_model::{BarSeries, Timestamp};
 use gt_strategy::registry;
 use serde::Serialize;
@@ -55,6 +55,12 @@ pub struct SelectionOutcome {
     /// The scores.
     #[serde(flatten)]
     pub report: SelectionReport,
+    /// The weights, in strategy order, that the selector fitted on every
+    /// period sets for the period that starts at the last bar's boundary:
+    /// what it would allocate next.
+    pub next_weights: Vec<f64>,
+    /// The first bar of that next period.
+    pub next_start: String,
 }
 
 /// Runs each built-in strategy with its defaults on `series` (net of the
@@ -88,14 +94,16 @@ pub fn select_eval(series: Vec<BarSeries>, eval: &SelectEval) -> Result<Selectio
             eval.folds
         )));
     }
-    let features = regime_features(&series, &timeline, &bounds[..bounds.len() - 1]);
+    let width = REGIME_FEATURES.len();
+    let mut features = regime_features(&series, &timeline, &bounds);
+    let next_row = features.split_off(features.len() - width);
     let returns: Vec<Vec<f64>> =
         curves.iter().map(|c| bounds.windows(2).map(|w| c[w[1]] / c[w[0]] - 1.0).collect()).collect();
     let (starts, ends): (Vec<usize>, Vec<usize>) = bounds.windows(2).map(|w| (w[0], w[1])).unzip();
     let years = (timeline[steps - 1].days_since(timeline[bounds[0]]) / 365.25).max(1e-9);
     let input = SelectionInput {
         features: &features,
-        width: REGIME_FEATURES.len(),
+        width,
         returns: &returns,
         starts: &starts,
         ends: &ends,
@@ -105,6 +113,8 @@ pub fn select_eval(series: Vec<BarSeries>, eval: &SelectEval) -> Result<Selectio
         periods_per_year: starts.len() as f64 / years,
     };
     let report = evaluate(&input).map_err(|e| RunError::invalid(format!("ml select-eval: {e}")))?;
+    let selector =
+        Selector::fit_all(&input).map_err(|e| RunError::invalid(format!("ml select-eval: {e}")))?;
     let first_test = starts.len() - report.test_periods;
     Ok(SelectionOutcome {
         strategies: registry::STRATEGIES.iter().map(|s| s.name).collect(),
@@ -112,6 +122,8 @@ pub fn select_eval(series: Vec<BarSeries>, eval: &SelectEval) -> Result<Selectio
         periods: starts.len(),
         test_start: timeline[starts[first_test]].to_utc().to_rfc3339(),
         report,
+        next_weights: selector.weights(&next_row),
+        next_start: timeline[bounds[bounds.len() - 1]].to_utc().to_rfc3339(),
     })
 }
 

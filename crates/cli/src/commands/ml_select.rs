@@ -31,7 +31,8 @@ pub struct SelectEvalArgs {
     #[arg(long, value_name = "RATE", default_value_t = 0.001)]
     commission: f64,
 
-    /// A table, or one JSON object {strategies, features, periods, test_start, test_periods, methods, weights}.
+    /// A table, or one JSON object {strategies, features, periods, test_start, test_periods, methods, weights,
+    /// next_weights, next_start}.
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     format: OutputFormat,
 }
@@ -82,6 +83,17 @@ pub fn run(args: &SelectEvalArgs) -> Result<()> {
         ]);
     }
     outln!("{table}");
+    let next: Vec<String> = outcome
+        .strategies
+        .iter()
+        .zip(&outcome.next_weights)
+        .map(|(name, w)| format!("{name} {:.1} %", w * 100.0))
+        .collect();
+    outln!(
+        "Next weights (selector fitted on every period, for the period from {}): {}.",
+        outcome.next_start,
+        next.join(", ")
+    );
     outln!("Net of costs: each strategy's commission, and the commission on every unit of weight moved.");
     Ok(())
 }
