@@ -226,6 +226,68 @@ fn normalised(values: impl Iterator<Item = f64>) -> Vec<f64> {
     }
 }
 
+/// The regime features, in column order.
+pub const REGIME_FEATURES: [&str; 6] =
+    ["volatility_20", "volatility_60", "return_20", "return_60", "trend_50", "correlation_60"];
+
+/// The regime features at each step of `at`, from values up to it: the
+/// market index's volatility of log returns over 20 and 60 bars, its return
+/// over 20 and 60, its distance from its 50-bar mean, and the mean
+/// correlation between the symbols' (`each`, one index per symbol) log
+/// returns over 60 bars (0 for one symbol), in [`REGIME_FEATURES`] order.
+/// Non-finite values read as 0.
+pub fn regime_features(index: &[f64], each: &[Vec<f64>], at: &[usize]) -> Vec<f64> {
+    let log_returns = |values: &[f64]| -> Vec<f64> {
+        std::iter::once(f64::NAN).chain(values.windows(2).map(|w| (w[1] / w[0]).ln())).collect()
+    };
+    let market = log_returns(index);
+    let each: Vec<Vec<f64>> = each.iter().map(|v| log_returns(v)).collect();
+    let mut rows = Vec::with_capacity(at.len() * REGIME_FEATURES.len());
+    for &s in at {
+        let window = |values: &[f64], n: usize| values[s + 1 - n.min(s + 1)..=s].to_vec();
+        rows.extend([
+            std_dev(&finite(&window(&market, 20))),
+            std_dev(&finite(&window(&market, 60))),
+            index[s] / index[s.saturating_sub(20)] - 1.0,
+            index[s] / index[s.saturating_sub(60)] - 1.0,
+            index[s] / mean(&finite(&window(index, 50))) - 1.0,
+            mean_correlation(&each.iter().map(|r| window(r, 60)).collect::<Vec<_>>()),
+        ]);
+    }
+    rows.iter_mut().filter(|x| !x.is_finite()).for_each(|x| *x = 0.0);
+    rows
+}
+
+/// The finite values of `values`.
+fn finite(values: &[f64]) -> Vec<f64> {
+    values.iter().copied().filter(|v| v.is_finite()).collect()
+}
+
+/// The mean Pearson correlation over every pair of `returns` (bars where both are finite).
+fn mean_correlation(returns: &[Vec<f64>]) -> f64 {
+    let mut sum = 0.0;
+    let mut pairs = 0;
+    for i in 0..returns.len() {
+        for j in i + 1..returns.len() {
+            let (a, b): (Vec<f64>, Vec<f64>) = returns[i]
+                .iter()
+                .zip(&returns[j])
+                .filter(|(a, b)| a.is_finite() && b.is_finite())
+                .map(|(a, b)| (*a, *b))
+                .unzip();
+            let (sa, sb) = (std_dev(&a), std_dev(&b));
+            if a.len() > 2 && sa > 0.0 && sb > 0.0 {
+                let (ma, mb) = (mean(&a), mean(&b));
+                let cov =
+                    a.iter().zip(&b).map(|(x, y)| (x - ma) * (y - mb)).sum::<f64>() / (a.len() - 1) as f64;
+                sum += cov / (sa * sb);
+                pairs += 1;
+            }
+        }
+    }
+    if pairs == 0 { 0.0 } else { sum / pairs as f64 }
+}
+
 fn mean(values: &[f64]) -> f64 {
     values.iter().sum::<f64>() / values.len().max(1) as f64
 }

@@ -7,14 +7,10 @@ use crate::spec::{ExecutionSpec, RunSpec, StrategyEntry};
 use crate::{RunError, prepare};
 use chrono::Datelike;
 use gt_analytics::equal_weight_index;
-use gt_ml::selection::{SelectionInput, SelectionReport, Selector, evaluate};
+use gt_ml::selection::{REGIME_FEATURES, SelectionInput, SelectionReport, Selector, evaluate};
 use gt_model::{BarSeries, Timestamp};
 use gt_strategy::registry;
 use serde::Serialize;
-
-/// The regime features, in column order.
-pub const REGIME_FEATURES: [&str; 6] =
-    ["volatility_20", "volatility_60", "return_20", "return_60", "trend_50", "correlation_60"];
 
 /// Bars the regime features read before the first period can start.
 const FEATURE_WARMUP: usize = 60;
@@ -142,68 +138,12 @@ fn boundaries(timeline: &[Timestamp], warmup: usize, periods: Periods) -> Vec<us
     }
 }
 
-/// The regime features at each step of `at`, from bars up to it: the
-/// equal-weight index's volatility of log returns over 20 and 60 bars, its
-/// return over 20 and 60, its distance from its 50-bar mean, and the mean
-/// correlation between the symbols' returns over 60 bars (0 for one symbol).
+/// The regime features at each step of `at`, from bars up to it, over the
+/// equal-weight index of `series` and each symbol's own index
+/// ([`gt_ml::selection::regime_features`]).
 fn regime_features(series: &[BarSeries], timeline: &[Timestamp], at: &[usize]) -> Vec<f64> {
     let index = equal_weight_index(series, timeline);
-    let log_returns = |values: &[f64]| -> Vec<f64> {
-        std::iter::once(f64::NAN).chain(values.windows(2).map(|w| (w[1] / w[0]).ln())).collect()
-    };
-    let market = log_returns(&index);
     let each: Vec<Vec<f64>> =
-        series.iter().map(|s| log_returns(&equal_weight_index(std::slice::from_ref(s), timeline))).collect();
-    let mut rows = Vec::with_capacity(at.len() * REGIME_FEATURES.len());
-    for &s in at {
-        let window = |values: &[f64], n: usize| values[s + 1 - n.min(s + 1)..=s].to_vec();
-        let mean50 = mean(&window(&index, 50));
-        rows.extend([
-            std_dev(&window(&market, 20)),
-            std_dev(&window(&market, 60)),
-            index[s] / index[s.saturating_sub(20)] - 1.0,
-            index[s] / index[s.saturating_sub(60)] - 1.0,
-            index[s] / mean50 - 1.0,
-            mean_correlation(&each.iter().map(|r| window(r, 60)).collect::<Vec<_>>()),
-        ]);
-    }
-    rows.iter_mut().filter(|x| !x.is_finite()).for_each(|x| *x = 0.0);
-    rows
-}
-
-fn mean(values: &[f64]) -> f64 {
-    let finite: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
-    finite.iter().sum::<f64>() / finite.len().max(1) as f64
-}
-
-fn std_dev(values: &[f64]) -> f64 {
-    let finite: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
-    let m = mean(&finite);
-    (finite.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (finite.len().max(2) - 1) as f64).sqrt()
-}
-
-/// The mean Pearson correlation over every pair of `returns` (bars where both are finite).
-fn mean_correlation(returns: &[Vec<f64>]) -> f64 {
-    let mut sum = 0.0;
-    let mut pairs = 0;
-    for i in 0..returns.len() {
-        for j in i + 1..returns.len() {
-            let both: Vec<(f64, f64)> = returns[i]
-                .iter()
-                .zip(&returns[j])
-                .filter(|(a, b)| a.is_finite() && b.is_finite())
-                .map(|(a, b)| (*a, *b))
-                .collect();
-            let (a, b): (Vec<f64>, Vec<f64>) = both.into_iter().unzip();
-            let (sa, sb) = (std_dev(&a), std_dev(&b));
-            if a.len() > 2 && sa > 0.0 && sb > 0.0 {
-                let (ma, mb) = (mean(&a), mean(&b));
-                let cov =
-                    a.iter().zip(&b).map(|(x, y)| (x - ma) * (y - mb)).sum::<f64>() / (a.len() - 1) as f64;
-                sum += cov / (sa * sb);
-                pairs += 1;
-            }
-        }
-    }
-    if pairs == 0 { 0.0 } else { sum / pairs as f64 }
+        series.iter().map(|s| equal_weight_index(std::slice::from_ref(s), timeline)).collect();
+    gt_ml::selection::regime_features(&index, &each, at)
 }
