@@ -21,7 +21,7 @@ use gt_strategy::{Strategy, StrategyContext};
 use std::sync::Arc;
 
 /// Settings of one run that are not the venue's or the risk engine's.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct EngineConfig {
     /// Starting cash.
     pub initial_cash: f64,
@@ -165,7 +165,7 @@ impl<C: Clock, V: Venue> Engine<C, V> {
     ) -> BacktestResult {
         let symbols = source.symbols().to_vec();
         let indicators = SymbolIndicators::declare(symbols.len(), &self.columns, risk.sizing_key(), sleeves);
-        let mut run = Run::new(self.config, SleeveBook::new(sleeves, symbols.len()), indicators);
+        let mut run = Run::new(&self.config, SleeveBook::new(sleeves, symbols.len()), indicators);
         let slots: Vec<usize> = symbols.iter().map(|s| run.portfolio.slot(s)).collect();
         let mut protective = ProtectiveOrders::new(*risk.config().exits(), symbols.len());
         // Each symbol's previous bar, and where its bar sits in the current step (if it has one).
@@ -173,7 +173,7 @@ impl<C: Clock, V: Venue> Engine<C, V> {
         let mut last_bars: Vec<Option<BarUpdate>> = vec![None; symbols.len()];
         let mut in_step: Vec<usize> = vec![usize::MAX; symbols.len()];
         let follow_exits = risk.config().exits().any();
-        let mut rebalancer = Rebalancer::new(self.config.allocation, symbols.len());
+        let mut rebalancer = Rebalancer::new(self.config.allocation.clone(), symbols.len());
         let mut step: Vec<(usize, Bar)> = Vec::with_capacity(symbols.len());
         let mut requests: Vec<OrderRequest> = Vec::new();
         let mut bankrupt_at = None;
@@ -563,7 +563,7 @@ struct Run {
 }
 
 impl Run {
-    fn new(config: EngineConfig, book: SleeveBook, indicators: SymbolIndicators) -> Self {
+    fn new(config: &EngineConfig, book: SleeveBook, indicators: SymbolIndicators) -> Self {
         Self {
             portfolio: Portfolio::new(config.initial_cash),
             book,

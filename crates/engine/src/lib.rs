@@ -22,7 +22,7 @@ pub use engine::{
     Engine, EngineConfig, OnRuin, OpeningPosition, backtest, backtest_portfolio, backtest_portfolio_recorded,
 };
 pub use observer::{Command, StepObserver, StepView, Unobserved};
-pub use rebalance::{AllocationPlan, Schedule, WeightMethod};
+pub use rebalance::{AllocationPlan, Schedule, SharedWeightModel, WeightMethod, WeightModel};
 pub use result::{BacktestResult, OpenLotAtEnd, Rebalance, RefusalRecord};
 pub use sleeve::Sleeve;
 pub use source::{BarSource, SeriesReplay};

@@ -1,11 +1,14 @@
-//! Re-weighting strategy sleeves on a schedule, from trailing returns.
+//! Re-weighting strategy sleeves on a schedule, from trailing returns or
+//! from a model of the market's recent closes.
 
 use crate::Sleeve;
 use gt_model::Timestamp;
 use gt_risk::allocation::{self, AllocationError};
+use std::fmt;
+use std::sync::Arc;
 
 /// How sleeve weights are chosen during a run.
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub enum AllocationPlan {
     /// The weights the sleeves were built with, for the whole run.
     #[default]
@@ -20,6 +23,43 @@ pub enum AllocationPlan {
         /// Returns used for the estimates.
         lookback: usize,
     },
+    /// Re-weighted on `schedule` by a model of every symbol's recent closes
+    /// (the ML strategy selector).
+    Model {
+        /// The model.
+        model: SharedWeightModel,
+        /// When to re-weight.
+        schedule: Schedule,
+    },
+}
+
+/// A model that sets the sleeves' weights from the market's recent closes.
+pub trait WeightModel: Send + Sync {
+    /// Steps of closes it reads, ending at the rebalance step; it is first
+    /// asked once that many steps have passed.
+    fn window(&self) -> usize;
+
+    /// The sleeves' weights, in sleeve order, from each symbol's closes over
+    /// the last [`WeightModel::window`] steps (`closes[i]` for the run's
+    /// symbol `i`, oldest first; forward-filled over steps where the symbol
+    /// has no bar, NaN before its first).
+    fn weights(&self, closes: &[Vec<f64>]) -> Result<Vec<f64>, AllocationError>;
+}
+
+/// A [`WeightModel`] shared between runs; two are equal when they are the same model.
+#[derive(Clone)]
+pub struct SharedWeightModel(pub Arc<dyn WeightModel>);
+
+impl fmt::Debug for SharedWeightModel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "WeightModel(window {})", self.0.window())
+    }
+}
+
+impl PartialEq for SharedWeightModel {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
 }
 
 /// Weighting methods that need return estimates.
@@ -64,24 +104,32 @@ impl Schedule {
 /// Trailing closes per symbol and the period last re-weighted in.
 pub(crate) struct Rebalancer {
     plan: AllocationPlan,
+    /// Per symbol: its bars' closes (dynamic methods), or its close at
+    /// each step, forward-filled (a model).
     closes: Vec<Vec<f64>>,
+    /// Each symbol's latest close (a model), NaN before its first bar.
+    latest: Vec<f64>,
     last_period: Option<i64>,
 }
 
 impl Rebalancer {
     pub(crate) fn new(plan: AllocationPlan, symbols: usize) -> Self {
-        Self { plan, closes: vec![Vec::new(); symbols], last_period: None }
+        Self { plan, closes: vec![Vec::new(); symbols], latest: vec![f64::NAN; symbols], last_period: None }
     }
 
     /// Records a symbol's close (kept only as far back as the plan looks).
     #[inline]
     pub(crate) fn observe(&mut self, symbol: usize, close: f64) {
-        if let AllocationPlan::Dynamic { lookback, .. } = self.plan {
-            let history = &mut self.closes[symbol];
-            if history.len() > lookback {
-                history.remove(0);
+        match &self.plan {
+            AllocationPlan::Static => {}
+            AllocationPlan::Dynamic { lookback, .. } => {
+                let history = &mut self.closes[symbol];
+                if history.len() > *lookback {
+                    history.remove(0);
+                }
+                history.push(close);
             }
-            history.push(close);
+            AllocationPlan::Model { .. } => self.latest[symbol] = close,
         }
     }
 
@@ -94,11 +142,30 @@ impl Rebalancer {
         sleeves: &[Sleeve],
     ) -> Option<Result<Vec<f64>, AllocationError>> {
         // Static weights (almost every run) never rebalance: no call per bar.
-        if matches!(self.plan, AllocationPlan::Dynamic { .. }) {
-            self.dynamic_weights_due(ts, sleeves)
-        } else {
-            None
+        match self.plan {
+            AllocationPlan::Static => None,
+            AllocationPlan::Dynamic { .. } => self.dynamic_weights_due(ts, sleeves),
+            AllocationPlan::Model { .. } => self.model_weights_due(ts),
         }
+    }
+
+    /// Adds the step's closes to the model's window; the model's weights if
+    /// the schedule fires and the window is full.
+    fn model_weights_due(&mut self, ts: Timestamp) -> Option<Result<Vec<f64>, AllocationError>> {
+        let AllocationPlan::Model { model, schedule } = &self.plan else { return None };
+        let window = model.0.window();
+        for (history, &close) in self.closes.iter_mut().zip(&self.latest) {
+            if history.len() >= window {
+                history.remove(0);
+            }
+            history.push(close);
+        }
+        let period = schedule.period(ts);
+        if self.last_period == Some(period) || self.closes.first().is_some_and(|c| c.len() < window) {
+            return None;
+        }
+        self.last_period = Some(period);
+        Some(model.0.weights(&self.closes))
     }
 
     fn dynamic_weights_due(
@@ -106,7 +173,8 @@ impl Rebalancer {
         ts: Timestamp,
         sleeves: &[Sleeve],
     ) -> Option<Result<Vec<f64>, AllocationError>> {
-        let AllocationPlan::Dynamic { method, schedule, lookback } = self.plan else { return None };
+        let AllocationPlan::Dynamic { method, schedule, lookback } = &self.plan else { return None };
+        let (method, schedule, lookback) = (*method, *schedule, *lookback);
         let period = schedule.period(ts);
         if self.last_period == Some(period) {
             return None;

@@ -230,32 +230,59 @@ fn normalised(values: impl Iterator<Item = f64>) -> Vec<f64> {
 pub const REGIME_FEATURES: [&str; 6] =
     ["volatility_20", "volatility_60", "return_20", "return_60", "trend_50", "correlation_60"];
 
-/// The regime features at each step of `at`, from values up to it: the
-/// market index's volatility of log returns over 20 and 60 bars, its return
-/// over 20 and 60, its distance from its 50-bar mean, and the mean
-/// correlation between the symbols' (`each`, one index per symbol) log
-/// returns over 60 bars (0 for one symbol), in [`REGIME_FEATURES`] order.
-/// Non-finite values read as 0.
-pub fn regime_features(index: &[f64], each: &[Vec<f64>], at: &[usize]) -> Vec<f64> {
+/// Steps of closes the regime features read, ending at the step they
+/// describe: 60 one-step returns.
+pub const REGIME_WINDOW: usize = 61;
+
+/// The regime features at one step, from each symbol's closes over the
+/// steps up to it (`closes[i]`, oldest first, at most [`REGIME_WINDOW`]
+/// used; forward-filled over steps where the symbol has no bar and NaN
+/// before its first). The market is the equal-weight basket of the symbols
+/// rebased at the window's start. In [`REGIME_FEATURES`] order: the
+/// basket's volatility of log returns over 20 and 60 steps, its return over
+/// 20 and 60, its distance from its 50-step mean, and the mean correlation
+/// between the symbols' log returns over 60 steps (0 for one symbol).
+/// Non-finite values read as 0. Training (`ml select-eval`) and the
+/// engine's rebalances both call this, so they see the same numbers.
+pub fn regime_row(closes: &[Vec<f64>]) -> Vec<f64> {
+    let windows: Vec<&[f64]> = closes.iter().map(|c| &c[c.len().saturating_sub(REGIME_WINDOW)..]).collect();
+    let steps = windows.iter().map(|w| w.len()).max().unwrap_or(0);
+    if steps == 0 {
+        return vec![0.0; REGIME_FEATURES.len()];
+    }
+    // Each symbol's window aligned to end at the last step.
+    let at = |w: &[f64], k: usize| (k + w.len()).checked_sub(steps).map_or(f64::NAN, |i| w[i]);
+    let bases: Vec<f64> =
+        windows.iter().map(|w| w.iter().copied().find(|c| c.is_finite()).unwrap_or(f64::NAN)).collect();
+    let index: Vec<f64> = (0..steps)
+        .map(|k| {
+            let relative: Vec<f64> = windows
+                .iter()
+                .zip(&bases)
+                .map(|(w, base)| at(w, k) / base)
+                .filter(|r| r.is_finite())
+                .collect();
+            if relative.is_empty() { f64::NAN } else { mean(&relative) }
+        })
+        .collect();
     let log_returns = |values: &[f64]| -> Vec<f64> {
         std::iter::once(f64::NAN).chain(values.windows(2).map(|w| (w[1] / w[0]).ln())).collect()
     };
-    let market = log_returns(index);
-    let each: Vec<Vec<f64>> = each.iter().map(|v| log_returns(v)).collect();
-    let mut rows = Vec::with_capacity(at.len() * REGIME_FEATURES.len());
-    for &s in at {
-        let window = |values: &[f64], n: usize| values[s + 1 - n.min(s + 1)..=s].to_vec();
-        rows.extend([
-            std_dev(&finite(&window(&market, 20))),
-            std_dev(&finite(&window(&market, 60))),
-            index[s] / index[s.saturating_sub(20)] - 1.0,
-            index[s] / index[s.saturating_sub(60)] - 1.0,
-            index[s] / mean(&finite(&window(index, 50))) - 1.0,
-            mean_correlation(&each.iter().map(|r| window(r, 60)).collect::<Vec<_>>()),
-        ]);
-    }
-    rows.iter_mut().filter(|x| !x.is_finite()).for_each(|x| *x = 0.0);
-    rows
+    let market = log_returns(&index);
+    let each: Vec<Vec<f64>> =
+        windows.iter().map(|w| log_returns(&(0..steps).map(|k| at(w, k)).collect::<Vec<_>>())).collect();
+    let last = steps - 1;
+    let tail = |values: &[f64], n: usize| values[steps - n.min(steps)..].to_vec();
+    let mut row = vec![
+        std_dev(&finite(&tail(&market, 20))),
+        std_dev(&finite(&tail(&market, 60))),
+        index[last] / index[last.saturating_sub(20)] - 1.0,
+        index[last] / index[last.saturating_sub(60)] - 1.0,
+        index[last] / mean(&finite(&tail(&index, 50))) - 1.0,
+        mean_correlation(&each.iter().map(|r| tail(r, 60)).collect::<Vec<_>>()),
+    ];
+    row.iter_mut().filter(|x| !x.is_finite()).for_each(|x| *x = 0.0);
+    row
 }
 
 /// The finite values of `values`.

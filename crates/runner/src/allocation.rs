@@ -1,17 +1,25 @@
 //! Strategy sleeves from a spec's `[[strategies]]` and `[allocation]`.
 
 use crate::RunError;
+use crate::selector::{SelectorWeights, load_selector};
 use crate::spec::{AllocationSpec, StrategyEntry};
 use crate::strategy_source::StrategySource;
-use gt_engine::{AllocationPlan, Schedule, Sleeve, WeightMethod};
+use gt_engine::{AllocationPlan, Schedule, SharedWeightModel, Sleeve, WeightMethod};
 use gt_model::{BarSeries, StrategyId};
 use gt_risk::allocation;
+use std::sync::Arc;
 
-/// How `[allocation]` weighs the sleeves: their starting weights and the plan for the run.
-fn plan(allocation: &AllocationSpec, names: &[&str]) -> Result<(Vec<f64>, AllocationPlan), RunError> {
+/// How `[allocation]` weighs the sleeves (named `names`, running
+/// `strategies`): their starting weights and the plan for the run.
+fn plan(
+    allocation: &AllocationSpec,
+    names: &[&str],
+    strategies: &[&str],
+) -> Result<(Vec<f64>, AllocationPlan), RunError> {
     let method = match allocation.method.as_deref().unwrap_or("equal") {
         "equal" => return Ok((allocation::equal(names.len())?, AllocationPlan::Static)),
         "fixed" => return Ok((fixed_weights(allocation, names)?, AllocationPlan::Static)),
+        "ml" => return Ok((allocation::equal(names.len())?, selector_plan(allocation, strategies)?)),
         "inverse_vol" => WeightMethod::InverseVolatility,
         "risk_parity" => WeightMethod::RiskParity,
         "mean_variance" => WeightMethod::MeanVariance {
@@ -20,7 +28,7 @@ fn plan(allocation: &AllocationSpec, names: &[&str]) -> Result<(Vec<f64>, Alloca
         },
         other => {
             return Err(RunError::invalid(format!(
-                "allocation.method = {other:?}: use equal, fixed, inverse_vol, risk_parity or mean_variance"
+                "allocation.method = {other:?}: use equal, fixed, inverse_vol, risk_parity, mean_variance or ml"
             )));
         }
     };
@@ -44,6 +52,28 @@ fn plan(allocation: &AllocationSpec, names: &[&str]) -> Result<(Vec<f64>, Alloca
         allocation::equal(names.len())?,
         AllocationPlan::Dynamic { method, schedule, lookback: lookback as usize },
     ))
+}
+
+/// The `ml` plan: the registered selector `allocation.model`, which must be
+/// `live` (promoted after shadowing), weighs the sleeves each month; equal
+/// weights until its first rebalance.
+fn selector_plan(allocation: &AllocationSpec, strategies: &[&str]) -> Result<AllocationPlan, RunError> {
+    let id = allocation.model.as_deref().ok_or_else(|| {
+        RunError::invalid(
+            "allocation.method = \"ml\" needs allocation.model, a strategy selector's id".to_owned(),
+        )
+    })?;
+    let loaded = load_selector(id)?;
+    if loaded.status != "live" {
+        return Err(RunError::invalid(format!(
+            "allocation.model: selector {id} is {status}; a selector allocates only when live, after it \
+             has shadowed runs (`backtest --shadow {id}`, then `gpt-trader ml promote {id} --to live`)",
+            id = loaded.id,
+            status = loaded.status
+        )));
+    }
+    let model = SelectorWeights::new(&loaded, strategies)?;
+    Ok(AllocationPlan::Model { model: SharedWeightModel(Arc::new(model)), schedule: Schedule::Monthly })
 }
 
 fn fixed_weights(allocation: &AllocationSpec, names: &[&str]) -> Result<Vec<f64>, RunError> {
@@ -81,7 +111,8 @@ pub fn sleeves(
             )));
         }
     }
-    let (weights, plan) = plan(allocation, &names)?;
+    let strategies: Vec<&str> = entries.iter().map(|e| e.strategy.as_str()).collect();
+    let (weights, plan) = plan(allocation, &names, &strategies)?;
     let available: Vec<&str> = series.iter().map(|s| s.symbol().as_str()).collect();
     let sleeves = entries
         .iter()

@@ -256,7 +256,7 @@ fn sma_cross_1m(options: &BenchOptions<'_>) -> BenchLine {
     let exchange = ExchangeConfig::default();
     let config = EngineConfig { keep_order_log: false, ..EngineConfig::with_cash(1e9) };
     let seconds = median_seconds(repeat, || {
-        backtest(&bars, Box::new(DemoMa::new(10, 20, true).expect("valid periods")), config, exchange)
+        backtest(&bars, Box::new(DemoMa::new(10, 20, true).expect("valid periods")), config.clone(), exchange)
     });
     BenchLine::new("sma_cross_1m", bar_count, seconds)
 }

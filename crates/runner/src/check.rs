@@ -93,9 +93,21 @@ pub fn parse_sizing(text: &str) -> Result<Sizing, String> {
 
 fn allocation(config: &RunSpec, problems: &mut Vec<String>) {
     let a = &config.allocation;
-    let methods = ["equal", "fixed", "inverse_vol", "risk_parity", "mean_variance"];
+    let methods = ["equal", "fixed", "inverse_vol", "risk_parity", "mean_variance", "ml"];
     if let Some(method) = a.method.as_deref().filter(|m| !methods.contains(m)) {
         problems.push(format!("allocation.method = {method:?}: use {}", methods.join(", ")));
+    }
+    match (a.method.as_deref() == Some("ml"), &a.model) {
+        (true, None) => problems.push(
+            "allocation.method = \"ml\" needs allocation.model, a strategy selector's id (`gpt-trader ml list`)"
+                .to_owned(),
+        ),
+        (false, Some(model)) => problems
+            .push(format!("allocation.model = {model:?} is read only by allocation.method = \"ml\"")),
+        _ => {}
+    }
+    if a.method.as_deref() == Some("ml") && a.rebalance.as_deref().is_some_and(|r| r != "monthly") {
+        problems.push("allocation.rebalance: the ml selector was fitted on months; use monthly".to_owned());
     }
     if let Some(rebalance) = a.rebalance.as_deref().filter(|r| !["monthly", "weekly"].contains(r)) {
         problems.push(format!("allocation.rebalance = {rebalance:?}: use monthly or weekly"));

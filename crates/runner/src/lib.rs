@@ -26,6 +26,7 @@ pub mod promotion;
 pub mod records;
 pub mod report;
 pub mod selection;
+pub mod selector;
 mod settings;
 pub mod shadow;
 pub mod shadow_compare;

@@ -215,7 +215,13 @@ pub fn prepare(spec: &RunSpec, series: Vec<BarSeries>) -> Result<PreparedRun, Ru
 impl PreparedRun {
     /// Runs it to the end of its bars.
     pub fn run(&mut self) -> BacktestResult {
-        backtest_portfolio(&self.series, &mut self.sleeves, &mut self.risk, self.config, self.exchange)
+        backtest_portfolio(
+            &self.series,
+            &mut self.sleeves,
+            &mut self.risk,
+            self.config.clone(),
+            self.exchange,
+        )
     }
 
     /// Runs it to the end keeping no equity curve or order log, folding the
@@ -226,7 +232,7 @@ impl PreparedRun {
         let market = equal_weight_index(&self.series, &timeline);
         let mut summary = EquitySummary::for_timeline(&timeline).with_market(market.into());
         drop(timeline);
-        let config = EngineConfig { keep_order_log: false, ..self.config };
+        let config = EngineConfig { keep_order_log: false, ..self.config.clone() };
         let columns = precomputed_columns(&self.series, &mut self.sleeves, &self.risk);
         let result = backtest_portfolio_recorded(
             &self.series,

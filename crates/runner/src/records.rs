@@ -583,3 +583,17 @@ pub fn costs_text(config: &serde_json::Value) -> String {
         .collect::<Vec<_>>()
         .join(" ")
 }
+
+/// A model's registry id: the first 12 hex digits of a SHA-256 over all it
+/// is (kind, schema, label, bars, model text, definition), so the same
+/// model registers once.
+pub fn model_id(model: &gt_store::NewModel) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hasher = Sha256::new();
+    for part in [&model.kind, &model.schema_hash, &model.label, &model.data_fingerprint, &model.model] {
+        hasher.update(part.as_bytes());
+        hasher.update([0]);
+    }
+    hasher.update(model.definition.to_string().as_bytes());
+    hasher.finalize().iter().take(6).map(|b| format!("{b:02x}")).collect()
+}

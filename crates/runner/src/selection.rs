@@ -6,8 +6,9 @@
 use crate::spec::{ExecutionSpec, RunSpec, StrategyEntry};
 use crate::{RunError, prepare};
 use chrono::Datelike;
-use gt_analytics::equal_weight_index;
-use gt_ml::selection::{REGIME_FEATURES, SelectionInput, SelectionReport, Selector, evaluate};
+use gt_ml::selection::{
+    REGIME_FEATURES, REGIME_WINDOW, SelectionInput, SelectionReport, Selector, evaluate, regime_row,
+};
 use gt_model::{BarSeries, Timestamp};
 use gt_strategy::registry;
 use serde::Serialize;
@@ -57,6 +58,9 @@ pub struct SelectionOutcome {
     pub next_weights: Vec<f64>,
     /// The first bar of that next period.
     pub next_start: String,
+    /// The selector fitted on every period (what `--register` stores).
+    #[serde(skip)]
+    pub selector: Selector,
 }
 
 /// Runs each built-in strategy with its defaults on `series` (net of the
@@ -120,6 +124,7 @@ pub fn select_eval(series: Vec<BarSeries>, eval: &SelectEval) -> Result<Selectio
         report,
         next_weights: selector.weights(&next_row),
         next_start: timeline[bounds[bounds.len() - 1]].to_utc().to_rfc3339(),
+        selector,
     })
 }
 
@@ -138,12 +143,33 @@ fn boundaries(timeline: &[Timestamp], warmup: usize, periods: Periods) -> Vec<us
     }
 }
 
-/// The regime features at each step of `at`, from bars up to it, over the
-/// equal-weight index of `series` and each symbol's own index
-/// ([`gt_ml::selection::regime_features`]).
-fn regime_features(series: &[BarSeries], timeline: &[Timestamp], at: &[usize]) -> Vec<f64> {
-    let index = equal_weight_index(series, timeline);
-    let each: Vec<Vec<f64>> =
-        series.iter().map(|s| equal_weight_index(std::slice::from_ref(s), timeline)).collect();
-    gt_ml::selection::regime_features(&index, &each, at)
+/// The regime features at each step of `at`, one row after another: each
+/// from the symbols' forward-filled closes over the [`REGIME_WINDOW`] steps
+/// up to it, as the engine's `ml` allocation sees them at a rebalance.
+pub(crate) fn regime_features(series: &[BarSeries], timeline: &[Timestamp], at: &[usize]) -> Vec<f64> {
+    let closes: Vec<Vec<f64>> = series.iter().map(|s| forward_filled(s, timeline)).collect();
+    at.iter()
+        .flat_map(|&step| {
+            let from = (step + 1).saturating_sub(REGIME_WINDOW);
+            regime_row(&closes.iter().map(|c| c[from..=step].to_vec()).collect::<Vec<_>>())
+        })
+        .collect()
+}
+
+/// `series`' close at each step of `timeline`: its last bar's at or before
+/// the step, NaN before its first.
+pub fn forward_filled(series: &BarSeries, timeline: &[Timestamp]) -> Vec<f64> {
+    let (times, closes) = (series.timestamps(), series.closes());
+    let mut next = 0;
+    let mut last = f64::NAN;
+    timeline
+        .iter()
+        .map(|ts| {
+            while times.get(next).is_some_and(|t| t <= ts) {
+                last = closes[next];
+                next += 1;
+            }
+            last
+        })
+        .collect()
 }

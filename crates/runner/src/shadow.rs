@@ -77,7 +77,7 @@ impl Shadow {
             members.push((symbol, Box::new(params.signal(&loaded)?.with_tap(tap.clone()))));
             taps.push(tap);
         }
-        let mut config = prepared.config;
+        let mut config = prepared.config.clone();
         config.keep_order_log = true;
         config.finalize_trades = false;
         config.allocation = AllocationPlan::Static;

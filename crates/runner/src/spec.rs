@@ -88,8 +88,10 @@ pub const RISK_NUMBERS: [&str; 10] = [
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct AllocationSpec {
-    /// `equal` (default), `fixed`, `inverse_vol`, `risk_parity` or `mean_variance`.
+    /// `equal` (default), `fixed`, `inverse_vol`, `risk_parity`, `mean_variance` or `ml`.
     pub method: Option<String>,
+    /// The strategy selector's model id, for `ml` (a `live` model of kind `selector`).
+    pub model: Option<String>,
     /// Weights by sleeve name, for `fixed`.
     pub weights: BTreeMap<String, f64>,
     /// `monthly` (default) or `weekly`, for the estimated methods.

@@ -164,10 +164,11 @@ pub fn parse(text: &str) -> Result<RunSpec, Vec<String>> {
             risk.numbers.insert(key.to_owned(), value);
         }
     }
-    let alloc_keys = ["method", "weights", "rebalance", "lookback", "risk_aversion", "max_weight"];
+    let alloc_keys = ["method", "model", "weights", "rebalance", "lookback", "risk_aversion", "max_weight"];
     let alloc = r.section(&root, "allocation", &alloc_keys);
     let mut allocation = AllocationSpec {
         method: r.text(&alloc, "allocation", "method"),
+        model: r.text(&alloc, "allocation", "model"),
         rebalance: r.text(&alloc, "allocation", "rebalance"),
         lookback: r.number(&alloc, "allocation", "lookback"),
         risk_aversion: r.number(&alloc, "allocation", "risk_aversion"),

@@ -250,13 +250,10 @@ fn loaded() -> &'static Mutex<HashMap<String, LoadedModel>> {
     LOADED.get_or_init(Default::default)
 }
 
-/// The model `id` (or the one whose id starts with it) from the run store
-/// (read once per process): refused when retired, or when its feature set
-/// is no longer the schema it was trained on.
-pub fn load_model(id: &str) -> Result<LoadedModel, RunError> {
-    if let Some(found) = loaded().lock().unwrap_or_else(|e| e.into_inner()).get(id) {
-        return Ok(found.clone());
-    }
+/// The registry's record of model `id` (or of the one model whose id starts
+/// with it) in the run store `ml_signal` reads; refused when there is none
+/// or it is retired. `user` starts the error messages.
+pub(crate) fn find_model(id: &str, user: &str) -> Result<gt_store::ModelRecord, RunError> {
     let url = match MODEL_STORE.get() {
         Some(url) => url.clone(),
         None => paths::database_url(None)?,
@@ -277,12 +274,23 @@ pub fn load_model(id: &str) -> Result<LoadedModel, RunError> {
     })?;
     let record = found.ok_or_else(|| {
         RunError::invalid(format!(
-            "ml_signal: no model {id:?} in the registry (`gpt-trader ml list` shows them)"
+            "{user}: no model {id:?} in the registry (`gpt-trader ml list` shows them)"
         ))
     })?;
     if record.status == "retired" {
-        return Err(RunError::invalid(format!("ml_signal: model {} is retired", record.model.id)));
+        return Err(RunError::invalid(format!("{user}: model {} is retired", record.model.id)));
     }
+    Ok(record)
+}
+
+/// The model `id` (or the one whose id starts with it) from the run store
+/// (read once per process): refused when retired, or when its feature set
+/// is no longer the schema it was trained on.
+pub fn load_model(id: &str) -> Result<LoadedModel, RunError> {
+    if let Some(found) = loaded().lock().unwrap_or_else(|e| e.into_inner()).get(id) {
+        return Ok(found.clone());
+    }
+    let record = find_model(id, "ml_signal")?;
     let kind = match record.model.kind.as_str() {
         "gbm" => ModelKind::Gbm,
         "logistic" => ModelKind::Logistic,

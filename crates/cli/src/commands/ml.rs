@@ -23,7 +23,6 @@ use gt_runner::strategy_source::StrategySource;
 use gt_runner::{ExecutionSpec, RunSpec, StrategyEntry};
 use gt_store::NewModel;
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
 /// Options of `gpt-trader ml`.
 #[derive(Args, Debug)]
@@ -290,7 +289,7 @@ pub fn run(args: &MlArgs) -> Result<()> {
     let url = database_url(args.db.as_deref())?;
     match &args.command {
         MlCommand::Train(train) => return run_train(train, &url),
-        MlCommand::SelectEval(eval) => return ml_select::run(eval),
+        MlCommand::SelectEval(eval) => return ml_select::run(eval, &url),
         _ => {}
     }
     let (store, runtime) = open_store(&url)?;
@@ -515,13 +514,7 @@ fn new_model(
         metrics: json!({"folds": summary["folds"], "out_of_sample": summary["out_of_sample"]}),
         model,
     };
-    let mut hasher = Sha256::new();
-    for part in [&record.kind, &record.schema_hash, &record.label, &record.data_fingerprint, &record.model] {
-        hasher.update(part.as_bytes());
-        hasher.update([0]);
-    }
-    hasher.update(record.definition.to_string().as_bytes());
-    record.id = hasher.finalize().iter().take(6).map(|b| format!("{b:02x}")).collect();
+    record.id = gt_runner::records::model_id(&record);
     Ok(record)
 }
 

@@ -3,10 +3,13 @@
 
 use crate::commands::data_args::DataArgs;
 use crate::output::OutputFormat;
-use anyhow::Result;
+
+use anyhow::{Result, bail};
 use clap::Args;
 use comfy_table::{Table, presets::UTF8_FULL_CONDENSED};
 use gt_runner::selection::{Periods, SelectEval, select_eval};
+use gt_runner::selector::selector_model;
+use gt_runner::store::open_with_runtime as open_store;
 
 /// Options of `ml select-eval`.
 #[derive(Args, Debug)]
@@ -31,8 +34,13 @@ pub struct SelectEvalArgs {
     #[arg(long, value_name = "RATE", default_value_t = 0.001)]
     commission: f64,
 
+    /// Register the selector fitted on every period in the model registry (as a `candidate` of kind
+    /// `selector`, for `[allocation] method = "ml"` once promoted); needs --period month.
+    #[arg(long)]
+    register: bool,
+
     /// A table, or one JSON object {strategies, features, periods, test_start, test_periods, methods, weights,
-    /// next_weights, next_start}.
+    /// next_weights, next_start, model_id (with --register)}.
     #[arg(long, value_enum, default_value_t = OutputFormat::Table)]
     format: OutputFormat,
 }
@@ -48,16 +56,34 @@ fn parse_periods(text: &str) -> Result<Periods, String> {
 }
 
 /// `ml select-eval`.
-pub fn run(args: &SelectEvalArgs) -> Result<()> {
+pub fn run(args: &SelectEvalArgs, url: &str) -> Result<()> {
     let eval = SelectEval {
         periods: args.period,
         folds: usize::from(args.folds),
         embargo: args.embargo,
         commission: args.commission,
     };
-    let outcome = select_eval(args.data.load()?, &eval)?;
+    if args.register && args.period != Periods::Monthly {
+        bail!("--register needs --period month: an allocation rebalances on calendar months");
+    }
+    // A bad store is found before the evaluation, not after it.
+    let store = if args.register { Some(open_store(url)?) } else { None };
+    let series = args.data.load()?;
+    let outcome = select_eval(series.clone(), &eval)?;
+    let mut model_id = None;
+    if let Some((store, runtime)) = store {
+        let model = selector_model(&series, &outcome, &eval)?;
+        let record = runtime.block_on(store.register_model(&model, "ml select-eval"))?;
+        runtime.block_on(store.close());
+        eprintln!("Registered selector {} as {}.", record.model.id, record.status);
+        model_id = Some(record.model.id);
+    }
     if args.format == OutputFormat::Json {
-        outln!("{}", serde_json::to_string_pretty(&outcome)?);
+        let mut json = serde_json::to_value(&outcome)?;
+        if let Some(id) = model_id {
+            json["model_id"] = id.into();
+        }
+        outln!("{}", serde_json::to_string_pretty(&json)?);
         return Ok(());
     }
     outln!(

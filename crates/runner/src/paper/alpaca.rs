@@ -106,7 +106,7 @@ pub fn run(
         metrics: options.metrics,
         notifications: options.notifications,
     };
-    Ok(session.run(&mut prepared.sleeves, &mut prepared.risk, prepared.config)?)
+    Ok(session.run(&mut prepared.sleeves, &mut prepared.risk, prepared.config.clone())?)
 }
 
 /// What flattening the account did.

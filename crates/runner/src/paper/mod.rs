@@ -464,7 +464,7 @@ pub fn drive(
     if let Some(feed) = options.bar_feed {
         observer = observer.with_bar_feed(feed);
     }
-    let mut config = prepared.config;
+    let mut config = prepared.config.clone();
     config.keep_order_log = true;
     config.finalize_trades = false;
     let result = Engine::new(config, SimulatedClock::default(), SimulatedExchange::new(prepared.exchange))
