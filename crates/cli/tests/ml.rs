@@ -439,3 +439,115 @@ fn select_eval_scores_the_selector_and_its_baselines_out_of_sample() {
     assert_eq!(code, Some(1));
     assert!(said.contains("too few for 4 folds"), "{said}");
 }
+
+/// A run file over the bundled stocks: demo_ma and momentum weighed by `allocation`.
+fn selector_run_file(dir: &std::path::Path, name: &str, allocation: &str) -> std::path::PathBuf {
+    let path = dir.join(name);
+    let text = format!(
+        "[data]\nuniverse = \"sample\"\n\n[allocation]\n{allocation}\n\n[[strategies]]\nstrategy = \"demo_ma\"\n\n[[strategies]]\nstrategy = \"momentum\"\n"
+    );
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn a_registered_selector_shadows_a_run_and_allocates_only_once_live() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let (code, out, said) =
+        ml(dir, &["select-eval", "--universe", "sample", "--register", "--format", "json"]);
+    assert_eq!(code, Some(0), "{said}");
+    let id = serde_json::from_str::<Value>(&out).unwrap()["model_id"].as_str().unwrap().to_owned();
+    assert!(said.contains(&format!("Registered selector {id} as candidate.")), "{said}");
+    let (code, _, said) = ml(dir, &["select-eval", "--universe", "sample", "--period", "20", "--register"]);
+    assert_eq!(code, Some(1));
+    assert!(said.contains("--register needs --period month"), "{said}");
+
+    let ml_file = selector_run_file(dir, "ml.toml", &format!("method = \"ml\"\nmodel = \"{}\"", &id[..8]));
+    let equal_file = selector_run_file(dir, "equal.toml", "method = \"equal\"");
+    let backtest = |file: &std::path::Path, extra: &[&str]| {
+        let config = file.to_str().unwrap();
+        let output = gpt_trader(dir)
+            .args(["backtest", "--config", config, "--format", "json"])
+            .args(extra)
+            .output()
+            .unwrap();
+        let said = String::from_utf8(output.stderr).unwrap();
+        (output.status.code(), serde_json::from_slice::<Value>(&output.stdout).ok(), said)
+    };
+    let (code, _, said) = backtest(&ml_file, &["--no-save"]);
+    assert_eq!(code, Some(1));
+    assert!(
+        said.contains(&format!("selector {id} is candidate")) && said.contains("only when live"),
+        "{said}"
+    );
+
+    // In shadow, it follows an equal-weight run on a book of its own.
+    assert_eq!(ml(dir, &["promote", &id, "--to", "shadow"]).0, Some(0));
+    let (code, report, said) = backtest(&equal_file, &["--shadow", &id]);
+    assert_eq!(code, Some(0), "{said}");
+    let report = report.unwrap();
+    assert!(report["rebalances"].as_array().unwrap().is_empty(), "the run itself keeps equal weights");
+    let (code, _, said) = backtest(&equal_file, &["--no-save", "--shadow", &format!("{id}:threshold=0.6")]);
+    assert_eq!(code, Some(1));
+    assert!(said.contains("a strategy selector takes no parameters"), "{said}");
+    let shadow = &report["shadows"][0];
+    assert_eq!(shadow["model_id"], id.as_str());
+    assert_eq!(shadow["predictions"], 0, "a selector predicts no bar's direction");
+    let run_id = report["run_id"].as_str().unwrap();
+    let (code, out, said) = ml(dir, &["compare", "--run", run_id, "--format", "json"]);
+    assert_eq!(code, Some(0), "{said}");
+    let compared: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(compared["shadows"][0]["model_id"], id.as_str(), "{compared}");
+
+    // The gate judges its record in a paper session, as any model's.
+    let paper = gpt_trader(dir)
+        .args(["paper", "run", "--session", "sel", "--config", equal_file.to_str().unwrap(), "--shadow", &id])
+        .output()
+        .unwrap();
+    assert!(paper.status.success(), "{}", String::from_utf8_lossy(&paper.stderr));
+    let rules = |name: &str, text: &str| {
+        let path = dir.join(name);
+        std::fs::write(&path, format!("[ml.promotion]\n{text}")).unwrap();
+        path.to_str().unwrap().to_owned()
+    };
+    let strict = rules("strict.toml", "min_shadow_days = 100000\n");
+    let (code, _, said) = ml(dir, &["promote", &id, "--to", "live", "--rules", &strict]);
+    assert_eq!(code, Some(1));
+    assert!(
+        said.contains("does not pass the promotion gate on session \"sel\"")
+            && said.contains("min_shadow_days")
+    );
+    let lax = rules("lax.toml", "min_sharpe_edge = -1\nmax_p_value = 1.01\n");
+    let (code, out, said) = ml(dir, &["promote", &id, "--to", "live", "--rules", &lax]);
+    assert_eq!(code, Some(0), "{out}{said}");
+
+    // Live, it weighs the run's own sleeves each month.
+    let (code, report, said) = backtest(&ml_file, &["--no-save"]);
+    assert_eq!(code, Some(0), "{said}");
+    let report = report.unwrap();
+    let rebalances = report["rebalances"].as_array().unwrap();
+    assert!(rebalances.len() > 100, "{} rebalances", rebalances.len());
+    let weights: Vec<Vec<f64>> = rebalances
+        .iter()
+        .map(|r| ["demo_ma", "momentum"].iter().map(|name| r["weights"][name].as_f64().unwrap()).collect())
+        .collect();
+    assert!(
+        weights.iter().all(|w| w.len() == 2 && (w[0] + w[1] - 1.0).abs() < 1e-9 && w[0] > 0.0 && w[1] > 0.0)
+    );
+    assert!(weights.windows(2).any(|w| (w[0][0] - w[1][0]).abs() > 0.05), "the weights move with the regime");
+    // The shadow's hypothetical book was this run, but for the last bar's closing trades.
+    let live_return = report["stats"]["return_pct"].as_f64().unwrap();
+    let shadow_return = shadow["return_pct"].as_f64().unwrap();
+    assert!((live_return - shadow_return).abs() < 1.0, "live {live_return} % vs shadow {shadow_return} %");
+
+    let (code, _, said) = backtest(&selector_run_file(dir, "none.toml", "method = \"ml\""), &["--no-save"]);
+    assert_eq!(code, Some(1));
+    assert!(said.contains("needs allocation.model"), "{said}");
+    let (_, out, _) = ml(dir, &["train", "--model", "logistic", "--format", "json"]);
+    let signal = serde_json::from_str::<Value>(&out).unwrap()["model_id"].as_str().unwrap().to_owned();
+    let wrong = selector_run_file(dir, "wrong.toml", &format!("method = \"ml\"\nmodel = \"{signal}\""));
+    let (code, _, said) = backtest(&wrong, &["--no-save"]);
+    assert_eq!(code, Some(1));
+    assert!(said.contains("is a logistic model, not a strategy selector"), "{said}");
+}

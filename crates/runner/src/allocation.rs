@@ -1,7 +1,7 @@
 //! Strategy sleeves from a spec's `[[strategies]]` and `[allocation]`.
 
 use crate::RunError;
-use crate::selector::{SelectorWeights, load_selector};
+use crate::selector::{LoadedSelector, SelectorWeights, load_selector};
 use crate::spec::{AllocationSpec, StrategyEntry};
 use crate::strategy_source::StrategySource;
 use gt_engine::{AllocationPlan, Schedule, SharedWeightModel, Sleeve, WeightMethod};
@@ -74,6 +74,23 @@ fn selector_plan(allocation: &AllocationSpec, strategies: &[&str]) -> Result<All
     }
     let model = SelectorWeights::new(&loaded, strategies)?;
     Ok(AllocationPlan::Model { model: SharedWeightModel(Arc::new(model)), schedule: Schedule::Monthly })
+}
+
+/// Sleeves for `entries` over `series` that `loaded` weighs each month
+/// whatever its status (a shadow selector's own book): equal weights until
+/// its first rebalance.
+pub(crate) fn selector_sleeves(
+    entries: &[StrategyEntry],
+    loaded: &LoadedSelector,
+    series: &[BarSeries],
+) -> Result<(Vec<Sleeve>, AllocationPlan), RunError> {
+    let (sleeves, _) = self::sleeves(entries, &AllocationSpec::default(), series)?;
+    let strategies: Vec<&str> = entries.iter().map(|e| e.strategy.as_str()).collect();
+    let model = SelectorWeights::new(loaded, &strategies)?;
+    Ok((
+        sleeves,
+        AllocationPlan::Model { model: SharedWeightModel(Arc::new(model)), schedule: Schedule::Monthly },
+    ))
 }
 
 fn fixed_weights(allocation: &AllocationSpec, names: &[&str]) -> Result<Vec<f64>, RunError> {

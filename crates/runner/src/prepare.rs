@@ -192,6 +192,9 @@ pub struct PreparedRun {
     /// The strategies with their parameters and allocation, in words
     /// (what a paper session must keep to be continued).
     pub strategies: String,
+    /// The sleeves' entries (the spec's, or the default strategy), from
+    /// which a shadow selector builds sleeves of its own.
+    pub entries: Vec<StrategyEntry>,
 }
 
 /// Prepares `spec` over `series` (loaded with [`crate::data::load`] or
@@ -209,6 +212,7 @@ pub fn prepare(spec: &RunSpec, series: Vec<BarSeries>) -> Result<PreparedRun, Ru
         config,
         exchange: shared.exchange,
         title,
+        entries,
     })
 }
 

@@ -9,7 +9,9 @@
 //! each step's bars; a backtest replays the same series). No value that
 //! could reach the run's venue is ever in its scope.
 
-use crate::strategy_source::{MlSignalParams, load_model};
+use crate::allocation::selector_sleeves;
+use crate::selector::{SELECTOR_KIND, load_selector};
+use crate::strategy_source::{MlSignalParams, find_model, load_model};
 use crate::{PreparedRun, RunError};
 use gt_engine::{
     AllocationPlan, BacktestResult, BarSource, Command, Engine, EngineConfig, OnRuin, SeriesReplay,
@@ -46,10 +48,13 @@ pub fn parse_shadow(text: &str) -> Result<MlSignalParams, RunError> {
     MlSignalParams::parse(&given)
 }
 
-/// A model ready to follow a run's bars on a hypothetical book of its own.
+/// A model ready to follow a run's bars on a hypothetical book of its own:
+/// a signal model trading every symbol as `ml_signal`, or a strategy
+/// selector weighing the run's own strategies each month.
 pub struct Shadow {
     model_id: String,
-    sleeve: Sleeve,
+    sleeves: Vec<Sleeve>,
+    /// Per symbol, a signal model's predictions (none for a selector).
     taps: Vec<PredictionTap>,
     risk: RiskEngine,
     config: EngineConfig,
@@ -58,17 +63,22 @@ pub struct Shadow {
 
 impl Shadow {
     /// The model `params` names, trading every symbol of `prepared` with its
-    /// cash, exchange and risk settings; refused unless the model is in
-    /// `shadow` status.
+    /// cash, exchange and risk settings (a selector: `prepared`'s strategies,
+    /// weighed by it; `params`' trading settings are a signal model's);
+    /// refused unless the model is in `shadow` status.
     pub fn new(params: &MlSignalParams, prepared: &PreparedRun) -> Result<Self, RunError> {
+        if find_model(&params.model, "--shadow")?.model.kind == SELECTOR_KIND {
+            if *params != MlSignalParams::parse(&[("model".to_owned(), params.model.clone())])? {
+                return Err(RunError::invalid(format!(
+                    "--shadow {}: a strategy selector takes no parameters (they are a signal model's)",
+                    params.model
+                )));
+            }
+            return Self::selector(&params.model, prepared);
+        }
         let loaded = load_model(&params.model)?;
         if loaded.status != "shadow" {
-            return Err(RunError::invalid(format!(
-                "model {id} has status {status}: only a model in shadow status follows a run \
-                 (`gpt-trader ml promote {id} --to shadow`)",
-                id = loaded.id,
-                status = loaded.status
-            )));
+            return Err(not_in_shadow(&loaded.id, &loaded.status));
         }
         let mut members: Vec<(usize, Box<dyn Strategy>)> = Vec::new();
         let mut taps = Vec::new();
@@ -77,20 +87,45 @@ impl Shadow {
             members.push((symbol, Box::new(params.signal(&loaded)?.with_tap(tap.clone()))));
             taps.push(tap);
         }
+        let sleeve = Sleeve { name: StrategyId::new(&format!("shadow:{}", loaded.id)), weight: 1.0, members };
+        Ok(Self::on_own_book(loaded.id, vec![sleeve], taps, AllocationPlan::Static, prepared))
+    }
+
+    /// The selector `id` weighing `prepared`'s strategies on a book of its own.
+    fn selector(id: &str, prepared: &PreparedRun) -> Result<Self, RunError> {
+        let loaded = load_selector(id)?;
+        if loaded.status != "shadow" {
+            return Err(not_in_shadow(&loaded.id, &loaded.status));
+        }
+        let (mut sleeves, plan) = selector_sleeves(&prepared.entries, &loaded, &prepared.series)?;
+        for sleeve in &mut sleeves {
+            sleeve.name = StrategyId::new(&format!("shadow:{}:{}", loaded.id, sleeve.name));
+        }
+        Ok(Self::on_own_book(loaded.id, sleeves, Vec::new(), plan, prepared))
+    }
+
+    /// `sleeves` with `prepared`'s cash, exchange and risk settings.
+    fn on_own_book(
+        model_id: String,
+        sleeves: Vec<Sleeve>,
+        taps: Vec<PredictionTap>,
+        allocation: AllocationPlan,
+        prepared: &PreparedRun,
+    ) -> Self {
         let mut config = prepared.config.clone();
         config.keep_order_log = true;
         config.finalize_trades = false;
-        config.allocation = AllocationPlan::Static;
+        config.allocation = allocation;
         // A ruined hypothetical book halts and goes on journaling its predictions.
         config.on_ruin = OnRuin::Halt;
-        Ok(Self {
-            sleeve: Sleeve { name: StrategyId::new(&format!("shadow:{}", loaded.id)), weight: 1.0, members },
-            model_id: loaded.id,
+        Self {
+            sleeves,
+            model_id,
             taps,
             risk: RiskEngine::new(*prepared.risk.config(), prepared.exchange.fractional_units),
             config,
             exchange: prepared.exchange,
-        })
+        }
     }
 
     /// The model's full id.
@@ -111,12 +146,20 @@ impl Shadow {
         let venue = SimulatedExchange::new(self.exchange);
         let result = Engine::new(self.config, SimulatedClock::default(), venue).run_observed(
             source,
-            std::slice::from_mut(&mut self.sleeve),
+            &mut self.sleeves,
             &mut self.risk,
             &mut observer,
         );
         Followed { model_id: self.model_id, result, journal: observer.journal }
     }
+}
+
+/// Why a model that is not in shadow status cannot follow a run.
+fn not_in_shadow(id: &str, status: &str) -> RunError {
+    RunError::invalid(format!(
+        "model {id} has status {status}: only a model in shadow status follows a run \
+         (`gpt-trader ml promote {id} --to shadow`)"
+    ))
 }
 
 /// A shadow's run over, with its journal.
@@ -233,7 +276,12 @@ struct ShadowObserver {
 impl StepObserver for ShadowObserver {
     fn after_step(&mut self, step: &StepView<'_>, _: &mut Vec<Command>) {
         for &(symbol, bar) in step.bars {
-            let probability = self.taps[symbol].take().filter(|(ts, _)| *ts == bar.ts).map(|(_, p)| p);
+            let probability = self
+                .taps
+                .get(symbol)
+                .and_then(PredictionTap::take)
+                .filter(|(ts, _)| *ts == bar.ts)
+                .map(|(_, p)| p);
             if step.index < self.journal_from {
                 continue;
             }

@@ -98,16 +98,20 @@ pub fn show(store: &Store, runtime: &tokio::runtime::Runtime, id: &str, format: 
             let model = &record.model;
             println!("model {} ({}), {}", model.id, model.kind, record.status);
             println!("features {} ({}), label {}", model.feature_set, model.schema_hash, model.label);
-            println!(
-                "trained on {} bars {}",
-                model.definition["symbol"].as_str().unwrap_or("?"),
-                model.data_fingerprint
-            );
-            let oos = &model.metrics["out_of_sample"];
-            println!(
-                "out of sample: AUC {}, log loss {}, accuracy {}, IC {}",
-                oos["auc"], oos["log_loss"], oos["accuracy"], oos["ic"]
-            );
+            if model.kind == gt_runner::selector::SELECTOR_KIND {
+                print_selector(model);
+            } else {
+                println!(
+                    "trained on {} bars {}",
+                    model.definition["symbol"].as_str().unwrap_or("?"),
+                    model.data_fingerprint
+                );
+                let oos = &model.metrics["out_of_sample"];
+                println!(
+                    "out of sample: AUC {}, log loss {}, accuracy {}, IC {}",
+                    oos["auc"], oos["log_loss"], oos["accuracy"], oos["ic"]
+                );
+            }
             for change in &changes {
                 println!(
                     "  {}  {} -> {}  by {}{}",
@@ -121,6 +125,23 @@ pub fn show(store: &Store, runtime: &tokio::runtime::Runtime, id: &str, format: 
         }
     }
     Ok(())
+}
+
+/// A selector's strategies and its walk-forward scores against its baselines.
+fn print_selector(model: &gt_store::NewModel) {
+    let names: Vec<&str> = model.definition["strategies"]
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    println!("weighs {} monthly, fitted on bars {}", names.join(", "), model.data_fingerprint);
+    for method in model.metrics["methods"].as_array().into_iter().flatten() {
+        println!(
+            "  walk-forward {:<15} return {:>8.2} %  Sharpe {:>6.3}",
+            method["method"].as_str().unwrap_or("?"),
+            method["return_pct"].as_f64().unwrap_or(f64::NAN),
+            method["sharpe_ratio"].as_f64().unwrap_or(f64::NAN)
+        );
+    }
 }
 
 /// What `ml promote --to live` judges a shadow model's record by.
