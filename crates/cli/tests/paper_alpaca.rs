@@ -702,3 +702,42 @@ fn a_shadow_model_on_alpaca_sends_no_order_and_journals_every_live_bar() {
     assert_eq!(rows.iter().map(|r| r.ts).collect::<Vec<_>>(), live_bars);
     assert!(rows.iter().all(|r| r.probability.is_some_and(|p| (0.0..=1.0).contains(&p))));
 }
+
+#[test]
+fn a_continued_alpaca_sessions_shadow_book_goes_on_from_where_its_journal_ended() {
+    let _watchdog = gt_testkit::Watchdog::new(WAIT_LIMIT);
+    let dir = tempfile::tempdir().unwrap();
+    let model = |args: &[&str]| {
+        let mut command = Command::cargo_bin("gpt-trader").unwrap();
+        let output = command.timeout(COMMAND_LIMIT).env("GPT_TRADER_DATA", dir.path()).args(args).output();
+        let output = output.unwrap();
+        assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
+        output.stdout
+    };
+    let trained: Value =
+        serde_json::from_slice(&model(&["ml", "train", "--folds", "2", "--format", "json"])).unwrap();
+    let id = trained["model_id"].as_str().unwrap().to_owned();
+    model(&["ml", "promote", &id, "--to", "shadow"]);
+    let mock = MockAlpaca::start_for_client(10_000.0, bars(400, 60), 60, Duration::from_millis(10));
+    let shadow = format!("{id}:threshold=0.5");
+    run(&mock, dir.path(), "cont", &["--max-bars", "100", "--shadow", &shadow]);
+    let (first, _) = shadow_journal(dir.path(), "cont");
+    run(&mock, dir.path(), "cont", &["--max-bars", "100"]);
+    let (rows, live_bars) = shadow_journal(dir.path(), "cont");
+    assert_eq!(rows.iter().map(|r| r.ts).collect::<Vec<_>>(), live_bars, "one row per live bar, none twice");
+    assert_eq!(rows.len(), 200);
+    assert_eq!(rows[..100], first[..]);
+    let (before, after) = (&rows[99], &rows[100]);
+    assert!(before.position != 0.0, "the book held a position when the session stopped");
+    // No order is decided on the warm-up history: the book is the journal's, marked to the new bar.
+    assert_eq!(after.position, before.position);
+    let marked = before.equity + before.position * (after.close - before.close);
+    assert!(
+        (after.equity - marked).abs() < 1e-6,
+        "{} after {}: expected {marked}",
+        after.equity,
+        before.equity
+    );
+    assert_eq!(after.trades, before.trades, "the closed trades go on counting");
+    assert!(rows[199].trades >= before.trades);
+}

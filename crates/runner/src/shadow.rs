@@ -14,12 +14,14 @@ use crate::selector::{SELECTOR_KIND, load_selector};
 use crate::strategy_source::{MlSignalParams, find_model, load_model};
 use crate::{PreparedRun, RunError};
 use gt_engine::{
-    AllocationPlan, BacktestResult, BarSource, Command, Engine, EngineConfig, OnRuin, SeriesReplay,
-    SimulatedClock, Sleeve, StepObserver, StepView,
+    AllocationPlan, BacktestResult, BarSource, Command, Engine, EngineConfig, OnRuin, OpeningPosition,
+    SeriesReplay, SimulatedClock, Sleeve, StepObserver, StepView,
 };
-use gt_execution::{ExchangeConfig, SimulatedExchange};
+use gt_execution::{
+    BarUpdate, CancelReason, ExchangeConfig, ExecutionEvent, Rejection, SimulatedExchange, Venue,
+};
 use gt_ml::PredictionTap;
-use gt_model::{Bar, BarSeries, StrategyId, Symbol, Timestamp};
+use gt_model::{Bar, BarSeries, Order, OrderId, Portfolio, StrategyId, Symbol, Timestamp};
 use gt_risk::RiskEngine;
 use gt_store::{ShadowRow, Store};
 use gt_strategy::Strategy;
@@ -59,6 +61,11 @@ pub struct Shadow {
     risk: RiskEngine,
     config: EngineConfig,
     exchange: ExchangeConfig,
+    /// What its book held when its session last stopped, taken on at the
+    /// first live step of a continued session on Alpaca.
+    opening: Vec<OpeningPosition>,
+    /// Trades its journal counted before the session was continued.
+    trades_before: i64,
 }
 
 impl Shadow {
@@ -125,7 +132,35 @@ impl Shadow {
             risk: RiskEngine::new(*prepared.risk.config(), prepared.exchange.fractional_units),
             config,
             exchange: prepared.exchange,
+            opening: Vec::new(),
+            trades_before: 0,
         }
+    }
+
+    /// Continues the hypothetical book its journal `rows` (this model's, in
+    /// time order) ended with: its equity, and each symbol's last position
+    /// taken on at its last close. A selector's book of several sleeves
+    /// cannot tell which sleeve held what, and starts afresh.
+    fn resume(&mut self, rows: &[ShadowRow]) {
+        let ([sleeve], Some(last)) = (self.sleeves.as_slice(), rows.last()) else { return };
+        self.config.initial_cash = last.equity;
+        self.trades_before = last.trades;
+        let mut latest: Vec<&ShadowRow> = Vec::new();
+        for row in rows.iter().rev() {
+            if !latest.iter().any(|r| r.symbol == row.symbol) {
+                latest.push(row);
+            }
+        }
+        self.opening = latest
+            .into_iter()
+            .filter(|r| r.position != 0.0)
+            .map(|r| OpeningPosition {
+                symbol: Symbol::new(&r.symbol),
+                quantity: r.position,
+                price: r.close,
+                strategy: Some(sleeve.name.clone()),
+            })
+            .collect();
     }
 
     /// The model's full id.
@@ -141,10 +176,12 @@ impl Shadow {
             taps: self.taps,
             symbols: source.symbols().to_vec(),
             journal_from,
+            trades_before: self.trades_before,
             journal,
         };
-        let venue = SimulatedExchange::new(self.exchange);
-        let result = Engine::new(self.config, SimulatedClock::default(), venue).run_observed(
+        let venue = WarmUpGate { inner: SimulatedExchange::new(self.exchange), live_from: journal_from };
+        let engine = Engine::new(self.config, SimulatedClock::default(), venue);
+        let result = engine.with_opening_positions(self.opening, journal_from).run_observed(
             source,
             &mut self.sleeves,
             &mut self.risk,
@@ -160,6 +197,63 @@ fn not_in_shadow(id: &str, status: &str) -> RunError {
         "model {id} has status {status}: only a model in shadow status follows a run \
          (`gpt-trader ml promote {id} --to shadow`)"
     ))
+}
+
+/// The shadow's exchange, refusing orders decided before the first live
+/// step as a session's broker does (the warm-up history trains indicators,
+/// it is not traded), so the shadow enters live bars as the session does.
+struct WarmUpGate {
+    inner: SimulatedExchange,
+    live_from: usize,
+}
+
+impl Venue for WarmUpGate {
+    fn submit(&mut self, order: Order) -> Result<(), Box<Rejection>> {
+        if order.decided_bar < self.live_from {
+            return Err(Box::new(Rejection { order, reason: CancelReason::WarmUp }));
+        }
+        self.inner.submit(order)
+    }
+
+    fn on_bar(
+        &mut self,
+        slot: usize,
+        update: &BarUpdate,
+        portfolio: &mut Portfolio,
+        events: &mut Vec<ExecutionEvent>,
+    ) {
+        self.inner.on_bar(slot, update, portfolio, events);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn execute_now(
+        &mut self,
+        order: Order,
+        price: f64,
+        bar_index: usize,
+        ts: Timestamp,
+        slot: usize,
+        portfolio: &mut Portfolio,
+        events: &mut Vec<ExecutionEvent>,
+    ) {
+        self.inner.execute_now(order, price, bar_index, ts, slot, portfolio, events);
+    }
+
+    fn cancel(&mut self, id: OrderId) -> Option<Order> {
+        self.inner.cancel(id)
+    }
+
+    fn cancel_all(&mut self, symbol: &Symbol) -> Vec<Order> {
+        self.inner.cancel_all(symbol)
+    }
+
+    fn open_orders(&self) -> usize {
+        self.inner.open_orders()
+    }
+
+    fn resting_orders(&self) -> Vec<&Order> {
+        self.inner.resting_orders()
+    }
 }
 
 /// A shadow's run over, with its journal.
@@ -270,6 +364,8 @@ struct ShadowObserver {
     taps: Vec<PredictionTap>,
     symbols: Vec<Symbol>,
     journal_from: usize,
+    /// Added to the trades its book closes (a continued session's earlier ones).
+    trades_before: i64,
     journal: ShadowJournal,
 }
 
@@ -296,7 +392,7 @@ impl StepObserver for ShadowObserver {
                 probability,
                 position: position.map_or(0.0, |p| p.quantity()),
                 equity: step.portfolio.equity(),
-                trades: step.portfolio.closed_trades().len() as i64,
+                trades: self.trades_before + step.portfolio.closed_trades().len() as i64,
                 orders: serde_json::to_string(&orders).unwrap_or_else(|_| "[]".to_owned()),
             });
         }
@@ -350,8 +446,16 @@ impl ShadowFollowers {
     ) -> Result<(Self, gt_live::StepReport), RunError> {
         let mut feeds: Vec<Sender<FedStep>> = Vec::new();
         let mut threads = Vec::new();
-        for shadow in shadows {
+        let owner = format!("session:{session}");
+        for mut shadow in shadows {
             let (store, runtime) = crate::store::open_with_runtime(store_url)?;
+            if journal_from > 0 {
+                // A continued session on Alpaca: the book goes on from where its journal ended.
+                let rows = runtime.block_on(store.shadow_rows(&owner))?;
+                let own: Vec<ShadowRow> =
+                    rows.into_iter().filter(|r| r.model_id == shadow.model_id).collect();
+                shadow.resume(&own);
+            }
             let (feed, steps) = channel();
             feeds.push(feed);
             let source = FedBars { symbols: symbols.to_vec(), steps };
@@ -359,7 +463,7 @@ impl ShadowFollowers {
             journal.writer = Some(JournalWriter {
                 store,
                 runtime,
-                owner: format!("session:{session}"),
+                owner: owner.clone(),
                 last_flush: Instant::now(),
                 error: None,
             });
