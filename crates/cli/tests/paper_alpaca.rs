@@ -668,14 +668,11 @@ fn shadow_journal(dir: &Path, session: &str) -> (Vec<gt_store::ShadowRow>, Vec<i
     })
 }
 
-#[test]
-fn a_shadow_model_on_alpaca_sends_no_order_and_journals_every_live_bar() {
-    let _watchdog = gt_testkit::Watchdog::new(WAIT_LIMIT);
-    let (plain, shadowed) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+/// A model trained on the bundled sample into the registry of `dir`, promoted to shadow; its id.
+fn shadow_model(dir: &Path) -> String {
     let model = |args: &[&str]| {
         let mut command = Command::cargo_bin("gpt-trader").unwrap();
-        let output =
-            command.timeout(COMMAND_LIMIT).env("GPT_TRADER_DATA", shadowed.path()).args(args).output();
+        let output = command.timeout(COMMAND_LIMIT).env("GPT_TRADER_DATA", dir).args(args).output();
         let output = output.unwrap();
         assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
         output.stdout
@@ -684,6 +681,14 @@ fn a_shadow_model_on_alpaca_sends_no_order_and_journals_every_live_bar() {
         serde_json::from_slice(&model(&["ml", "train", "--folds", "2", "--format", "json"])).unwrap();
     let id = trained["model_id"].as_str().unwrap().to_owned();
     model(&["ml", "promote", &id, "--to", "shadow"]);
+    id
+}
+
+#[test]
+fn a_shadow_model_on_alpaca_sends_no_order_and_journals_every_live_bar() {
+    let _watchdog = gt_testkit::Watchdog::new(WAIT_LIMIT);
+    let (plain, shadowed) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let id = shadow_model(shadowed.path());
 
     // Each mock holds its live bars back until its session listens: both see the same.
     let bars = bars(300, 60);
@@ -707,17 +712,7 @@ fn a_shadow_model_on_alpaca_sends_no_order_and_journals_every_live_bar() {
 fn a_continued_alpaca_sessions_shadow_book_goes_on_from_where_its_journal_ended() {
     let _watchdog = gt_testkit::Watchdog::new(WAIT_LIMIT);
     let dir = tempfile::tempdir().unwrap();
-    let model = |args: &[&str]| {
-        let mut command = Command::cargo_bin("gpt-trader").unwrap();
-        let output = command.timeout(COMMAND_LIMIT).env("GPT_TRADER_DATA", dir.path()).args(args).output();
-        let output = output.unwrap();
-        assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
-        output.stdout
-    };
-    let trained: Value =
-        serde_json::from_slice(&model(&["ml", "train", "--folds", "2", "--format", "json"])).unwrap();
-    let id = trained["model_id"].as_str().unwrap().to_owned();
-    model(&["ml", "promote", &id, "--to", "shadow"]);
+    let id = shadow_model(dir.path());
     let mock = MockAlpaca::start_for_client(10_000.0, bars(400, 60), 60, Duration::from_millis(10));
     let shadow = format!("{id}:threshold=0.5");
     run(&mock, dir.path(), "cont", &["--max-bars", "100", "--shadow", &shadow]);
