@@ -298,6 +298,7 @@ fn the_api_and_pages_show_the_store_as_the_cli_does() {
         "/studies",
         "/sessions",
         "/sessions/done",
+        "/models",
     ];
     for path in pages {
         let (status, _, page) = get(path);
@@ -508,4 +509,43 @@ fn metrics_show_how_fast_the_newest_backtest_and_study_went() {
         metrics_text::value(&text, "gpt_trader_backtest_duration_seconds"),
         (elapsed_ms > 0.0).then_some(elapsed_ms / 1000.0)
     );
+}
+
+#[test]
+fn the_models_page_shows_a_models_history_and_how_it_did_in_shadow() {
+    let _watchdog = gt_testkit::Watchdog::new(WAIT_LIMIT);
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let trained: Value =
+        serde_json::from_str(&ok(dir, &["ml", "train", "--model", "logistic", "--format", "json"])).unwrap();
+    let id = trained["model_id"].as_str().unwrap().to_owned();
+    ok(dir, &["ml", "promote", &id, "--to", "shadow", "--reason", "try it"]);
+    let report: Value =
+        serde_json::from_str(&ok(dir, &["backtest", "--shadow", &id, "--format", "json"])).unwrap();
+    let run_id = report["run_id"].as_str().unwrap().to_owned();
+    let compared: Value =
+        serde_json::from_str(&ok(dir, &["ml", "compare", "--run", &run_id, "--format", "json"])).unwrap();
+    let dashboard = Dashboard::start(dir, None);
+    let http = client();
+    let get = |path: &str| {
+        let response = http.get(dashboard.url(path)).send().unwrap();
+        (response.status(), response.text().unwrap())
+    };
+    let (status, list) = get("/models");
+    assert_eq!(status, StatusCode::OK);
+    assert!(list.contains(&format!("href=\"/models/{id}\"")) && list.contains("logistic"), "{list}");
+    let (status, page) = get(&format!("/models/{id}"));
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains("(registered)") && page.contains("ml promote") && page.contains("try it"),
+        "{page}"
+    );
+    assert!(page.contains(&format!("href=\"/runs/{run_id}\"")), "{page}");
+    let verdict = compared["shadows"][0]["verdict"].as_str().unwrap();
+    assert!(page.contains(verdict), "the comparison's verdict {verdict:?}: {page}");
+    let trades = compared["shadows"][0]["trades"].as_i64().unwrap();
+    assert!(page.contains(&format!("<td class=\"num\">{trades}</td>")), "{trades} trades: {page}");
+    let (status, page) = get("/models/ffffffff");
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(page.contains("no model ffffffff"), "{page}");
 }

@@ -62,6 +62,8 @@ pub fn router(store: Store, config: &DashboardConfig) -> Router {
         .route("/studies/{name}", get(pages::studies::show))
         .route("/sessions", get(pages::sessions::list))
         .route("/sessions/{name}", get(pages::sessions::show))
+        .route("/models", get(pages::models::list))
+        .route("/models/{id}", get(pages::models::show))
         .route("/assets/{file}", get(pages::asset))
         .route("/api/v1/runs", get(api::runs))
         .route("/api/v1/runs/{id}", get(api::run))

@@ -1,6 +1,7 @@
 //! The dashboard's pages: one layout, the assets served from the binary, and
 //! the formatting every page shares. Each page module renders one kind of record.
 
+pub mod models;
 pub mod run;
 pub mod runs;
 pub mod sessions;
@@ -41,6 +42,7 @@ pub fn layout(title: &str, csrf: Option<&str>, body: Markup) -> Markup {
                     a href="/runs" { "Runs" }
                     a href="/studies" { "Studies" }
                     a href="/sessions" { "Paper sessions" }
+                    a href="/models" { "Models" }
                     a href="/metrics" { "Metrics" }
                 }
                 main {
